@@ -1,0 +1,255 @@
+/*
+ * Test helpers (see testutil.h).  Failures here abort: a test that cannot
+ * set up its files must not pass by accident.
+ */
+#include "testutil.h"
+
+#include <CUnit/Basic.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void die(const char *what, const char *path)
+{
+    fprintf(stderr, "testutil: %s %s: %s\n", what, path ? path : "", strerror(errno));
+    abort();
+}
+
+int tu_main(int argc, char **argv, tu_register_fn register_suites)
+{
+    unsigned failures;
+
+    (void)argc;
+    (void)argv;
+    if (CU_initialize_registry() != CUE_SUCCESS) {
+        fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
+        return 2;
+    }
+    if (register_suites() != 0 || CU_get_error() != CUE_SUCCESS) {
+        fprintf(stderr, "CUnit registration: %s\n", CU_get_error_msg());
+        CU_cleanup_registry();
+        return 2;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    if (CU_get_number_of_tests_run() == 0) {
+        failures++;
+    }
+    CU_cleanup_registry();
+    return failures == 0 ? 0 : 1;
+}
+
+char *tu_mkdtemp(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *path;
+    size_t len;
+
+    if (tmp == NULL || tmp[0] == '\0') {
+        tmp = "/tmp";
+    }
+    len = strlen(tmp) + sizeof("/awtest-XXXXXX");
+    path = malloc(len);
+    if (path == NULL) {
+        die("malloc", NULL);
+    }
+    snprintf(path, len, "%s/awtest-XXXXXX", tmp);
+    if (mkdtemp(path) == NULL) {
+        die("mkdtemp", path);
+    }
+    return path;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void tu_rmtree(const char *path)
+{
+    if (path != NULL) {
+        nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+}
+
+char *tu_path(const char *dir, const char *name)
+{
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(len);
+
+    if (path == NULL) {
+        die("malloc", NULL);
+    }
+    snprintf(path, len, "%s/%s", dir, name);
+    return path;
+}
+
+static void write_mode(const char *path, const void *data, size_t len, const char *mode)
+{
+    FILE *f = fopen(path, mode);
+
+    if (f == NULL) {
+        die("fopen", path);
+    }
+    if (len > 0 && fwrite(data, 1, len, f) != len) {
+        die("fwrite", path);
+    }
+    if (fclose(f) != 0) {
+        die("fclose", path);
+    }
+}
+
+void tu_write_file(const char *path, const void *data, size_t len)
+{
+    write_mode(path, data, len, "wb");
+}
+
+void tu_write_str(const char *path, const char *text)
+{
+    write_mode(path, text, strlen(text), "wb");
+}
+
+void tu_append_str(const char *path, const char *text)
+{
+    write_mode(path, text, strlen(text), "ab");
+}
+
+char *tu_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t size = 0, cap = 0, n;
+
+    if (f == NULL) {
+        return NULL;
+    }
+    for (;;) {
+        if (cap - size < 4096) {
+            char *grown;
+            cap = cap ? cap * 2 : 8192;
+            grown = realloc(buf, cap + 1);
+            if (grown == NULL) {
+                die("realloc", path);
+            }
+            buf = grown;
+        }
+        n = fread(buf + size, 1, cap - size, f);
+        size += n;
+        if (n == 0) {
+            break;
+        }
+    }
+    fclose(f);
+    buf[size] = '\0';
+    if (len != NULL) {
+        *len = size;
+    }
+    return buf;
+}
+
+char *tu_src_path(const char *rel)
+{
+    const char *src = getenv("AW_SRCDIR");
+
+    if (src == NULL || src[0] == '\0') {
+        src = ".";
+    }
+    return tu_path(src, rel);
+}
+
+const char *tu_agentwatch_bin(void)
+{
+    const char *bin = getenv("AW_BIN");
+
+    return (bin != NULL && bin[0] != '\0') ? bin : "agentwatch";
+}
+
+/* Drain fd into a malloc'd NUL-terminated string. */
+static char *slurp_fd(int fd)
+{
+    char *buf = NULL;
+    size_t size = 0, cap = 0;
+    ssize_t n;
+
+    for (;;) {
+        if (cap - size < 4096) {
+            char *grown;
+            cap = cap ? cap * 2 : 8192;
+            grown = realloc(buf, cap + 1);
+            if (grown == NULL) {
+                die("realloc", NULL);
+            }
+            buf = grown;
+        }
+        n = read(fd, buf + size, cap - size);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        size += (size_t)n;
+    }
+    buf[size] = '\0';
+    return buf;
+}
+
+int tu_run(char *const argv[], char **out, char **errout)
+{
+    char *dir = tu_mkdtemp();
+    char *out_path = tu_path(dir, "stdout");
+    char *err_path = tu_path(dir, "stderr");
+    pid_t pid;
+    int status = 0, result = -1;
+
+    pid = fork();
+    if (pid < 0) {
+        die("fork", NULL);
+    }
+    if (pid == 0) {
+        int ofd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int efd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (ofd < 0 || efd < 0 || dup2(ofd, 1) < 0 || dup2(efd, 2) < 0) {
+            _exit(127);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            die("waitpid", NULL);
+        }
+    }
+    if (WIFEXITED(status)) {
+        result = WEXITSTATUS(status);
+    }
+    if (out != NULL) {
+        int fd = open(out_path, O_RDONLY);
+        *out = fd >= 0 ? slurp_fd(fd) : NULL;
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    if (errout != NULL) {
+        int fd = open(err_path, O_RDONLY);
+        *errout = fd >= 0 ? slurp_fd(fd) : NULL;
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    tu_rmtree(dir);
+    free(out_path);
+    free(err_path);
+    free(dir);
+    return result;
+}

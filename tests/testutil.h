@@ -1,0 +1,51 @@
+/*
+ * Helpers shared by the CUnit suites: scratch directories, real files,
+ * running the built binary.  Every test gets its own directory under
+ * $TMPDIR so suites can run in parallel.
+ */
+#ifndef AGENTWATCH_TESTUTIL_H
+#define AGENTWATCH_TESTUTIL_H
+
+#include <stddef.h>
+
+#include <CUnit/CUnit.h>
+
+/* Register suites (via CU_add_suite/CU_add_test) and return 0, or
+ * non-zero on a registration error. */
+typedef int (*tu_register_fn)(void);
+
+/* Run all registered suites in CUnit basic mode; exit status for main():
+ * 0 when every assertion passed. */
+int tu_main(int argc, char **argv, tu_register_fn register_suites);
+
+/* A fresh empty directory; caller frees the string and removes the
+ * directory with tu_rmtree(). Aborts the test program on failure. */
+char *tu_mkdtemp(void);
+
+/* Remove a directory tree (like rm -rf). */
+void tu_rmtree(const char *path);
+
+/* dir + "/" + name; caller frees. */
+char *tu_path(const char *dir, const char *name);
+
+/* Write (replace) or append bytes; abort on failure. */
+void tu_write_file(const char *path, const void *data, size_t len);
+void tu_write_str(const char *path, const char *text);
+void tu_append_str(const char *path, const char *text);
+
+/* Whole file into a NUL-terminated buffer; *len gets the size (may be
+ * NULL). Returns NULL when the file cannot be read. Caller frees. */
+char *tu_read_file(const char *path, size_t *len);
+
+/* Path of a file in the source tree ($AW_SRCDIR/rel); caller frees. */
+char *tu_src_path(const char *rel);
+
+/* Path of the built agentwatch binary ($AW_BIN). */
+const char *tu_agentwatch_bin(void);
+
+/* Run argv (argv[0] is the program path) with stdout and stderr captured
+ * into malloc'd strings (either may be NULL if not wanted).  Returns the
+ * exit status, or -1 if it did not exit normally. */
+int tu_run(char *const argv[], char **out, char **errout);
+
+#endif

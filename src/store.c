@@ -1,2 +1,551 @@
-/* placeholder: implemented in a later commit */
-typedef int aw_placeholder_store;
+/*
+ * Store: SQLite persistence (see store.h).
+ *
+ * Every error message names the database path and carries SQLite's own
+ * message, because "database error" alone helps nobody at 3 a.m.
+ *
+ * Durability: WAL with synchronous=NORMAL.  A power cut may lose the last
+ * committed transactions, but never splits one, and a transaction always
+ * holds findings together with the read position that covers them: what is
+ * lost is simply read again.
+ */
+#include "agentwatch/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agentwatch/text.h"
+#include "agentwatch/timeutil.h"
+#include "store_sql.h"
+
+static const char *const migrations[AW_STORE_SCHEMA_VERSION] = {
+    SQL_MIGRATE_1,
+    SQL_MIGRATE_2,
+};
+
+enum stmt_id {
+    STMT_FILE_CANDIDATES,
+    STMT_FILE_INSERT,
+    STMT_FILE_PROGRESS,
+    STMT_FINDING_INSERT,
+    STMT_RULE_UPSERT,
+    STMT_COUNT_BY_CATEGORY,
+    STMT_COUNT_BY_RULE,
+    STMT_COUNT
+};
+
+static const char *const stmt_sql[STMT_COUNT] = {
+    [STMT_FILE_CANDIDATES] = SQL_FILE_CANDIDATES,
+    [STMT_FILE_INSERT] = SQL_FILE_INSERT,
+    [STMT_FILE_PROGRESS] = SQL_FILE_PROGRESS,
+    [STMT_FINDING_INSERT] = SQL_FINDING_INSERT,
+    [STMT_RULE_UPSERT] = SQL_RULE_UPSERT,
+    [STMT_COUNT_BY_CATEGORY] = SQL_COUNT_BY_CATEGORY,
+    [STMT_COUNT_BY_RULE] = SQL_COUNT_BY_RULE,
+};
+
+struct aw_store {
+    sqlite3 *db;
+    char *path;
+    bool readonly;
+    bool in_txn;
+    int version;
+    sqlite3_stmt *stmt[STMT_COUNT];
+    char message[AW_FINDING_MESSAGE_MAX + 1];   /* scratch for cleaned text */
+};
+
+static int db_error(struct aw_store *s, struct aw_err *err, const char *what)
+{
+    return aw_err_set(err, AW_EDB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static int exec_sql(struct aw_store *s, const char *sql, const char *what, struct aw_err *err)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+    if (rc != SQLITE_OK) {
+        aw_err_set(err, AW_EDB, "%s: %s: %s", s->path, what,
+                   msg != NULL ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return AW_EDB;
+    }
+    return AW_OK;
+}
+
+/* Read PRAGMA user_version. */
+static int read_version(struct aw_store *s, int *version, struct aw_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+        return db_error(s, err, "cannot read the schema version");
+    }
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return db_error(s, err, "cannot read the schema version");
+    }
+    *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return AW_OK;
+}
+
+/* Bring the schema to AW_STORE_SCHEMA_VERSION, one transaction per step so
+ * that an interrupted upgrade resumes where it stopped. */
+static int migrate(struct aw_store *s, struct aw_err *err)
+{
+    char sql[64];
+    int rc;
+
+    while (s->version < AW_STORE_SCHEMA_VERSION) {
+        int next = s->version + 1;
+
+        rc = exec_sql(s, "BEGIN IMMEDIATE", "cannot start the schema upgrade", err);
+        if (rc != AW_OK) {
+            return rc;
+        }
+        /* Re-read inside the write lock: another process may have
+         * migrated meanwhile. */
+        rc = read_version(s, &s->version, err);
+        if (rc != AW_OK || s->version >= next) {
+            exec_sql(s, "ROLLBACK", "rollback", NULL);
+            if (rc != AW_OK) {
+                return rc;
+            }
+            continue;
+        }
+        rc = exec_sql(s, migrations[s->version], "schema upgrade failed", err);
+        if (rc == AW_OK) {
+            snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", next);
+            rc = exec_sql(s, sql, "schema upgrade failed", err);
+        }
+        if (rc == AW_OK) {
+            rc = exec_sql(s, "COMMIT", "cannot commit the schema upgrade", err);
+        }
+        if (rc != AW_OK) {
+            exec_sql(s, "ROLLBACK", "rollback", NULL);
+            return rc;
+        }
+        s->version = next;
+    }
+    return AW_OK;
+}
+
+static int prepare_all(struct aw_store *s, struct aw_err *err)
+{
+    for (int i = 0; i < STMT_COUNT; i++) {
+        /* Read-only stores never write: skip the write statements so a
+         * read-only open never needs more than the query plan. */
+        if (s->readonly && i < STMT_COUNT_BY_CATEGORY) {
+            continue;
+        }
+        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+                               NULL) != SQLITE_OK) {
+            return db_error(s, err, "cannot prepare a statement");
+        }
+    }
+    return AW_OK;
+}
+
+/* Create the database file ourselves so its mode is 0600 from the start:
+ * findings quote log messages, which may name hosts and users. */
+static int create_private(const char *path, struct aw_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+    if (fd < 0) {
+        if (errno == EEXIST) {
+            return AW_OK;
+        }
+        return aw_err_set(err, AW_EIO, "%s: cannot create database: %s", path, strerror(errno));
+    }
+    close(fd);
+    return AW_OK;
+}
+
+int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struct aw_err *err)
+{
+    struct aw_store *s = NULL;
+    struct stat st;
+    int open_flags;
+    int rc;
+
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (s == NULL || (s->path = strdup(path)) == NULL) {
+        rc = aw_err_set(err, AW_ENOMEM, "out of memory opening %s", path);
+        goto out;
+    }
+    s->readonly = (flags & AW_STORE_READONLY) != 0;
+    if (s->readonly) {
+        if (stat(path, &st) != 0) {
+            rc = aw_err_set(err, AW_ENOTFOUND, "%s: no database here (run 'agentwatch scan' first)",
+                            path);
+            goto out;
+        }
+        open_flags = SQLITE_OPEN_READONLY;
+    } else {
+        rc = create_private(path, err);
+        if (rc != AW_OK) {
+            goto out;
+        }
+        open_flags = SQLITE_OPEN_READWRITE;
+    }
+    if (sqlite3_open_v2(path, &s->db, open_flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = s->db != NULL ? db_error(s, err, "cannot open database")
+                           : aw_err_set(err, AW_ENOMEM, "%s: cannot open database", path);
+        goto out;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 10000);
+    /* The first real read tells whether this is an SQLite file at all. */
+    rc = read_version(s, &s->version, err);
+    if (rc != AW_OK) {
+        goto out;
+    }
+    if (s->version > AW_STORE_SCHEMA_VERSION) {
+        rc = aw_err_set(err, AW_EDB,
+                        "%s: database schema version %d is newer than this agentwatch supports"
+                        " (%d); upgrade agentwatch",
+                        path, s->version, AW_STORE_SCHEMA_VERSION);
+        goto out;
+    }
+    if (s->readonly) {
+        if (s->version < AW_STORE_SCHEMA_VERSION) {
+            rc = aw_err_set(err, AW_EDB,
+                            "%s: database schema version %d is older than %d; run"
+                            " 'agentwatch scan' once to upgrade it",
+                            path, s->version, AW_STORE_SCHEMA_VERSION);
+            goto out;
+        }
+    } else {
+        rc = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                         " PRAGMA foreign_keys=ON;", "cannot configure the database", err);
+        if (rc == AW_OK) {
+            rc = migrate(s, err);
+        }
+        if (rc != AW_OK) {
+            goto out;
+        }
+    }
+    rc = prepare_all(s, err);
+    if (rc != AW_OK) {
+        goto out;
+    }
+    *out = s;
+    s = NULL;
+out:
+    aw_store_close(&s);
+    return rc;
+}
+
+void aw_store_close(struct aw_store **sp)
+{
+    struct aw_store *s = sp != NULL ? *sp : NULL;
+
+    if (s == NULL) {
+        return;
+    }
+    aw_store_rollback(s);
+    for (int i = 0; i < STMT_COUNT; i++) {
+        sqlite3_finalize(s->stmt[i]);
+    }
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+    *sp = NULL;
+}
+
+int aw_store_schema_version(const struct aw_store *s)
+{
+    return s->version;
+}
+
+int aw_store_begin(struct aw_store *s, struct aw_err *err)
+{
+    int rc = exec_sql(s, "BEGIN IMMEDIATE", "cannot begin a transaction", err);
+
+    if (rc == AW_OK) {
+        s->in_txn = true;
+    }
+    return rc;
+}
+
+int aw_store_commit(struct aw_store *s, struct aw_err *err)
+{
+    int rc = exec_sql(s, "COMMIT", "cannot commit", err);
+
+    if (rc == AW_OK) {
+        s->in_txn = false;
+    } else {
+        aw_store_rollback(s);
+    }
+    return rc;
+}
+
+void aw_store_rollback(struct aw_store *s)
+{
+    if (s->in_txn) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->in_txn = false;
+    }
+}
+
+/* Run a bound statement that returns no rows, then reset it. */
+static int step_done(struct aw_store *s, sqlite3_stmt *st, const char *what, struct aw_err *err)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc != SQLITE_DONE) {
+        rc = db_error(s, err, what);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return rc;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return AW_OK;
+}
+
+/* head_key: hash of the first AW_HEAD_MIN_MATCH bytes, which every head
+ * compatible with this one (and long enough to match on its own) shares. */
+static void bind_head(sqlite3_stmt *st, int head_col, int key_col, const struct aw_file_id *fid)
+{
+    sqlite3_bind_blob(st, head_col, fid->head, (int)fid->head_len, SQLITE_TRANSIENT);
+    if (fid->head_len >= AW_HEAD_MIN_MATCH) {
+        sqlite3_bind_int64(st, key_col, (sqlite3_int64)aw_hash64(fid->head, AW_HEAD_MIN_MATCH));
+    } else {
+        sqlite3_bind_null(st, key_col);
+    }
+}
+
+static size_t common_prefix(const unsigned char *a, size_t alen, const unsigned char *b,
+                            size_t blen)
+{
+    size_t n = alen < blen ? alen : blen, i = 0;
+
+    while (i < n && a[i] == b[i]) {
+        i++;
+    }
+    return i;
+}
+
+int aw_store_file_lookup(struct aw_store *s, const struct aw_file_id *fid,
+                         struct aw_file_row *out, bool *found, struct aw_err *err)
+{
+    sqlite3_stmt *st = s->stmt[STMT_FILE_CANDIDATES];
+    size_t best_common = 0;
+    bool best_inode = false;
+    int rc;
+
+    *found = false;
+    if (fid->head_len == 0) {
+        return AW_OK;   /* an empty file is nobody yet */
+    }
+    if (fid->head_len >= AW_HEAD_MIN_MATCH) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)aw_hash64(fid->head, AW_HEAD_MIN_MATCH));
+    }
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)fid->dev);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)fid->ino);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *head = sqlite3_column_blob(st, 6);
+        size_t head_len = (size_t)sqlite3_column_bytes(st, 6);
+        size_t common;
+        bool inode, full, better;
+
+        if (head_len > AW_HEAD_MAX) {
+            head_len = AW_HEAD_MAX;
+        }
+        common = common_prefix(head, head_len, fid->head, fid->head_len);
+        full = common > 0 && common == (head_len < fid->head_len ? head_len : fid->head_len);
+        if (!full) {
+            continue;   /* heads disagree: a different file */
+        }
+        inode = (uint64_t)sqlite3_column_int64(st, 1) == fid->dev &&
+                (uint64_t)sqlite3_column_int64(st, 2) == fid->ino;
+        if (!inode && common < AW_HEAD_MIN_MATCH) {
+            continue;   /* too little content to tell without the inode */
+        }
+        /* Prefer the inode match, then the longest shared head; rows come
+         * in id order, so ties go to the newest row. */
+        better = (inode && !best_inode) ||
+                 (inode == best_inode && common >= best_common);
+        if (!*found || better) {
+            out->id = sqlite3_column_int64(st, 0);
+            out->dev = (uint64_t)sqlite3_column_int64(st, 1);
+            out->ino = (uint64_t)sqlite3_column_int64(st, 2);
+            out->size = (uint64_t)sqlite3_column_int64(st, 3);
+            out->offset = (uint64_t)sqlite3_column_int64(st, 4);
+            out->marker = (uint64_t)sqlite3_column_int64(st, 5);
+            out->head_len = head_len;
+            memcpy(out->head, head, head_len);
+            best_common = common;
+            best_inode = inode;
+            *found = true;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        rc = db_error(s, err, "cannot look up a file");
+    } else {
+        rc = AW_OK;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int aw_store_file_add(struct aw_store *s, const struct aw_file_id *fid, const char *path,
+                      const char *format, const char *encoding, int64_t now_ms,
+                      int64_t *id_out, struct aw_err *err)
+{
+    sqlite3_stmt *st = s->stmt[STMT_FILE_INSERT];
+    int rc;
+
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)fid->dev);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)fid->ino);
+    bind_head(st, 3, 4, fid);
+    sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, format, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, encoding, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, now_ms);
+    rc = step_done(s, st, "cannot record a new file", err);
+    if (rc == AW_OK) {
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    }
+    return rc;
+}
+
+int aw_store_file_progress(struct aw_store *s, const struct aw_file_progress *p,
+                           struct aw_err *err)
+{
+    sqlite3_stmt *st = s->stmt[STMT_FILE_PROGRESS];
+
+    sqlite3_bind_int64(st, 1, p->id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)p->fid->dev);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)p->fid->ino);
+    bind_head(st, 4, 5, p->fid);
+    sqlite3_bind_text(st, 6, p->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)p->fid->size);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)p->offset);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)p->marker);
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)p->records);
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)p->truncated);
+    sqlite3_bind_int64(st, 12, (sqlite3_int64)p->findings);
+    sqlite3_bind_int64(st, 13, p->now_ms);
+    return step_done(s, st, "cannot record the read position", err);
+}
+
+int aw_store_add_finding(struct aw_store *s, const struct aw_finding *f, bool *inserted,
+                         struct aw_err *err)
+{
+    sqlite3_stmt *st = s->stmt[STMT_FINDING_INSERT];
+    size_t len;
+    int rc;
+
+    len = aw_text_utf8_clean(f->message, f->message_len, s->message, AW_FINDING_MESSAGE_MAX);
+    sqlite3_bind_int64(st, 1, f->ts_ms != AW_TIME_NONE ? f->ts_ms : f->read_ms);
+    sqlite3_bind_int(st, 2, f->ts_ms != AW_TIME_NONE);
+    sqlite3_bind_int64(st, 3, f->read_ms);
+    sqlite3_bind_text(st, 4, f->host, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, f->file_id);
+    sqlite3_bind_text(st, 6, f->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)f->offset);
+    sqlite3_bind_text(st, 8, f->rule, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, f->category, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, f->severity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, f->level, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, s->message, (int)len, SQLITE_STATIC);
+    rc = step_done(s, st, "cannot store a finding", err);
+    if (rc == AW_OK && inserted != NULL) {
+        *inserted = sqlite3_changes(s->db) > 0;
+    }
+    return rc;
+}
+
+int aw_store_sync_rules(struct aw_store *s, const struct aw_ruleset *rs, int64_t now_ms,
+                        struct aw_err *err)
+{
+    sqlite3_stmt *st = s->stmt[STMT_RULE_UPSERT];
+    size_t n = aw_rules_count(rs);
+    int rc = AW_OK;
+
+    for (size_t i = 0; i < n && rc == AW_OK; i++) {
+        const struct aw_rule_info *r = aw_rules_get(rs, i);
+        sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, r->category, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, aw_rule_severity_name(r->severity), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, r->cause, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, r->remedy, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, r->pattern, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, now_ms);
+        rc = step_done(s, st, "cannot record rule metadata", err);
+    }
+    return rc;
+}
+
+static void bind_filter(sqlite3_stmt *st, const struct aw_filter *f)
+{
+    sqlite3_bind_int64(st, 1, f->since_ms != AW_TIME_NONE ? f->since_ms : INT64_MIN);
+    sqlite3_bind_int64(st, 2, f->until_ms != AW_TIME_NONE ? f->until_ms : INT64_MAX);
+    if (f->category != NULL) {
+        sqlite3_bind_text(st, 3, f->category, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 3);
+    }
+}
+
+static const char *column_text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    return t != NULL ? (const char *)t : "";
+}
+
+/* Run a grouped count statement and hand each row to fn. by_rule selects
+ * the column layout of SQL_COUNT_BY_RULE. */
+static int run_counts(struct aw_store *s, sqlite3_stmt *st, bool by_rule, const struct aw_filter *f,
+                      aw_count_fn fn, void *ctx, struct aw_err *err)
+{
+    int rc, step = SQLITE_DONE;
+
+    bind_filter(st, f);
+    rc = AW_OK;
+    while (rc == AW_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct aw_count_row row;
+        int c = by_rule ? 1 : 0;
+
+        row.rule = by_rule ? column_text(st, 0) : NULL;
+        row.category = column_text(st, c);
+        row.count = sqlite3_column_int64(st, c + 1);
+        row.first_ms = sqlite3_column_int64(st, c + 2);
+        row.last_ms = sqlite3_column_int64(st, c + 3);
+        row.cause = by_rule ? column_text(st, 5) : "";
+        row.remedy = by_rule ? column_text(st, 6) : "";
+        rc = fn(ctx, &row, err);
+    }
+    if (rc == AW_OK && step != SQLITE_DONE) {
+        rc = db_error(s, err, "query failed");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int aw_store_count_by_category(struct aw_store *s, const struct aw_filter *f, aw_count_fn fn,
+                               void *ctx, struct aw_err *err)
+{
+    return run_counts(s, s->stmt[STMT_COUNT_BY_CATEGORY], false, f, fn, ctx, err);
+}
+
+int aw_store_count_by_rule(struct aw_store *s, const struct aw_filter *f, aw_count_fn fn,
+                           void *ctx, struct aw_err *err)
+{
+    return run_counts(s, s->stmt[STMT_COUNT_BY_RULE], true, f, fn, ctx, err);
+}

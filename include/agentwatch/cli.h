@@ -1,0 +1,30 @@
+/*
+ * The command line: option parsing and the subcommands.
+ *
+ *     agentwatch [--db PATH] <command> [options]
+ *     agentwatch scan   [--rules PATH] [--format auto|itms|cmtrace|line] [--host NAME] PATH...
+ *     agentwatch report [--since WHEN] [--until WHEN] [--category C] [--format table|json|csv]
+ *     agentwatch rules check [--rules PATH]
+ *     agentwatch rules list  [--rules PATH] [--format table|tsv]
+ *     agentwatch --help | --version, and agentwatch COMMAND --help
+ *
+ * This is a contract scripts depend on: options and exit codes only ever
+ * grow compatibly.  Exit codes: 0 success, 1 failure (with one line
+ * "agentwatch: ..." on stderr), 2 usage error.
+ */
+#ifndef AGENTWATCH_CLI_H
+#define AGENTWATCH_CLI_H
+
+#include <signal.h>
+
+enum aw_exit {
+    AW_EXIT_OK = 0,
+    AW_EXIT_FAILURE = 1,
+    AW_EXIT_USAGE = 2
+};
+
+/* Run the command line in argv; returns the process exit status.  stop is
+ * the process's signal flag: long commands finish cleanly when it is set. */
+int aw_cli_main(int argc, char **argv, const volatile sig_atomic_t *stop);
+
+#endif

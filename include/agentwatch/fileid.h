@@ -1,0 +1,54 @@
+/*
+ * File identity.
+ *
+ * A log file is known by its content, not its name: rotation renames
+ * agent.log to agent1.log, copy-and-truncate empties agent.log in place, and
+ * inodes are reused.  Identity is therefore
+ *   - the head: the first AW_HEAD_MAX bytes of the file (all of it while the
+ *     file is smaller), compared as a prefix so that a file still tiny after
+ *     rotation matches its own later, longer self;
+ *   - the device and inode, as a hint that disambiguates short heads;
+ *   - the offset marker: a hash of the AW_MARKER_MAX bytes just before a
+ *     saved read offset, checked before resuming there, so that content
+ *     rewritten behind the same head is never resumed into.
+ */
+#ifndef AGENTWATCH_FILEID_H
+#define AGENTWATCH_FILEID_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agentwatch/err.h"
+
+#define AW_HEAD_MAX 1024
+#define AW_MARKER_MAX 64
+
+struct aw_file_id {
+    uint64_t dev;
+    uint64_t ino;
+    uint64_t size;
+    int64_t mtime_ms;
+    size_t head_len;                   /* min(size, AW_HEAD_MAX) */
+    unsigned char head[AW_HEAD_MAX];
+};
+
+/* Stat and read the head of path.  AW_ENOTFOUND when it does not exist,
+ * AW_EIO when it is not a regular file or cannot be read. */
+int aw_fileid_read(const char *path, struct aw_file_id *out, struct aw_err *err);
+
+/* True when the heads are non-empty and one is a prefix of the other. */
+bool aw_fileid_head_compatible(const unsigned char *a, size_t alen,
+                               const unsigned char *b, size_t blen);
+
+/* 64-bit FNV-1a hash: stable across platforms and versions, because hashes
+ * are stored in the database. */
+uint64_t aw_hash64(const void *data, size_t len);
+
+/* Hash of the min(offset, AW_MARKER_MAX) bytes of path just before offset
+ * (0 for offset 0).  AW_ENOTFOUND/AW_EIO as aw_fileid_read(); AW_ELIMIT
+ * when the file is now shorter than offset. */
+int aw_fileid_marker(const char *path, uint64_t offset, uint64_t *out,
+                     struct aw_err *err);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * Scan: one pass over sources, classifying every new record and storing
+ * the findings.
+ *
+ * For each file the stored read position is found by content identity
+ * (see fileid.h and store.h) and verified with its offset marker before
+ * it is trusted; a file whose content no longer matches is read from the
+ * start as a new file.  Findings and the position that covers them are
+ * committed in one transaction every batch_records records and at the end
+ * of each file, so a scan interrupted at any point (signal, crash, power)
+ * resumes without losing or repeating a finding, and running scan twice
+ * over unchanged files adds nothing.
+ */
+#ifndef AGENTWATCH_SCAN_H
+#define AGENTWATCH_SCAN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agentwatch/err.h"
+#include "agentwatch/record.h"
+#include "agentwatch/rules.h"
+#include "agentwatch/store.h"
+
+/* What happened to one file, for the caller's report. */
+struct aw_scan_file_stats {
+    const char *path;
+    const char *format;
+    const char *encoding;
+    uint64_t from;            /* offset reading started at */
+    uint64_t to;              /* offset reading stopped at (resume point) */
+    uint64_t records;
+    uint64_t findings;        /* new findings stored */
+    uint64_t truncated;
+    uint64_t broken;
+    uint64_t skipped_bytes;
+    bool new_file;            /* first time this content was seen */
+    bool replaced;            /* a stored position did not match the
+                                 content any more; read from the start */
+};
+
+typedef void (*aw_scan_file_fn)(void *ctx, const struct aw_scan_file_stats *st);
+
+struct aw_scan_opts {
+    enum aw_format format;    /* AW_FORMAT_AUTO: detect per file */
+    const char *host;         /* NULL: the record's host, else this machine's */
+    size_t max_record;        /* 0: AW_RECORD_MAX_DEFAULT */
+    size_t batch_records;     /* records per transaction; 0: 65536 */
+    const volatile sig_atomic_t *stop;  /* non-zero: stop after the current
+                                           record and commit (may be NULL) */
+    aw_scan_file_fn on_file;  /* called after each file (may be NULL) */
+    void *ctx;
+};
+
+struct aw_scan_stats {
+    size_t files;
+    uint64_t bytes;           /* raw bytes consumed */
+    uint64_t records;
+    uint64_t findings;
+    uint64_t truncated;
+    uint64_t broken;
+    uint64_t skipped_bytes;
+    bool interrupted;         /* stopped by opts->stop */
+};
+
+/* Scan every file the paths stand for (see source.h) into store with the
+ * rule set rs.  On error, what was committed before stays committed and
+ * consistent; err names the file and offset. */
+int aw_scan_run(struct aw_store *store, const struct aw_ruleset *rs,
+                char *const paths[], size_t npaths, const struct aw_scan_opts *opts,
+                struct aw_scan_stats *stats, struct aw_err *err);
+
+#endif

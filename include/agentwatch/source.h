@@ -1,0 +1,51 @@
+/*
+ * Sources: which files make up a log, and in which order to read them.
+ *
+ * A PATH naming an active log (".../agent.log") stands for its whole
+ * rollover family in the same folder: agent.log, agent1.log ... agentN.log
+ * (the stem, optional digits, the same extension) and, for ConfigMgr logs,
+ * agent.lo_.  A PATH naming a rollover itself (agent1.log) stands for that
+ * file only.  A directory stands for every *.log and *.lo_ file in it.
+ *
+ * Files are returned oldest content first: by the timestamp of their first
+ * record when every file of the family has one, else by modification time;
+ * ties go to the higher rollover number (agent2.log before agent1.log),
+ * the active file last.  The same file reached twice (two PATHs, a hard
+ * link) is listed once.
+ */
+#ifndef AGENTWATCH_SOURCE_H
+#define AGENTWATCH_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agentwatch/err.h"
+#include "agentwatch/fileid.h"
+#include "agentwatch/record.h"
+
+struct aw_source_file {
+    char *path;               /* owned */
+    struct aw_file_id id;     /* identity as read during expansion */
+    long rollover;            /* N of agentN.log, 0 for the active file,
+                                 -1 for a .lo_ rollover (older than all) */
+    int64_t first_ts;         /* first record's time, AW_TIME_NONE if none */
+    int64_t age_key;          /* what the family was sorted by */
+};
+
+struct aw_source_list {
+    struct aw_source_file *items;
+    size_t count;
+    size_t cap;
+};
+
+/* Append the files PATH stands for to list, each family sorted oldest
+ * first, skipping files already listed.  format is used to peek at each
+ * file's first record (AW_FORMAT_AUTO detects).  AW_ENOTFOUND when PATH
+ * does not exist; a family member vanishing during expansion is skipped. */
+int aw_source_expand(const char *path, enum aw_format format,
+                     struct aw_source_list *list, struct aw_err *err);
+
+/* Free every item; the list is empty afterwards. Accepts an empty list. */
+void aw_source_list_free(struct aw_source_list *list);
+
+#endif

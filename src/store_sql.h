@@ -1,0 +1,102 @@
+/*
+ * Every SQL statement of the store, in one place.
+ *
+ * Times are integer milliseconds since the epoch, UTC.  findings.ts is the
+ * record's own time, or the read time when the record had none
+ * (ts_known = 0), so that every finding sorts and filters by one indexed
+ * column.  Hashes are stored as signed 64-bit integers (SQLite's integer).
+ */
+#ifndef AGENTWATCH_STORE_SQL_H
+#define AGENTWATCH_STORE_SQL_H
+
+/* Migrations: MIGRATIONS[i] brings the schema from version i to i + 1. */
+
+#define SQL_MIGRATE_1 \
+    "CREATE TABLE files (" \
+    "  id INTEGER PRIMARY KEY," \
+    "  dev INTEGER NOT NULL," \
+    "  ino INTEGER NOT NULL," \
+    "  head BLOB NOT NULL," \
+    "  head_key INTEGER," \
+    "  path TEXT NOT NULL," \
+    "  format TEXT NOT NULL," \
+    "  encoding TEXT NOT NULL," \
+    "  size INTEGER NOT NULL DEFAULT 0," \
+    "  offset INTEGER NOT NULL DEFAULT 0," \
+    "  marker INTEGER NOT NULL DEFAULT 0," \
+    "  records INTEGER NOT NULL DEFAULT 0," \
+    "  truncated INTEGER NOT NULL DEFAULT 0," \
+    "  findings INTEGER NOT NULL DEFAULT 0," \
+    "  first_seen INTEGER NOT NULL," \
+    "  last_read INTEGER NOT NULL);" \
+    "CREATE INDEX files_head_key ON files(head_key);" \
+    "CREATE INDEX files_inode ON files(dev, ino);" \
+    "CREATE TABLE findings (" \
+    "  id INTEGER PRIMARY KEY," \
+    "  ts INTEGER NOT NULL," \
+    "  ts_known INTEGER NOT NULL," \
+    "  read_ts INTEGER NOT NULL," \
+    "  host TEXT NOT NULL," \
+    "  file_id INTEGER NOT NULL REFERENCES files(id)," \
+    "  path TEXT NOT NULL," \
+    "  offset INTEGER NOT NULL," \
+    "  rule TEXT NOT NULL," \
+    "  category TEXT NOT NULL," \
+    "  severity TEXT NOT NULL," \
+    "  level TEXT NOT NULL," \
+    "  message TEXT NOT NULL," \
+    "  UNIQUE (file_id, offset));" \
+    "CREATE INDEX findings_ts ON findings(ts);" \
+    "CREATE INDEX findings_category_ts ON findings(category, ts);"
+
+#define SQL_MIGRATE_2 \
+    "CREATE TABLE rules (" \
+    "  id TEXT PRIMARY KEY," \
+    "  category TEXT NOT NULL," \
+    "  severity TEXT NOT NULL," \
+    "  cause TEXT NOT NULL," \
+    "  remedy TEXT NOT NULL," \
+    "  pattern TEXT NOT NULL," \
+    "  updated INTEGER NOT NULL);" \
+    "CREATE INDEX findings_rule_ts ON findings(rule, ts);"
+
+#define SQL_FILE_CANDIDATES \
+    "SELECT id, dev, ino, size, offset, marker, head FROM files" \
+    " WHERE head_key = ?1 OR head_key IS NULL OR (dev = ?2 AND ino = ?3)"
+
+#define SQL_FILE_INSERT \
+    "INSERT INTO files (dev, ino, head, head_key, path, format, encoding, first_seen, last_read)" \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+
+#define SQL_FILE_PROGRESS \
+    "UPDATE files SET dev = ?2, ino = ?3, head = ?4, head_key = ?5, path = ?6, size = ?7," \
+    " offset = ?8, marker = ?9, records = records + ?10, truncated = truncated + ?11," \
+    " findings = findings + ?12, last_read = ?13 WHERE id = ?1"
+
+#define SQL_FINDING_INSERT \
+    "INSERT OR IGNORE INTO findings (ts, ts_known, read_ts, host, file_id, path, offset, rule," \
+    " category, severity, level, message)" \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+
+#define SQL_RULE_UPSERT \
+    "INSERT INTO rules (id, category, severity, cause, remedy, pattern, updated)" \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" \
+    " ON CONFLICT(id) DO UPDATE SET category = excluded.category," \
+    " severity = excluded.severity, cause = excluded.cause, remedy = excluded.remedy," \
+    " pattern = excluded.pattern, updated = excluded.updated"
+
+/* ?1 since, ?2 until, ?3 category (NULL = any). */
+#define SQL_FILTER \
+    " WHERE f.ts >= ?1 AND f.ts <= ?2 AND (?3 IS NULL OR f.category = ?3)"
+
+#define SQL_COUNT_BY_CATEGORY \
+    "SELECT f.category, count(*), min(f.ts), max(f.ts) FROM findings f" SQL_FILTER \
+    " GROUP BY f.category ORDER BY max(f.ts) DESC, f.category"
+
+#define SQL_COUNT_BY_RULE \
+    "SELECT f.rule, f.category, count(*), min(f.ts), max(f.ts)," \
+    " coalesce(r.cause, ''), coalesce(r.remedy, '')" \
+    " FROM findings f LEFT JOIN rules r ON r.id = f.rule" SQL_FILTER \
+    " GROUP BY f.rule, f.category ORDER BY max(f.ts) DESC, f.rule"
+
+#endif

@@ -109,28 +109,43 @@ void aw_text_json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-void aw_text_csv_field(FILE *out, const char *s)
-{
-    bool quote = s[0] == '\0' ? false : strpbrk(s, ",\"\r\n") != NULL;
-
-    if (!quote) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (const char *p = s; *p != '\0'; p++) {
-        if (*p == '"') {
-            fputc('"', out);
-        }
-        fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
 /* Is the code point at p (n bytes) a C1 control (U+0080..U+009F)? */
 static bool is_c1(const unsigned char *p, size_t n)
 {
     return n == 2 && p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F;
+}
+
+void aw_text_csv_field(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *end = p + strlen(s);
+    bool quote = strpbrk(s, ",\"\r\n") != NULL;
+
+    if (quote) {
+        fputc('"', out);
+    }
+    while (p < end) {
+        size_t n = utf8_seq_len(p, (size_t)(end - p));
+        if (n == 0) {
+            fputs("\xEF\xBF\xBD", out);
+            p++;
+            continue;
+        }
+        /* CSV cannot escape control characters; they are defanged so a
+         * file that is cat'ed to a terminal cannot drive it. */
+        if ((n == 1 && ((*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n') || *p == 0x7F)) ||
+            is_c1(p, n)) {
+            fputc('?', out);
+        } else if (*p == '"') {
+            fputs("\"\"", out);
+        } else {
+            fwrite(p, 1, n, out);
+        }
+        p += n;
+    }
+    if (quote) {
+        fputc('"', out);
+    }
 }
 
 void aw_text_terminal(FILE *out, const char *s, size_t max_cols)

@@ -19,7 +19,9 @@ size_t aw_text_utf8_clean(const char *src, size_t len, char *dst, size_t max);
 /* Write s as a JSON string literal (with quotes); NULL writes null. */
 void aw_text_json_string(FILE *out, const char *s);
 
-/* Write s as one CSV field (RFC 4180 quoting when needed). */
+/* Write s as one CSV field (RFC 4180 quoting when needed).  CSV cannot
+ * escape control characters: C0 (but tab, CR, LF), DEL and C1 are written
+ * as '?', invalid UTF-8 as U+FFFD. */
 void aw_text_csv_field(FILE *out, const char *s);
 
 /* Write s for a human on a terminal: control characters (C0, DEL, C1)

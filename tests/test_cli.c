@@ -1,9 +1,420 @@
-/* placeholder until this suite is written */
+/*
+ * The command line as a black box: the built binary run on real files,
+ * checking exit codes, the one-line error contract, the JSON contract and
+ * the database it leaves behind.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "testutil.h"
-static void placeholder(void) { CU_FAIL("suite not written yet"); }
+
+static char *dir;
+
+static int setup(void)
+{
+    dir = tu_mkdtemp();
+    return 0;
+}
+
+static int teardown(void)
+{
+    tu_rmtree(dir);
+    free(dir);
+    return 0;
+}
+
+/* Run agentwatch with up to 11 arguments (NULL-terminated list). */
+static int aw(char **out, char **err, const char *a1, ...)
+{
+    char *argv[16];
+    va_list ap;
+    int n = 0;
+    const char *a;
+
+    argv[n++] = (char *)tu_agentwatch_bin();
+    va_start(ap, a1);
+    for (a = a1; a != NULL && n < 15; a = va_arg(ap, const char *)) {
+        argv[n++] = (char *)a;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    return tu_run(argv, out, err);
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; s++) {
+        n += *s == '\n';
+    }
+    return n;
+}
+
+static void test_version_and_help(void)
+{
+    char *out = NULL, *err = NULL;
+
+    CU_ASSERT_EQUAL(aw(&out, &err, "--version", NULL), 0);
+    CU_ASSERT_EQUAL(strncmp(out, "agentwatch ", 11), 0);
+    CU_ASSERT_EQUAL(count_lines(out), 1);
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(aw(&out, &err, "--help", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "Usage: agentwatch [--db PATH] <command> [options]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "  scan "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "  report "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "  rules "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "Exit status: 0 success, 1 failure, 2 usage error."));
+    free(out);
+    free(err);
+    const char *cmds[] = { "scan", "report", "rules" };
+    for (size_t i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(aw(&out, &err, cmds[i], "--help", NULL), 0);
+        CU_ASSERT_EQUAL(strncmp(out, "Usage: agentwatch", 17), 0);
+        CU_ASSERT_STRING_EQUAL(err, "");
+        free(out);
+        free(err);
+    }
+}
+
+static void test_usage_errors(void)
+{
+    struct {
+        const char *args[4];
+        const char *stderr_text;
+    } cases[] = {
+        { { "frobnicate" }, "agentwatch: unknown command 'frobnicate' (see 'agentwatch --help')\n" },
+        { { "--bogus" }, "agentwatch: unknown option '--bogus' (see 'agentwatch --help')\n" },
+        { { "--db" }, "agentwatch: option '--db' needs a value (see 'agentwatch --help')\n" },
+        { { "scan" }, "agentwatch: scan: no PATH given (see 'agentwatch scan --help')\n" },
+        { { "scan", "--format", "xml", "x.log" },
+          "agentwatch: scan: invalid --format 'xml': expected auto, itms, cmtrace or line"
+          " (see 'agentwatch scan --help')\n" },
+        { { "scan", "--wat", "x.log" },
+          "agentwatch: scan: unknown option '--wat' (see 'agentwatch scan --help')\n" },
+        { { "scan", "--rules" },
+          "agentwatch: scan: option '--rules' needs a value (see 'agentwatch scan --help')\n" },
+        { { "report", "--since", "7x" },
+          "agentwatch: report: --since: invalid time '7x': expected a duration (30m, 24h, 7d)"
+          " or an ISO-8601 date/time (see 'agentwatch report --help')\n" },
+        { { "report", "--format", "xml" },
+          "agentwatch: report: invalid --format 'xml': expected table, json or csv"
+          " (see 'agentwatch report --help')\n" },
+        { { "report", "--since", "2025-03-12", "--until", "2025-03-11" },
+          "agentwatch: report: --since is after --until (see 'agentwatch report --help')\n" },
+        { { "rules" },
+          "agentwatch: rules: missing action: check or list (see 'agentwatch rules --help')\n" },
+        { { "rules", "lint" },
+          "agentwatch: rules: unknown action 'lint': expected check or list"
+          " (see 'agentwatch rules --help')\n" },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out = NULL, *err = NULL;
+        int rc = aw(&out, &err, cases[i].args[0], cases[i].args[1], cases[i].args[2],
+                    cases[i].args[3], NULL);
+        CU_ASSERT_EQUAL(rc, 2);
+        CU_ASSERT_STRING_EQUAL(err, cases[i].stderr_text);
+        if (strcmp(err, cases[i].stderr_text) != 0) {
+            fprintf(stderr, "case %zu got: %s", i, err);
+        }
+        CU_ASSERT_STRING_EQUAL(out, "");
+        free(out);
+        free(err);
+    }
+    /* No command at all: usage on stderr. */
+    {
+        char *out = NULL, *err = NULL;
+        CU_ASSERT_EQUAL(aw(&out, &err, NULL), 2);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "Usage: agentwatch"));
+        free(out);
+        free(err);
+    }
+}
+
+static const char rules_yaml[] =
+    "version: 1\n"
+    "rules:\n"
+    "  - id: ssl-trust\n"
+    "    category: ssl\n"
+    "    severity: error\n"
+    "    pattern: '(?i)could not establish trust relationship'\n"
+    "    cause: The client does not trust the server's certificate chain.\n"
+    "    remedy: Import the issuing CA on the clients.\n"
+    "  - id: config-ok\n"
+    "    category: health\n"
+    "    severity: info\n"
+    "    pattern: 'Configuration updated successfully'\n";
+
+static const char log_text[] =
+    "<event date='03/11/2025 08:00:01.0000000 +01:00' severity='4' hostName='WKS-1' source='A' "
+    "module='m' process='p' pid='1' thread='2' tickCount='3' ><![CDATA[Agent started]]></event>\n"
+    "<event date='03/11/2025 08:00:02.5000000 +01:00' severity='1' hostName='WKS-1' source='A' "
+    "module='m' process='p' pid='1' thread='2' tickCount='4' ><![CDATA[The underlying connection "
+    "was closed: Could not establish trust relationship for the SSL/TLS secure channel.]]>"
+    "</event>\n"
+    "<event date='03/11/2025 09:00:00.0000000 +01:00' severity='4' hostName='WKS-1' source='A' "
+    "module='m' process='p' pid='1' thread='2' tickCount='5' ><![CDATA[Configuration updated "
+    "successfully]]></event>\n";
+
+static void test_scan_report_end_to_end(void)
+{
+    char *rules = tu_path(dir, "e2e-rules.yaml");
+    char *log = tu_path(dir, "agent.log");
+    char *db = tu_path(dir, "e2e.db");
+    char *out = NULL, *err = NULL;
+    const char *expected_json =
+        "{\"since\": null, \"until\": null, \"total\": 2,\n"
+        " \"categories\": [\n"
+        "  {\"category\": \"health\", \"count\": 1, \"first\": \"2025-03-11T08:00:00.000Z\","
+        " \"last\": \"2025-03-11T08:00:00.000Z\"},\n"
+        "  {\"category\": \"ssl\", \"count\": 1, \"first\": \"2025-03-11T07:00:02.500Z\","
+        " \"last\": \"2025-03-11T07:00:02.500Z\"}\n"
+        " ],\n"
+        " \"rules\": [\n"
+        "  {\"rule\": \"config-ok\", \"category\": \"health\", \"count\": 1,"
+        " \"first\": \"2025-03-11T08:00:00.000Z\", \"last\": \"2025-03-11T08:00:00.000Z\","
+        " \"cause\": \"\", \"remedy\": \"\"},\n"
+        "  {\"rule\": \"ssl-trust\", \"category\": \"ssl\", \"count\": 1,"
+        " \"first\": \"2025-03-11T07:00:02.500Z\", \"last\": \"2025-03-11T07:00:02.500Z\","
+        " \"cause\": \"The client does not trust the server's certificate chain.\","
+        " \"remedy\": \"Import the issuing CA on the clients.\"}\n"
+        " ]}\n";
+
+    tu_write_str(rules, rules_yaml);
+    tu_write_str(log, log_text);
+    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "scan", "--rules", rules, log, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "scanned 1 file: 3 records, 2 new findings\n"));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", "--format", "json", NULL), 0);
+    CU_ASSERT_STRING_EQUAL(out, expected_json);
+    free(out);
+    free(err);
+    /* --db after the command works too, and a second scan adds nothing. */
+    CU_ASSERT_EQUAL(aw(&out, &err, "scan", "--db", db, "--rules", rules, log, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "scanned 1 file: 0 records, 0 new findings\n"));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_sql_int(db, "SELECT count(*) FROM findings"), 2);
+    /* Filters and the other formats. */
+    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", "--format", "csv", "--category", "ssl",
+                       NULL), 0);
+    CU_ASSERT_STRING_EQUAL(out,
+        "rule,category,count,first,last,cause,remedy\r\n"
+        "ssl-trust,ssl,1,2025-03-11T07:00:02.500Z,2025-03-11T07:00:02.500Z,"
+        "The client does not trust the server's certificate chain.,"
+        "Import the issuing CA on the clients.\r\n");
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", "--since", "2025-03-11T07:30:00Z",
+                       "--format", "json", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"since\": \"2025-03-11T07:30:00.000Z\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"total\": 1,"));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "2 findings in 2 categories from 2 rules"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "cause:  The client does not trust"));
+    free(out);
+    free(err);
+    /* $AGENTWATCH_DB is the default database. */
+    setenv("AGENTWATCH_DB", db, 1);
+    CU_ASSERT_EQUAL(aw(&out, &err, "report", "--format", "json", NULL), 0);
+    CU_ASSERT_STRING_EQUAL(out, expected_json);
+    unsetenv("AGENTWATCH_DB");
+    free(out);
+    free(err);
+    free(rules);
+    free(log);
+    free(db);
+}
+
+static void test_failures_are_one_line(void)
+{
+    char *rules = tu_path(dir, "f-rules.yaml");
+    char *db = tu_path(dir, "notes.txt");
+    char *missing = tu_path(dir, "gone/agent.log");
+    char *log = tu_path(dir, "f-agent.log");
+    char *fresh = tu_path(dir, "f.db");
+    char *out = NULL, *err = NULL, *after;
+    const char *notes = "not a database, an admin's notes\n";
+
+    tu_write_str(rules, rules_yaml);
+    tu_write_str(log, log_text);
+    /* A missing log. */
+    CU_ASSERT_EQUAL(aw(&out, &err, "--db", fresh, "scan", "--rules", rules,
+                       missing, NULL), 1);
+    CU_ASSERT_EQUAL(count_lines(err), 1);
+    CU_ASSERT_EQUAL(strncmp(err, "agentwatch: ", 12), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, missing));
+    free(out);
+    free(err);
+    /* A database path that is someone else's file: refused, untouched. */
+    tu_write_str(db, notes);
+    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "scan", "--rules", rules, log, NULL), 1);
+    CU_ASSERT_EQUAL(count_lines(err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, db));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "file is not a database"));
+    after = tu_read_file(db, NULL);
+    CU_ASSERT_STRING_EQUAL(after, notes);
+    free(after);
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", NULL), 1);
+    CU_ASSERT_EQUAL(count_lines(err), 1);
+    free(out);
+    free(err);
+    /* Report without a database. */
+    CU_ASSERT_EQUAL(aw(&out, &err, "--db", missing, "report", NULL), 1);
+    CU_ASSERT_EQUAL(count_lines(err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "no database here"));
+    free(out);
+    free(err);
+    free(rules);
+    free(db);
+    free(missing);
+    free(log);
+    free(fresh);
+}
+
+static void test_rules_check(void)
+{
+    char *bad = tu_path(dir, "bad-rules.yaml");
+    char *good = tu_path(dir, "good-rules.yaml");
+    char *shipped = tu_src_path("rules");
+    char *out = NULL, *err = NULL;
+    char prefix[512];
+
+    tu_write_str(good, rules_yaml);
+    CU_ASSERT_EQUAL(aw(&out, &err, "rules", "check", "--rules", good, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "2 rules OK"));
+    free(out);
+    free(err);
+    tu_write_str(bad, "rules:\n"
+                      "  - id: a\n"
+                      "    category: ssl\n"
+                      "    severity: error\n"
+                      "    patern: 'x'\n");
+    CU_ASSERT_EQUAL(aw(&out, &err, "rules", "check", "--rules", bad, NULL), 1);
+    snprintf(prefix, sizeof(prefix), "%s:5:5: ", bad);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, prefix));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "'patern'"));
+    free(out);
+    free(err);
+    /* The shipped rule set is valid and lists in order. */
+    CU_ASSERT_EQUAL(aw(&out, &err, "rules", "check", "--rules", shipped, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(aw(&out, &err, "rules", "list", "--rules", good, "--format", "tsv", NULL), 0);
+    CU_ASSERT_STRING_EQUAL(out, "ssl-trust\tssl\terror\t(?i)could not establish trust "
+                                "relationship\nconfig-ok\thealth\tinfo\tConfiguration updated "
+                                "successfully\n");
+    free(out);
+    free(err);
+    free(bad);
+    free(good);
+    free(shipped);
+}
+
+static void test_samples(void)
+{
+    char *db = tu_path(dir, "samples.db");
+    char *rules = tu_src_path("rules");
+    char *itms = tu_src_path("samples/itms/agent.log");
+    char *ccm = tu_src_path("samples/ccm");
+    char *out = NULL, *err = NULL;
+    const char *categories[] = { "ssl", "connection", "resolution", "health" };
+
+    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "scan", "--rules", rules, itms, ccm, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    free(out);
+    free(err);
+    CU_ASSERT_TRUE(tu_sql_int(db, "SELECT count(DISTINCT path) FROM findings") >= 4);
+    for (size_t i = 0; i < 4; i++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM findings WHERE category = '%s'",
+                 categories[i]);
+        if (tu_sql_int(db, sql) < 1) {
+            fprintf(stderr, "no %s finding in the samples\n", categories[i]);
+            CU_FAIL("samples lack a category");
+        }
+    }
+    /* Benign lines that merely mention errors are not findings. */
+    CU_ASSERT_EQUAL(tu_sql_int(db, "SELECT count(*) FROM findings WHERE message LIKE "
+                                   "'%error=0x00000000%' OR message LIKE '% 0 errors%'"), 0);
+    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "Probable causes"));
+    free(out);
+    free(err);
+    free(db);
+    free(rules);
+    free(itms);
+    free(ccm);
+}
+
+static void test_hostile_input_files(void)
+{
+    char *rules = tu_path(dir, "h-rules.yaml");
+    char *log = tu_path(dir, "garbage.log");
+    char *db = tu_path(dir, "h.db");
+    unsigned char *junk = malloc(300000);
+    uint32_t x = 2463534242u;
+    char *out = NULL, *err = NULL;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(junk);
+    for (size_t i = 0; i < 300000; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        junk[i] = (unsigned char)x;
+    }
+    tu_write_str(rules, rules_yaml);
+    tu_write_file(log, junk, 300000);
+    free(junk);
+    for (size_t i = 0; i < 4; i++) {
+        const char *fmt[] = { "auto", "itms", "cmtrace", "line" };
+        CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "scan", "--format", fmt[i], "--rules", rules,
+                           log, NULL), 0);
+        CU_ASSERT_STRING_EQUAL(err, "");
+        free(out);
+        free(err);
+    }
+    {
+        char *check = tu_sql_text(db, "PRAGMA integrity_check");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(check);
+        CU_ASSERT_STRING_EQUAL(check, "ok");
+        free(check);
+    }
+    free(rules);
+    free(log);
+    free(db);
+}
+
 static int reg(void)
 {
-    CU_pSuite s = CU_add_suite("cli", NULL, NULL);
-    return (s == NULL || CU_add_test(s, "placeholder", placeholder) == NULL) ? 1 : 0;
+    CU_pSuite s = CU_add_suite("cli", setup, teardown);
+
+    if (s == NULL) {
+        return 1;
+    }
+    CU_add_test(s, "version and help", test_version_and_help);
+    CU_add_test(s, "usage errors", test_usage_errors);
+    CU_add_test(s, "scan and report end to end", test_scan_report_end_to_end);
+    CU_add_test(s, "failures are one line", test_failures_are_one_line);
+    CU_add_test(s, "rules check and list", test_rules_check);
+    CU_add_test(s, "shipped samples", test_samples);
+    CU_add_test(s, "hostile input files", test_hostile_input_files);
+    return 0;
 }
-int main(int argc, char **argv) { return tu_main(argc, argv, reg); }
+
+int main(int argc, char **argv)
+{
+    return tu_main(argc, argv, reg);
+}

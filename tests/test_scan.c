@@ -1,9 +1,441 @@
-/* placeholder until this suite is written */
+/*
+ * Scan, end to end through real files, real YAML rules, real PCRE2 and a
+ * real SQLite file: rollover families read oldest first, idempotence,
+ * appends, rename and copy-truncate rotation between scans, content
+ * rewritten behind the same head, partial final records, interruption at
+ * every record (exactly once), host attribution and UTF-16 offsets.
+ *
+ * Every record carries a unique sequence number "#N" in its message, so a
+ * test can compare the exact set of findings with the set it expects.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agentwatch/rules.h"
+#include "agentwatch/scan.h"
+#include "agentwatch/store.h"
+#include "agentwatch/timeutil.h"
 #include "testutil.h"
-static void placeholder(void) { CU_FAIL("suite not written yet"); }
+
+static const char rules_yaml[] =
+    "version: 1\n"
+    "rules:\n"
+    "  - id: ssl-trust\n"
+    "    category: ssl\n"
+    "    severity: error\n"
+    "    pattern: '(?i)could not establish trust relationship'\n"
+    "  - id: dns\n"
+    "    category: resolution\n"
+    "    severity: error\n"
+    "    pattern: '(?i)could not be resolved|0x80072EE7'\n"
+    "  - id: config-ok\n"
+    "    category: health\n"
+    "    severity: info\n"
+    "    pattern: 'Configuration updated successfully'\n";
+
+struct fixture {
+    char *dir;
+    char *db;
+    char *log;      /* <dir>/agent.log */
+    struct aw_ruleset *rules;
+};
+
+static void fixture_open(struct fixture *fx)
+{
+    struct aw_diags diags = { 0 };
+    struct aw_err err = { 0 };
+    char *rules_path;
+
+    fx->dir = tu_mkdtemp();
+    fx->db = tu_path(fx->dir, "aw.db");
+    fx->log = tu_path(fx->dir, "agent.log");
+    rules_path = tu_path(fx->dir, "rules.yaml");
+    tu_write_str(rules_path, rules_yaml);
+    CU_ASSERT_EQUAL_FATAL(aw_rules_load(rules_path, &fx->rules, &diags, &err), AW_OK);
+    aw_diags_free(&diags);
+    free(rules_path);
+}
+
+static void fixture_close(struct fixture *fx)
+{
+    aw_rules_free(&fx->rules);
+    tu_rmtree(fx->dir);
+    free(fx->dir);
+    free(fx->db);
+    free(fx->log);
+}
+
+/* The message of record seq: every fourth kind is benign. */
+static const char *message_kind(int seq)
+{
+    switch (seq % 4) {
+    case 0: return "The underlying connection was closed: Could not establish trust relationship"
+                   " for the SSL/TLS secure channel.";
+    case 1: return "Requesting configuration from https://smp01.corp.example/ error=0x00000000";
+    case 2: return "Unable to connect: The server name or address could not be resolved"
+                   " (0x80072EE7)";
+    default: return "Configuration updated successfully (41 policies)";
+    }
+}
+
+static bool yields_finding(int seq)
+{
+    return seq % 4 != 1;
+}
+
+/* One itms record with sequence number seq, one minute apart from
+ * 2025-03-11T08:00:00+01:00. */
+static void record_text(char *buf, size_t size, int seq)
+{
+    snprintf(buf, size,
+             "<event date='03/11/2025 %02d:%02d:00.0000000 +01:00' severity='1' "
+             "hostName='WKS-0142' source='ClientPolicyMgr' module='AeXNetComms.dll' "
+             "process='AeXNSAgent' pid='3120' thread='4420' tickCount='%d' >"
+             "<![CDATA[%s #%d]]></event>\n",
+             8 + seq / 60, seq % 60, 1000 + seq, message_kind(seq), seq);
+}
+
+static void append_records(const char *path, int from, int to)
+{
+    char buf[1024];
+
+    for (int seq = from; seq < to; seq++) {
+        record_text(buf, sizeof(buf), seq);
+        tu_append_str(path, buf);
+    }
+}
+
+static int scan(struct fixture *fx, const struct aw_scan_opts *opts_in, struct aw_scan_stats *stats)
+{
+    struct aw_scan_opts opts = { .format = AW_FORMAT_AUTO };
+    struct aw_store *store = NULL;
+    struct aw_err err = { 0 };
+    char *paths[1] = { fx->log };
+    int rc;
+
+    if (opts_in != NULL) {
+        opts = *opts_in;
+    }
+    CU_ASSERT_EQUAL_FATAL(aw_store_open(&store, fx->db, 0, &err), AW_OK);
+    rc = aw_scan_run(store, fx->rules, paths, 1, &opts, stats, &err);
+    if (rc != AW_OK) {
+        fprintf(stderr, "scan: %s\n", err.msg);
+    }
+    aw_store_close(&store);
+    return rc;
+}
+
+/* Assert that the findings are exactly those of records [0, upto), each
+ * once. */
+static void assert_exact_findings(struct fixture *fx, int upto)
+{
+    char sql[256];
+    long long expected = 0;
+
+    for (int seq = 0; seq < upto; seq++) {
+        if (!yields_finding(seq)) {
+            snprintf(sql, sizeof(sql),
+                     "SELECT count(*) FROM findings WHERE message LIKE '%% #%d'", seq);
+            CU_ASSERT_EQUAL(tu_sql_int(fx->db, sql), 0);
+            continue;
+        }
+        expected++;
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM findings WHERE message LIKE '%% #%d'",
+                 seq);
+        if (tu_sql_int(fx->db, sql) != 1) {
+            fprintf(stderr, "record #%d found %lld times\n", seq, tu_sql_int(fx->db, sql));
+            CU_FAIL("a finding is missing or duplicated");
+        }
+    }
+    CU_ASSERT_EQUAL(tu_sql_int(fx->db, "SELECT count(*) FROM findings"), expected);
+}
+
+static void test_family_oldest_first_and_idempotent(void)
+{
+    struct fixture fx;
+    struct aw_scan_stats st;
+    char *r1, *r2;
+    char *first;
+
+    fixture_open(&fx);
+    r1 = tu_path(fx.dir, "agent1.log");
+    r2 = tu_path(fx.dir, "agent2.log");
+    append_records(r2, 0, 10);
+    append_records(r1, 10, 20);
+    append_records(fx.log, 20, 30);
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    CU_ASSERT_EQUAL(st.files, 3);
+    CU_ASSERT_EQUAL(st.records, 30);
+    assert_exact_findings(&fx, 30);
+    /* Oldest content first: ids follow the records' order. */
+    first = tu_sql_text(fx.db, "SELECT message FROM findings ORDER BY id LIMIT 1");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+    CU_ASSERT_PTR_NOT_NULL(strstr(first, " #0"));
+    free(first);
+    /* Record time: 08:02 at +01:00 is 07:02Z. */
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT ts FROM findings WHERE message LIKE '% #2'"),
+                    aw_time_from_civil(2025, 3, 11, 7, 2, 0, 0));
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM findings WHERE host = 'WKS-0142'"
+                                      " AND severity = 'error' AND level = 'error'"), 15);
+
+    /* Nothing changed: nothing new. */
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    CU_ASSERT_EQUAL(st.records, 0);
+    CU_ASSERT_EQUAL(st.findings, 0);
+    assert_exact_findings(&fx, 30);
+    free(r1);
+    free(r2);
+    fixture_close(&fx);
+}
+
+static void test_append_and_rename_rotation(void)
+{
+    struct fixture fx;
+    struct aw_scan_stats st;
+    char *r1, *r2, *r3;
+
+    fixture_open(&fx);
+    r1 = tu_path(fx.dir, "agent1.log");
+    r2 = tu_path(fx.dir, "agent2.log");
+    r3 = tu_path(fx.dir, "agent3.log");
+    append_records(r1, 0, 10);
+    append_records(fx.log, 10, 20);
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    assert_exact_findings(&fx, 20);
+
+    /* More is written, then the agent rotates by renaming, then writes a
+     * new agent.log; agentwatch was not running meanwhile. */
+    append_records(fx.log, 20, 25);
+    CU_ASSERT_EQUAL_FATAL(rename(r2, r3) == 0 || access(r2, F_OK) != 0, true);
+    CU_ASSERT_EQUAL_FATAL(rename(r1, r2), 0);
+    CU_ASSERT_EQUAL_FATAL(rename(fx.log, r1), 0);
+    append_records(fx.log, 25, 32);
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    CU_ASSERT_EQUAL(st.records, 12);
+    assert_exact_findings(&fx, 32);
+    free(r1);
+    free(r2);
+    free(r3);
+    fixture_close(&fx);
+}
+
+static void test_copy_truncate_rotation(void)
+{
+    struct fixture fx;
+    struct aw_scan_stats st;
+    char *r1, *content;
+    size_t len;
+    FILE *f;
+
+    fixture_open(&fx);
+    r1 = tu_path(fx.dir, "agent1.log");
+    append_records(fx.log, 0, 10);
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    append_records(fx.log, 10, 15);          /* not read yet */
+    content = tu_read_file(fx.log, &len);
+    tu_write_file(r1, content, len);         /* copy ... */
+    free(content);
+    f = fopen(fx.log, "w");                  /* ... and truncate in place */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    append_records(fx.log, 15, 20);
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    CU_ASSERT_EQUAL(st.records, 10);         /* the copy's unread tail + the new file */
+    assert_exact_findings(&fx, 20);
+    free(r1);
+    fixture_close(&fx);
+}
+
+static void test_rewritten_behind_same_head(void)
+{
+    struct fixture fx;
+    struct aw_scan_stats st;
+    char buf[1024];
+
+    fixture_open(&fx);
+    append_records(fx.log, 0, 12);
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    /* Same first records (the head), different body, longer than before. */
+    unlink(fx.log);
+    append_records(fx.log, 0, 6);
+    for (int seq = 100; seq < 110; seq++) {
+        record_text(buf, sizeof(buf), seq);
+        tu_append_str(fx.log, buf);
+    }
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    CU_ASSERT_EQUAL(st.records, 16);         /* read again from the start */
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM findings WHERE message LIKE '% #104'"),
+                    1);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM files"), 2);
+    fixture_close(&fx);
+}
+
+static void test_partial_final_record(void)
+{
+    struct fixture fx;
+    struct aw_scan_stats st;
+    char buf[1024];
+    size_t cut;
+
+    fixture_open(&fx);
+    append_records(fx.log, 0, 4);
+    record_text(buf, sizeof(buf), 4);        /* a trust failure ... */
+    cut = (size_t)(strstr(buf, "]]>") - buf);
+    buf[cut] = '\0';                         /* ... still being written */
+    tu_append_str(fx.log, buf);
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    /* Classified already, but the position stays before it. */
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM findings WHERE message LIKE '% #4'"),
+                    1);
+    tu_append_str(fx.log, "]]></event>\n");
+    append_records(fx.log, 5, 8);
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    assert_exact_findings(&fx, 8);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT offset = size FROM files"), 1);
+    fixture_close(&fx);
+}
+
+static void test_interrupted_everywhere_exactly_once(void)
+{
+    struct fixture fx;
+    struct aw_scan_stats st;
+    volatile sig_atomic_t stop = 1;
+    struct aw_scan_opts opts = { .format = AW_FORMAT_AUTO, .stop = &stop };
+    char *r1;
+    int runs = 0;
+
+    fixture_open(&fx);
+    r1 = tu_path(fx.dir, "agent1.log");
+    append_records(r1, 0, 9);
+    append_records(fx.log, 9, 21);
+    /* Stopped after every single record, as if killed there. */
+    do {
+        CU_ASSERT_EQUAL_FATAL(scan(&fx, &opts, &st), AW_OK);
+        runs++;
+    } while (st.records > 0 && runs < 100);
+    CU_ASSERT_TRUE(runs >= 21);
+    assert_exact_findings(&fx, 21);
+    free(r1);
+    fixture_close(&fx);
+}
+
+static void test_small_batches(void)
+{
+    struct fixture fx;
+    struct aw_scan_stats st;
+    struct aw_scan_opts opts = { .format = AW_FORMAT_AUTO, .batch_records = 3 };
+
+    fixture_open(&fx);
+    append_records(fx.log, 0, 17);
+    CU_ASSERT_EQUAL(scan(&fx, &opts, &st), AW_OK);
+    CU_ASSERT_EQUAL(st.records, 17);
+    assert_exact_findings(&fx, 17);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT records FROM files"), 17);
+    fixture_close(&fx);
+}
+
+static void test_host_attribution(void)
+{
+    struct fixture fx;
+    struct aw_scan_stats st;
+    struct aw_scan_opts opts = { .format = AW_FORMAT_AUTO, .host = "FLEET-7" };
+    char local[256] = "";
+
+    fixture_open(&fx);
+    append_records(fx.log, 0, 4);
+    CU_ASSERT_EQUAL(scan(&fx, &opts, &st), AW_OK);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM findings WHERE host = 'FLEET-7'"), 3);
+    /* A plain-text log has no host: this machine's name. */
+    unlink(fx.log);
+    tu_write_str(fx.log, "2025-03-11T08:00:02Z ERROR Unable to connect: The remote name could "
+                         "not be resolved: 'smp01.corp.example'\n");
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    gethostname(local, sizeof(local) - 1);
+    {
+        char *host = tu_sql_text(fx.db, "SELECT host FROM findings WHERE rule = 'dns'"
+                                        " AND path LIKE '%agent.log' ORDER BY id DESC LIMIT 1");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(host);
+        CU_ASSERT_STRING_EQUAL(host, local);
+        free(host);
+    }
+    fixture_close(&fx);
+}
+
+static void test_utf16_offsets_are_raw(void)
+{
+    struct fixture fx;
+    struct aw_scan_stats st;
+    char text[4096] = "", rec[1024];
+    unsigned char raw[8192];
+    size_t n = 0;
+    long long offset;
+    char *bytes;
+
+    fixture_open(&fx);
+    for (int seq = 0; seq < 4; seq++) {
+        record_text(rec, sizeof(rec), seq);
+        strcat(text, rec);
+    }
+    raw[n++] = 0xFF;
+    raw[n++] = 0xFE;
+    for (size_t i = 0; text[i] != '\0'; i++) {
+        raw[n++] = (unsigned char)text[i];
+        raw[n++] = 0;
+    }
+    tu_write_file(fx.log, raw, n);
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    assert_exact_findings(&fx, 4);
+    offset = tu_sql_int(fx.db, "SELECT offset FROM findings WHERE message LIKE '% #2'");
+    bytes = tu_read_file(fx.log, NULL);
+    CU_ASSERT_TRUE_FATAL(offset > 2 && (size_t)offset + 4 < n);
+    CU_ASSERT_EQUAL(memcmp(bytes + offset, "<\0e\0v\0", 6), 0);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT offset FROM files"), (long long)n);
+    free(bytes);
+    fixture_close(&fx);
+}
+
+static void test_missing_path(void)
+{
+    struct fixture fx;
+    struct aw_scan_stats st;
+    struct aw_store *store = NULL;
+    struct aw_err err = { 0 };
+    char *paths[1];
+
+    fixture_open(&fx);
+    paths[0] = tu_path(fx.dir, "nope/agent.log");
+    CU_ASSERT_EQUAL_FATAL(aw_store_open(&store, fx.db, 0, &err), AW_OK);
+    CU_ASSERT_EQUAL(aw_scan_run(store, fx.rules, paths, 1, &(struct aw_scan_opts){ 0 }, &st, &err),
+                    AW_ENOTFOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, paths[0]));
+    aw_store_close(&store);
+    free(paths[0]);
+    fixture_close(&fx);
+}
+
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("scan", NULL, NULL);
-    return (s == NULL || CU_add_test(s, "placeholder", placeholder) == NULL) ? 1 : 0;
+
+    if (s == NULL) {
+        return 1;
+    }
+    CU_add_test(s, "family oldest first, idempotent", test_family_oldest_first_and_idempotent);
+    CU_add_test(s, "append and rename rotation", test_append_and_rename_rotation);
+    CU_add_test(s, "copy-truncate rotation", test_copy_truncate_rotation);
+    CU_add_test(s, "rewritten behind the same head", test_rewritten_behind_same_head);
+    CU_add_test(s, "partial final record", test_partial_final_record);
+    CU_add_test(s, "interrupted everywhere, exactly once", test_interrupted_everywhere_exactly_once);
+    CU_add_test(s, "small batches", test_small_batches);
+    CU_add_test(s, "host attribution", test_host_attribution);
+    CU_add_test(s, "utf-16 offsets are raw", test_utf16_offsets_are_raw);
+    CU_add_test(s, "missing path", test_missing_path);
+    return 0;
 }
-int main(int argc, char **argv) { return tu_main(argc, argv, reg); }
+
+int main(int argc, char **argv)
+{
+    return tu_main(argc, argv, reg);
+}

@@ -3,7 +3,6 @@
  * file identity lookup, finding de-duplication and text cleaning, and the
  * grouped counts report is built on.  Real SQLite files in a scratch dir.
  */
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,47 +33,6 @@ static char *db_file(const char *name)
     return tu_path(dir, name);
 }
 
-static int64_t query_int(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    int64_t v = -1;
-
-    CU_ASSERT_FATAL(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
-    CU_ASSERT_FATAL(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        v = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
-static char *query_text(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    char *v = NULL;
-
-    CU_ASSERT_FATAL(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
-    CU_ASSERT_FATAL(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
-        v = strdup((const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
-static void exec_raw(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-
-    CU_ASSERT_FATAL(sqlite3_open(path, &db) == SQLITE_OK);
-    CU_ASSERT_FATAL(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
-    sqlite3_close(db);
-}
-
 static void make_fid(struct aw_file_id *fid, const char *head, uint64_t dev, uint64_t ino)
 {
     memset(fid, 0, sizeof(*fid));
@@ -97,8 +55,8 @@ static void test_create(void)
     CU_ASSERT_EQUAL(aw_store_schema_version(s), AW_STORE_SCHEMA_VERSION);
     aw_store_close(&s);
     CU_ASSERT_PTR_NULL(s);
-    CU_ASSERT_EQUAL(query_int(path, "PRAGMA user_version"), AW_STORE_SCHEMA_VERSION);
-    mode = query_text(path, "PRAGMA journal_mode");
+    CU_ASSERT_EQUAL(tu_sql_int(path, "PRAGMA user_version"), AW_STORE_SCHEMA_VERSION);
+    mode = tu_sql_text(path, "PRAGMA journal_mode");
     CU_ASSERT_STRING_EQUAL(mode, "wal");
     free(mode);
     CU_ASSERT_EQUAL(stat(path, &st), 0);
@@ -115,7 +73,7 @@ static void test_migrate_from_v1(void)
     struct aw_store *s = NULL;
     struct aw_err err = { 0 };
 
-    exec_raw(path, SQL_MIGRATE_1
+    tu_sql_exec(path, SQL_MIGRATE_1
              "INSERT INTO files (id, dev, ino, head, path, format, encoding, first_seen, last_read)"
              " VALUES (1, 1, 2, x'3c6576656e74', 'agent.log', 'itms', 'utf-8', 0, 0);"
              "INSERT INTO findings (ts, ts_known, read_ts, host, file_id, path, offset, rule,"
@@ -125,10 +83,10 @@ static void test_migrate_from_v1(void)
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, path, 0, &err), AW_OK);
     CU_ASSERT_EQUAL(aw_store_schema_version(s), 2);
     aw_store_close(&s);
-    CU_ASSERT_EQUAL(query_int(path, "PRAGMA user_version"), 2);
-    CU_ASSERT_EQUAL(query_int(path, "SELECT count(*) FROM findings WHERE message = 'old finding'"),
+    CU_ASSERT_EQUAL(tu_sql_int(path, "PRAGMA user_version"), 2);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM findings WHERE message = 'old finding'"),
                     1);
-    CU_ASSERT_EQUAL(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'rules'"), 1);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'rules'"), 1);
     free(path);
 }
 
@@ -139,14 +97,14 @@ static void test_refuse_newer(void)
     struct aw_err err = { 0 };
     char expected[512];
 
-    exec_raw(path, "CREATE TABLE x (a); PRAGMA user_version = 99;");
+    tu_sql_exec(path, "CREATE TABLE x (a); PRAGMA user_version = 99;");
     CU_ASSERT_EQUAL(aw_store_open(&s, path, 0, &err), AW_EDB);
     CU_ASSERT_PTR_NULL(s);
     snprintf(expected, sizeof(expected),
              "%s: database schema version 99 is newer than this agentwatch supports (2);"
              " upgrade agentwatch", path);
     CU_ASSERT_STRING_EQUAL(err.msg, expected);
-    CU_ASSERT_EQUAL(query_int(path, "PRAGMA user_version"), 99);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "PRAGMA user_version"), 99);
     free(path);
 }
 
@@ -277,7 +235,7 @@ static void test_file_progress(void)
     CU_ASSERT_EQUAL(aw_store_file_lookup(s, &fid, &row, &found, &err), AW_OK);
     CU_ASSERT_EQUAL(row.offset, 42);
     aw_store_close(&s);
-    CU_ASSERT_EQUAL(query_int(path, "SELECT records FROM files"), 3);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT records FROM files"), 3);
     free(path);
 }
 
@@ -330,14 +288,14 @@ static void test_findings(void)
     free(long_msg);
     aw_store_close(&s);
 
-    CU_ASSERT_EQUAL(query_int(path, "SELECT count(*) FROM findings"), 3);
-    stored = query_text(path, "SELECT message FROM findings WHERE offset = 200");
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM findings"), 3);
+    stored = tu_sql_text(path, "SELECT message FROM findings WHERE offset = 200");
     CU_ASSERT_STRING_EQUAL(stored, "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes \xEF\xBF\xBD and a NUL");
     free(stored);
     /* Unknown record time: sorted by the read time, flagged. */
-    CU_ASSERT_EQUAL(query_int(path, "SELECT ts FROM findings WHERE offset = 200"), 1000);
-    CU_ASSERT_EQUAL(query_int(path, "SELECT ts_known FROM findings WHERE offset = 200"), 0);
-    CU_ASSERT_EQUAL(query_int(path, "SELECT length(message) FROM findings WHERE offset = 300"),
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT ts FROM findings WHERE offset = 200"), 1000);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT ts_known FROM findings WHERE offset = 200"), 0);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT length(message) FROM findings WHERE offset = 300"),
                     AW_FINDING_MESSAGE_MAX);
     free(path);
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,4 +253,57 @@ int tu_run(char *const argv[], char **out, char **errout)
     free(err_path);
     free(dir);
     return result;
+}
+
+static sqlite3_stmt *sql_first_row(const char *path, const char *sql, sqlite3 **db)
+{
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(*db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "testutil: %s: %s: %s\n", path, sql, sqlite3_errmsg(*db));
+        abort();
+    }
+    return st;
+}
+
+long long tu_sql_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = sql_first_row(path, sql, &db);
+    long long v = -1;
+
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+char *tu_sql_text(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = sql_first_row(path, sql, &db);
+    char *v = NULL;
+
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
+        v = strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+void tu_sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "testutil: %s: %s: %s\n", path, sql, msg ? msg : sqlite3_errmsg(db));
+        abort();
+    }
+    sqlite3_close(db);
 }

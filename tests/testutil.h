@@ -48,4 +48,13 @@ const char *tu_agentwatch_bin(void);
  * exit status, or -1 if it did not exit normally. */
 int tu_run(char *const argv[], char **out, char **errout);
 
+/* Open the SQLite database at path and return the first column of the
+ * first row of sql as an integer (-1 when there is no row) or as a string
+ * (NULL when none; caller frees).  Aborts when the query cannot run. */
+long long tu_sql_int(const char *path, const char *sql);
+char *tu_sql_text(const char *path, const char *sql);
+
+/* Run sql (several statements allowed) on the database at path. */
+void tu_sql_exec(const char *path, const char *sql);
+
 #endif

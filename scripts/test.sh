@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite: install what is missing, then build and run every
+# meson test twice -- once as shipped (warnings are errors) and once under
+# AddressSanitizer and UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+
+run_suite() {
+    local dir=$1; shift
+    [ -f "$dir/build.ninja" ] || meson setup "$dir" --werror "$@" >/dev/null
+    ninja -C "$dir"
+    meson test -C "$dir" --print-errorlogs
+}
+
+echo "== build and test (warnings are errors)"
+run_suite build-test
+echo "== build and test under address,undefined sanitizers"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false

@@ -68,6 +68,7 @@ static int store_finding(struct scan_ctx *c, const struct aw_source_file *src, i
     f.level = aw_level_name(meta.level);
     f.message = rec->message.ptr;
     f.message_len = rec->message.len;
+    f.partial = rec->partial;
     return aw_store_add_finding(c->store, &f, inserted, err);
 }
 

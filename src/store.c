@@ -33,6 +33,7 @@ enum stmt_id {
     STMT_FILE_INSERT,
     STMT_FILE_PROGRESS,
     STMT_FINDING_INSERT,
+    STMT_FINDING_COMPLETE,
     STMT_RULE_UPSERT,
     STMT_COUNT_BY_CATEGORY,
     STMT_COUNT_BY_RULE,
@@ -44,6 +45,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_FILE_INSERT] = SQL_FILE_INSERT,
     [STMT_FILE_PROGRESS] = SQL_FILE_PROGRESS,
     [STMT_FINDING_INSERT] = SQL_FINDING_INSERT,
+    [STMT_FINDING_COMPLETE] = SQL_FINDING_COMPLETE,
     [STMT_RULE_UPSERT] = SQL_RULE_UPSERT,
     [STMT_COUNT_BY_CATEGORY] = SQL_COUNT_BY_CATEGORY,
     [STMT_COUNT_BY_RULE] = SQL_COUNT_BY_RULE,
@@ -442,14 +444,10 @@ int aw_store_file_progress(struct aw_store *s, const struct aw_file_progress *p,
     return step_done(s, st, "cannot record the read position", err);
 }
 
-int aw_store_add_finding(struct aw_store *s, const struct aw_finding *f, bool *inserted,
-                         struct aw_err *err)
+/* Bind a finding to st (SQL_FINDING_INSERT's parameter numbers). */
+static void bind_finding(struct aw_store *s, sqlite3_stmt *st, const struct aw_finding *f,
+                         size_t message_len)
 {
-    sqlite3_stmt *st = s->stmt[STMT_FINDING_INSERT];
-    size_t len;
-    int rc;
-
-    len = aw_text_utf8_clean(f->message, f->message_len, s->message, AW_FINDING_MESSAGE_MAX);
     sqlite3_bind_int64(st, 1, f->ts_ms != AW_TIME_NONE ? f->ts_ms : f->read_ms);
     sqlite3_bind_int(st, 2, f->ts_ms != AW_TIME_NONE);
     sqlite3_bind_int64(st, 3, f->read_ms);
@@ -461,10 +459,32 @@ int aw_store_add_finding(struct aw_store *s, const struct aw_finding *f, bool *i
     sqlite3_bind_text(st, 9, f->category, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 10, f->severity, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 11, f->level, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 12, s->message, (int)len, SQLITE_STATIC);
-    rc = step_done(s, st, "cannot store a finding", err);
+    sqlite3_bind_text(st, 12, s->message, (int)message_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 13, f->partial);
+}
+
+int aw_store_add_finding(struct aw_store *s, const struct aw_finding *f, bool *inserted,
+                         struct aw_err *err)
+{
+    size_t len;
+    bool added;
+    int rc;
+
+    len = aw_text_utf8_clean(f->message, f->message_len, s->message, AW_FINDING_MESSAGE_MAX);
+    bind_finding(s, s->stmt[STMT_FINDING_INSERT], f, len);
+    rc = step_done(s, s->stmt[STMT_FINDING_INSERT], "cannot store a finding", err);
+    if (rc != AW_OK) {
+        return rc;
+    }
+    added = sqlite3_changes(s->db) > 0;
+    /* The record was seen before: only a finding from its partial form
+     * may be completed (rare, so the second statement costs nothing). */
+    if (!added) {
+        bind_finding(s, s->stmt[STMT_FINDING_COMPLETE], f, len);
+        rc = step_done(s, s->stmt[STMT_FINDING_COMPLETE], "cannot complete a finding", err);
+    }
     if (rc == AW_OK && inserted != NULL) {
-        *inserted = sqlite3_changes(s->db) > 0;
+        *inserted = added;
     }
     return rc;
 }

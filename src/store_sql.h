@@ -45,6 +45,7 @@
     "  severity TEXT NOT NULL," \
     "  level TEXT NOT NULL," \
     "  message TEXT NOT NULL," \
+    "  partial INTEGER NOT NULL DEFAULT 0," \
     "  UNIQUE (file_id, offset));" \
     "CREATE INDEX findings_ts ON findings(ts);" \
     "CREATE INDEX findings_category_ts ON findings(category, ts);"
@@ -75,8 +76,16 @@
 
 #define SQL_FINDING_INSERT \
     "INSERT OR IGNORE INTO findings (ts, ts_known, read_ts, host, file_id, path, offset, rule," \
-    " category, severity, level, message)" \
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    " category, severity, level, message, partial)" \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+
+/* A finding first stored from a record still being written is replaced by
+ * the classification of the whole record; a complete one is never touched.
+ * Same parameters as SQL_FINDING_INSERT. */
+#define SQL_FINDING_COMPLETE \
+    "UPDATE findings SET ts = ?1, ts_known = ?2, read_ts = ?3, host = ?4, path = ?6," \
+    " rule = ?8, category = ?9, severity = ?10, level = ?11, message = ?12, partial = ?13" \
+    " WHERE file_id = ?5 AND offset = ?7 AND partial = 1"
 
 #define SQL_RULE_UPSERT \
     "INSERT INTO rules (id, category, severity, cause, remedy, pattern, updated)" \

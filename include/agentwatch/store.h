@@ -111,10 +111,12 @@ struct aw_finding {
     const char *message;      /* raw bytes; cleaned to UTF-8 and cut to
                                  AW_FINDING_MESSAGE_MAX on insert */
     size_t message_len;
+    bool partial;             /* from a record still being written */
 };
 
 /* Insert a finding; *inserted is false when the same (file, offset) was
- * stored before (may be NULL). */
+ * stored before (may be NULL).  A finding stored from a partial record is
+ * replaced by a later one for the same record; a complete one is kept. */
 int aw_store_add_finding(struct aw_store *s, const struct aw_finding *f, bool *inserted,
                          struct aw_err *err);
 

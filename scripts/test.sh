@@ -7,11 +7,25 @@ cd "$(dirname "$0")/.."
 
 scripts/deps.sh
 
+passed=0
+failed=0
+
+# Add up the CUnit "tests" summary rows (Total Ran Passed Failed Inactive)
+# that meson logged for every suite of a build.
+count_cunit() {
+    local p f
+    read -r p f < <(awk '$1 == "tests" && NF == 6 { p += $4; f += $5 } END { print p + 0, f + 0 }' \
+                        "$1/meson-logs/testlog.txt")
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
 run_suite() {
     local dir=$1; shift
     [ -f "$dir/build.ninja" ] || meson setup "$dir" --werror "$@" >/dev/null
     ninja -C "$dir"
     meson test -C "$dir" --print-errorlogs
+    count_cunit "$dir"
 }
 
 echo "== build and test (warnings are errors)"
@@ -19,3 +33,6 @@ run_suite build-test
 echo "== build and test under address,undefined sanitizers"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
+
+# CUnit test cases over both builds.
+echo "cunit: $passed passed, $failed failed"

@@ -254,19 +254,19 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
             cats->count, rules->count);
 
     cell(out, "CATEGORY", cw);
-    fprintf(out, "  %8s  %-20s  %-20s\n", "COUNT", "FIRST SEEN", "LAST SEEN");
+    fprintf(out, "  %8s  %-20s  %s\n", "COUNT", "FIRST SEEN", "LAST SEEN");
     for (size_t i = 0; i < cats->count; i++) {
         const struct row *r = &cats->items[i];
         aw_time_format_short(r->first_ms, a);
         aw_time_format_short(r->last_ms, b);
         cell(out, r->category, cw);
-        fprintf(out, "  %8lld  %-20s  %-20s\n", (long long)r->count, a, b);
+        fprintf(out, "  %8lld  %-20s  %s\n", (long long)r->count, a, b);
     }
     fputc('\n', out);
     cell(out, "RULE", rw);
     fputs("  ", out);
     cell(out, "CATEGORY", rcw);
-    fprintf(out, "  %8s  %-20s  %-20s\n", "COUNT", "FIRST SEEN", "LAST SEEN");
+    fprintf(out, "  %8s  %-20s  %s\n", "COUNT", "FIRST SEEN", "LAST SEEN");
     for (size_t i = 0; i < rules->count; i++) {
         const struct row *r = &rules->items[i];
         aw_time_format_short(r->first_ms, a);
@@ -274,7 +274,7 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
         cell(out, r->rule, rw);
         fputs("  ", out);
         cell(out, r->category, rcw);
-        fprintf(out, "  %8lld  %-20s  %-20s\n", (long long)r->count, a, b);
+        fprintf(out, "  %8lld  %-20s  %s\n", (long long)r->count, a, b);
     }
     /* Success markers are evidence of health, not problems to explain. */
     for (size_t i = 0; i < rules->count && explained < explain; i++) {

@@ -825,6 +825,28 @@ static bool hdr_scan(const char *b, size_t *pi, size_t lim, char *quote)
     return false;
 }
 
+/* Search buffer b from i to lim for the terminator of a message (CDATA's
+ * "]]>" or cmtrace's "]LOG]!>").  Found: note the message end, move to
+ * state next and return true.  Not found: remember where to resume, keeping
+ * the last tlen - 1 bytes, which may be the start of a split terminator. */
+static bool find_message_end(struct aw_reader *r, const char *b, size_t i, size_t lim,
+                             const char *term, size_t tlen, enum scan_state next)
+{
+    const char *q = find(b + i, lim - i, term, tlen);
+
+    if (q != NULL) {
+        r->msg1 = r->base + (size_t)(q - b);
+        r->st = next;
+        r->scan = r->msg1 + tlen;
+        return true;
+    }
+    if (lim >= i + tlen - 1) {
+        i = lim - (tlen - 1);
+    }
+    r->scan = r->base + i;
+    return false;
+}
+
 /* Advance the current record.  1: complete (*end, *broken set); 0: more
  * data needed. */
 static int scan_record(struct aw_reader *r, uint64_t *end, bool *broken)
@@ -905,34 +927,16 @@ static int scan_record(struct aw_reader *r, uint64_t *end, bool *broken)
                 continue;
             }
             goto not_found;
-        case ST_CDATA: {
-            const char *q = find(b + i, lim - i, "]]>", 3);
-            if (q != NULL) {
-                r->msg1 = r->base + (size_t)(q - b);
-                r->st = ST_BODY;
-                r->scan = r->msg1 + 3;
+        case ST_CDATA:
+            if (find_message_end(r, b, i, lim, "]]>", 3, ST_BODY)) {
                 continue;
             }
-            if (lim >= i + 2) {
-                i = lim - 2;
-            }
-            r->scan = r->base + i;
             goto not_found;
-        }
-        case ST_LOGMSG: {
-            const char *q = find(b + i, lim - i, "]LOG]!>", 7);
-            if (q != NULL) {
-                r->msg1 = r->base + (size_t)(q - b);
-                r->st = ST_LOGAFTER;
-                r->scan = r->msg1 + 7;
+        case ST_LOGMSG:
+            if (find_message_end(r, b, i, lim, "]LOG]!>", 7, ST_LOGAFTER)) {
                 continue;
             }
-            if (lim >= i + 6) {
-                i = lim - 6;
-            }
-            r->scan = r->base + i;
             goto not_found;
-        }
         case ST_LOGAFTER:
             if (i >= r->len) {
                 goto not_found;

@@ -472,7 +472,8 @@ static void split(int64_t ms, int64_t *y, int *mo, int *d, int *h, int *mi, int 
     *f = (int)(rem % 1000);
 }
 
-void aw_time_format_iso(int64_t ms, char *out)
+/* Format ms with one of the two layouts of timeutil.h. */
+static void format_time(int64_t ms, char *out, bool iso)
 {
     int64_t y;
     int mo, d, h, mi, s, f;
@@ -482,20 +483,21 @@ void aw_time_format_iso(int64_t ms, char *out)
         return;
     }
     split(ms, &y, &mo, &d, &h, &mi, &s, &f);
-    snprintf(out, AW_TIME_ISO_MAX, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             (long long)y, mo, d, h, mi, s, f);
+    if (iso) {
+        snprintf(out, AW_TIME_ISO_MAX, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                 (long long)y, mo, d, h, mi, s, f);
+    } else {
+        snprintf(out, AW_TIME_ISO_MAX, "%04lld-%02d-%02d %02d:%02d:%02dZ",
+                 (long long)y, mo, d, h, mi, s);
+    }
+}
+
+void aw_time_format_iso(int64_t ms, char *out)
+{
+    format_time(ms, out, true);
 }
 
 void aw_time_format_short(int64_t ms, char *out)
 {
-    int64_t y;
-    int mo, d, h, mi, s, f;
-
-    if (ms == AW_TIME_NONE) {
-        out[0] = '\0';
-        return;
-    }
-    split(ms, &y, &mo, &d, &h, &mi, &s, &f);
-    snprintf(out, AW_TIME_ISO_MAX, "%04lld-%02d-%02d %02d:%02d:%02dZ",
-             (long long)y, mo, d, h, mi, s);
+    format_time(ms, out, false);
 }

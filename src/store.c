@@ -21,6 +21,7 @@
 
 #include "agentwatch/text.h"
 #include "agentwatch/timeutil.h"
+#include "store_internal.h"
 #include "store_sql.h"
 
 static const char *const migrations[AW_STORE_SCHEMA_VERSION] = {
@@ -568,4 +569,19 @@ int aw_store_count_by_rule(struct aw_store *s, const struct aw_filter *f, aw_cou
                            void *ctx, struct aw_err *err)
 {
     return run_counts(s, s->stmt[STMT_COUNT_BY_RULE], true, f, fn, ctx, err);
+}
+
+sqlite3 *aw_store_sqlite(struct aw_store *s)
+{
+    return s->db;
+}
+
+const char *aw_store_path(const struct aw_store *s)
+{
+    return s->path;
+}
+
+int aw_store_db_error(struct aw_store *s, struct aw_err *err, const char *what)
+{
+    return db_error(s, err, what);
 }

@@ -1,0 +1,74 @@
+/*
+ * What the command modules (src/cmd_*.c) share: the option numbers, the
+ * per-invocation state, and the helpers that keep every command's errors
+ * in the same one-line form.  Private to the cli; not installed.
+ */
+#ifndef AGENTWATCH_CLI_INTERNAL_H
+#define AGENTWATCH_CLI_INTERNAL_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "agentwatch/cli.h"
+#include "agentwatch/err.h"
+#include "agentwatch/rules.h"
+#include "agentwatch/store.h"
+
+/* Long-only options, shared so that one option has one number everywhere. */
+enum {
+    OPT_DB = 256,
+    OPT_RULES,
+    OPT_FORMAT,
+    OPT_HOST,
+    OPT_SINCE,
+    OPT_UNTIL,
+    OPT_CATEGORY,
+    OPT_MAX_RECORD,
+    OPT_QUIET,
+    OPT_NEXT          /* first free number for new options */
+};
+
+struct aw_cli {
+    const char *db;           /* --db, or NULL for the default */
+    const volatile sig_atomic_t *stop;
+};
+
+struct aw_command {
+    const char *name;
+    const char *summary;
+    const char *usage;        /* full --help text */
+    int (*run)(struct aw_cli *cli, int argc, char **argv);
+};
+
+/* Print "agentwatch: [cmd: ]message (see 'agentwatch [cmd ]--help')" and
+ * return AW_EXIT_USAGE. */
+int aw_cli_usage_error(const char *cmd, const char *fmt, ...) AW_PRINTF(2, 3);
+
+/* Print "agentwatch: <err>" and return AW_EXIT_FAILURE. */
+int aw_cli_failure(const struct aw_err *err);
+
+/* Report an option getopt_long rejected (opterr is off); AW_EXIT_USAGE. */
+int aw_cli_bad_option(const char *cmd, char **argv, int c);
+
+/* A decimal size in [min, max]; AW_ESYNTAX otherwise. */
+int aw_cli_parse_size(const char *text, size_t min, size_t max, size_t *out);
+
+/* --rules, else $AGENTWATCH_RULES, else the installed rules folder. */
+const char *aw_cli_rules_path(const char *opt);
+
+/* Load a rule set, printing every problem; returns the status. */
+int aw_cli_load_rules(const char *path, struct aw_ruleset **rs);
+
+/* Open the database (--db, $AGENTWATCH_DB or the default), printing the
+ * error on failure; returns the status. */
+int aw_cli_open_store(const struct aw_cli *cli, unsigned flags, struct aw_store **store);
+
+extern const char aw_scan_usage[];
+extern const char aw_report_usage[];
+extern const char aw_rules_usage[];
+
+int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv);
+int aw_cmd_report(struct aw_cli *cli, int argc, char **argv);
+int aw_cmd_rules(struct aw_cli *cli, int argc, char **argv);
+
+#endif

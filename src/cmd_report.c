@@ -1,0 +1,94 @@
+/*
+ * agentwatch report: summarise the stored findings (see report.h).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aw_config.h"
+#include "agentwatch/report.h"
+#include "agentwatch/store.h"
+#include "agentwatch/timeutil.h"
+#include "cli_internal.h"
+
+const char aw_report_usage[] =
+    "Usage: agentwatch [--db PATH] report [options]\n"
+    "\n"
+    "Summarise the stored findings: per category and per rule, how many, first\n"
+    "and last seen, and the probable cause and remedy of the top problems.\n"
+    "\n"
+    "Options:\n"
+    "  --since WHEN       only findings at or after WHEN\n"
+    "  --until WHEN       only findings at or before WHEN\n"
+    "  --category C       only findings of category C (ssl, connection, ...)\n"
+    "  --format FORMAT    table (default), json or csv\n"
+    "  --db PATH          database file (also accepted before the command)\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "WHEN is a duration back from now (90s, 30m, 24h, 7d, 2w) or an ISO-8601\n"
+    "date or date-time (2025-03-11, 2025-03-11T08:00:00Z); without an offset\n"
+    "it is UTC.\n";
+
+int aw_cmd_report(struct aw_cli *cli, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "since", required_argument, NULL, OPT_SINCE },
+        { "until", required_argument, NULL, OPT_UNTIL },
+        { "category", required_argument, NULL, OPT_CATEGORY },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "db", required_argument, NULL, OPT_DB },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    struct aw_report_opts opts = { .filter = { AW_TIME_NONE, AW_TIME_NONE, NULL } };
+    struct aw_store *store = NULL;
+    struct aw_err err = { 0 };
+    int64_t now = aw_time_now_ms();
+    int c, status = AW_EXIT_FAILURE;
+
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_SINCE:
+        case OPT_UNTIL:
+            if (aw_time_parse_when(optarg, now, c == OPT_SINCE ? &opts.filter.since_ms
+                                                               : &opts.filter.until_ms,
+                                   &err) != AW_OK) {
+                return aw_cli_usage_error("report", "--%s: %s", c == OPT_SINCE ? "since" : "until",
+                                   err.msg);
+            }
+            break;
+        case OPT_CATEGORY: opts.filter.category = optarg; break;
+        case OPT_FORMAT:
+            if (aw_report_format_from_name(optarg, &opts.format) != AW_OK) {
+                return aw_cli_usage_error("report", "invalid --format '%s': expected table, json or "
+                                   "csv", optarg);
+            }
+            break;
+        case OPT_DB: cli->db = optarg; break;
+        case 'h': fputs(aw_report_usage, stdout); return AW_EXIT_OK;
+        default: return aw_cli_bad_option("report", argv, c);
+        }
+    }
+    if (optind < argc) {
+        return aw_cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
+    }
+    if (opts.filter.since_ms != AW_TIME_NONE && opts.filter.until_ms != AW_TIME_NONE &&
+        opts.filter.since_ms > opts.filter.until_ms) {
+        return aw_cli_usage_error("report", "--since is after --until");
+    }
+    if (aw_cli_open_store(cli, AW_STORE_READONLY, &store) != AW_OK) {
+        goto out;
+    }
+    if (aw_report_run(store, &opts, stdout, &err) != AW_OK) {
+        aw_cli_failure(&err);
+        goto out;
+    }
+    status = AW_EXIT_OK;
+out:
+    aw_store_close(&store);
+    return status;
+}
+

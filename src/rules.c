@@ -115,7 +115,13 @@ struct aw_matcher {
     pcre2_jit_stack *jstack;
     uint64_t *bits;
     struct aw_matcher_stats stats;
+    long last_rule;               /* rule of the last classify, or -1 */
+    const char *last_subject;     /* the message it matched */
 };
+
+/* Capture pairs kept per match; groups beyond it still match but are not
+ * reported by aw_matcher_capture(). */
+#define CAPTURE_PAIRS 32
 
 static const char *const severity_names[] = { "info", "warning", "error", "critical" };
 
@@ -239,7 +245,8 @@ const char *aw_rules_get_example(const struct aw_ruleset *rs, size_t i,
 static int scratch_init(struct aw_matcher *m, struct aw_err *err)
 {
     memset(m, 0, sizeof(*m));
-    m->md = pcre2_match_data_create(1, NULL);
+    m->last_rule = -1;
+    m->md = pcre2_match_data_create(CAPTURE_PAIRS, NULL);
     m->mctx = pcre2_match_context_create(NULL);
     if (m->md == NULL || m->mctx == NULL) {
         return aw_err_set(err, AW_ENOMEM, "rules: cannot allocate PCRE2 match data");
@@ -2141,6 +2148,7 @@ long aw_matcher_classify(struct aw_matcher *m, const char *msg, size_t len)
     const struct aw_ruleset *rs = m->rs;
 
     m->stats.messages++;
+    m->last_rule = -1;
     if (rs->have_dfa) {
         prefilter_scan(rs, m->bits, (const unsigned char *)msg, len);
     }
@@ -2151,6 +2159,8 @@ long aw_matcher_classify(struct aw_matcher *m, const char *msg, size_t len)
             cand &= cand - 1;
             if (run_regex(m, &rs->rules[i], msg, len) == 1) {
                 m->stats.matches++;
+                m->last_rule = (long)i;
+                m->last_subject = msg;
                 return (long)i;
             }
         }
@@ -2172,6 +2182,7 @@ bool aw_matcher_rule_matches(struct aw_matcher *m, size_t i, const char *msg, si
 {
     const struct aw_ruleset *rs = m->rs;
 
+    m->last_rule = -1;
     if (i >= rs->count) {
         return false;
     }
@@ -2182,6 +2193,28 @@ bool aw_matcher_rule_matches(struct aw_matcher *m, size_t i, const char *msg, si
         }
     }
     return run_regex(m, &rs->rules[i], msg, len) == 1;
+}
+
+bool aw_matcher_capture(const struct aw_matcher *m, const char *name, const char **text,
+                        size_t *len)
+{
+    const PCRE2_SIZE *ov;
+    int n;
+
+    if (m->last_rule < 0) {
+        return false;
+    }
+    n = pcre2_substring_number_from_name(m->rs->rules[m->last_rule].code, (PCRE2_SPTR)name);
+    if (n <= 0 || (uint32_t)n >= pcre2_get_ovector_count(m->md)) {
+        return false;
+    }
+    ov = pcre2_get_ovector_pointer(m->md);
+    if (ov[2 * n] == PCRE2_UNSET || ov[2 * n + 1] < ov[2 * n]) {
+        return false;
+    }
+    *text = m->last_subject + ov[2 * n];
+    *len = ov[2 * n + 1] - ov[2 * n];
+    return true;
 }
 
 void aw_matcher_get_stats(const struct aw_matcher *m, struct aw_matcher_stats *out)

@@ -69,6 +69,12 @@ static int store_finding(struct scan_ctx *c, const struct aw_source_file *src, i
     f.message = rec->message.ptr;
     f.message_len = rec->message.len;
     f.partial = rec->partial;
+    if (!aw_matcher_capture(c->matcher, "target", &f.target, &f.target_len)) {
+        f.target = NULL;
+    }
+    if (!aw_matcher_capture(c->matcher, "code", &f.code, &f.code_len)) {
+        f.code = NULL;
+    }
     return aw_store_add_finding(c->store, &f, inserted, err);
 }
 

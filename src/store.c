@@ -27,6 +27,7 @@
 static const char *const migrations[AW_STORE_SCHEMA_VERSION] = {
     SQL_MIGRATE_1,
     SQL_MIGRATE_2,
+    SQL_MIGRATE_3,
 };
 
 enum stmt_id {
@@ -60,6 +61,8 @@ struct aw_store {
     int version;
     sqlite3_stmt *stmt[STMT_COUNT];
     char message[AW_FINDING_MESSAGE_MAX + 1];   /* scratch for cleaned text */
+    char target[AW_FINDING_CAPTURE_MAX + 1];
+    char code[AW_FINDING_CAPTURE_MAX + 1];
 };
 
 static int db_error(struct aw_store *s, struct aw_err *err, const char *what)
@@ -445,6 +448,17 @@ int aw_store_file_progress(struct aw_store *s, const struct aw_file_progress *p,
     return step_done(s, st, "cannot record the read position", err);
 }
 
+/* Bind a captured span, cleaned into buf, or NULL when there is none. */
+static void bind_capture(sqlite3_stmt *st, int col, const char *text, size_t len, char *buf)
+{
+    if (text == NULL || len == 0) {
+        sqlite3_bind_null(st, col);
+        return;
+    }
+    len = aw_text_utf8_clean(text, len, buf, AW_FINDING_CAPTURE_MAX);
+    sqlite3_bind_text(st, col, buf, (int)len, SQLITE_STATIC);
+}
+
 /* Bind a finding to st (SQL_FINDING_INSERT's parameter numbers). */
 static void bind_finding(struct aw_store *s, sqlite3_stmt *st, const struct aw_finding *f,
                          size_t message_len)
@@ -462,6 +476,8 @@ static void bind_finding(struct aw_store *s, sqlite3_stmt *st, const struct aw_f
     sqlite3_bind_text(st, 11, f->level, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 12, s->message, (int)message_len, SQLITE_STATIC);
     sqlite3_bind_int(st, 13, f->partial);
+    bind_capture(st, 14, f->target, f->target_len, s->target);
+    bind_capture(st, 15, f->code, f->code_len, s->code);
 }
 
 int aw_store_add_finding(struct aw_store *s, const struct aw_finding *f, bool *inserted,

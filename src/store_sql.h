@@ -64,6 +64,12 @@
     "  pattern TEXT NOT NULL," \
     "  updated INTEGER NOT NULL);"
 
+/* What a rule captured: the server or URL the agent was talking to and the
+ * error code, as written in the record (NULL when the rule captured none). */
+#define SQL_MIGRATE_3 \
+    "ALTER TABLE findings ADD COLUMN target TEXT;" \
+    "ALTER TABLE findings ADD COLUMN code TEXT;"
+
 #define SQL_FILE_CANDIDATES \
     "SELECT id, dev, ino, size, offset, marker, head FROM files" \
     " WHERE head_key = ?1 OR head_key IS NULL OR (dev = ?2 AND ino = ?3)"
@@ -79,15 +85,16 @@
 
 #define SQL_FINDING_INSERT \
     "INSERT OR IGNORE INTO findings (ts, ts_known, read_ts, host, file_id, path, offset, rule," \
-    " category, severity, level, message, partial)" \
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    " category, severity, level, message, partial, target, code)" \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
 
 /* A finding first stored from a record still being written is replaced by
  * the classification of the whole record; a complete one is never touched.
  * Same parameters as SQL_FINDING_INSERT. */
 #define SQL_FINDING_COMPLETE \
     "UPDATE findings SET ts = ?1, ts_known = ?2, read_ts = ?3, host = ?4, path = ?6," \
-    " rule = ?8, category = ?9, severity = ?10, level = ?11, message = ?12, partial = ?13" \
+    " rule = ?8, category = ?9, severity = ?10, level = ?11, message = ?12, partial = ?13," \
+    " target = ?14, code = ?15" \
     " WHERE file_id = ?5 AND offset = ?7 AND partial = 1"
 
 #define SQL_RULE_UPSERT \

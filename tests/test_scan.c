@@ -29,7 +29,8 @@ static const char rules_yaml[] =
     "  - id: dns\n"
     "    category: resolution\n"
     "    severity: error\n"
-    "    pattern: '(?i)could not be resolved|0x80072EE7'\n"
+    "    pattern: '(?i)connect to (?<target>[a-z0-9.-]+): .*could not be resolved"
+    " \\((?<code>0x[0-9a-f]{8})\\)|could not be resolved|0x80072EE7'\n"
     "  - id: config-ok\n"
     "    category: health\n"
     "    severity: info\n"
@@ -74,8 +75,8 @@ static const char *message_kind(int seq)
     case 0: return "The underlying connection was closed: Could not establish trust relationship"
                    " for the SSL/TLS secure channel.";
     case 1: return "Requesting configuration from https://smp01.corp.example/ error=0x00000000";
-    case 2: return "Unable to connect: The server name or address could not be resolved"
-                   " (0x80072EE7)";
+    case 2: return "Unable to connect to smp01.corp.example: The server name or address could"
+                   " not be resolved (0x80072EE7)";
     default: return "Configuration updated successfully (41 policies)";
     }
 }
@@ -180,6 +181,12 @@ static void test_family_oldest_first_and_idempotent(void)
     CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM findings WHERE host = 'WKS-0142'"
                                       " AND severity = 'error' AND level = 'error'"), 15);
 
+    /* What the rule captured is kept with the finding. */
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM findings WHERE rule = 'dns' AND"
+                                      " target = 'smp01.corp.example' AND code = '0x80072EE7'"),
+                    7);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM findings WHERE rule <> 'dns' AND"
+                                      " (target IS NOT NULL OR code IS NOT NULL)"), 0);
     /* Nothing changed: nothing new. */
     CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
     CU_ASSERT_EQUAL(st.records, 0);

@@ -81,9 +81,11 @@ static void test_migrate_from_v1(void)
              " 0, 'ssl-trust', 'ssl', 'error', 'error', 'old finding');"
              "PRAGMA user_version = 1;");
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, path, 0, &err), AW_OK);
-    CU_ASSERT_EQUAL(aw_store_schema_version(s), 2);
+    CU_ASSERT_EQUAL(aw_store_schema_version(s), AW_STORE_SCHEMA_VERSION);
     aw_store_close(&s);
-    CU_ASSERT_EQUAL(tu_sql_int(path, "PRAGMA user_version"), 2);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "PRAGMA user_version"), AW_STORE_SCHEMA_VERSION);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM pragma_table_info('findings')"
+                                     " WHERE name IN ('target', 'code')"), 2);
     CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM findings WHERE message = 'old finding'"),
                     1);
     CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'rules'"), 1);
@@ -101,8 +103,8 @@ static void test_refuse_newer(void)
     CU_ASSERT_EQUAL(aw_store_open(&s, path, 0, &err), AW_EDB);
     CU_ASSERT_PTR_NULL(s);
     snprintf(expected, sizeof(expected),
-             "%s: database schema version 99 is newer than this agentwatch supports (2);"
-             " upgrade agentwatch", path);
+             "%s: database schema version 99 is newer than this agentwatch supports (%d);"
+             " upgrade agentwatch", path, AW_STORE_SCHEMA_VERSION);
     CU_ASSERT_STRING_EQUAL(err.msg, expected);
     CU_ASSERT_EQUAL(tu_sql_int(path, "PRAGMA user_version"), 99);
     free(path);

@@ -109,6 +109,13 @@ long aw_matcher_classify(struct aw_matcher *m, const char *msg, size_t len);
 bool aw_matcher_rule_matches(struct aw_matcher *m, size_t i, const char *msg,
                              size_t len);
 
+/* After aw_matcher_classify() returned a rule: the text its pattern
+ * captured in the named group `name` ("target": server or URL, "code":
+ * error code).  False when the pattern has no such group or it did not
+ * take part in the match.  The span points into the classified message. */
+bool aw_matcher_capture(const struct aw_matcher *m, const char *name, const char **text,
+                        size_t *len);
+
 void aw_matcher_get_stats(const struct aw_matcher *m, struct aw_matcher_stats *out);
 
 #endif

@@ -24,7 +24,7 @@
 #include "agentwatch/fileid.h"
 #include "agentwatch/rules.h"
 
-#define AW_STORE_SCHEMA_VERSION 2
+#define AW_STORE_SCHEMA_VERSION 3
 
 /* Longest message kept with a finding, in bytes of UTF-8. */
 #define AW_FINDING_MESSAGE_MAX 2048
@@ -112,7 +112,14 @@ struct aw_finding {
                                  AW_FINDING_MESSAGE_MAX on insert */
     size_t message_len;
     bool partial;             /* from a record still being written */
+    const char *target;       /* captured server/URL, or NULL */
+    size_t target_len;
+    const char *code;         /* captured error code, or NULL */
+    size_t code_len;
 };
+
+/* Longest captured target or code kept, in bytes of UTF-8. */
+#define AW_FINDING_CAPTURE_MAX 255
 
 /* Insert a finding; *inserted is false when the same (file, offset) was
  * stored before (may be NULL).  A finding stored from a partial record is

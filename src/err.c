@@ -48,6 +48,7 @@ const char *aw_status_text(int code)
     case AW_EUSAGE: return "usage error";
     case AW_ENOTFOUND: return "not found";
     case AW_ELIMIT: return "limit exceeded";
+    case AW_EBUSY: return "busy";
     default: return "unknown error";
     }
 }

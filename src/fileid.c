@@ -104,14 +104,35 @@ uint64_t aw_hash64(const void *data, size_t len)
     return h;
 }
 
-int aw_fileid_marker(const char *path, uint64_t offset, uint64_t *out, struct aw_err *err)
+int aw_fileid_marker_fd(int fd, const char *path, uint64_t offset, uint64_t *out,
+                        struct aw_err *err)
 {
     unsigned char buf[AW_MARKER_MAX];
     size_t want = offset < AW_MARKER_MAX ? (size_t)offset : AW_MARKER_MAX;
+    ssize_t n;
+
+    if (offset == 0) {
+        *out = 0;
+        return AW_OK;
+    }
+    n = read_at(fd, buf, want, offset - want);
+    if (n < 0) {
+        return aw_err_set(err, AW_EIO, "%s: read error at offset %llu: %s", path,
+                          (unsigned long long)(offset - want), strerror(errno));
+    }
+    if ((size_t)n < want) {
+        return aw_err_set(err, AW_ELIMIT, "%s: file is shorter than offset %llu", path,
+                          (unsigned long long)offset);
+    }
+    *out = aw_hash64(buf, want);
+    return AW_OK;
+}
+
+int aw_fileid_marker(const char *path, uint64_t offset, uint64_t *out, struct aw_err *err)
+{
     struct stat st;
     int fd = -1;
     int rc;
-    ssize_t n;
 
     if (offset == 0) {
         *out = 0;
@@ -121,20 +142,19 @@ int aw_fileid_marker(const char *path, uint64_t offset, uint64_t *out, struct aw
     if (rc != AW_OK) {
         return rc;
     }
-    n = read_at(fd, buf, want, offset - want);
-    if (n < 0) {
-        rc = aw_err_set(err, AW_EIO, "%s: read error at offset %llu: %s", path,
-                        (unsigned long long)(offset - want), strerror(errno));
-        goto out;
-    }
-    if ((size_t)n < want) {
-        rc = aw_err_set(err, AW_ELIMIT, "%s: file is shorter than offset %llu", path,
-                        (unsigned long long)offset);
-        goto out;
-    }
-    *out = aw_hash64(buf, want);
-    rc = AW_OK;
-out:
+    rc = aw_fileid_marker_fd(fd, path, offset, out, err);
     close(fd);
     return rc;
+}
+
+bool aw_fileid_head_matches_fd(int fd, const unsigned char *head, size_t head_len)
+{
+    unsigned char buf[AW_HEAD_MAX];
+    ssize_t n;
+
+    if (head_len > sizeof(buf)) {
+        head_len = sizeof(buf);
+    }
+    n = read_at(fd, buf, head_len, 0);
+    return n == (ssize_t)head_len && memcmp(buf, head, head_len) == 0;
 }

@@ -469,6 +469,11 @@ out:
     return rc;
 }
 
+int aw_reader_fd(const struct aw_reader *r)
+{
+    return r->fd;
+}
+
 void aw_reader_close(struct aw_reader **rp)
 {
     struct aw_reader *r;

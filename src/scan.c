@@ -4,6 +4,16 @@
  * The per-record loop is the program's hot path: it does no allocation,
  * parses a record's metadata only when a rule matched, and talks to SQLite
  * only for findings and once per batch.
+ *
+ * Why a batch is checked before it is committed: with copy-and-truncate
+ * rotation the writer may empty the file and start writing new content
+ * while we read it, and a read at our old offset then returns bytes of the
+ * new content.  Before committing, the head of the very file we read (same
+ * descriptor) is compared with the head we identified: if it differs, the
+ * batch is rolled back and the next scan reads the old content from its
+ * copy and the new content as a new file.  Everything read before a
+ * successful check was read from the identified content, so the check
+ * cannot pass on bytes from a rewrite.
  */
 #include "agentwatch/scan.h"
 
@@ -18,20 +28,76 @@
 
 #define HOST_MAX 255
 
+/* Records between looks at the clock for the commit timer. */
+#define CLOCK_EVERY 256
+
+/* Status of a batch whose file changed under the reader (not an error). */
+#define BATCH_CHANGED 1
+
+struct id_set {
+    int64_t *ids;
+    size_t count;
+    size_t cap;
+};
+
 struct scan_ctx {
     struct aw_store *store;
     const struct aw_ruleset *rules;
     struct aw_matcher *matcher;
     const struct aw_scan_opts *opts;
     struct aw_scan_stats *stats;
+    struct id_set seen;       /* stored files matched or added this scan */
     char local_host[HOST_MAX + 1];
     char record_host[HOST_MAX + 1];
     int64_t now_ms;
 };
 
+/* The state of reading one file. */
+struct file_read {
+    const struct aw_source_file *src;
+    struct aw_file_id fid;
+    struct aw_reader *reader;
+    int64_t file_id;
+    uint64_t records;         /* not yet committed */
+    uint64_t findings;
+    uint64_t truncated;
+    struct aw_scan_file_stats fs;
+};
+
 static bool stop_requested(const struct scan_ctx *c)
 {
     return c->opts->stop != NULL && *c->opts->stop != 0;
+}
+
+static int id_set_add(struct id_set *set, int64_t id, struct aw_err *err)
+{
+    if (set->count == set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 16;
+        int64_t *ids = realloc(set->ids, cap * sizeof(*ids));
+        if (ids == NULL) {
+            return aw_err_set(err, AW_ENOMEM, "out of memory");
+        }
+        set->ids = ids;
+        set->cap = cap;
+    }
+    set->ids[set->count++] = id;
+    return AW_OK;
+}
+
+static bool id_set_has(const struct id_set *set, int64_t id)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        if (set->ids[i] == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void aw_gap_state_free(struct aw_gap_state *g)
+{
+    free(g->suspects);
+    memset(g, 0, sizeof(*g));
 }
 
 /* The host a finding is attributed to. */
@@ -47,20 +113,20 @@ static const char *finding_host(struct scan_ctx *c, const struct aw_record_meta 
     return c->local_host;
 }
 
-static int store_finding(struct scan_ctx *c, const struct aw_source_file *src, int64_t file_id,
-                         enum aw_format fmt, const struct aw_record *rec, long rule_index,
-                         bool *inserted, struct aw_err *err)
+static int store_finding(struct scan_ctx *c, struct file_read *fr, const struct aw_record *rec,
+                         long rule_index, bool *inserted, struct aw_err *err)
 {
     const struct aw_rule_info *rule = aw_rules_get(c->rules, (size_t)rule_index);
     struct aw_record_meta meta;
     struct aw_finding f;
 
-    aw_record_parse_meta(fmt, rec, &meta);
+    memset(&f, 0, sizeof(f));
+    aw_record_parse_meta(aw_reader_format(fr->reader), rec, &meta);
     f.ts_ms = meta.ts_ms;
     f.read_ms = c->now_ms;
     f.host = finding_host(c, &meta);
-    f.file_id = file_id;
-    f.path = src->path;
+    f.file_id = fr->file_id;
+    f.path = fr->src->path;
     f.offset = rec->offset;
     f.rule = rule->id;
     f.category = rule->category;
@@ -78,25 +144,40 @@ static int store_finding(struct scan_ctx *c, const struct aw_source_file *src, i
     return aw_store_add_finding(c->store, &f, inserted, err);
 }
 
-/* Record progress up to the reader's resume point and commit. */
-static int commit_progress(struct scan_ctx *c, const struct aw_source_file *src,
-                           const struct aw_file_id *fid, int64_t file_id, uint64_t offset,
-                           struct aw_scan_file_stats *fs, uint64_t *pending_records,
-                           uint64_t *pending_findings, uint64_t *pending_truncated,
-                           struct aw_err *err)
+/* Check the batch against the file it came from, record the position and
+ * commit.  BATCH_CHANGED (batch rolled back) when the file's head is no
+ * longer the identified one. */
+static int commit_batch(struct scan_ctx *c, struct file_read *fr, struct aw_err *err)
 {
+    int fd = aw_reader_fd(fr->reader);
+    uint64_t offset = aw_reader_offset(fr->reader);
     struct aw_file_progress p;
     int rc;
 
-    p.id = file_id;
-    p.fid = fid;
-    p.path = src->path;
+    if (!aw_fileid_head_matches_fd(fd, fr->fid.head, fr->fid.head_len)) {
+        aw_store_rollback(c->store);
+        fr->fs.changed = true;
+        return BATCH_CHANGED;
+    }
+    memset(&p, 0, sizeof(p));
+    p.id = fr->file_id;
+    p.fid = &fr->fid;
+    p.path = fr->src->path;
     p.offset = offset;
-    p.records = *pending_records;
-    p.truncated = *pending_truncated;
-    p.findings = *pending_findings;
+    p.records = fr->records;
+    p.truncated = fr->truncated;
+    p.findings = fr->findings;
     p.now_ms = c->now_ms;
-    rc = aw_fileid_marker(src->path, offset, &p.marker, err);
+    /* Keep offset <= size: the file may have grown while it was read. */
+    if (fr->fid.size < offset) {
+        fr->fid.size = offset;
+    }
+    rc = aw_fileid_marker_fd(fd, fr->src->path, offset, &p.marker, err);
+    if (rc == AW_ELIMIT) {
+        aw_store_rollback(c->store);   /* truncated under us */
+        fr->fs.changed = true;
+        return BATCH_CHANGED;
+    }
     if (rc == AW_OK) {
         rc = aw_store_file_progress(c->store, &p, err);
     }
@@ -104,171 +185,386 @@ static int commit_progress(struct scan_ctx *c, const struct aw_source_file *src,
         rc = aw_store_commit(c->store, err);
     }
     if (rc == AW_OK) {
-        fs->to = offset;
-        *pending_records = 0;
-        *pending_findings = 0;
-        *pending_truncated = 0;
+        fr->fs.to = offset;
+        fr->fs.findings += fr->findings;
+        fr->records = 0;
+        fr->findings = 0;
+        fr->truncated = 0;
     }
     return rc;
 }
 
 /* Where to resume src: the stored position when it still matches the
- * content, else nothing (*file_id = 0). */
-static int find_position(struct scan_ctx *c, const struct aw_source_file *src,
-                         const struct aw_file_id *fid, int64_t *file_id, uint64_t *start,
-                         struct aw_scan_file_stats *fs, struct aw_err *err)
+ * content, else nothing (file_id 0). */
+static int find_position(struct scan_ctx *c, struct file_read *fr, uint64_t *start,
+                         struct aw_err *err)
 {
     struct aw_file_row row;
     bool found;
     uint64_t marker;
     int rc;
 
-    *file_id = 0;
+    fr->file_id = 0;
     *start = 0;
-    rc = aw_store_file_lookup(c->store, fid, &row, &found, err);
+    rc = aw_store_file_lookup(c->store, &fr->fid, &row, &found, err);
     if (rc != AW_OK || !found) {
-        fs->new_file = rc == AW_OK;
+        fr->fs.new_file = rc == AW_OK;
         return rc;
     }
-    if (row.offset <= fid->size) {
-        rc = aw_fileid_marker(src->path, row.offset, &marker, err);
-        if (rc != AW_OK && rc != AW_ELIMIT) {
+    if (row.offset <= fr->fid.size) {
+        rc = aw_fileid_marker(fr->src->path, row.offset, &marker, err);
+        if (rc != AW_OK && rc != AW_ELIMIT && rc != AW_ENOTFOUND) {
             return rc;
         }
         if (rc == AW_OK && marker == row.marker) {
-            *file_id = row.id;
+            fr->file_id = row.id;
             *start = row.offset;
             return AW_OK;
         }
     }
     /* Same head, different body: rewritten in place. */
-    fs->replaced = true;
+    fr->fs.replaced = true;
     return AW_OK;
+}
+
+/* Read the records of fr's file from start, in batches. */
+static int read_records(struct scan_ctx *c, struct file_read *fr, struct aw_err *err)
+{
+    size_t batch = c->opts->batch_records ? c->opts->batch_records : 65536;
+    int64_t batch_started = aw_time_now_ms();
+    size_t in_batch = 0;
+    struct aw_record rec;
+    int rc;
+
+    for (;;) {
+        long rule;
+        bool due;
+
+        rc = aw_reader_next(fr->reader, &rec, err);
+        if (rc <= 0) {
+            return rc;
+        }
+        if (!rec.partial) {
+            fr->records++;
+            fr->truncated += rec.truncated;
+        }
+        rule = aw_matcher_classify(c->matcher, rec.message.ptr, rec.message.len);
+        if (rule >= 0) {
+            bool inserted = false;
+            rc = store_finding(c, fr, &rec, rule, &inserted, err);
+            if (rc != AW_OK) {
+                return rc;
+            }
+            fr->findings += inserted;
+        }
+        in_batch++;
+        due = in_batch >= batch || stop_requested(c);
+        if (!due && c->opts->commit_ms > 0 && in_batch % CLOCK_EVERY == 0) {
+            due = aw_time_now_ms() - batch_started >= (int64_t)c->opts->commit_ms;
+        }
+        if (!due) {
+            continue;
+        }
+        rc = commit_batch(c, fr, err);
+        if (rc != AW_OK) {
+            return rc;
+        }
+        if (stop_requested(c)) {
+            c->stats->interrupted = true;
+            return 0;
+        }
+        rc = aw_store_begin(c->store, err);
+        if (rc != AW_OK) {
+            return rc;
+        }
+        in_batch = 0;
+        batch_started = aw_time_now_ms();
+    }
+}
+
+static void add_stats(struct scan_ctx *c, const struct aw_scan_file_stats *fs)
+{
+    c->stats->files++;
+    c->stats->bytes += fs->to - fs->from;
+    c->stats->records += fs->records;
+    c->stats->findings += fs->findings;
+    c->stats->truncated += fs->truncated;
+    c->stats->broken += fs->broken;
+    c->stats->skipped_bytes += fs->skipped_bytes;
 }
 
 static int scan_file(struct scan_ctx *c, const struct aw_source_file *src, struct aw_err *err)
 {
     struct aw_reader_opts ropts = { .format = c->opts->format,
-                                    .max_record = c->opts->max_record,
-                                    .deliver_partial = true };
-    size_t batch = c->opts->batch_records ? c->opts->batch_records : 65536;
-    struct aw_scan_file_stats fs = { .path = src->path };
+                                    .max_record = c->opts->max_record };
     struct aw_reader_stats rstats;
-    struct aw_reader *reader = NULL;
-    struct aw_file_id fid;
-    struct aw_record rec;
-    uint64_t start, pending_records = 0, pending_findings = 0, pending_truncated = 0;
-    size_t in_batch = 0;
-    int64_t file_id;
+    struct file_read fr;
+    uint64_t start;
     int rc;
 
+    memset(&fr, 0, sizeof(fr));
+    fr.src = src;
+    fr.fs.path = src->path;
+    fr.fs.format = "-";
+    fr.fs.encoding = "-";
     /* Identity as of now: the file may have grown since it was listed. */
-    rc = aw_fileid_read(src->path, &fid, err);
+    rc = aw_fileid_read(src->path, &fr.fid, err);
     if (rc == AW_ENOTFOUND) {
         return AW_OK;   /* rotated away since listing; its content is read
-                           under its new name on the next scan */
+                           under its new name by the next scan */
     }
-    if (rc != AW_OK || fid.size == 0) {
+    if (rc != AW_OK || fr.fid.size == 0) {
         return rc;
     }
-    rc = find_position(c, src, &fid, &file_id, &start, &fs, err);
+    rc = find_position(c, &fr, &start, err);
     if (rc != AW_OK) {
         return rc;
     }
-    fs.from = start;
-    fs.to = start;
-    if (file_id != 0 && start == fid.size) {
+    if (fr.file_id != 0) {
+        rc = id_set_add(&c->seen, fr.file_id, err);
+        if (rc != AW_OK) {
+            return rc;
+        }
+    }
+    fr.fs.from = start;
+    fr.fs.to = start;
+    if (fr.file_id != 0 && start == fr.fid.size) {
         goto report;   /* nothing new */
     }
-    rc = aw_reader_open(&reader, src->path, start, &ropts, err);
+    /* A rollover is complete: its unterminated last record will never end,
+     * so it is classified now.  The active file's may still be written. */
+    ropts.deliver_partial = !c->opts->hold_partial || src->rollover != 0;
+    rc = aw_reader_open(&fr.reader, src->path, start, &ropts, err);
+    if (rc == AW_ENOTFOUND) {
+        return AW_OK;
+    }
     if (rc != AW_OK) {
         return rc;
     }
-    fs.format = aw_format_name(aw_reader_format(reader));
-    fs.encoding = aw_encoding_name(aw_reader_encoding(reader));
+    fr.fs.format = aw_format_name(aw_reader_format(fr.reader));
+    fr.fs.encoding = aw_encoding_name(aw_reader_encoding(fr.reader));
     rc = aw_store_begin(c->store, err);
     if (rc != AW_OK) {
         goto out;
     }
-    if (file_id == 0) {
-        rc = aw_store_file_add(c->store, &fid, src->path, fs.format, fs.encoding, c->now_ms,
-                               &file_id, err);
+    if (fr.file_id == 0) {
+        rc = aw_store_file_add(c->store, &fr.fid, src->path, fr.fs.format, fr.fs.encoding,
+                               c->now_ms, &fr.file_id, err);
+        if (rc == AW_OK) {
+            rc = id_set_add(&c->seen, fr.file_id, err);
+        }
         if (rc != AW_OK) {
             goto out;
         }
     }
-    for (;;) {
-        long rule;
-
-        rc = aw_reader_next(reader, &rec, err);
-        if (rc <= 0) {
-            break;
-        }
-        if (!rec.partial) {
-            pending_records++;
-            pending_truncated += rec.truncated;
-        }
-        rule = aw_matcher_classify(c->matcher, rec.message.ptr, rec.message.len);
-        if (rule >= 0) {
-            bool inserted = false;
-            rc = store_finding(c, src, file_id, aw_reader_format(reader), &rec, rule, &inserted,
-                               err);
-            if (rc != AW_OK) {
-                goto out;
-            }
-            pending_findings += inserted;
-            fs.findings += inserted;
-        }
-        if (++in_batch >= batch || stop_requested(c)) {
-            rc = commit_progress(c, src, &fid, file_id, aw_reader_offset(reader), &fs,
-                                 &pending_records, &pending_findings, &pending_truncated, err);
-            if (rc == AW_OK) {
-                rc = aw_store_begin(c->store, err);
-            }
-            if (rc != AW_OK) {
-                goto out;
-            }
-            in_batch = 0;
-            if (stop_requested(c)) {
-                c->stats->interrupted = true;
-                break;
-            }
-        }
-    }
+    rc = read_records(c, &fr, err);
     if (rc < 0) {
         goto out;
     }
-    rc = commit_progress(c, src, &fid, file_id, aw_reader_offset(reader), &fs, &pending_records,
-                         &pending_findings, &pending_truncated, err);
-    if (rc != AW_OK) {
-        goto out;
+    if (rc != BATCH_CHANGED && !c->stats->interrupted) {
+        rc = commit_batch(c, &fr, err);
+        if (rc < 0) {
+            goto out;
+        }
     }
-    aw_reader_get_stats(reader, &rstats);
-    fs.records = rstats.records;
-    fs.truncated = rstats.truncated;
-    fs.broken = rstats.broken;
-    fs.skipped_bytes = rstats.skipped_bytes;
+    aw_reader_get_stats(fr.reader, &rstats);
+    fr.fs.records = rstats.records;
+    fr.fs.truncated = rstats.truncated;
+    fr.fs.broken = rstats.broken;
+    fr.fs.skipped_bytes = rstats.skipped_bytes;
 report:
-    c->stats->files++;
-    c->stats->bytes += fs.to - fs.from;
-    c->stats->records += fs.records;
-    c->stats->findings += fs.findings;
-    c->stats->truncated += fs.truncated;
-    c->stats->broken += fs.broken;
-    c->stats->skipped_bytes += fs.skipped_bytes;
-    if (fs.format == NULL) {
-        fs.format = "-";
-        fs.encoding = "-";
-    }
+    add_stats(c, &fr.fs);
     if (c->opts->on_file != NULL) {
-        c->opts->on_file(c->opts->ctx, &fs);
+        c->opts->on_file(c->opts->ctx, &fr.fs);
     }
     rc = AW_OK;
 out:
     aw_store_rollback(c->store);
-    aw_reader_close(&reader);
+    aw_reader_close(&fr.reader);
     return rc;
 }
+
+/* ---- data gaps ------------------------------------------------------ */
+
+struct gap_scan {
+    struct scan_ctx *c;
+    char *const *paths;
+    size_t npaths;
+    struct id_set candidates;
+    struct aw_unread_row *rows;   /* copies of the candidates' rows */
+    size_t nrows;
+};
+
+static int collect_unread(void *ctx, const struct aw_unread_row *row, struct aw_err *err)
+{
+    struct gap_scan *g = ctx;
+    struct aw_unread_row *rows;
+    bool covered = false;
+
+    if (id_set_has(&g->c->seen, row->id)) {
+        return AW_OK;
+    }
+    for (size_t i = 0; i < g->npaths && !covered; i++) {
+        covered = aw_source_covers(g->paths[i], row->path);
+    }
+    if (!covered) {
+        return AW_OK;
+    }
+    rows = realloc(g->rows, (g->nrows + 1) * sizeof(*rows));
+    if (rows == NULL) {
+        return aw_err_set(err, AW_ENOMEM, "out of memory");
+    }
+    g->rows = rows;
+    g->rows[g->nrows] = *row;
+    g->rows[g->nrows].path = strdup(row->path);
+    if (g->rows[g->nrows].path == NULL) {
+        return aw_err_set(err, AW_ENOMEM, "out of memory");
+    }
+    g->nrows++;
+    return id_set_add(&g->candidates, row->id, err);
+}
+
+/* Drop from the candidates every row that a file present now still is:
+ * the second look, after a fresh listing of the folders. */
+static int second_look(struct gap_scan *g, struct aw_err *err)
+{
+    struct aw_source_list now = { 0 };
+    int rc = AW_OK;
+
+    for (size_t i = 0; i < g->npaths && rc == AW_OK; i++) {
+        rc = aw_source_expand(g->paths[i], g->c->opts->format, &now, err);
+        if (rc == AW_ENOTFOUND) {
+            rc = AW_OK;
+        }
+    }
+    for (size_t i = 0; rc == AW_OK && i < now.count; i++) {
+        struct aw_file_row row;
+        bool found;
+        rc = aw_store_file_lookup(g->c->store, &now.items[i].id, &row, &found, err);
+        if (rc == AW_OK && found) {
+            for (size_t k = 0; k < g->candidates.count; k++) {
+                if (g->candidates.ids[k] == row.id) {
+                    g->candidates.ids[k] = 0;
+                }
+            }
+        }
+    }
+    aw_source_list_free(&now);
+    return rc;
+}
+
+static int gap_state_add(struct aw_gap_state *g, int64_t id, struct aw_err *err)
+{
+    if (g->count == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 8;
+        int64_t *ids = realloc(g->suspects, cap * sizeof(*ids));
+        if (ids == NULL) {
+            return aw_err_set(err, AW_ENOMEM, "out of memory");
+        }
+        g->suspects = ids;
+        g->cap = cap;
+    }
+    g->suspects[g->count++] = id;
+    return AW_OK;
+}
+
+/* A follower confirms a suspect only when the previous pass suspected it
+ * too; the new suspects of this pass replace the previous ones. */
+static int confirm_with_history(struct gap_scan *g, struct aw_gap_state *state,
+                                struct aw_err *err)
+{
+    struct aw_gap_state next = { 0 };
+    int rc = AW_OK;
+
+    for (size_t k = 0; rc == AW_OK && k < g->candidates.count; k++) {
+        int64_t id = g->candidates.ids[k];
+        bool before = false;
+
+        for (size_t j = 0; id != 0 && j < state->count && !before; j++) {
+            before = state->suspects[j] == id;
+        }
+        if (id != 0 && !before) {
+            rc = gap_state_add(&next, id, err);
+            g->candidates.ids[k] = 0;   /* not yet */
+        }
+    }
+    aw_gap_state_free(state);
+    *state = next;
+    return rc;
+}
+
+static int record_gap(struct scan_ctx *c, const struct aw_unread_row *row, struct aw_err *err)
+{
+    char message[512];
+    struct aw_finding f;
+    int rc;
+
+    snprintf(message, sizeof(message),
+             "data gap: %llu bytes of %s (bytes %llu-%llu) were rotated away or deleted"
+             " before agentwatch read them",
+             (unsigned long long)(row->size - row->offset), row->path,
+             (unsigned long long)row->offset, (unsigned long long)row->size);
+    memset(&f, 0, sizeof(f));
+    f.ts_ms = c->now_ms;
+    f.read_ms = c->now_ms;
+    f.host = c->opts->host != NULL ? c->opts->host : c->local_host;
+    f.file_id = row->id;
+    f.path = row->path;
+    f.offset = row->offset;
+    f.rule = AW_GAP_RULE;
+    f.category = AW_GAP_CATEGORY;
+    f.severity = "warning";
+    f.level = "unknown";
+    f.message = message;
+    f.message_len = strlen(message);
+    rc = aw_store_begin(c->store, err);
+    if (rc == AW_OK) {
+        rc = aw_store_add_finding(c->store, &f, NULL, err);
+    }
+    if (rc == AW_OK) {
+        rc = aw_store_file_settle(c->store, row->id, err);
+    }
+    if (rc == AW_OK) {
+        rc = aw_store_commit(c->store, err);
+    }
+    aw_store_rollback(c->store);
+    if (rc == AW_OK) {
+        c->stats->gaps++;
+    }
+    return rc;
+}
+
+static int detect_gaps(struct scan_ctx *c, char *const paths[], size_t npaths,
+                       struct aw_err *err)
+{
+    struct gap_scan g;
+    int rc;
+
+    memset(&g, 0, sizeof(g));
+    g.c = c;
+    g.paths = paths;
+    g.npaths = npaths;
+    rc = aw_store_files_unread(c->store, collect_unread, &g, err);
+    if (rc == AW_OK && g.candidates.count > 0) {
+        rc = second_look(&g, err);
+    }
+    if (rc == AW_OK && c->opts->gaps != NULL) {
+        rc = confirm_with_history(&g, c->opts->gaps, err);
+    }
+    for (size_t k = 0; rc == AW_OK && k < g.candidates.count; k++) {
+        if (g.candidates.ids[k] != 0) {
+            rc = record_gap(c, &g.rows[k], err);
+        }
+    }
+    for (size_t k = 0; k < g.nrows; k++) {
+        free((char *)g.rows[k].path);
+    }
+    free(g.rows);
+    free(g.candidates.ids);
+    return rc;
+}
+
+/* ---- the scan ------------------------------------------------------- */
 
 int aw_scan_run(struct aw_store *store, const struct aw_ruleset *rs, char *const paths[],
                 size_t npaths, const struct aw_scan_opts *opts, struct aw_scan_stats *stats,
@@ -276,7 +572,7 @@ int aw_scan_run(struct aw_store *store, const struct aw_ruleset *rs, char *const
 {
     struct aw_source_list sources = { 0 };
     struct scan_ctx c;
-    int rc;
+    int rc = AW_OK;
 
     memset(stats, 0, sizeof(*stats));
     memset(&c, 0, sizeof(c));
@@ -288,29 +584,38 @@ int aw_scan_run(struct aw_store *store, const struct aw_ruleset *rs, char *const
     if (gethostname(c.local_host, sizeof(c.local_host) - 1) != 0 || c.local_host[0] == '\0') {
         snprintf(c.local_host, sizeof(c.local_host), "localhost");
     }
-    for (size_t i = 0; i < npaths; i++) {
+    for (size_t i = 0; i < npaths && rc == AW_OK; i++) {
         rc = aw_source_expand(paths[i], opts->format, &sources, err);
-        if (rc != AW_OK) {
-            goto out;
+        if (rc == AW_ENOTFOUND && opts->missing_ok) {
+            rc = AW_OK;
         }
+    }
+    if (rc != AW_OK) {
+        goto out;
     }
     rc = aw_matcher_new(rs, &c.matcher, err);
     if (rc != AW_OK) {
         goto out;
     }
-    rc = aw_store_begin(store, err);
-    if (rc == AW_OK) {
-        rc = aw_store_sync_rules(store, rs, c.now_ms, err);
-    }
-    if (rc == AW_OK) {
-        rc = aw_store_commit(store, err);
+    if (!opts->skip_rule_sync) {
+        rc = aw_store_begin(store, err);
+        if (rc == AW_OK) {
+            rc = aw_store_sync_rules(store, rs, c.now_ms, err);
+        }
+        if (rc == AW_OK) {
+            rc = aw_store_commit(store, err);
+        }
     }
     for (size_t i = 0; rc == AW_OK && i < sources.count && !stats->interrupted; i++) {
         rc = scan_file(&c, &sources.items[i], err);
+    }
+    if (rc == AW_OK && !stats->interrupted) {
+        rc = detect_gaps(&c, paths, npaths, err);
     }
 out:
     aw_store_rollback(store);
     aw_matcher_free(&c.matcher);
     aw_source_list_free(&sources);
+    free(c.seen.ids);
     return rc;
 }

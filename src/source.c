@@ -327,6 +327,40 @@ int aw_source_expand(const char *path, enum aw_format format, struct aw_source_l
     return expand_family(path, format, list, err);
 }
 
+/* Length of the directory part of path ("" for none, "/" kept). */
+static size_t dir_len(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    return slash == NULL ? 0 : (slash == path ? 1 : (size_t)(slash - path));
+}
+
+bool aw_source_covers(const char *arg, const char *path)
+{
+    struct stat st;
+    size_t alen = strlen(arg), plen = dir_len(path);
+    const char *base = path + (plen > 0 && path[plen] == '/' ? plen + 1 : plen);
+    const char *abase;
+    struct name_parts ap;
+    long rollover;
+
+    while (alen > 1 && arg[alen - 1] == '/') {
+        alen--;
+    }
+    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+        return plen == alen && strncmp(arg, path, alen) == 0 && has_log_ext(base);
+    }
+    if (strcmp(arg, path) == 0) {
+        return true;
+    }
+    if (dir_len(arg) != plen || strncmp(arg, path, plen) != 0) {
+        return false;
+    }
+    abase = arg + (plen > 0 && arg[plen] == '/' ? plen + 1 : plen);
+    split_name(abase, &ap);
+    return ap.digits_len == 0 && family_member(abase, base, &rollover);
+}
+
 void aw_source_list_free(struct aw_source_list *list)
 {
     for (size_t i = 0; i < list->count; i++) {

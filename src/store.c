@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,8 @@ enum stmt_id {
     STMT_FILE_CANDIDATES,
     STMT_FILE_INSERT,
     STMT_FILE_PROGRESS,
+    STMT_FILES_UNREAD,
+    STMT_FILE_SETTLE,
     STMT_FINDING_INSERT,
     STMT_FINDING_COMPLETE,
     STMT_RULE_UPSERT,
@@ -46,6 +49,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_FILE_CANDIDATES] = SQL_FILE_CANDIDATES,
     [STMT_FILE_INSERT] = SQL_FILE_INSERT,
     [STMT_FILE_PROGRESS] = SQL_FILE_PROGRESS,
+    [STMT_FILES_UNREAD] = SQL_FILES_UNREAD,
+    [STMT_FILE_SETTLE] = SQL_FILE_SETTLE,
     [STMT_FINDING_INSERT] = SQL_FINDING_INSERT,
     [STMT_FINDING_COMPLETE] = SQL_FINDING_COMPLETE,
     [STMT_RULE_UPSERT] = SQL_RULE_UPSERT,
@@ -58,12 +63,15 @@ struct aw_store {
     char *path;
     bool readonly;
     bool in_txn;
+    int lock_fd;              /* PATH.lock held by an exclusive store, or -1 */
     int version;
     sqlite3_stmt *stmt[STMT_COUNT];
     char message[AW_FINDING_MESSAGE_MAX + 1];   /* scratch for cleaned text */
     char target[AW_FINDING_CAPTURE_MAX + 1];
     char code[AW_FINDING_CAPTURE_MAX + 1];
 };
+
+static const char *column_text(sqlite3_stmt *st, int col);
 
 static int db_error(struct aw_store *s, struct aw_err *err, const char *what)
 {
@@ -176,6 +184,46 @@ static int create_private(const char *path, struct aw_err *err)
     return AW_OK;
 }
 
+/* Take PATH.lock for this process, or fail naming the process holding it.
+ * The lock file is separate from the database so that it never interferes
+ * with SQLite's own locking; the kernel drops it when the process dies, so
+ * a killed writer never leaves a stale lock. */
+static int take_writer_lock(struct aw_store *s, struct aw_err *err)
+{
+    char lock_path[4096], pid_text[32] = "";
+    ssize_t n;
+    int fd;
+
+    if ((size_t)snprintf(lock_path, sizeof(lock_path), "%s.lock", s->path) >= sizeof(lock_path)) {
+        return aw_err_set(err, AW_EIO, "%s: path too long", s->path);
+    }
+    fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return aw_err_set(err, AW_EIO, "%s: cannot open lock file: %s", lock_path,
+                          strerror(errno));
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int saved = errno;
+        n = pread(fd, pid_text, sizeof(pid_text) - 1, 0);
+        pid_text[n > 0 ? n : 0] = '\0';
+        pid_text[strcspn(pid_text, "\n")] = '\0';
+        close(fd);
+        if (saved == EWOULDBLOCK) {
+            return aw_err_set(err, AW_EBUSY,
+                              "%s: database in use by another agentwatch scan or follow%s%s%s;"
+                              " only one may write at a time", s->path,
+                              pid_text[0] ? " (pid " : "", pid_text, pid_text[0] ? ")" : "");
+        }
+        return aw_err_set(err, AW_EIO, "%s: cannot lock: %s", lock_path, strerror(saved));
+    }
+    n = snprintf(pid_text, sizeof(pid_text), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid_text, (size_t)n, 0) != n) {
+        /* The lock holds without the pid; it only improves the message. */
+    }
+    s->lock_fd = fd;
+    return AW_OK;
+}
+
 int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struct aw_err *err)
 {
     struct aw_store *s = NULL;
@@ -189,7 +237,14 @@ int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struc
         rc = aw_err_set(err, AW_ENOMEM, "out of memory opening %s", path);
         goto out;
     }
+    s->lock_fd = -1;
     s->readonly = (flags & AW_STORE_READONLY) != 0;
+    if ((flags & AW_STORE_EXCLUSIVE) && !s->readonly) {
+        rc = take_writer_lock(s, err);
+        if (rc != AW_OK) {
+            goto out;
+        }
+    }
     if (s->readonly) {
         if (stat(path, &st) != 0) {
             rc = aw_err_set(err, AW_ENOTFOUND, "%s: no database here (run 'agentwatch scan' first)",
@@ -264,6 +319,9 @@ void aw_store_close(struct aw_store **sp)
         sqlite3_finalize(s->stmt[i]);
     }
     sqlite3_close(s->db);
+    if (s->lock_fd >= 0) {
+        close(s->lock_fd);
+    }
     free(s->path);
     free(s);
     *sp = NULL;
@@ -504,6 +562,34 @@ int aw_store_add_finding(struct aw_store *s, const struct aw_finding *f, bool *i
         *inserted = added;
     }
     return rc;
+}
+
+int aw_store_files_unread(struct aw_store *s, aw_unread_fn fn, void *ctx, struct aw_err *err)
+{
+    sqlite3_stmt *st = s->stmt[STMT_FILES_UNREAD];
+    int rc = AW_OK, step = SQLITE_DONE;
+
+    while (rc == AW_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct aw_unread_row row;
+        row.id = sqlite3_column_int64(st, 0);
+        row.path = column_text(st, 1);
+        row.offset = (uint64_t)sqlite3_column_int64(st, 2);
+        row.size = (uint64_t)sqlite3_column_int64(st, 3);
+        rc = fn(ctx, &row, err);
+    }
+    if (rc == AW_OK && step != SQLITE_DONE) {
+        rc = db_error(s, err, "cannot list files");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int aw_store_file_settle(struct aw_store *s, int64_t id, struct aw_err *err)
+{
+    sqlite3_stmt *st = s->stmt[STMT_FILE_SETTLE];
+
+    sqlite3_bind_int64(st, 1, id);
+    return step_done(s, st, "cannot settle a file", err);
 }
 
 int aw_store_sync_rules(struct aw_store *s, const struct aw_ruleset *rs, int64_t now_ms,

@@ -83,6 +83,12 @@
     " offset = ?8, marker = ?9, records = records + ?10, truncated = truncated + ?11," \
     " findings = findings + ?12, last_read = ?13 WHERE id = ?1"
 
+#define SQL_FILES_UNREAD \
+    "SELECT id, path, offset, size FROM files WHERE offset < size ORDER BY id"
+
+#define SQL_FILE_SETTLE \
+    "UPDATE files SET size = offset WHERE id = ?1"
+
 #define SQL_FINDING_INSERT \
     "INSERT OR IGNORE INTO findings (ts, ts_known, read_ts, host, file_id, path, offset, rule," \
     " category, severity, level, message, partial, target, code)" \

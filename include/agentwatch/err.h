@@ -23,7 +23,8 @@ enum aw_status {
     AW_EDB = -4,      /* SQLite error */
     AW_EUSAGE = -5,   /* bad command-line usage */
     AW_ENOTFOUND = -6,/* a named thing does not exist */
-    AW_ELIMIT = -7    /* a configured limit was hit */
+    AW_ELIMIT = -7,   /* a configured limit was hit */
+    AW_EBUSY = -8     /* held by another process */
 };
 
 #define AW_ERR_MSG_MAX 1024

@@ -51,4 +51,13 @@ uint64_t aw_hash64(const void *data, size_t len);
 int aw_fileid_marker(const char *path, uint64_t offset, uint64_t *out,
                      struct aw_err *err);
 
+/* The same on an open file: the hash of the bytes before offset, read with
+ * pread (the file position is not moved).  path is for messages only. */
+int aw_fileid_marker_fd(int fd, const char *path, uint64_t offset, uint64_t *out,
+                        struct aw_err *err);
+
+/* Do the first head_len bytes of the open file still equal head?  False
+ * when the file was truncated or rewritten (or cannot be read). */
+bool aw_fileid_head_matches_fd(int fd, const unsigned char *head, size_t head_len);
+
 #endif

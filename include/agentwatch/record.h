@@ -126,6 +126,11 @@ enum aw_encoding aw_reader_encoding(const struct aw_reader *r);
 const char *aw_reader_path(const struct aw_reader *r);
 void aw_reader_get_stats(const struct aw_reader *r, struct aw_reader_stats *out);
 
+/* The reader's open, read-only file descriptor (owned by the reader): lets
+ * a caller check, on the very file it read, that the content is still what
+ * it identified before trusting what it read. */
+int aw_reader_fd(const struct aw_reader *r);
+
 /* Close the file and free the reader; sets *r to NULL. Accepts NULL. */
 void aw_reader_close(struct aw_reader **r);
 

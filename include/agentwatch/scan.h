@@ -39,6 +39,9 @@ struct aw_scan_file_stats {
     bool new_file;            /* first time this content was seen */
     bool replaced;            /* a stored position did not match the
                                  content any more; read from the start */
+    bool changed;             /* truncated or rewritten while being read:
+                                 what was read is dropped, the next scan
+                                 reads the content where it went */
 };
 
 typedef void (*aw_scan_file_fn)(void *ctx, const struct aw_scan_file_stats *st);
@@ -50,9 +53,34 @@ struct aw_scan_opts {
     size_t batch_records;     /* records per transaction; 0: 65536 */
     const volatile sig_atomic_t *stop;  /* non-zero: stop after the current
                                            record and commit (may be NULL) */
+    unsigned commit_ms;       /* also commit a batch once it is this old
+                                 (0: only by size and at file end) */
+    bool hold_partial;        /* the active file's unterminated last record
+                                 waits for its end (follow); otherwise it
+                                 is classified now and completed later */
+    bool missing_ok;          /* a PATH that does not exist is skipped */
+    bool skip_rule_sync;      /* rule metadata is already stored */
+    struct aw_gap_state *gaps;/* follow's memory across passes (NULL: a
+                                 one-shot scan) */
     aw_scan_file_fn on_file;  /* called after each file (may be NULL) */
     void *ctx;
 };
+
+/* Content that vanished before it was read is reported once as a finding
+ * of rule AW_GAP_RULE in category AW_GAP_CATEGORY, with the file and byte
+ * range.  A follower confirms a gap over two passes (a file renamed while
+ * a pass lists the folder is not a gap); a one-shot scan looks twice. */
+#define AW_GAP_RULE "agentwatch.data-gap"
+#define AW_GAP_CATEGORY "agentwatch"
+
+struct aw_gap_state {
+    int64_t *suspects;        /* file ids missing in the previous pass */
+    size_t count;
+    size_t cap;
+};
+
+/* Free a gap state's memory. */
+void aw_gap_state_free(struct aw_gap_state *g);
 
 struct aw_scan_stats {
     size_t files;
@@ -62,6 +90,7 @@ struct aw_scan_stats {
     uint64_t truncated;
     uint64_t broken;
     uint64_t skipped_bytes;
+    uint64_t gaps;            /* data-gap findings recorded */
     bool interrupted;         /* stopped by opts->stop */
 };
 

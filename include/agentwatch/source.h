@@ -16,6 +16,7 @@
 #ifndef AGENTWATCH_SOURCE_H
 #define AGENTWATCH_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,10 @@ struct aw_source_list {
  * does not exist; a family member vanishing during expansion is skipped. */
 int aw_source_expand(const char *path, enum aw_format format,
                      struct aw_source_list *list, struct aw_err *err);
+
+/* Does PATH (as given to aw_source_expand) stand for the file at path,
+ * by name: the same rules as expansion, without touching the disk. */
+bool aw_source_covers(const char *arg, const char *path);
 
 /* Free every item; the list is empty afterwards. Accepts an empty list. */
 void aw_source_list_free(struct aw_source_list *list);

@@ -33,7 +33,9 @@
 #define AW_HEAD_MIN_MATCH 64
 
 enum aw_store_flags {
-    AW_STORE_READONLY = 1 << 0   /* open an existing database for queries */
+    AW_STORE_READONLY = 1 << 0,  /* open an existing database for queries */
+    AW_STORE_EXCLUSIVE = 1 << 1  /* be the only writer: take PATH.lock, or
+                                    fail with AW_EBUSY naming the holder */
 };
 
 struct aw_store;
@@ -126,6 +128,23 @@ struct aw_finding {
  * replaced by a later one for the same record; a complete one is kept. */
 int aw_store_add_finding(struct aw_store *s, const struct aw_finding *f, bool *inserted,
                          struct aw_err *err);
+
+/* A stored file with content not read yet (offset < size). */
+struct aw_unread_row {
+    int64_t id;
+    const char *path;         /* last name it was read under */
+    uint64_t offset;
+    uint64_t size;
+};
+
+typedef int (*aw_unread_fn)(void *ctx, const struct aw_unread_row *row, struct aw_err *err);
+
+/* Every stored file whose last known size is beyond its read position. */
+int aw_store_files_unread(struct aw_store *s, aw_unread_fn fn, void *ctx, struct aw_err *err);
+
+/* Mark the unread content of file id as given up (after a data-gap finding
+ * was recorded for it), so it is reported once. */
+int aw_store_file_settle(struct aw_store *s, int64_t id, struct aw_err *err);
 
 /* Record the rules' metadata (category, severity, cause, remedy) so that
  * report can explain findings without the rule files. */

@@ -182,6 +182,7 @@ int aw_cli_parse_size(const char *text, size_t min, size_t max, size_t *out)
 /* ---- dispatch ------------------------------------------------------ */
 
 static const struct aw_command commands[] = {
+    { "follow", "follow logs as they are written until stopped", aw_follow_usage, aw_cmd_follow },
     { "report", "summarise the stored findings", aw_report_usage, aw_cmd_report },
     { "rules", "check or list a rule set", aw_rules_usage, aw_cmd_rules },
     { "scan", "classify log files and store the findings", aw_scan_usage, aw_cmd_scan },
@@ -210,9 +211,9 @@ static void main_usage(FILE *out)
           "Run 'agentwatch COMMAND --help' for the options of a command.\n", out);
 }
 
-int aw_cli_main(int argc, char **argv, const volatile sig_atomic_t *stop)
+int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
 {
-    struct aw_cli cli = { NULL, stop };
+    struct aw_cli cli = { NULL, &signals->stop, signals };
     int i;
 
     opterr = 0;

@@ -31,6 +31,7 @@ enum {
 struct aw_cli {
     const char *db;           /* --db, or NULL for the default */
     const volatile sig_atomic_t *stop;
+    const struct aw_signals *signals;
 };
 
 struct aw_command {
@@ -66,9 +67,11 @@ int aw_cli_open_store(const struct aw_cli *cli, unsigned flags, struct aw_store 
 extern const char aw_scan_usage[];
 extern const char aw_report_usage[];
 extern const char aw_rules_usage[];
+extern const char aw_follow_usage[];
 
 int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv);
 int aw_cmd_report(struct aw_cli *cli, int argc, char **argv);
 int aw_cmd_rules(struct aw_cli *cli, int argc, char **argv);
+int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv);
 
 #endif

@@ -1,18 +1,24 @@
 /*
  * Process entry point: installs the signal handlers and runs the command
- * line.  The handler only sets a flag (the process's one piece of global
- * mutable state); commands poll it and stop at a consistent point.
+ * line.  The handlers only touch the signal state (the process's one piece
+ * of global mutable state); commands poll it and stop or reload at a
+ * consistent point.  SIGHUP reloads follow's rules; the other commands
+ * ignore it.
  */
 #include <signal.h>
 #include <string.h>
 
 #include "agentwatch/cli.h"
 
-static volatile sig_atomic_t aw_stop;
+static struct aw_signals aw_signals;
 
 static void on_signal(int sig)
 {
-    aw_stop = sig;
+    if (sig == SIGHUP) {
+        aw_signals.reloads++;
+    } else {
+        aw_signals.stop = sig;
+    }
 }
 
 int main(int argc, char **argv)
@@ -21,8 +27,13 @@ int main(int argc, char **argv)
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
+    /* Handlers do not interrupt each other, so the increment is safe. */
     sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaddset(&sa.sa_mask, SIGHUP);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    return aw_cli_main(argc, argv, &aw_stop);
+    sigaction(SIGHUP, &sa, NULL);
+    return aw_cli_main(argc, argv, &aw_signals);
 }

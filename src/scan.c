@@ -361,7 +361,10 @@ static int scan_file(struct scan_ctx *c, const struct aw_source_file *src, struc
     if (rc < 0) {
         goto out;
     }
-    if (rc != BATCH_CHANGED && !c->stats->interrupted) {
+    /* Nothing new (a held partial record): no transaction to commit. */
+    if (rc != BATCH_CHANGED && !c->stats->interrupted &&
+        (fr.records > 0 || fr.findings > 0 || aw_reader_offset(fr.reader) != start ||
+         fr.fs.new_file || fr.fs.replaced)) {
         rc = commit_batch(c, &fr, err);
         if (rc < 0) {
             goto out;

@@ -289,7 +289,9 @@ static int expand_family(const char *path, enum aw_format format, struct aw_sour
         if (strcmp(de->d_name, base) == 0 || !family_member(base, de->d_name, &rollover)) {
             continue;
         }
-        member = join_path(dir, de->d_name);
+        /* Members are named the way the active file was given, so that a
+         * bare "agent.log" has a bare "agent1.log" (see aw_source_covers). */
+        member = slash != NULL ? join_path(dir, de->d_name) : strdup(de->d_name);
         if (member == NULL) {
             rc = aw_err_set(err, AW_ENOMEM, "out of memory listing %s", dir);
             goto out;

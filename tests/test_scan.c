@@ -332,6 +332,57 @@ static void test_interrupted_everywhere_exactly_once(void)
     fixture_close(&fx);
 }
 
+static void test_data_gap(void)
+{
+    struct fixture fx;
+    struct aw_scan_stats st;
+    volatile sig_atomic_t stop = 1;
+    struct aw_scan_opts once = { .format = AW_FORMAT_AUTO, .stop = &stop };
+    char *r1, *r2, *message;
+    long long offset, size;
+    char expected[512];
+
+    fixture_open(&fx);
+    r1 = tu_path(fx.dir, "agent1.log");
+    r2 = tu_path(fx.dir, "agent2.log");
+    append_records(fx.log, 0, 10);
+    /* Read one record and stop: the file is known, 9 records unread. */
+    CU_ASSERT_EQUAL(scan(&fx, &once, &st), AW_OK);
+    CU_ASSERT_TRUE(st.interrupted);
+    offset = tu_sql_int(fx.db, "SELECT offset FROM files");
+    size = tu_sql_int(fx.db, "SELECT size FROM files");
+    CU_ASSERT_TRUE_FATAL(offset > 0 && offset < size);
+    /* Rotated by rename, then deleted, before the rest was read. */
+    CU_ASSERT_EQUAL(rename(fx.log, r1), 0);
+    append_records(fx.log, 10, 14);
+    CU_ASSERT_EQUAL(rename(r1, r2), 0);
+    CU_ASSERT_EQUAL(unlink(r2), 0);
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    CU_ASSERT_EQUAL(st.gaps, 1);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM findings WHERE rule ="
+                                      " 'agentwatch.data-gap' AND category = 'agentwatch'"), 1);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT offset FROM findings WHERE category ="
+                                      " 'agentwatch'"), offset);
+    message = tu_sql_text(fx.db, "SELECT message FROM findings WHERE category = 'agentwatch'");
+    snprintf(expected, sizeof(expected),
+             "data gap: %lld bytes of %s (bytes %lld-%lld) were rotated away or deleted before"
+             " agentwatch read them", size - offset, fx.log, offset, size);
+    CU_ASSERT_STRING_EQUAL(message, expected);
+    free(message);
+    /* Reported once; the records that were read and the new ones stay. */
+    CU_ASSERT_EQUAL(scan(&fx, NULL, &st), AW_OK);
+    CU_ASSERT_EQUAL(st.gaps, 0);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM findings WHERE message LIKE '% #0'"),
+                    1);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM findings WHERE message LIKE '% #12'"),
+                    1);
+    /* A file of another family going away is none of this scan's business:
+     * it is not in the rotation set of agent.log. */
+    free(r1);
+    free(r2);
+    fixture_close(&fx);
+}
+
 static void test_small_batches(void)
 {
     struct fixture fx;
@@ -440,6 +491,7 @@ static int reg(void)
     CU_add_test(s, "partial final record", test_partial_final_record);
     CU_add_test(s, "interrupted everywhere, exactly once", test_interrupted_everywhere_exactly_once);
     CU_add_test(s, "small batches", test_small_batches);
+    CU_add_test(s, "data gap", test_data_gap);
     CU_add_test(s, "host attribution", test_host_attribution);
     CU_add_test(s, "utf-16 offsets are raw", test_utf16_offsets_are_raw);
     CU_add_test(s, "missing path", test_missing_path);

@@ -23,8 +23,17 @@ enum aw_exit {
     AW_EXIT_USAGE = 2
 };
 
-/* Run the command line in argv; returns the process exit status.  stop is
- * the process's signal flag: long commands finish cleanly when it is set. */
-int aw_cli_main(int argc, char **argv, const volatile sig_atomic_t *stop);
+/* The process's signal state, written only by its signal handlers. */
+struct aw_signals {
+    volatile sig_atomic_t stop;     /* SIGINT/SIGTERM: finish cleanly */
+    volatile sig_atomic_t reloads;  /* SIGHUPs received so far; readers
+                                       compare, never reset, so a signal
+                                       arriving meanwhile is never lost */
+};
+
+/* Run the command line in argv; returns the process exit status.  Long
+ * commands finish cleanly when signals->stop is set; follow reloads its
+ * rules when signals->reloads changes. */
+int aw_cli_main(int argc, char **argv, const struct aw_signals *signals);
 
 #endif

@@ -1,0 +1,243 @@
+/*
+ * Follow (see follow.h).
+ *
+ * The loop sleeps in the watcher.  It wakes at most once a second even
+ * when nothing happens, so that a stop or reload signal that arrives just
+ * before the wait starts is still seen promptly; that costs microseconds a
+ * second.  Errors during a scan (a locked file, a full disk) are logged --
+ * once per distinct message and minute, so a lasting problem does not
+ * flood the log -- and the scan is retried on the next change.
+ */
+#include "agentwatch/follow.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agentwatch/timeutil.h"
+
+#define WAKE_MS 1000
+#define REPEAT_LOG_MS 60000
+
+struct follower {
+    struct aw_store *store;
+    struct aw_ruleset **rules;
+    char *const *paths;
+    size_t npaths;
+    const struct aw_follow_opts *opts;
+    struct aw_follow_stats *stats;
+    struct aw_gap_state gaps;
+    bool sync_rules;
+    char last_error[AW_ERR_MSG_MAX];
+    int64_t last_error_ms;
+};
+
+static void say(struct follower *f, const char *fmt, ...) AW_PRINTF(2, 3);
+
+static void say(struct follower *f, const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+
+    if (f->opts->log == NULL) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    f->opts->log(f->opts->ctx, line);
+}
+
+static void report_error(struct follower *f, const struct aw_err *err)
+{
+    int64_t now = aw_time_now_ms();
+
+    f->stats->errors++;
+    if (strcmp(err->msg, f->last_error) == 0 && now - f->last_error_ms < REPEAT_LOG_MS) {
+        return;
+    }
+    snprintf(f->last_error, sizeof(f->last_error), "%s", err->msg);
+    f->last_error_ms = now;
+    say(f, "%s (will retry)", err->msg);
+}
+
+static void one_scan(struct follower *f)
+{
+    struct aw_scan_opts so;
+    struct aw_scan_stats st;
+    struct aw_err err = { 0 };
+
+    memset(&so, 0, sizeof(so));
+    so.format = f->opts->format;
+    so.host = f->opts->host;
+    so.max_record = f->opts->max_record;
+    so.stop = f->opts->stop;
+    so.commit_ms = f->opts->commit_ms ? f->opts->commit_ms : 250;
+    so.hold_partial = true;
+    so.missing_ok = true;
+    so.skip_rule_sync = !f->sync_rules;
+    so.gaps = &f->gaps;
+    so.on_file = f->opts->on_file;
+    so.ctx = f->opts->ctx;
+    f->stats->scans++;
+    if (aw_scan_run(f->store, *f->rules, f->paths, f->npaths, &so, &st, &err) != AW_OK) {
+        report_error(f, &err);
+        return;
+    }
+    f->sync_rules = false;
+    f->last_error[0] = '\0';
+    f->stats->records += st.records;
+    f->stats->findings += st.findings;
+    f->stats->gaps += st.gaps;
+    if (st.gaps > 0) {
+        say(f, "%llu data gap%s recorded: content was rotated away or deleted before it was"
+               " read", (unsigned long long)st.gaps, st.gaps == 1 ? "" : "s");
+    }
+}
+
+/* Replace the rule set, or keep it when the new one does not load. */
+static void reload(struct follower *f)
+{
+    struct aw_diags diags = { 0 };
+    struct aw_err err = { 0 };
+    struct aw_ruleset *fresh = NULL;
+    int rc = aw_rules_load(f->opts->rules_path, &fresh, &diags, &err);
+
+    if (rc != AW_OK) {
+        for (size_t i = 0; i < diags.count; i++) {
+            say(f, "%s", diags.items[i]);
+        }
+        say(f, "%s: rules not reloaded (%s); still using the %zu rules loaded before",
+            f->opts->rules_path, diags.count > 0 ? "invalid rule set" : err.msg,
+            aw_rules_count(*f->rules));
+    } else {
+        aw_rules_free(f->rules);
+        *f->rules = fresh;
+        f->sync_rules = true;
+        f->stats->reloads++;
+        say(f, "%s: reloaded %zu rules", f->opts->rules_path, aw_rules_count(fresh));
+    }
+    aw_diags_free(&diags);
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The folders holding paths (a folder stands for itself), each once. */
+static int watch_dirs(char *const paths[], size_t n, char ***out, size_t *count,
+                      struct aw_err *err)
+{
+    char **dirs = calloc(n ? n : 1, sizeof(char *));
+    size_t k = 0;
+    int rc = AW_OK;
+
+    if (dirs == NULL) {
+        return aw_err_set(err, AW_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n && rc == AW_OK; i++) {
+        const char *slash = strrchr(paths[i], '/');
+        char *dir;
+        bool dup = false;
+
+        if (is_dir(paths[i])) {
+            dir = strdup(paths[i]);
+        } else if (slash == NULL) {
+            dir = strdup(".");
+        } else if (slash == paths[i]) {
+            dir = strdup("/");
+        } else {
+            dir = strndup(paths[i], (size_t)(slash - paths[i]));
+        }
+        if (dir == NULL) {
+            rc = aw_err_set(err, AW_ENOMEM, "out of memory");
+            break;
+        }
+        for (size_t j = 0; j < k && !dup; j++) {
+            dup = strcmp(dirs[j], dir) == 0;
+        }
+        if (dup) {
+            free(dir);
+        } else {
+            dirs[k++] = dir;
+        }
+    }
+    *out = dirs;
+    *count = k;
+    return rc;
+}
+
+int aw_follow_run(struct aw_store *store, struct aw_ruleset **rules, char *const paths[],
+                  size_t npaths, const struct aw_follow_opts *opts,
+                  struct aw_follow_stats *stats, struct aw_err *err)
+{
+    struct follower f;
+    struct aw_watch *watch = NULL;
+    char **dirs = NULL;
+    size_t ndirs = 0;
+    unsigned rescan_ms = opts->rescan_ms ? opts->rescan_ms : 30000;
+    sig_atomic_t reloads_seen = *opts->reloads;
+    int64_t last_scan;
+    int rc;
+
+    memset(&f, 0, sizeof(f));
+    memset(stats, 0, sizeof(*stats));
+    f.store = store;
+    f.rules = rules;
+    f.paths = paths;
+    f.npaths = npaths;
+    f.opts = opts;
+    f.stats = stats;
+    f.sync_rules = true;
+    rc = watch_dirs(paths, npaths, &dirs, &ndirs, err);
+    if (rc == AW_OK) {
+        rc = aw_watch_open(&watch, dirs, ndirs, opts->poll_ms, err);
+    }
+    if (rc != AW_OK) {
+        goto out;
+    }
+    stats->mode = aw_watch_get_mode(watch);
+    one_scan(&f);   /* catch up */
+    last_scan = aw_time_now_ms();
+    while (*opts->stop == 0) {
+        int64_t now, wait_ms;
+        int changed;
+
+        if (*opts->reloads != reloads_seen) {
+            reloads_seen = *opts->reloads;
+            reload(&f);
+            one_scan(&f);
+            last_scan = aw_time_now_ms();
+            continue;
+        }
+        now = aw_time_now_ms();
+        wait_ms = (int64_t)rescan_ms - (now - last_scan);
+        wait_ms = wait_ms < 0 ? 0 : (wait_ms > WAKE_MS ? WAKE_MS : wait_ms);
+        changed = aw_watch_wait(watch, (int)wait_ms, err);
+        if (changed < 0) {
+            report_error(&f, err);
+            changed = 1;
+        }
+        if (*opts->stop != 0) {
+            break;
+        }
+        if (changed == 1 || aw_time_now_ms() - last_scan >= (int64_t)rescan_ms) {
+            one_scan(&f);
+            last_scan = aw_time_now_ms();
+        }
+    }
+    rc = AW_OK;
+out:
+    aw_watch_close(&watch);
+    for (size_t i = 0; i < ndirs; i++) {
+        free(dirs[i]);
+    }
+    free(dirs);
+    aw_gap_state_free(&f.gaps);
+    return rc;
+}

@@ -42,6 +42,7 @@ struct fx {
     char *rules;
     char *log;                /* <dir>/agent.log */
     pid_t pid;                /* running follower, or 0 */
+    int starts;               /* followers started so far */
     int next_id;
     bool failure[MAX_IDS];    /* ids written as failure records */
 };
@@ -98,6 +99,24 @@ static void start(struct fx *f, const char *extra)
         _exit(127);
     }
     f->pid = pid;
+    /* Ready once it announced itself (its signal handlers are in place by
+     * then): a signal sent earlier would kill it instead of stopping it. */
+    {
+        int64_t deadline = aw_time_now_ms() + DEADLINE_MS;
+        int starts = ++f->starts, seen = 0;
+        while (seen < starts && aw_time_now_ms() < deadline) {
+            char *text = tu_read_file(out, NULL);
+            seen = 0;
+            for (const char *p = text; p != NULL && (p = strstr(p, "following ")) != NULL; p++) {
+                seen++;
+            }
+            free(text);
+            if (seen < starts) {
+                poll(NULL, 0, 5);
+            }
+        }
+        CU_ASSERT_EQUAL(seen, starts);
+    }
     free(out);
     free(err);
 }

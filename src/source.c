@@ -66,8 +66,11 @@ static char *join_path(const char *dir, const char *name)
 /* Timestamp of the first record of path, or AW_TIME_NONE. */
 static int64_t first_record_ts(const char *path, enum aw_format format)
 {
+    /* Small reads: this runs for every family member on every pass of a
+     * follower, and a first record rarely needs more (the reader reads on
+     * when it does). */
     struct aw_reader_opts opts = { .format = format, .deliver_partial = true,
-                                   .chunk_size = 64 * 1024 };
+                                   .chunk_size = 4096 };
     struct aw_reader *r = NULL;
     struct aw_record rec;
     struct aw_record_meta meta;

@@ -91,15 +91,40 @@ bytes=$(stat -c %s "$LOG")
 # PCRE -> GNU ERE, enough for the rule set: drop a leading (?i) (grep runs
 # with -i), (?: -> (, \d \s \w (and negations) -> classes, \b stays,
 # other escaped punctuation loses its backslash where ERE does not need
-# it (inside [...] POSIX has no escapes; GNU grep warns about stray \).  Patterns using constructs ERE lacks (lookaround,
+# it (inside [...] POSIX has no escapes; GNU grep warns about stray \),
+# named groups (?<name>...) -> (...).  Patterns using constructs ERE lacks (lookaround,
 # backreferences by name, ...) are reported and left out.
 say "agentwatch rules list -> $ERE"
 rm -f "$ERE" "$OUT/patterns.skipped"
 "$AW" rules list --rules rules --format tsv > "$OUT/rules.tsv" ||
     die "'agentwatch rules list --rules rules --format tsv' failed"
 awk -F '\t' -v ere="$ERE" -v skipped="$OUT/patterns.skipped" '
-function conv(p,    out, i, n, c, d, inbr, first) {
+# End of the group opening at p[1] (index of its ")"), or 0.
+function group_end(p,    i, n, c, depth, inbr, bs) {
+    n = length(p); depth = 0; inbr = 0
+    for (i = 1; i <= n; i++) {
+        c = substr(p, i, 1)
+        if (c == "\\") { i++; continue }
+        if (inbr) {
+            # "]" right after "[" or "[^" is a member, not the end
+            if (c == "]" && i > bs + 1 && !(i == bs + 2 && substr(p, bs + 1, 1) == "^")) inbr = 0
+            continue
+        }
+        if (c == "[") { inbr = 1; bs = i; continue }
+        if (c == "(") depth++
+        if (c == ")" && --depth == 0) return i
+    }
+    return 0
+}
+function conv(p,    out, i, n, c, d, inbr, first, e) {
     sub(/^\(\?i\)/, "", p)
+    # A leading optional group never changes whether a line matches (the
+    # search is unanchored), so the lead-in that only captures a target,
+    # "(?:...(?<target>...).{0,400}?)?", is dropped: bounded repeats that
+    # long are costly for grep, not for PCRE2.
+    if (substr(p, 1, 1) == "(" && (e = group_end(p)) && substr(p, e + 1, 1) == "?" &&
+        substr(p, e + 2, 1) != "?" && substr(p, e + 2, 1) != "+")
+        p = substr(p, e + 2)
     out = ""; inbr = 0; n = length(p)
     for (i = 1; i <= n; i++) {
         c = substr(p, i, 1)
@@ -132,6 +157,12 @@ function conv(p,    out, i, n, c, d, inbr, first) {
         }
         if (c == "(" && substr(p, i + 1, 1) == "?") {
             if (substr(p, i + 2, 1) == ":") { out = out "("; i += 2; continue }
+            # named group (?<name>...) -> plain group; not (?<= / (?<! lookbehind
+            if (substr(p, i + 2, 1) == "<" && substr(p, i + 3, 1) ~ /[A-Za-z_]/) {
+                d = index(substr(p, i + 3), ">")
+                if (!d) return ""
+                out = out "("; i += 2 + d; continue
+            }
             if (substr(p, i, 4) == "(?i)") { i += 3; continue }
             return ""
         }

@@ -33,6 +33,15 @@
  * prefilter at load time, otherwise the prefilter of that rule is
  * dropped; correctness never depends on the extractor being right.
  *
+ * Captures.  Patterns compile with PCRE2_DUPNAMES so a rule can capture
+ * `code` once per spelling alternative; aw_matcher_capture() reports the
+ * group of that name that took part in the match.
+ *
+ * Lint (aw_rules_lint()).  Pattern warnings are found while loading,
+ * because placing them needs the file's bytes; shadowing is judged
+ * afterwards on the examples with a real matcher.  Tooling may load with
+ * AW_RULES_LOAD_KEEP_FAILING_EXAMPLES to judge examples itself.
+ *
  * Ownership: the rule set is immutable after load and may be shared by
  * many matchers; all mutable scratch lives in struct aw_matcher.
  */
@@ -74,6 +83,7 @@
 struct example {
     char *text;
     size_t len;
+    unsigned line, col;           /* position of the scalar in its file */
 };
 
 struct rule {
@@ -92,6 +102,9 @@ struct aw_ruleset {
     size_t count;
     char **files;
     size_t nfiles;
+    /* pattern warnings found while loading (the file bytes are needed to
+     * place them), handed out by aw_rules_lint() */
+    struct aw_diags pattern_lint;
 
     /* prefilter: bitset words, rules that always run, the DFA */
     size_t words;
@@ -182,6 +195,7 @@ void aw_rules_free(struct aw_ruleset **rsp)
         free(rs->files[i]);
     }
     free(rs->files);
+    aw_diags_free(&rs->pattern_lint);
     free(rs->always);
     free(rs->delta);
     free(rs->out_off);
@@ -237,6 +251,28 @@ const char *aw_rules_get_example(const struct aw_ruleset *rs, size_t i,
         *len = r->ex[no_match][j].len;
     }
     return r->ex[no_match][j].text;
+}
+
+bool aw_rules_example(const struct aw_ruleset *rs, size_t i, bool no_match, size_t j,
+                      struct aw_rule_example *out)
+{
+    const struct rule *r;
+    size_t n;
+
+    if (rs == NULL || out == NULL || i >= rs->count) {
+        return false;
+    }
+    r = &rs->rules[i];
+    n = no_match ? r->info.example_no_match_count : r->info.example_match_count;
+    if (j >= n) {
+        return false;
+    }
+    out->text = r->ex[no_match][j].text;
+    out->len = r->ex[no_match][j].len;
+    out->file = r->info.file;
+    out->line = r->ex[no_match][j].line;
+    out->column = r->ex[no_match][j].col;
+    return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -484,6 +520,91 @@ static bool inline_option(const char *p, size_t n, size_t i)
     return j < n && p[j] == ')';
 }
 
+enum group_kind {
+    GROUP_PLAIN,              /* ( ), (?: ), (?> ), (?| ): contents required */
+    GROUP_NAMED,              /* (?<name> ) */
+    GROUP_OTHER               /* lookarounds and anything else */
+};
+
+/* The group opening at p[i]: its kind, *body = index of its contents,
+ * *close = index of its ')', *bar = it has a '|' of its own.  false when
+ * it is not closed or holds what the extractor does not read (\Q). */
+static bool scan_group(const char *p, size_t n, size_t i, enum group_kind *kind, size_t *body,
+                       size_t *close, bool *bar)
+{
+    size_t j = i + 1, depth = 1;
+
+    *kind = GROUP_PLAIN;
+    *bar = false;
+    if (j < n && p[j] == '?') {
+        if (j + 1 < n && (p[j + 1] == ':' || p[j + 1] == '>' || p[j + 1] == '|')) {
+            j += 2;
+        } else if (j + 2 < n && p[j + 1] == '<' &&
+                   (((p[j + 2] | 0x20) >= 'a' && (p[j + 2] | 0x20) <= 'z') || p[j + 2] == '_')) {
+            j += 2;
+            while (j < n && (is_alnum((unsigned char)p[j]) || p[j] == '_')) {
+                j++;
+            }
+            if (j >= n || p[j] != '>') {
+                return false;
+            }
+            j++;
+            *kind = GROUP_NAMED;
+        } else {
+            *kind = GROUP_OTHER;
+        }
+    }
+    *body = j;
+    while (j < n) {
+        if (p[j] == '\\') {
+            if (j + 1 >= n || p[j + 1] == 'Q') {
+                return false;
+            }
+            j += 2;
+        } else if (p[j] == '[') {
+            if (!skip_class(p, n, &j)) {
+                return false;
+            }
+        } else if (p[j] == '(') {
+            depth++;
+            j++;
+        } else if (p[j] == ')') {
+            if (--depth == 0) {
+                *close = j;
+                return true;
+            }
+            j++;
+        } else {
+            *bar = *bar || (p[j] == '|' && depth == 1);
+            j++;
+        }
+    }
+    return false;
+}
+
+/* Is p[j] a quantifier that lets what precedes it match zero times? */
+static bool optional_quant(const char *p, size_t n, size_t j)
+{
+    size_t end;
+    unsigned long lo;
+
+    if (j >= n) {
+        return false;
+    }
+    if (p[j] == '?' || p[j] == '*') {
+        return true;
+    }
+    return brace_quant(p, n, j, &end, &lo) && lo == 0;
+}
+
+static bool any_quant(const char *p, size_t n, size_t j)
+{
+    size_t end;
+    unsigned long lo;
+
+    return j < n && (p[j] == '?' || p[j] == '*' || p[j] == '+' || brace_quant(p, n, j, &end, &lo));
+}
+
 static int litset_add(struct litset *ls, const unsigned char *s, size_t len)
 {
     char *copy;
@@ -536,17 +657,60 @@ void aw_rules_literals_free(char **lits, size_t count)
  *     and ends the run; followed by + or {n..} (n >= 1) it is kept and
  *     ends the run;
  *   - groups, classes, '.', anchors and alphanumeric escapes end the run
- *     (their own quantifiers are skipped);
- *   - a branch whose best run is shorter than 3 bytes gives up.
+ *     (their own quantifiers are skipped), except a named group at depth 0
+ *     without '|' of its own and without a quantifier, which is read as
+ *     if its parentheses were not there (so capturing a code or a host
+ *     name does not cost a rule its prefilter);
+ *   - a branch whose best run is shorter than 3 bytes falls back to the
+ *     literals of its first required group at depth 0 (plain, non-capturing,
+ *     named or atomic, not followed by ?, * or {0,..}), extracted by the
+ *     same rules from the group's contents: one of them occurs in every
+ *     match.  "\b(?:0x)?(?:800b0109|80090325)\b" thus yields both codes;
+ *   - a branch with neither gives up.
  * Each kept run is something every match of its branch contains, so
  * "some literal occurs" is necessary for a match.
  */
+/* Groups are read for literal sets down to this nesting. */
+#define LITERAL_GROUP_DEPTH 8
+
+static int extract_literals(const char *pattern, size_t len, unsigned rdepth, char ***lits, size_t *count);
+
+/* Add the group set of a branch (or its best run) to ls; false = give up. */
+static int branch_done(struct litset *ls, const unsigned char *best, size_t best_len, struct litset *gset,
+                       bool have_gset, bool *give_up)
+{
+    int rc = AW_OK;
+
+    if (best_len >= LITERAL_MIN) {
+        rc = litset_add(ls, best, best_len);
+    } else if (have_gset) {
+        for (size_t k = 0; k < gset->n && rc == AW_OK; k++) {
+            rc = litset_add(ls, (const unsigned char *)gset->v[k], strlen(gset->v[k]));
+        }
+    } else {
+        *give_up = true;
+    }
+    aw_rules_literals_free(gset->v, gset->n);
+    memset(gset, 0, sizeof(*gset));
+    return rc;
+}
+
 int aw_rules_extract_literals(const char *pattern, size_t len, char ***lits, size_t *count)
+{
+    return extract_literals(pattern, len, 0, lits, count);
+}
+
+static int extract_literals(const char *pattern, size_t len, unsigned rdepth, char ***lits, size_t *count)
 {
     const char *p = pattern;
     size_t n = len, i = 0, cur_len = 0, best_len = 0, depth = 0;
     unsigned char *cur = NULL, *best = NULL;
     struct litset ls = { NULL, 0, 0 };
+    /* the literal set of the branch's first required group: used when the
+     * branch has no run of its own */
+    struct litset gset = { NULL, 0, 0 };
+    bool have_gset = false;
+    size_t trans[16], ntrans = 0, body, close;
     bool give_up = false;
     int rc = AW_OK;
 
@@ -561,7 +725,7 @@ int aw_rules_extract_literals(const char *pattern, size_t len, char ***lits, siz
         rc = AW_ENOMEM;
         goto out;
     }
-    if (n >= 4 && memcmp(p, "(?i)", 4) == 0) {
+    if (rdepth == 0 && n >= 4 && memcmp(p, "(?i)", 4) == 0) {
         i = 4;
     }
 
@@ -591,6 +755,32 @@ int aw_rules_extract_literals(const char *pattern, size_t len, char ***lits, siz
                 }
             }
             if (depth == 0) {
+                enum group_kind kind;
+                bool bar;
+
+                if (scan_group(p, n, i, &kind, &body, &close, &bar)) {
+                    if (kind == GROUP_NAMED && !bar && !any_quant(p, n, close + 1) &&
+                        ntrans < sizeof(trans) / sizeof(trans[0])) {
+                        /* transparent: read on as if the parentheses were not there */
+                        trans[ntrans++] = close;
+                        i = body;
+                        continue;
+                    }
+                    if (kind != GROUP_OTHER && !have_gset && !optional_quant(p, n, close + 1) &&
+                        rdepth < LITERAL_GROUP_DEPTH) {
+                        char **sub = NULL;
+                        size_t nsub = 0;
+                        if ((rc = extract_literals(p + body, close - body, rdepth + 1, &sub, &nsub)) != AW_OK) {
+                            goto out;
+                        }
+                        if (nsub > 0) {
+                            gset.v = sub;
+                            gset.n = nsub;
+                            gset.cap = nsub;
+                            have_gset = true;
+                        }
+                    }
+                }
                 END_RUN();
             }
             depth++;
@@ -598,6 +788,11 @@ int aw_rules_extract_literals(const char *pattern, size_t len, char ***lits, siz
             continue;
         }
         if (c == ')') {
+            if (depth == 0 && ntrans > 0 && trans[ntrans - 1] == i) {
+                ntrans--;
+                i++;
+                continue;
+            }
             if (depth == 0) {
                 give_up = true;
                 break;
@@ -657,13 +852,13 @@ int aw_rules_extract_literals(const char *pattern, size_t len, char ***lits, siz
         }
         if (c == '|') {
             END_RUN();
-            if (best_len < LITERAL_MIN) {
-                give_up = true;
-                break;
-            }
-            if ((rc = litset_add(&ls, best, best_len)) != AW_OK) {
+            if ((rc = branch_done(&ls, best, best_len, &gset, have_gset, &give_up)) != AW_OK) {
                 goto out;
             }
+            if (give_up) {
+                break;
+            }
+            have_gset = false;
             best_len = 0;
             i++;
             continue;
@@ -695,11 +890,9 @@ literal:
             }
         }
     }
-    if (!give_up && depth == 0) {
+    if (!give_up && depth == 0 && ntrans == 0) {
         END_RUN();
-        if (best_len < LITERAL_MIN) {
-            give_up = true;
-        } else if ((rc = litset_add(&ls, best, best_len)) != AW_OK) {
+        if ((rc = branch_done(&ls, best, best_len, &gset, have_gset, &give_up)) != AW_OK) {
             goto out;
         }
     } else {
@@ -715,6 +908,7 @@ literal:
     }
 out:
     aw_rules_literals_free(ls.v, ls.n);
+    aw_rules_literals_free(gset.v, gset.n);
     free(cur);
     free(best);
     return rc;
@@ -1006,6 +1200,8 @@ struct loader {
     unsigned empty_line, empty_col;
 
     struct aw_matcher scratch;
+    unsigned flags;               /* AW_RULES_LOAD_* */
+    struct aw_diags lint;         /* pattern warnings, become rs->pattern_lint */
 };
 
 static void diag_at(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...) AW_PRINTF(4, 5);
@@ -1564,7 +1760,9 @@ static void load_examples(struct loader *ld, struct rule *r, const struct node *
                 continue;
             }
             m = run_regex(&ld->scratch, r, e->val, e->len);
-            if (k == 0 && m != 1) {
+            if (ld->flags & AW_RULES_LOAD_KEEP_FAILING_EXAMPLES) {
+                /* kept for aw_rules_example() users to judge */
+            } else if (k == 0 && m != 1) {
                 DIAG(ld, e->start, "%s: example does not match the pattern%s", label,
                      m < 0 ? " (match limit hit)" : "");
             } else if (k == 1 && m == 1) {
@@ -1577,6 +1775,8 @@ static void load_examples(struct loader *ld, struct rule *r, const struct node *
             }
             memcpy(r->ex[k][cnt].text, e->val, e->len + 1);
             r->ex[k][cnt].len = e->len;
+            r->ex[k][cnt].line = (unsigned)e->start.line + 1;
+            r->ex[k][cnt].col = (unsigned)e->start.column + 1;
             cnt++;
             /* kept current so rule_fini() frees exactly what exists */
             if (k == 0) {
@@ -1588,12 +1788,388 @@ static void load_examples(struct loader *ld, struct rule *r, const struct node *
     }
 }
 
+/* ---- pattern lint ----
+ *
+ * A heuristic for patterns likely to backtrack badly.  The match limits
+ * already make such a pattern harmless for the program (it just stops
+ * matching and is counted), but a rule that silently stops matching on
+ * long messages is a bug, so `rules check` says so up front.  It flags:
+ *   - a group repeated without bound whose body also repeats without
+ *     bound: (a+)+, (.*)*, (?:\s*x+)*;
+ *   - a group repeated without bound whose body can match the empty
+ *     string: (a?)*, (x|x?)+, (|a)+;
+ *   - a group repeated without bound whose alternatives can start with
+ *     the same character: (a|ab)+, (.|x)*;
+ *   - two adjacent atoms, both repeated without bound, over the same
+ *     class or one of them '.': .*.*, \s*\s+, [a-z]+[a-z]*.
+ * Possessive quantifiers and atomic groups never backtrack and are not
+ * flagged.  Anything the lint does not understand ends the lint of that
+ * pattern silently: no warning is better than a wrong one. */
+
+#define LINT_DEPTH_MAX 32
+#define LINT_BRANCHES_MAX 64
+
+struct lint_ctx {
+    struct loader *ld;
+    const struct node *v;
+    const char *label;
+    const char *p;
+    size_t n;
+    bool gave_up;
+};
+
+struct lint_seq {
+    bool has_unbounded;       /* some quantifier inside repeats without bound */
+    bool nullable;            /* some branch can match the empty string */
+    bool overlap;             /* two branches can start with the same byte */
+    size_t overlap_at;        /* offset of the second such branch */
+};
+
+#define LINT_FIRST_UNKNOWN (-1)
+#define LINT_FIRST_ANY 256
+
+static void warn_at(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...) AW_PRINTF(4, 5);
+
+static void warn_at(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (aw_diags_add(&ld->lint, "%s:%u:%u: warning: %s", ld->file, line, col, msg) != AW_OK) {
+        ld->oom = true;
+    }
+}
+
+static void lint_warn(struct lint_ctx *c, size_t off, const char *what)
+{
+    char buf[64];
+    size_t end = off;
+
+    /* quote a short piece of the pattern so the warning reads on its own */
+    while (end < c->n && end - off < 24) {
+        end++;
+    }
+    warn_at(c->ld, (unsigned)c->v->start.line + 1, pattern_column(c->ld, c->v, off),
+            "%s: pattern may backtrack badly: %s at '%s%s'", c->label, what,
+            show(buf, sizeof(buf), c->p + off, end - off), end < c->n ? "..." : "");
+}
+
+/* A quantifier at p[*i]: consumed with its lazy/possessive modifier. */
+static bool lint_quant(const struct lint_ctx *c, size_t *i, unsigned long *min, bool *unbounded,
+                       bool *possessive)
+{
+    const char *p = c->p;
+    size_t n = c->n, j = *i;
+
+    *possessive = false;
+    if (j >= n) {
+        return false;
+    }
+    if (p[j] == '*' || p[j] == '+' || p[j] == '?') {
+        *min = p[j] == '+' ? 1 : 0;
+        *unbounded = p[j] != '?';
+        j++;
+    } else if (p[j] == '{') {
+        unsigned long lo = 0;
+        bool digits = false, comma = false, hi = false;
+        j++;
+        while (j < n && p[j] >= '0' && p[j] <= '9') {
+            lo = lo < 100000 ? lo * 10 + (unsigned long)(p[j] - '0') : lo;
+            digits = true;
+            j++;
+        }
+        if (j < n && p[j] == ',') {
+            comma = true;
+            j++;
+            while (j < n && p[j] >= '0' && p[j] <= '9') {
+                hi = true;
+                j++;
+            }
+        }
+        if (j >= n || p[j] != '}' || !(digits || hi)) {
+            return false;     /* a literal brace */
+        }
+        j++;
+        *min = lo;
+        *unbounded = comma && !hi;
+    } else {
+        return false;
+    }
+    if (j < n && p[j] == '+') {
+        *possessive = true;
+        j++;
+    } else if (j < n && p[j] == '?') {
+        j++;
+    }
+    *i = j;
+    return true;
+}
+
+static void lint_seq_parse(struct lint_ctx *c, size_t *ip, unsigned depth, struct lint_seq *out);
+
+/* Parse the group whose '(' is at p[*ip]; on return *ip is after ')'. */
+static void lint_group(struct lint_ctx *c, size_t *ip, unsigned depth, struct lint_seq *body,
+                       bool *atomic, bool *zero_width, bool *is_atom)
+{
+    const char *p = c->p;
+    size_t n = c->n, i = *ip + 1;
+
+    *atomic = false;
+    *zero_width = false;
+    *is_atom = true;
+    if (i < n && p[i] == '*') {
+        c->gave_up = true;
+        return;
+    }
+    if (i < n && p[i] == '?') {
+        i++;
+        if (i >= n) {
+            c->gave_up = true;
+            return;
+        }
+        if (p[i] == '#') {
+            while (i < n && p[i] != ')') {
+                i++;
+            }
+            *ip = i < n ? i + 1 : n;
+            *is_atom = false;
+            return;
+        } else if (p[i] == ':' || p[i] == '|') {
+            i++;
+        } else if (p[i] == '>') {
+            *atomic = true;
+            i++;
+        } else if (p[i] == '=' || p[i] == '!') {
+            *zero_width = true;
+            i++;
+        } else if (p[i] == '<' && i + 1 < n && (p[i + 1] == '=' || p[i + 1] == '!')) {
+            *zero_width = true;
+            i += 2;
+        } else if (p[i] == '<' || p[i] == '\'' || (p[i] == 'P' && i + 1 < n && p[i + 1] == '<')) {
+            char close = p[i] == '\'' ? '\'' : '>';
+            while (i < n && p[i] != close) {
+                i++;
+            }
+            if (i >= n) {
+                c->gave_up = true;
+                return;
+            }
+            i++;
+        } else {
+            /* option setting (?i) or option group (?i: */
+            while (i < n && (((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z') || p[i] == '-' || p[i] == '^')) {
+                i++;
+            }
+            if (i < n && p[i] == ')') {
+                *ip = i + 1;
+                *is_atom = false;
+                return;
+            }
+            if (i >= n || p[i] != ':') {
+                c->gave_up = true;
+                return;
+            }
+            i++;
+        }
+    }
+    lint_seq_parse(c, &i, depth + 1, body);
+    if (c->gave_up || i >= n || p[i] != ')') {
+        c->gave_up = true;
+        return;
+    }
+    *ip = i + 1;
+}
+
+static void lint_seq_parse(struct lint_ctx *c, size_t *ip, unsigned depth, struct lint_seq *out)
+{
+    const char *p = c->p;
+    size_t n = c->n, i = *ip;
+    int first[LINT_BRANCHES_MAX];
+    size_t bstart[LINT_BRANCHES_MAX], bend[LINT_BRANCHES_MAX];
+    size_t nb = 0;
+    /* per branch */
+    bool b_nullable = true, b_have_first = false;
+    int b_first = LINT_FIRST_UNKNOWN;
+    size_t b_start = i;
+    /* the previous consuming atom of this branch */
+    bool prev_unb = false;
+    size_t prev_s = 0, prev_e = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (depth > LINT_DEPTH_MAX) {
+        c->gave_up = true;
+        return;
+    }
+    for (;;) {
+        size_t a_s = i, a_e;
+        int a_first = LINT_FIRST_UNKNOWN;
+        bool a_zero = false, a_nullable = false, atomic = false, is_atom = true;
+        bool have_body = false;
+        struct lint_seq body;
+        unsigned long min = 1;
+        bool unb = false, poss = false, quant;
+
+        if (c->gave_up) {
+            return;
+        }
+        if (i >= n || p[i] == ')' || p[i] == '|') {
+            /* end of a branch */
+            out->nullable = out->nullable || b_nullable;
+            if (nb < LINT_BRANCHES_MAX) {
+                first[nb] = b_have_first ? b_first : LINT_FIRST_UNKNOWN;
+                bstart[nb] = b_start;
+                bend[nb] = i;
+                for (size_t k = 0; k < nb && !out->overlap; k++) {
+                    bool same_text = bend[k] - bstart[k] == i - b_start && i > b_start &&
+                                     memcmp(p + bstart[k], p + b_start, i - b_start) == 0;
+                    int f = first[nb], g = first[k];
+                    bool same_first = f != LINT_FIRST_UNKNOWN && g != LINT_FIRST_UNKNOWN &&
+                                      (f == g || f == LINT_FIRST_ANY || g == LINT_FIRST_ANY);
+                    if (same_text || same_first) {
+                        out->overlap = true;
+                        out->overlap_at = b_start;
+                    }
+                }
+                nb++;
+            }
+            if (i >= n || p[i] == ')') {
+                *ip = i;
+                return;
+            }
+            i++;
+            b_nullable = true;
+            b_have_first = false;
+            b_first = LINT_FIRST_UNKNOWN;
+            b_start = i;
+            prev_unb = false;
+            continue;
+        }
+        switch (p[i]) {
+        case '(':
+            lint_group(c, &i, depth, &body, &atomic, &a_zero, &is_atom);
+            if (c->gave_up) {
+                return;
+            }
+            if (!is_atom) {
+                continue;
+            }
+            have_body = !a_zero;
+            a_nullable = a_zero || body.nullable;
+            out->has_unbounded = out->has_unbounded || body.has_unbounded;
+            break;
+        case '[':
+            if (!skip_class(p, n, &i)) {
+                c->gave_up = true;
+                return;
+            }
+            break;
+        case '\\':
+            if (i + 1 >= n) {
+                c->gave_up = true;
+                return;
+            }
+            if (is_alnum((unsigned char)p[i + 1])) {
+                char e = p[i + 1];
+                i++;
+                if (!skip_alnum_escape(p, n, &i)) {
+                    c->gave_up = true;
+                    return;
+                }
+                a_zero = e == 'b' || e == 'B' || e == 'A' || e == 'z' || e == 'Z' || e == 'G';
+            } else {
+                a_first = fold((unsigned char)p[i + 1]);
+                i += 2;
+            }
+            break;
+        case '.':
+            a_first = LINT_FIRST_ANY;
+            i++;
+            break;
+        case '^':
+        case '$':
+            a_zero = true;
+            i++;
+            break;
+        case '*':
+        case '+':
+        case '?':
+        case '{':
+            if (p[i] != '{') {
+                c->gave_up = true;  /* a quantifier without an atom */
+                return;
+            }
+            a_first = '{';
+            i++;
+            break;
+        default:
+            a_first = fold((unsigned char)p[i]);
+            i++;
+            break;
+        }
+        a_e = i;
+        quant = lint_quant(c, &i, &min, &unb, &poss);
+        if (quant && poss) {
+            unb = false;      /* possessive: never backtracks */
+        }
+        if (a_zero) {
+            continue;
+        }
+        if (quant && unb) {
+            out->has_unbounded = true;
+        }
+        if (have_body && quant && unb && !atomic) {
+            if (body.has_unbounded) {
+                lint_warn(c, a_s, "nested unbounded quantifiers (like (a+)+)");
+            } else if (body.nullable) {
+                lint_warn(c, a_s, "a repeated group that can match the empty string (like (a?)*)");
+            } else if (body.overlap) {
+                lint_warn(c, body.overlap_at, "alternatives of a repeated group start alike (like (a|ab)+)");
+            }
+        }
+        if (!have_body && quant && unb && prev_unb) {
+            bool same = a_e - a_s == prev_e - prev_s && memcmp(p + a_s, p + prev_s, a_e - a_s) == 0;
+            bool dot = (a_e - a_s == 1 && p[a_s] == '.') || (prev_e - prev_s == 1 && p[prev_s] == '.');
+            if (same || dot) {
+                lint_warn(c, prev_s, "adjacent unbounded repeats of overlapping atoms (like .*.*)");
+            }
+        }
+        prev_unb = !have_body && quant && unb;
+        prev_s = a_s;
+        prev_e = a_e;
+        if (!(quant && min == 0) && !a_nullable) {
+            if (b_nullable && !b_have_first) {
+                b_first = a_first;
+                b_have_first = true;
+            }
+            b_nullable = false;
+        } else if (b_nullable && !b_have_first) {
+            /* an optional first atom: the branch may start with anything */
+            b_first = LINT_FIRST_UNKNOWN;
+            b_have_first = true;
+        }
+    }
+}
+
+static void lint_pattern(struct loader *ld, const struct node *v, const char *label)
+{
+    struct lint_ctx c = { ld, v, label, v->val, v->len, false };
+    struct lint_seq top;
+    size_t i = 0;
+
+    lint_seq_parse(&c, &i, 0, &top);
+}
+
 static void compile_pattern(struct loader *ld, struct rule *r, const struct node *v, const char *label)
 {
     int errcode;
     PCRE2_SIZE erroff;
 
-    r->code = pcre2_compile((PCRE2_SPTR)v->val, v->len, PCRE2_NEVER_UTF, &errcode, &erroff, NULL);
+    /* DUPNAMES: one rule may capture "code" in each of its alternatives */
+    r->code = pcre2_compile((PCRE2_SPTR)v->val, v->len, PCRE2_NEVER_UTF | PCRE2_DUPNAMES, &errcode,
+                            &erroff, NULL);
     if (r->code == NULL) {
         PCRE2_UCHAR msg[256];
         if (pcre2_get_error_message(errcode, msg, sizeof(msg)) < 0) {
@@ -1676,6 +2252,9 @@ static void load_rule(struct loader *ld, const struct node *map, size_t index)
             DIAG(ld, v->start, "%s: empty pattern", label);
         } else {
             compile_pattern(ld, &r, v, label);
+            if (r.code != NULL) {
+                lint_pattern(ld, v, label);
+            }
         }
     }
     if (k[K_EXAMPLES].ok) {
@@ -1701,9 +2280,11 @@ static void load_rule(struct loader *ld, const struct node *map, size_t index)
         return;
     }
     /* Safety net: a match example the prefilter would reject means the
-     * extractor is wrong for this pattern; run its regex always. */
+     * extractor is wrong for this pattern; run its regex always.  (Only
+     * examples the regex matches count: with failing examples kept, a
+     * wrong example must not cost the rule its prefilter.) */
     for (size_t e = 0; e < r.info.example_match_count && r.nlits > 0; e++) {
-        bool hit = false;
+        bool hit = run_regex(&ld->scratch, &r, r.ex[0][e].text, r.ex[0][e].len) != 1;
         for (size_t j = 0; j < r.nlits && !hit; j++) {
             hit = contains_folded(r.ex[0][e].text, r.ex[0][e].len, r.lits[j]);
         }
@@ -1721,6 +2302,7 @@ static void load_rule(struct loader *ld, const struct node *map, size_t index)
     r.info.remedy = r.remedy;
     r.info.file = ld->file;
     r.info.line = (unsigned)map->start.line + 1;
+    r.info.column = (unsigned)map->start.column + 1;
     r.info.literal_count = r.nlits;
     if (ld->count == ld->cap) {
         size_t cap = ld->cap ? ld->cap * 2 : 32;
@@ -1999,10 +2581,17 @@ static void loader_fini(struct loader *ld)
     }
     free(ld->ids);
     free(ld->dpos);
+    aw_diags_free(&ld->lint);
     scratch_fini(&ld->scratch);
 }
 
 int aw_rules_load(const char *path, struct aw_ruleset **out, struct aw_diags *diags, struct aw_err *err)
+{
+    return aw_rules_load_ex(path, 0, out, diags, err);
+}
+
+int aw_rules_load_ex(const char *path, unsigned flags, struct aw_ruleset **out, struct aw_diags *diags,
+                     struct aw_err *err)
 {
     struct loader ld;
     struct aw_diags local = { NULL, 0, 0 };
@@ -2017,6 +2606,7 @@ int aw_rules_load(const char *path, struct aw_ruleset **out, struct aw_diags *di
         *out = NULL;
     }
     ld.diags = diags != NULL ? diags : &local;
+    ld.flags = flags;
     if ((rc = scratch_init(&ld.scratch, err)) != AW_OK) {
         goto out;
     }
@@ -2072,6 +2662,8 @@ int aw_rules_load(const char *path, struct aw_ruleset **out, struct aw_diags *di
     rs->count = ld.count;
     rs->files = ld.files;
     rs->nfiles = ld.nfiles;
+    rs->pattern_lint = ld.lint;
+    memset(&ld.lint, 0, sizeof(ld.lint));
     ld.rules = NULL;
     ld.count = 0;
     ld.files = NULL;
@@ -2199,22 +2791,32 @@ bool aw_matcher_capture(const struct aw_matcher *m, const char *name, const char
                         size_t *len)
 {
     const PCRE2_SIZE *ov;
-    int n;
+    PCRE2_SPTR first, last;
+    int size;
 
-    if (m->last_rule < 0) {
+    if (m->last_rule < 0 || name == NULL) {
         return false;
     }
-    n = pcre2_substring_number_from_name(m->rs->rules[m->last_rule].code, (PCRE2_SPTR)name);
-    if (n <= 0 || (uint32_t)n >= pcre2_get_ovector_count(m->md)) {
+    /* Names may repeat (PCRE2_DUPNAMES, one per alternative): the group
+     * that took part in the match is the one to report. */
+    size = pcre2_substring_nametable_scan(m->rs->rules[m->last_rule].code, (PCRE2_SPTR)name, &first, &last);
+    if (size <= 0) {
         return false;
     }
     ov = pcre2_get_ovector_pointer(m->md);
-    if (ov[2 * n] == PCRE2_UNSET || ov[2 * n + 1] < ov[2 * n]) {
-        return false;
+    for (PCRE2_SPTR e = first; e <= last; e += size) {
+        uint32_t n = ((uint32_t)e[0] << 8) | e[1];
+        if (n == 0 || n >= pcre2_get_ovector_count(m->md)) {
+            continue;
+        }
+        if (ov[2 * n] == PCRE2_UNSET || ov[2 * n + 1] < ov[2 * n]) {
+            continue;
+        }
+        *text = m->last_subject + ov[2 * n];
+        *len = ov[2 * n + 1] - ov[2 * n];
+        return true;
     }
-    *text = m->last_subject + ov[2 * n];
-    *len = ov[2 * n + 1] - ov[2 * n];
-    return true;
+    return false;
 }
 
 void aw_matcher_get_stats(const struct aw_matcher *m, struct aw_matcher_stats *out)
@@ -2227,4 +2829,51 @@ void aw_matcher_get_stats(const struct aw_matcher *m, struct aw_matcher_stats *o
         return;
     }
     *out = m->stats;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lint                                                                 */
+
+int aw_rules_lint(const struct aw_ruleset *rs, struct aw_diags *warnings, struct aw_err *err)
+{
+    struct aw_matcher *m = NULL;
+    int rc = AW_OK;
+
+    if (rs == NULL || warnings == NULL) {
+        return aw_err_set(err, AW_EUSAGE, "rules lint: no rule set");
+    }
+    for (size_t i = 0; i < rs->pattern_lint.count && rc == AW_OK; i++) {
+        rc = aw_diags_add(warnings, "%s", rs->pattern_lint.items[i]);
+    }
+    if (rc == AW_OK) {
+        rc = aw_matcher_new(rs, &m, err);
+    }
+    /* Shadowing: judged on the examples, the only inputs a rule declares;
+     * a rule without match examples cannot be judged. */
+    for (size_t i = 0; i < rs->count && rc == AW_OK; i++) {
+        const struct rule *r = &rs->rules[i];
+        size_t shadowed = 0;
+        long by = -1;
+
+        for (size_t e = 0; e < r->info.example_match_count; e++) {
+            long got = aw_matcher_classify(m, r->ex[0][e].text, r->ex[0][e].len);
+            if (got >= 0 && got < (long)i) {
+                shadowed++;
+                by = by < 0 ? got : by;
+            }
+        }
+        if (shadowed > 0 && shadowed == r->info.example_match_count) {
+            const struct aw_rule_info *b = &rs->rules[by].info;
+            rc = aw_diags_add(warnings,
+                              "%s:%u:%u: warning: rule '%s' can never match: an earlier rule matches "
+                              "all its match examples first ('%s' at %s:%u:%u)",
+                              r->info.file, r->info.line, r->info.column, r->id, b->id, b->file, b->line,
+                              b->column);
+        }
+    }
+    if (rc == AW_ENOMEM) {
+        aw_err_set(err, AW_ENOMEM, "rules lint: out of memory");
+    }
+    aw_matcher_free(&m);
+    return rc;
 }

@@ -2,8 +2,9 @@
  * Tests for the rules module: loading and validating YAML rule sets (every
  * diagnostic checked as its exact "FILE:LINE:COLUMN: message"), literal
  * extraction for the prefilter, the prefilter's soundness against plain
- * regex matching, match limits, odd bytes in messages, and the shipped
- * rules/ directory.
+ * regex matching, match limits, odd bytes in messages, the shipped
+ * rules/ directory (code spellings, captures), named captures, lenient
+ * loading, the lint, and `agentwatch rules test/check` run as a binary.
  */
 #include "testutil.h"
 
@@ -340,7 +341,7 @@ static void test_err_bad_regex_columns(void)
                                  "  - id: double\n"
                                  "    category: ssl\n"
                                  "    severity: error\n"
-                                 "    pattern: \"a(?<n>b)(?<n>c)\"\n"
+                                 "    pattern: \"a(?<n>b)(?<n>c)x{3,2}\"\n"
                                  "  - id: escaped\n"
                                  "    category: ssl\n"
                                  "    severity: error\n"
@@ -364,7 +365,8 @@ static void test_err_bad_regex_columns(void)
                  "r.yaml:5:20: rule 'plain': invalid pattern: unmatched closing parenthesis at pattern offset 6",
                  /* single-quoted: +1 for the quote */
                  "r.yaml:9:20: rule 'single': invalid pattern: numbers out of order in {} quantifier at pattern offset 5",
-                 "r.yaml:13:28: rule 'double': invalid pattern: two named subpatterns have the same name (PCRE2_DUPNAMES not set) at pattern offset 13",
+                 /* duplicate group names are allowed (PCRE2_DUPNAMES) */
+                 "r.yaml:13:35: rule 'double': invalid pattern: numbers out of order in {} quantifier at pattern offset 20",
                  /* escapes in the scalar: no exact column, the scalar's own */
                  "r.yaml:17:14: rule 'escaped': invalid pattern: missing closing parenthesis at pattern offset 5",
                  "r.yaml:21:14: rule 'quotes': invalid pattern: unmatched closing parenthesis at pattern offset 4",
@@ -695,12 +697,32 @@ static void test_literal_extraction(void)
     LITS("\\x{41}\\p{L}\\cXhello", "hello");
     /* duplicates are dropped */
     LITS("timeout|TIMEOUT|Timeout", "timeout");
+    /* a branch without a run of its own takes its first required group's
+     * literals (one of them occurs in every match) */
+    LITS("(abc|def)", "abc", "def");
+    LITS("(?i)\\b(?:0x)?(?:800b0109|80090325)\\b", "800b0109", "80090325");
+    LITS("x(?:abc|(?:def|ghi)jk)y", "abc", "def", "ghi");
+    LITS("(?:abc|def)+x", "abc", "def");
+    LITS("(?:ab|cd)(?:efg|hij)", "efg", "hij");
+    LITS("abcd(?:efg|hij)", "abcd");
+    /* named groups without '|' or quantifier are transparent */
+    LITS("error (?<code>0x80072ee7)\\b", "error 0x80072ee7");
+    LITS("ab(?<t>cd)ef", "abcdef");
+    LITS("abc(?<t>x|y)defg", "defg");
+    LITS("ab(?<t>c(?<u>de)f)gh", "abcdefgh");
+    LITS("\\b(?<code>(?:0x)?800b0109)\\b|(?<code>-2146762487)\\b", "800b0109", "-2146762487");
+    LITS("(?:to (?<target>[\\w.-]+)[^\\n]{0,9})?(?:\\b(?<code>80072ee7)\\b|\\((?<code>12007)\\))",
+         "80072ee7", "(12007)");
     /* the longest run per branch */
     LITS("ab.cdef.ghijk|\\d+ lmnop", "ghijk", " lmnop");
     /* cases with no prefilter */
     NO_LITS("abc|de");             /* a branch without 3 literal bytes */
     NO_LITS("abc|");               /* an empty branch */
-    NO_LITS("(abc|def)");          /* nothing at depth 0 */
+    NO_LITS("(?:abc|def)?xy");     /* an optional group is no fallback */
+    NO_LITS("(?:abc|def){0,2}xy");
+    NO_LITS("(?:abc|de)xy");       /* a group branch without literals */
+    NO_LITS("(?=abc)xy");          /* lookarounds are no fallback */
+    NO_LITS("ab(?<t>cd)+ef");      /* a repeated named group is not transparent */
     NO_LITS("^(a+)+$");
     NO_LITS("(?x)abc def");        /* inline options other than a leading (?i) */
     NO_LITS("abc(?i)def");
@@ -819,8 +841,11 @@ static void gen_atom(char *buf, size_t cap, int depth)
     } else if (k < 8) {
         append(buf, cap, pieces[rnd(sizeof(pieces) / sizeof(pieces[0]))]);
     } else if (depth < 2) {
+        /* named groups (transparent to the extractor when plain), and
+         * group kinds that must never serve as literal fallbacks */
+        static const char *const opens[] = { "(?:", "(", "(?<g>", "(?<h>", "(?=", "(?!", "(?>" };
         int alts = 1 + (int)rnd(3);
-        append(buf, cap, rnd(2) ? "(?:" : "(");
+        append(buf, cap, opens[rnd(4) == 0 ? 4 + rnd(3) : rnd(4)]);
         for (int a = 0; a < alts; a++) {
             if (a > 0) {
                 append(buf, cap, "|");
@@ -895,7 +920,8 @@ static bool compiles(const char *pattern, pcre2_code **out)
     int ec;
     PCRE2_SIZE eo;
 
-    *out = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_NEVER_UTF, &ec, &eo, NULL);
+    *out = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_NEVER_UTF | PCRE2_DUPNAMES, &ec,
+                         &eo, NULL);
     return *out != NULL;
 }
 
@@ -1233,6 +1259,517 @@ static void test_shipped_rules_classify(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* captures, lenient loading, lint                                      */
+
+/* A name may repeat across alternatives (PCRE2_DUPNAMES): the group that
+ * took part in the match is reported. */
+static void test_capture_duplicate_names(void)
+{
+    struct fixture fx;
+    struct aw_matcher *m = NULL;
+    const char *t = NULL;
+    size_t len = 0;
+    static const char msg1[] = "Failed to send request to smp01.corp.example: x (0x80072EE7)";
+    static const char msg2[] = "WinHttpSendRequest failed, error 12007";
+    static const char msg3[] = "hr=-2147012889";
+
+    fx_init(&fx);
+    CU_ASSERT_EQUAL_FATAL(fx_load_text(&fx, "r.yaml",
+        "rules:\n"
+        "  - id: dns\n"
+        "    category: resolution\n"
+        "    severity: error\n"
+        "    pattern: '(?i)(?:request to (?<target>[\\w.-]+).{0,40}?)?(?:\\b(?<code>(?:0x)?80072ee7)\\b|"
+        "(?<code>-2147012889)\\b|error (?<code>12007)\\b)'\n"), AW_OK);
+    CU_ASSERT_EQUAL(aw_rules_get(fx.rs, 0)->literal_count, 3);
+    CU_ASSERT_EQUAL_FATAL(aw_matcher_new(fx.rs, &m, &fx.err), AW_OK);
+
+    CU_ASSERT_EQUAL(aw_matcher_classify(m, msg1, strlen(msg1)), 0);
+    CU_ASSERT_TRUE(aw_matcher_capture(m, "code", &t, &len));
+    CU_ASSERT(len == 10 && memcmp(t, "0x80072EE7", 10) == 0);
+    CU_ASSERT_TRUE(aw_matcher_capture(m, "target", &t, &len));
+    CU_ASSERT(len == 18 && memcmp(t, "smp01.corp.example", 18) == 0);
+
+    CU_ASSERT_EQUAL(aw_matcher_classify(m, msg2, strlen(msg2)), 0);
+    CU_ASSERT_TRUE(aw_matcher_capture(m, "code", &t, &len));
+    CU_ASSERT(len == 5 && memcmp(t, "12007", 5) == 0);
+    /* the optional target group did not take part */
+    CU_ASSERT_FALSE(aw_matcher_capture(m, "target", &t, &len));
+
+    CU_ASSERT_EQUAL(aw_matcher_classify(m, msg3, strlen(msg3)), 0);
+    CU_ASSERT_TRUE(aw_matcher_capture(m, "code", &t, &len));
+    CU_ASSERT(len == 11 && memcmp(t, "-2147012889", 11) == 0);
+    CU_ASSERT_FALSE(aw_matcher_capture(m, "nosuchname", &t, &len));
+
+    /* after a miss nothing is reported */
+    CU_ASSERT_EQUAL(aw_matcher_classify(m, "nothing", 7), -1);
+    CU_ASSERT_FALSE(aw_matcher_capture(m, "code", &t, &len));
+    aw_matcher_free(&m);
+    fx_fini(&fx);
+}
+
+static const char failing_examples_yaml[] =
+    "rules:\n"
+    "  - id: conn\n"
+    "    category: connection\n"
+    "    severity: error\n"
+    "    pattern: '(?i)connect'\n"
+    "    examples:\n"
+    "      match: ['cannot connect']\n"
+    "      no_match: ['all good', 'connected fine']\n"
+    "  - id: dns\n"
+    "    category: resolution\n"
+    "    severity: error\n"
+    "    pattern: '(?i)no such host'\n"
+    "    examples:\n"
+    "      match: ['No such host is known', 'unknown host']\n"
+    "      no_match: ['host ok']\n";
+
+/* Failing examples: a load error by default, kept (with their positions)
+ * with AW_RULES_LOAD_KEEP_FAILING_EXAMPLES. */
+static void test_keep_failing_examples(void)
+{
+    struct fixture fx;
+    struct aw_rule_example ex;
+    char *path;
+
+    fx_init(&fx);
+    path = fx_write(&fx, "r.yaml", failing_examples_yaml);
+    CU_ASSERT_EQUAL(fx_load(&fx, path), AW_ESYNTAX);
+    EXPECT_DIAGS(&fx, "r.yaml:8:30: rule 'conn': no_match example matches the pattern",
+                 "r.yaml:14:40: rule 'dns': example does not match the pattern");
+
+    aw_diags_free(&fx.diags);
+    CU_ASSERT_EQUAL_FATAL(aw_rules_load_ex(path, AW_RULES_LOAD_KEEP_FAILING_EXAMPLES, &fx.rs, &fx.diags,
+                                           &fx.err), AW_OK);
+    CU_ASSERT_EQUAL(fx.diags.count, 0);
+    CU_ASSERT_EQUAL_FATAL(aw_rules_count(fx.rs), 2);
+    CU_ASSERT_EQUAL(aw_rules_get(fx.rs, 1)->column, 5);
+    CU_ASSERT_EQUAL(aw_rules_get(fx.rs, 1)->line, 9);
+    CU_ASSERT_TRUE_FATAL(aw_rules_example(fx.rs, 1, false, 1, &ex));
+    CU_ASSERT_STRING_EQUAL(ex.text, "unknown host");
+    CU_ASSERT_EQUAL(ex.len, 12);
+    CU_ASSERT_STRING_EQUAL(ex.file, path);
+    CU_ASSERT_EQUAL(ex.line, 14);
+    CU_ASSERT_EQUAL(ex.column, 40);
+    CU_ASSERT_TRUE(aw_rules_example(fx.rs, 0, true, 1, &ex));
+    CU_ASSERT_STRING_EQUAL(ex.text, "connected fine");
+    CU_ASSERT_FALSE(aw_rules_example(fx.rs, 0, true, 2, &ex));
+    CU_ASSERT_FALSE(aw_rules_example(fx.rs, 2, false, 0, &ex));
+    /* a wrong example does not cost the rule its prefilter */
+    CU_ASSERT_EQUAL(aw_rules_get(fx.rs, 1)->literal_count, 1);
+    free(path);
+    fx_fini(&fx);
+}
+
+static void lint_of(struct fixture *fx, const char *yaml, struct aw_diags *w)
+{
+    CU_ASSERT_EQUAL_FATAL(fx_load_text(fx, "r.yaml", yaml), AW_OK);
+    CU_ASSERT_EQUAL(aw_rules_lint(fx->rs, w, &fx->err), AW_OK);
+}
+
+/* Patterns likely to backtrack badly are warned about, at the offending
+ * place; their harmless look-alikes are not. */
+static void test_lint_backtracking(void)
+{
+    struct fixture fx;
+    struct aw_diags w = { NULL, 0, 0 };
+    char yaml[8192];
+    size_t o = 0;
+    static const char *const bad[] = {
+        "(a+)+b", "x(.*)*y", "(x|x?)+y", "(?:ab|ac)+z", "k.*.*foo", "\\s*\\s+bar", "[a-z]+[a-z]*q",
+        "(?:\\s*x+)*end", "(?<n>a|)*zz", "(a|.)*q",
+    };
+    static const char *const good[] = {
+        "(?:ab)+", "a+b+", "(a+b)c", "(?:x{1,3})+y", "(a++)+b", "(?>a+)+b", ".*x.*",
+        "(?:code|error)\\s*[=:]?\\s*12007", "server returned[^0-9]{0,40}5[0-9][0-9]", "(?:ab|cd)+e",
+        "(?:a|b)?c", "[a-z]+[0-9]*x", "\\d+\\.\\d+", "x{2,}y{3}",
+    };
+
+    fx_init(&fx);
+    o += (size_t)snprintf(yaml + o, sizeof(yaml) - o, "rules:\n");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "bad%zu", i);
+        o += (size_t)snprintf(yaml + o, sizeof(yaml) - o, "%s", rule_text(id, bad[i]));
+    }
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "good%zu", i);
+        o += (size_t)snprintf(yaml + o, sizeof(yaml) - o, "%s", rule_text(id, good[i]));
+    }
+    lint_of(&fx, yaml, &w);
+    for (size_t i = 0; i < w.count; i++) {
+        CU_ASSERT_PTR_NOT_NULL(strstr(w.items[i], ": warning: rule 'bad"));
+        if (strstr(w.items[i], "rule 'bad") == NULL) {
+            fprintf(stderr, "\n  unexpected: %s", w.items[i]);
+        }
+    }
+    CU_ASSERT_EQUAL(w.count, sizeof(bad) / sizeof(bad[0]));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]) && i < w.count; i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "rule 'bad%zu': pattern may backtrack badly: ", i);
+        CU_ASSERT_PTR_NOT_NULL(strstr(w.items[i], want));
+    }
+    /* exact text and column: line 5 holds the first rule's pattern,
+     * "    pattern: '" is 14 columns, the group starts at offset 0 */
+    if (w.count > 0) {
+        char want[512];
+        snprintf(want, sizeof(want), "%s/r.yaml:5:15: warning: rule 'bad0': pattern may backtrack badly: "
+                 "nested unbounded quantifiers (like (a+)+) at '(a+)+b'", fx.dir);
+        CU_ASSERT_STRING_EQUAL(w.items[0], want);
+    }
+    if (w.count > 4) {
+        /* the first of the two adjacent atoms, offset 1 of "k.*.*foo" */
+        CU_ASSERT_PTR_NOT_NULL(strstr(w.items[4], "r.yaml:21:16: warning: rule 'bad4': pattern may backtrack "
+                                                  "badly: adjacent unbounded repeats"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(w.items[2], "can match the empty string"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(w.items[3], "alternatives of a repeated group start alike"));
+    }
+    aw_diags_free(&w);
+    fx_fini(&fx);
+}
+
+/* A rule whose every match example an earlier rule takes first can never
+ * match; a rule shadowed on some examples only, or without examples, is
+ * not reported. */
+static void test_lint_shadowing(void)
+{
+    struct fixture fx;
+    struct aw_diags w = { NULL, 0, 0 };
+    char want[512];
+
+    fx_init(&fx);
+    lint_of(&fx,
+            "rules:\n"
+            "  - id: conn\n"
+            "    category: connection\n"
+            "    severity: error\n"
+            "    pattern: '(?i)connect'\n"
+            "  - id: unable\n"
+            "    category: connection\n"
+            "    severity: error\n"
+            "    pattern: '(?i)unable to connect'\n"
+            "    examples:\n"
+            "      match: ['Unable to connect to server', 'unable to connect']\n"
+            "  - id: refused\n"
+            "    category: connection\n"
+            "    severity: error\n"
+            "    pattern: '(?i)refused'\n"
+            "    examples:\n"
+            "      match: ['connection refused', 'actively refused it']\n"
+            "  - id: plain\n"
+            "    category: connection\n"
+            "    severity: error\n"
+            "    pattern: '(?i)unable'\n",
+            &w);
+    CU_ASSERT_EQUAL_FATAL(w.count, 1);
+    snprintf(want, sizeof(want),
+             "%s/r.yaml:6:5: warning: rule 'unable' can never match: an earlier rule matches all its "
+             "match examples first ('conn' at %s/r.yaml:2:5)", fx.dir, fx.dir);
+    CU_ASSERT_STRING_EQUAL(w.items[0], want);
+    aw_diags_free(&w);
+
+    /* the shipped rule set is lint-clean */
+    {
+        char *dir = tu_src_path("rules");
+        CU_ASSERT_EQUAL_FATAL(fx_load(&fx, dir), AW_OK);
+        CU_ASSERT_EQUAL(aw_rules_lint(fx.rs, &w, &fx.err), AW_OK);
+        for (size_t i = 0; i < w.count; i++) {
+            fprintf(stderr, "\n  %s", w.items[i]);
+        }
+        CU_ASSERT_EQUAL(w.count, 0);
+        aw_diags_free(&w);
+        free(dir);
+    }
+    fx_fini(&fx);
+}
+
+/* The shipped code rules match every spelling of their codes and capture
+ * the code as written. */
+static void test_shipped_code_spellings(void)
+{
+    static const struct {
+        const char *msg, *id, *code, *target;
+    } cases[] = {
+        { "Lookup failed (0x80072EE7)", "resolution.name-not-resolved.code", "0x80072EE7", NULL },
+        { "Lookup failed (80072ee7)", "resolution.name-not-resolved.code", "80072ee7", NULL },
+        { "Lookup failed: -2147012889", "resolution.name-not-resolved.code", "-2147012889", NULL },
+        { "[CCMHTTP] ERROR: URL=https://smp01/ccm_system/request, Port=443, Code=12007, Text=x",
+          "resolution.name-not-resolved.code", "12007", "https://smp01/ccm_system/request" },
+        { "WinHttpSendRequest failed (12007)", "resolution.name-not-resolved.code", "12007", NULL },
+        { "Failed to send request to smp01.corp.example: The operation timed out (0x80072EE2)",
+          "connection.timeout.code", "0x80072EE2", "smp01.corp.example" },
+        { "Unable to connect to server smp01.corp.example: x (0x800B010A)", "ssl.untrusted-root.code",
+          "0x800B010A", "smp01.corp.example" },
+        { "Chain error -2146762487", "ssl.untrusted-root.code", "-2146762487", NULL },
+        { "SEC_E_UNTRUSTED_ROOT (0x80090325)", "ssl.untrusted-root.code", "SEC_E_UNTRUSTED_ROOT", NULL },
+        { "Handshake: 0x80090322", "ssl.name-mismatch.code", "0x80090322", NULL },
+        { "Revocation: 800B010E", "ssl.revocation-check.code", "800B010E", NULL },
+        { "Expired: -2146893016", "ssl.cert-expired.code", "-2146893016", NULL },
+        { "error 12029 from WinHttpConnect", "connection.cannot-connect.code", "12029", NULL },
+        /* code-like numbers that are no codes */
+        { "Processed 12007 files", NULL, NULL, NULL },
+        { "Timeout set to 12002 ms", NULL, NULL, NULL },
+        { "Hash 80072ee7ab01 verified", NULL, NULL, NULL },
+        { "Item -21470128891 skipped", NULL, NULL, NULL },
+        { "Done, error=0x00000000, 0 errors", NULL, NULL, NULL },
+    };
+    char *dir = tu_src_path("rules");
+    struct fixture fx;
+    struct aw_matcher *m = NULL;
+
+    fx_init(&fx);
+    CU_ASSERT_EQUAL_FATAL(fx_load(&fx, dir), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_matcher_new(fx.rs, &m, &fx.err), AW_OK);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        long got = aw_matcher_classify(m, cases[i].msg, strlen(cases[i].msg));
+        const char *gid = got >= 0 ? aw_rules_get(fx.rs, (size_t)got)->id : NULL;
+        const char *t;
+        size_t len;
+        bool ok = (gid == NULL && cases[i].id == NULL) ||
+                  (gid != NULL && cases[i].id != NULL && strcmp(gid, cases[i].id) == 0);
+
+        if (!ok) {
+            fprintf(stderr, "\n  '%s': got %s, want %s", cases[i].msg, gid ? gid : "-",
+                    cases[i].id ? cases[i].id : "-");
+        }
+        CU_ASSERT_TRUE(ok);
+        if (cases[i].code != NULL) {
+            CU_ASSERT_TRUE(aw_matcher_capture(m, "code", &t, &len) && len == strlen(cases[i].code) &&
+                           memcmp(t, cases[i].code, len) == 0);
+        }
+        if (got >= 0) {
+            bool have = aw_matcher_capture(m, "target", &t, &len);
+            CU_ASSERT_EQUAL(have, cases[i].target != NULL);
+            if (have && cases[i].target != NULL) {
+                CU_ASSERT(len == strlen(cases[i].target) && memcmp(t, cases[i].target, len) == 0);
+            }
+        }
+    }
+    aw_matcher_free(&m);
+    fx_fini(&fx);
+    free(dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* agentwatch rules test / check, black box                             */
+
+static int aw_run(char **out, char **err, const char *a1, ...)
+{
+    char *argv[32];
+    va_list ap;
+    int n = 0;
+
+    argv[n++] = (char *)tu_agentwatch_bin();
+    argv[n++] = (char *)a1;
+    va_start(ap, a1);
+    while (n < 31 && (argv[n] = va_arg(ap, char *)) != NULL) {
+        n++;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    return tu_run(argv, out, err);
+}
+
+static void test_cli_rules_test_examples(void)
+{
+    struct fixture fx;
+    char *bad, *good = NULL, *out = NULL, *err = NULL, want[1024];
+
+    fx_init(&fx);
+    bad = fx_write(&fx, "bad.yaml", failing_examples_yaml);
+    CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "test", "--rules", bad, NULL), 1);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    snprintf(want, sizeof(want),
+             "FAIL conn (1 of 3 examples failed)\n"
+             "%s:8:30: rule 'conn': no_match example matches the pattern: \"connected fine\"\n"
+             "FAIL dns (1 of 3 examples failed)\n"
+             "%s:14:40: rule 'dns': match example does not match the pattern: \"unknown host\"\n"
+             "%s: 2 rules, 6 examples: 4 passed, 2 failed (in 2 rules)\n",
+             bad, bad, bad);
+    CU_ASSERT_STRING_EQUAL(out, want);
+    free(out);
+    free(err);
+
+    /* shadowing is a failure of `test`; rules without examples are not */
+    good = fx_write(&fx, "shadow.yaml",
+                    "rules:\n"
+                    "  - id: conn\n"
+                    "    category: connection\n"
+                    "    severity: error\n"
+                    "    pattern: '(?i)connect'\n"
+                    "    examples:\n"
+                    "      match: ['cannot connect']\n"
+                    "      no_match: ['fine']\n"
+                    "  - id: unable\n"
+                    "    category: connection\n"
+                    "    severity: error\n"
+                    "    pattern: '(?i)unable to'\n"
+                    "    examples:\n"
+                    "      match: ['unable to connect', 'unable to send']\n"
+                    "  - id: bare\n"
+                    "    category: connection\n"
+                    "    severity: error\n"
+                    "    pattern: 'bare'\n");
+    CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "test", "--rules", good, NULL), 1);
+    snprintf(want, sizeof(want),
+             "ok   conn (1 match, 1 no_match)\n"
+             "FAIL unable (1 of 2 examples failed)\n"
+             "%s:14:15: rule 'unable': match example is classified as earlier rule 'conn' (%s:2:5): "
+             "\"unable to connect\"\n"
+             "--   bare (no examples)\n"
+             "%s: 3 rules, 4 examples: 3 passed, 1 failed (in 1 rule), 1 rule without examples\n",
+             good, good, good);
+    CU_ASSERT_STRING_EQUAL(out, want);
+    free(out);
+    free(err);
+    /* --quiet: only the failures and the summary */
+    CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "test", "--quiet", "--rules", good, NULL), 1);
+    CU_ASSERT_PTR_NULL(strstr(out, "ok   conn"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "FAIL unable"));
+    free(out);
+    free(err);
+    free(good);
+
+    /* the shipped set passes */
+    good = tu_src_path("rules");
+    CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "test", "--rules", good, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "ok   ssl.untrusted-root.code ("));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, " failed\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "passed, 0 failed\n"));
+    CU_ASSERT_PTR_NULL(strstr(out, "FAIL"));
+    free(out);
+    free(err);
+
+    /* a broken rule set: its problems, exit 1 */
+    free(bad);
+    bad = fx_write(&fx, "broken.yaml", "rules:\n  - id: x\n    category: c\n    severity: error\n    pattern: '('\n");
+    CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "test", "--rules", bad, NULL), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "broken.yaml:5:16: rule 'x': invalid pattern"));
+    free(out);
+    free(err);
+
+    /* usage errors */
+    CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "check", "--quiet", NULL), 2);
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "test", "--format", "tsv", "x.log", NULL), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "invalid --format 'tsv'"));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "test", "--format", "itms", NULL), 2);
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "--help", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "agentwatch rules test  [--rules PATH] [--quiet] [--format"));
+    free(out);
+    free(err);
+    free(bad);
+    free(good);
+    fx_fini(&fx);
+}
+
+static void test_cli_rules_test_files(void)
+{
+    struct fixture fx;
+    char *log, *cm, *rules = tu_src_path("rules"), *out = NULL, *err = NULL, want[2048];
+    static const char itms[] =
+        "<event date='03/11/2025 08:00:01.0000000 +01:00' severity='4' hostName='WKS' source='Agent' >"
+        "<![CDATA[Agent service started]]></event>\n"
+        "<event date='03/11/2025 08:00:02.0000000 +01:00' severity='1' hostName='WKS' source='Agent' >"
+        "<![CDATA[Failed to send request to smp01.corp.example: x (0x80072F0D)\nsecond line]]></event>\n"
+        "<event date='03/11/2025 08:00:03.0000000 +01:00' severity='2' hostName='WKS' source='Agent' >"
+        "<![CDATA[Configuration request failed, will retry in 5 minutes]]></event>\n"
+        "<event date='03/11/2025 08:00:04.0000000 +01:00' severity='4' hostName='WKS' source='Agent' >"
+        "<![CDATA[Connected to server smp01.corp.example (HTTPS, port 443)]]></event>\n";
+    static const char ccm[] =
+        "<![LOG[Failed to retrieve MP list, error 80072ee7\x1b[31m]LOG]!><time=\"08:00:00.000+000\" "
+        "date=\"3-11-2025\" component=\"LS\" context=\"\" type=\"3\" thread=\"1\" file=\"a.cpp:1\">\n"
+        "<![LOG[Refresh failed]LOG]!><time=\"08:00:01.000+000\" date=\"3-11-2025\" component=\"LS\" "
+        "context=\"\" type=\"3\" thread=\"1\" file=\"a.cpp:2\">\n";
+
+    fx_init(&fx);
+    log = fx_write(&fx, "agent.log", itms);
+    cm = fx_write(&fx, "LocationServices.log", ccm);
+    CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "test", "--rules", rules, log, cm, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    snprintf(want, sizeof(want),
+             "%s:0: info -: Agent service started\n"
+             "%s:135: error ssl.untrusted-root.code code=0x80072F0D target=smp01.corp.example: "
+             "Failed to send request to smp01.corp.example: x (0x80072F0D) ...\n"
+             "%s:321: warning -: Configuration request failed, will retry in 5 minutes\n"
+             "%s:488: info health.connected target=smp01.corp.example: Connected to server smp01.corp.example "
+             "(HTTPS, port 443)\n"
+             "%s:0: error resolution.name-not-resolved.code code=80072ee7: Failed to retrieve MP list, error "
+             "80072ee7?[31m\n"
+             "%s:165: error -: Refresh failed\n"
+             "\n"
+             "hits per rule:\n"
+             "       1  ssl.untrusted-root.code (ssl)\n"
+             "       1  resolution.name-not-resolved.code (resolution)\n"
+             "       1  health.connected (health)\n"
+             "       3  - (no rule)\n"
+             "\n"
+             "unmatched error and warning records:\n"
+             "%s:321: warning: Configuration request failed, will retry in 5 minutes\n"
+             "%s:165: error: Refresh failed\n"
+             "\n"
+             "6 records in 2 files: 3 classified by 3 rules, 3 by none (2 error or warning)\n",
+             log, log, log, log, cm, cm, log, cm);
+    if (strcmp(out, want) != 0) {
+        fprintf(stderr, "\n  got:\n%s\n  want:\n%s", out, want);
+    }
+    CU_ASSERT_STRING_EQUAL(out, want);
+    free(out);
+    free(err);
+
+    /* --quiet: no per-record lines; --format forces the format */
+    CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "test", "--quiet", "--format", "line", "--rules", rules, log,
+                           NULL), 0);
+    CU_ASSERT_EQUAL(strncmp(out, "hits per rule:\n", 15), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "records in 1 file:"));
+    free(out);
+    free(err);
+
+    /* a file that cannot be read: reported, the others still classified, exit 1 */
+    CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "test", "--quiet", "--rules", rules, "/nonexistent/x.log", log,
+                           NULL), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/x.log"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "4 records in 2 files"));
+    free(out);
+    free(err);
+    free(log);
+    free(cm);
+    free(rules);
+    fx_fini(&fx);
+}
+
+static void test_cli_rules_check_warnings(void)
+{
+    struct fixture fx;
+    char *path, *out = NULL, *err = NULL, want[1024];
+
+    fx_init(&fx);
+    path = fx_write(&fx, "w.yaml",
+                    "rules:\n"
+                    "  - id: slow\n"
+                    "    category: c\n"
+                    "    severity: error\n"
+                    "    pattern: 'x(a+)+y'\n");
+    CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "check", "--rules", path, NULL), 0);
+    snprintf(want, sizeof(want), "%s:5:16: warning: rule 'slow': pattern may backtrack badly: nested unbounded "
+             "quantifiers (like (a+)+) at '(a+)+y'\n", path);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    snprintf(want, sizeof(want), "%s: 1 rule OK, 1 warning\n", path);
+    CU_ASSERT_STRING_EQUAL(out, want);
+    free(out);
+    free(err);
+    free(path);
+    fx_fini(&fx);
+}
+
+/* ------------------------------------------------------------------ */
 
 static int reg(void)
 {
@@ -1269,6 +1806,14 @@ static int reg(void)
         { "NUL bytes and invalid UTF-8", test_odd_bytes },
         { "shipped rules load and examples", test_shipped_rules_load },
         { "shipped rules classify samples", test_shipped_rules_classify },
+        { "shipped code spellings and captures", test_shipped_code_spellings },
+        { "captures with duplicate names", test_capture_duplicate_names },
+        { "keep failing examples", test_keep_failing_examples },
+        { "lint: backtracking", test_lint_backtracking },
+        { "lint: shadowing", test_lint_shadowing },
+        { "cli: rules test, examples", test_cli_rules_test_examples },
+        { "cli: rules test FILE...", test_cli_rules_test_files },
+        { "cli: rules check warnings", test_cli_rules_check_warnings },
     };
 
     if (s == NULL) {

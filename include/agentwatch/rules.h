@@ -60,6 +60,15 @@ struct aw_rule_info {
     size_t example_match_count;
     size_t example_no_match_count;
     size_t literal_count;     /* prefilter literals; 0 = regex always runs */
+    unsigned column;          /* 1-based column of the rule's mapping */
+};
+
+/* One example of a rule, with where it is written. */
+struct aw_rule_example {
+    const char *text;         /* owned by the rule set; may hold NUL bytes */
+    size_t len;
+    const char *file;
+    unsigned line, column;    /* 1-based position of the example scalar */
 };
 
 struct aw_ruleset;
@@ -78,6 +87,17 @@ struct aw_matcher_stats {
 int aw_rules_load(const char *path, struct aw_ruleset **out,
                   struct aw_diags *diags, struct aw_err *err);
 
+/* Flags of aw_rules_load_ex(). */
+enum {
+    /* Examples that do not behave as declared are no load error: the rule
+     * is loaded with them, for tooling (`rules test`) to report per rule. */
+    AW_RULES_LOAD_KEEP_FAILING_EXAMPLES = 1u << 0
+};
+
+/* aw_rules_load() with AW_RULES_LOAD_* flags (0 = aw_rules_load()). */
+int aw_rules_load_ex(const char *path, unsigned flags, struct aw_ruleset **out,
+                     struct aw_diags *diags, struct aw_err *err);
+
 /* Free a rule set; sets *rs to NULL. Accepts NULL.  Every matcher made
  * from it must be freed first. */
 void aw_rules_free(struct aw_ruleset **rs);
@@ -86,6 +106,20 @@ size_t aw_rules_count(const struct aw_ruleset *rs);
 
 /* Info of rule i (0 <= i < count), in rule-set order. */
 const struct aw_rule_info *aw_rules_get(const struct aw_ruleset *rs, size_t i);
+
+/* Example j of rule i (a `no_match` example when no_match is true) into
+ * *out; false when out of range. */
+bool aw_rules_example(const struct aw_ruleset *rs, size_t i, bool no_match, size_t j,
+                      struct aw_rule_example *out);
+
+/* Append to warnings one "FILE:LINE:COLUMN: warning: message" per likely
+ * mistake that does not stop the rule set from working: patterns likely
+ * to backtrack badly (nested unbounded quantifiers and the like; the
+ * column points into the pattern where the scalar allows it), and rules
+ * that can never match because an earlier rule matches every one of their
+ * `match` examples first (shadowing).  A heuristic: silence proves
+ * nothing.  Returns AW_OK or AW_ENOMEM (err says so). */
+int aw_rules_lint(const struct aw_ruleset *rs, struct aw_diags *warnings, struct aw_err *err);
 
 /* Index of the rule with this id, or -1. */
 long aw_rules_find(const struct aw_ruleset *rs, const char *id);

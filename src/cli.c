@@ -182,10 +182,14 @@ int aw_cli_parse_size(const char *text, size_t min, size_t max, size_t *out)
 /* ---- dispatch ------------------------------------------------------ */
 
 static const struct aw_command commands[] = {
+    { "export", "write the stored findings as NDJSON or CSV", aw_export_usage, aw_cmd_export },
     { "follow", "follow logs as they are written until stopped", aw_follow_usage, aw_cmd_follow },
+    { "prune", "delete old findings and reclaim their space", aw_prune_usage, aw_cmd_prune },
     { "report", "summarise the stored findings", aw_report_usage, aw_cmd_report },
     { "rules", "check or list a rule set", aw_rules_usage, aw_cmd_rules },
     { "scan", "classify log files and store the findings", aw_scan_usage, aw_cmd_scan },
+    { "status", "one-line health check for monitoring (exit 0-3)", aw_status_usage,
+      aw_cmd_status },
 };
 
 static void main_usage(FILE *out)

@@ -28,6 +28,15 @@ enum {
     OPT_NEXT          /* first free number for new options */
 };
 
+/* report, status, export, prune (issue 4). */
+enum {
+    OPT_BY = OPT_NEXT + 0,
+    OPT_RULE = OPT_NEXT + 1,
+    OPT_WARN = OPT_NEXT + 2,
+    OPT_CRIT = OPT_NEXT + 3,
+    OPT_OLDER_THAN = OPT_NEXT + 4
+};
+
 struct aw_cli {
     const char *db;           /* --db, or NULL for the default */
     const volatile sig_atomic_t *stop;
@@ -67,11 +76,17 @@ int aw_cli_open_store(const struct aw_cli *cli, unsigned flags, struct aw_store 
 extern const char aw_scan_usage[];
 extern const char aw_report_usage[];
 extern const char aw_rules_usage[];
+extern const char aw_status_usage[];
+extern const char aw_export_usage[];
+extern const char aw_prune_usage[];
 extern const char aw_follow_usage[];
 
 int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv);
 int aw_cmd_report(struct aw_cli *cli, int argc, char **argv);
 int aw_cmd_rules(struct aw_cli *cli, int argc, char **argv);
+int aw_cmd_status(struct aw_cli *cli, int argc, char **argv);
+int aw_cmd_export(struct aw_cli *cli, int argc, char **argv);
+int aw_cmd_prune(struct aw_cli *cli, int argc, char **argv);
 int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv);
 
 #endif

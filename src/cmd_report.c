@@ -17,13 +17,19 @@
 const char aw_report_usage[] =
     "Usage: agentwatch [--db PATH] report [options]\n"
     "\n"
-    "Summarise the stored findings: per category and per rule, how many, first\n"
-    "and last seen, and the probable cause and remedy of the top problems.\n"
+    "Summarise the stored findings: the current state (healthy, failing since\n"
+    "when, or unknown), the recent incidents, per category and per rule how\n"
+    "many, first and last seen, and the probable cause and remedy of the top\n"
+    "problems.\n"
     "\n"
     "Options:\n"
     "  --since WHEN       only findings at or after WHEN\n"
     "  --until WHEN       only findings at or before WHEN\n"
+    "  --by UNIT          also count per minute, hour or day (UTC buckets,\n"
+    "                     empty ones included)\n"
     "  --category C       only findings of category C (ssl, connection, ...)\n"
+    "  --rule ID          only findings of rule ID\n"
+    "  --host H           only findings from host H\n"
     "  --format FORMAT    table (default), json or csv\n"
     "  --db PATH          database file (also accepted before the command)\n"
     "  -h, --help         show this help\n"
@@ -38,6 +44,9 @@ int aw_cmd_report(struct aw_cli *cli, int argc, char **argv)
         { "since", required_argument, NULL, OPT_SINCE },
         { "until", required_argument, NULL, OPT_UNTIL },
         { "category", required_argument, NULL, OPT_CATEGORY },
+        { "rule", required_argument, NULL, OPT_RULE },
+        { "host", required_argument, NULL, OPT_HOST },
+        { "by", required_argument, NULL, OPT_BY },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "db", required_argument, NULL, OPT_DB },
         { "help", no_argument, NULL, 'h' },
@@ -61,6 +70,14 @@ int aw_cmd_report(struct aw_cli *cli, int argc, char **argv)
             }
             break;
         case OPT_CATEGORY: opts.filter.category = optarg; break;
+        case OPT_RULE: opts.rule = optarg; break;
+        case OPT_HOST: opts.host = optarg; break;
+        case OPT_BY:
+            if (aw_report_by_from_name(optarg, &opts.by) != AW_OK) {
+                return aw_cli_usage_error("report", "invalid --by '%s': expected minute, hour or"
+                                          " day", optarg);
+            }
+            break;
         case OPT_FORMAT:
             if (aw_report_format_from_name(optarg, &opts.format) != AW_OK) {
                 return aw_cli_usage_error("report", "invalid --format '%s': expected table, json or "

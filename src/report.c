@@ -5,6 +5,11 @@
  * table can size its columns and the JSON can be written in one piece.
  * Strings that came from rule files or logs go through text.h on the way
  * out: escaped for JSON and CSV, defanged for terminals.
+ *
+ * Buckets are laid out as a dense grid (bucket x category) so that empty
+ * buckets are shown as zeros: a silent endpoint is as telling as a spike.
+ * Their columns are the categories of the summary, sorted by name, so
+ * every bucket carries the same keys.
  */
 #include "agentwatch/report.h"
 
@@ -12,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentwatch/query.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/text.h"
 #include "agentwatch/timeutil.h"
@@ -88,6 +94,141 @@ int aw_report_format_from_name(const char *name, enum aw_report_format *out)
     return AW_ESYNTAX;
 }
 
+static const char *const by_names[] = { "", "minute", "hour", "day" };
+
+int aw_report_by_from_name(const char *name, enum aw_report_by *out)
+{
+    for (size_t i = 1; i < sizeof(by_names) / sizeof(by_names[0]); i++) {
+        if (strcmp(name, by_names[i]) == 0) {
+            *out = (enum aw_report_by)i;
+            return AW_OK;
+        }
+    }
+    return AW_ESYNTAX;
+}
+
+static int64_t by_width(enum aw_report_by by)
+{
+    switch (by) {
+    case AW_REPORT_BY_MINUTE: return AW_MS_PER_MINUTE;
+    case AW_REPORT_BY_HOUR: return AW_MS_PER_HOUR;
+    case AW_REPORT_BY_DAY: return AW_MS_PER_DAY;
+    case AW_REPORT_BY_NONE:
+    default: return 0;
+    }
+}
+
+/* Counts per bucket and category: a dense grid, empty buckets included. */
+struct grid {
+    int64_t width;            /* bucket width in ms */
+    int64_t start_ms;         /* start of the first bucket */
+    size_t buckets;
+    const char **names;       /* categories by name, borrowed from cats */
+    size_t ncat;
+    int64_t *counts;          /* [bucket * ncat + category] */
+};
+
+/* Everything one report shows. */
+struct report {
+    struct rows cats;
+    struct rows rules;
+    int64_t total;
+    struct aw_incidents incidents;
+    struct aw_health_state state;
+    struct grid grid;
+};
+
+static int64_t floor_to(int64_t t, int64_t width)
+{
+    int64_t m = t % width;
+
+    return t - (m < 0 ? m + width : m);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int grid_add(void *ctx, const struct aw_bucket_row *row, struct aw_err *err)
+{
+    struct grid *g = ctx;
+    int64_t b;
+
+    (void)err;
+    if (row->start_ms < g->start_ms) {
+        return AW_OK;   /* cannot happen: the grid covers the window */
+    }
+    b = (row->start_ms - g->start_ms) / g->width;
+    if ((uint64_t)b >= g->buckets) {
+        return AW_OK;
+    }
+    for (size_t c = 0; c < g->ncat; c++) {
+        if (strcmp(g->names[c], row->category) == 0) {
+            g->counts[(size_t)b * g->ncat + c] += row->count;
+            break;
+        }
+    }
+    return AW_OK;
+}
+
+/* The buckets from --since (else the first finding) to --until (else now,
+ * or the last finding when that is later), filled from the query. */
+static int grid_fill(struct report *r, struct aw_query *q, const struct aw_report_opts *o,
+                     struct aw_err *err)
+{
+    struct grid *g = &r->grid;
+    int64_t first = INT64_MAX, last = INT64_MIN, from, to, n;
+
+    g->width = by_width(o->by);
+    for (size_t i = 0; i < r->cats.count; i++) {
+        first = r->cats.items[i].first_ms < first ? r->cats.items[i].first_ms : first;
+        last = r->cats.items[i].last_ms > last ? r->cats.items[i].last_ms : last;
+    }
+    from = o->filter.since_ms != AW_TIME_NONE ? o->filter.since_ms : first;
+    if (o->filter.until_ms != AW_TIME_NONE) {
+        to = o->filter.until_ms;
+    } else {
+        to = o->now_ms != 0 ? o->now_ms : aw_time_now_ms();
+        to = last > to ? last : to;
+    }
+    if (from == INT64_MAX || to < from) {
+        return AW_OK;   /* no findings and no range: no buckets */
+    }
+    g->start_ms = floor_to(from, g->width);
+    n = (floor_to(to, g->width) - g->start_ms) / g->width + 1;
+    if (n <= 0 || n > AW_REPORT_BUCKETS_MAX) {
+        return aw_err_set(err, AW_ELIMIT,
+                          "%lld buckets of a %s are more than %d: use a coarser --by or a"
+                          " narrower --since/--until", (long long)n, by_names[o->by],
+                          AW_REPORT_BUCKETS_MAX);
+    }
+    g->buckets = (size_t)n;
+    g->ncat = r->cats.count;
+    g->names = calloc(g->ncat ? g->ncat : 1, sizeof(*g->names));
+    g->counts = calloc(g->buckets * (g->ncat ? g->ncat : 1), sizeof(*g->counts));
+    if (g->names == NULL || g->counts == NULL) {
+        return aw_err_set(err, AW_ENOMEM, "out of memory for %zu buckets", g->buckets);
+    }
+    for (size_t i = 0; i < g->ncat; i++) {
+        g->names[i] = r->cats.items[i].category;
+    }
+    qsort(g->names, g->ncat, sizeof(*g->names), cmp_names);
+    return aw_query_buckets(q, g->width, grid_add, g, err);
+}
+
+static int64_t grid_total(const struct grid *g, size_t b)
+{
+    int64_t t = 0;
+
+    for (size_t c = 0; c < g->ncat; c++) {
+        t += g->counts[b * g->ncat + c];
+    }
+    return t;
+}
+
+/* ---- json ----------------------------------------------------------- */
+
 static void json_time(FILE *out, int64_t ms)
 {
     char iso[AW_TIME_ISO_MAX];
@@ -100,45 +241,111 @@ static void json_time(FILE *out, int64_t ms)
     aw_text_json_string(out, iso);
 }
 
-static void render_json(FILE *out, const struct aw_report_opts *o, const struct rows *cats,
-                        const struct rows *rules, int64_t total)
+/* How long an incident lasted: to the success that ended it, or so far
+ * (to its last failure) while it is ongoing. */
+static int64_t incident_duration(const struct aw_incident *inc)
 {
+    return (inc->end_ms != AW_TIME_NONE ? inc->end_ms : inc->last_ms) - inc->start_ms;
+}
+
+static void render_json_state(FILE *out, const struct report *r)
+{
+    const struct aw_health_state *st = &r->state;
+
+    fputs(",\n \"state\": {\"status\": ", out);
+    aw_text_json_string(out, aw_health_name(st->health));
+    fputs(", \"since\": ", out);
+    json_time(out, st->since_ms);
+    fprintf(out, ", \"failures\": %lld, \"category\": ", (long long)st->failures);
+    aw_text_json_string(out, st->category);
+    fputs(", \"last_failure\": ", out);
+    json_time(out, st->last_failure_ms);
+    fputs(", \"last_success\": ", out);
+    json_time(out, st->last_success_ms);
+    fputs("},\n \"incidents\": [", out);
+    for (size_t i = 0; i < r->incidents.count; i++) {
+        const struct aw_incident *inc = &r->incidents.items[i];
+        fputs(i ? ",\n  " : "\n  ", out);
+        fputs("{\"start\": ", out);
+        json_time(out, inc->start_ms);
+        fputs(", \"end\": ", out);
+        json_time(out, inc->end_ms);
+        fputs(", \"last\": ", out);
+        json_time(out, inc->last_ms);
+        fprintf(out, ", \"ongoing\": %s, \"duration_ms\": %lld, \"category\": ",
+                inc->end_ms == AW_TIME_NONE ? "true" : "false",
+                (long long)incident_duration(inc));
+        aw_text_json_string(out, inc->category);
+        fprintf(out, ", \"count\": %lld}", (long long)inc->count);
+    }
+    fputs(r->incidents.count ? "\n ]" : "]", out);
+}
+
+static void render_json_buckets(FILE *out, const struct aw_report_opts *o, const struct grid *g)
+{
+    fprintf(out, ",\n \"by\": \"%s\", \"buckets\": [", by_names[o->by]);
+    for (size_t b = 0; b < g->buckets; b++) {
+        fputs(b ? ",\n  " : "\n  ", out);
+        fputs("{\"start\": ", out);
+        json_time(out, g->start_ms + (int64_t)b * g->width);
+        fputs(", \"counts\": {", out);
+        for (size_t c = 0; c < g->ncat; c++) {
+            fputs(c ? ", " : "", out);
+            aw_text_json_string(out, g->names[c]);
+            fprintf(out, ": %lld", (long long)g->counts[b * g->ncat + c]);
+        }
+        fputs("}}", out);
+    }
+    fputs(g->buckets ? "\n ]" : "]", out);
+}
+
+static void render_json(FILE *out, const struct aw_report_opts *o, const struct report *r)
+{
+    const struct rows *cats = &r->cats, *rules = &r->rules;
+
     fputs("{\"since\": ", out);
     json_time(out, o->filter.since_ms);
     fputs(", \"until\": ", out);
     json_time(out, o->filter.until_ms);
-    fprintf(out, ", \"total\": %lld,\n \"categories\": [", (long long)total);
+    fprintf(out, ", \"total\": %lld,\n \"categories\": [", (long long)r->total);
     for (size_t i = 0; i < cats->count; i++) {
-        const struct row *r = &cats->items[i];
+        const struct row *c = &cats->items[i];
         fputs(i ? ",\n  " : "\n  ", out);
         fputs("{\"category\": ", out);
-        aw_text_json_string(out, r->category);
-        fprintf(out, ", \"count\": %lld, \"first\": ", (long long)r->count);
-        json_time(out, r->first_ms);
+        aw_text_json_string(out, c->category);
+        fprintf(out, ", \"count\": %lld, \"first\": ", (long long)c->count);
+        json_time(out, c->first_ms);
         fputs(", \"last\": ", out);
-        json_time(out, r->last_ms);
+        json_time(out, c->last_ms);
         fputc('}', out);
     }
     fputs(cats->count ? "\n ],\n \"rules\": [" : "],\n \"rules\": [", out);
     for (size_t i = 0; i < rules->count; i++) {
-        const struct row *r = &rules->items[i];
+        const struct row *ru = &rules->items[i];
         fputs(i ? ",\n  " : "\n  ", out);
         fputs("{\"rule\": ", out);
-        aw_text_json_string(out, r->rule);
+        aw_text_json_string(out, ru->rule);
         fputs(", \"category\": ", out);
-        aw_text_json_string(out, r->category);
-        fprintf(out, ", \"count\": %lld, \"first\": ", (long long)r->count);
-        json_time(out, r->first_ms);
+        aw_text_json_string(out, ru->category);
+        fprintf(out, ", \"count\": %lld, \"first\": ", (long long)ru->count);
+        json_time(out, ru->first_ms);
         fputs(", \"last\": ", out);
-        json_time(out, r->last_ms);
+        json_time(out, ru->last_ms);
         fputs(", \"cause\": ", out);
-        aw_text_json_string(out, r->cause);
+        aw_text_json_string(out, ru->cause);
         fputs(", \"remedy\": ", out);
-        aw_text_json_string(out, r->remedy);
+        aw_text_json_string(out, ru->remedy);
         fputc('}', out);
     }
-    fputs(rules->count ? "\n ]}\n" : "]}\n", out);
+    fputs(rules->count ? "\n ]" : "]", out);
+    render_json_state(out, r);
+    if (o->by != AW_REPORT_BY_NONE) {
+        render_json_buckets(out, o, &r->grid);
+    }
+    fputs("}\n", out);
 }
+
+/* ---- csv ------------------------------------------------------------ */
 
 static void render_csv(FILE *out, const struct rows *rules)
 {
@@ -159,6 +366,28 @@ static void render_csv(FILE *out, const struct rows *rules)
         fputs("\r\n", out);
     }
 }
+
+static void render_csv_buckets(FILE *out, const struct grid *g)
+{
+    char iso[AW_TIME_ISO_MAX];
+
+    fputs("start,total", out);
+    for (size_t c = 0; c < g->ncat; c++) {
+        fputc(',', out);
+        aw_text_csv_field(out, g->names[c]);
+    }
+    fputs("\r\n", out);
+    for (size_t b = 0; b < g->buckets; b++) {
+        aw_time_format_iso(g->start_ms + (int64_t)b * g->width, iso);
+        fprintf(out, "%s,%lld", iso, (long long)grid_total(g, b));
+        for (size_t c = 0; c < g->ncat; c++) {
+            fprintf(out, ",%lld", (long long)g->counts[b * g->ncat + c]);
+        }
+        fputs("\r\n", out);
+    }
+}
+
+/* ---- table ---------------------------------------------------------- */
 
 /* Write s left-aligned in a column of width cols (terminal-safe). */
 static void cell(FILE *out, const char *s, size_t cols)
@@ -221,9 +450,167 @@ static size_t max_width(const struct rows *r, bool rule_col, size_t floor)
     return w > 40 ? 40 : w;
 }
 
-static void render_table(FILE *out, const struct aw_report_opts *o, const struct rows *cats,
-                         const struct rows *rules, int64_t total)
+
+/* "45s", "4m05s", "3h20m", "2d07h". */
+static void format_duration(int64_t ms, char *buf, size_t size)
 {
+    long long s = (long long)(ms < 0 ? 0 : ms / 1000);
+
+    if (s < 60) {
+        snprintf(buf, size, "%llds", s);
+    } else if (s < 3600) {
+        snprintf(buf, size, "%lldm%02llds", s / 60, s % 60);
+    } else if (s < 86400) {
+        snprintf(buf, size, "%lldh%02lldm", s / 3600, s / 60 % 60);
+    } else {
+        snprintf(buf, size, "%lldd%02lldh", s / 86400, s / 3600 % 24);
+    }
+}
+
+static void render_state_line(FILE *out, const struct aw_health_state *st)
+{
+    char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX], c[AW_TIME_ISO_MAX];
+
+    aw_time_format_short(st->since_ms, a);
+    aw_time_format_short(st->last_failure_ms, b);
+    aw_time_format_short(st->last_success_ms, c);
+    switch (st->health) {
+    case AW_HEALTH_FAILING:
+        fprintf(out, "state: FAILING since %s: %lld failure%s, mostly ", a,
+                (long long)st->failures, st->failures == 1 ? "" : "s");
+        aw_text_terminal(out, st->category != NULL ? st->category : "", 40);
+        fprintf(out, "; last failure %s; %s%s\n", b, c[0] ? "last success " : "no success marker",
+                c);
+        break;
+    case AW_HEALTH_HEALTHY:
+        fprintf(out, "state: healthy since %s; last success %s; %s%s\n", a, c,
+                b[0] ? "last failure " : "no failure", b);
+        break;
+    case AW_HEALTH_UNKNOWN:
+    default:
+        fputs("state: unknown (no failure and no success marker)\n", out);
+        break;
+    }
+}
+
+static void render_incidents(FILE *out, const struct aw_incidents *l)
+{
+    char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX], d[32];
+
+    if (l->count == 0) {
+        return;
+    }
+    fputs("\nIncidents, most recent first:\n", out);
+    fprintf(out, "%-20s  %-20s  %8s  %8s  %s\n", "START", "END", "DURATION", "FAILURES",
+            "CATEGORY");
+    for (size_t i = 0; i < l->count; i++) {
+        const struct aw_incident *inc = &l->items[i];
+        aw_time_format_short(inc->start_ms, a);
+        aw_time_format_short(inc->end_ms, b);
+        format_duration(incident_duration(inc), d, sizeof(d));
+        fprintf(out, "%-20s  %-20s  %8s  %8lld  ", a, b[0] ? b : "ongoing", d,
+                (long long)inc->count);
+        aw_text_terminal(out, inc->category, 40);
+        fputc('\n', out);
+    }
+    if (l->more) {
+        fputs("(older incidents not shown)\n", out);
+    }
+}
+
+/* One character per column, each column summing span buckets, scaled to
+ * the busiest column of the category: ' ' none, then .:-=+*# . */
+static void sparkline(FILE *out, const struct grid *g, size_t c, size_t cols, size_t span)
+{
+    static const char levels[] = " .:-=+*#";
+    int64_t max = 0;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < cols; k++) {
+            int64_t v = 0;
+            for (size_t b = k * span; b < (k + 1) * span && b < g->buckets; b++) {
+                v += g->counts[b * g->ncat + c];
+            }
+            if (pass == 0) {
+                max = v > max ? v : max;
+            } else {
+                fputc(v == 0 ? ' ' : levels[(size_t)((v * 7 + max - 1) / max)], out);
+            }
+        }
+    }
+}
+
+static void render_trend(FILE *out, const struct aw_report_opts *o, const struct grid *g)
+{
+    char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX];
+    size_t cols, span, cw = strlen("CATEGORY");
+    int64_t busiest = 0;
+
+    if (g->buckets == 0) {
+        return;
+    }
+    span = (g->buckets + 59) / 60;
+    cols = (g->buckets + span - 1) / span;
+    aw_time_format_short(g->start_ms, a);
+    aw_time_format_short(g->start_ms + (int64_t)(g->buckets - 1) * g->width, b);
+    fprintf(out, "\nFindings per %s (UTC buckets), %s to %s:\n", by_names[o->by], a, b);
+    for (size_t c = 0; c < g->ncat; c++) {
+        size_t w = aw_text_width(g->names[c]);
+        cw = w > cw ? w : cw;
+    }
+    cw = cw > 24 ? 24 : cw;
+    for (size_t c = 0; c < g->ncat; c++) {
+        int64_t total = 0;
+        for (size_t k = 0; k < g->buckets; k++) {
+            total += g->counts[k * g->ncat + c];
+        }
+        fputs("  ", out);
+        cell(out, g->names[c], cw);
+        fprintf(out, "  %8lld  |", (long long)total);
+        sparkline(out, g, c, cols, span);
+        fputs("|\n", out);
+    }
+    if (span > 1) {
+        fprintf(out, "  (one column per %zu %ss)\n", span, by_names[o->by]);
+    }
+    /* One row per bucket: the counts and a bar of the total. */
+    fprintf(out, "\n%-20s  %8s", "BUCKET", "TOTAL");
+    for (size_t c = 0; c < g->ncat; c++) {
+        size_t w = aw_text_width(g->names[c]);
+        fputs("  ", out);
+        if (w < 8) {
+            fprintf(out, "%*s", (int)(8 - w), "");
+        }
+        aw_text_terminal(out, g->names[c], 24);
+    }
+    fputc('\n', out);
+    for (size_t k = 0; k < g->buckets; k++) {
+        int64_t t = grid_total(g, k);
+        busiest = t > busiest ? t : busiest;
+    }
+    for (size_t k = 0; k < g->buckets; k++) {
+        int64_t t = grid_total(g, k);
+        size_t bar = busiest ? (size_t)((t * 20 + busiest - 1) / busiest) : 0;
+        aw_time_format_short(g->start_ms + (int64_t)k * g->width, a);
+        fprintf(out, "%-20s  %8lld", a, (long long)t);
+        for (size_t c = 0; c < g->ncat; c++) {
+            size_t w = aw_text_width(g->names[c]);
+            w = w > 24 ? 24 : w;
+            fprintf(out, "  %*lld", (int)(w > 8 ? w : 8), (long long)g->counts[k * g->ncat + c]);
+        }
+        if (bar > 0) {
+            fputs("  ", out);
+            for (size_t i = 0; i < bar; i++) {
+                fputc('#', out);
+            }
+        }
+        fputc('\n', out);
+    }
+}
+
+static void render_table(FILE *out, const struct aw_report_opts *o, const struct report *rep)
+{
+    const struct rows *cats = &rep->cats, *rules = &rep->rules;
     char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX];
     size_t cw = max_width(cats, false, strlen("CATEGORY"));
     size_t rw = max_width(rules, true, strlen("RULE"));
@@ -246,11 +633,22 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
         aw_text_terminal(out, o->filter.category, 0);
         fputc('\n', out);
     }
-    if (total == 0) {
+    if (o->rule != NULL) {
+        fputs("rule: ", out);
+        aw_text_terminal(out, o->rule, 0);
+        fputc('\n', out);
+    }
+    if (o->host != NULL) {
+        fputs("host: ", out);
+        aw_text_terminal(out, o->host, 0);
+        fputc('\n', out);
+    }
+    if (rep->total == 0) {
         fputs("no findings\n", out);
         return;
     }
-    fprintf(out, "%lld findings in %zu categories from %zu rules\n\n", (long long)total,
+    render_state_line(out, &rep->state);
+    fprintf(out, "%lld findings in %zu categories from %zu rules\n\n", (long long)rep->total,
             cats->count, rules->count);
 
     cell(out, "CATEGORY", cw);
@@ -276,6 +674,7 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
         cell(out, r->category, rcw);
         fprintf(out, "  %8lld  %-20s  %s\n", (long long)r->count, a, b);
     }
+    render_incidents(out, &rep->incidents);
     /* Success markers are evidence of health, not problems to explain. */
     for (size_t i = 0; i < rules->count && explained < explain; i++) {
         const struct row *r = &rules->items[i];
@@ -296,42 +695,70 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
             wrap(out, "remedy:", r->remedy, 64);
         }
     }
+    if (o->by != AW_REPORT_BY_NONE) {
+        render_trend(out, o, &rep->grid);
+    }
 }
 
 int aw_report_run(struct aw_store *s, const struct aw_report_opts *o, FILE *out,
                   struct aw_err *err)
 {
-    struct rows cats = { 0 }, rules = { 0 };
-    int64_t total = 0;
+    struct aw_query_filter qf = {
+        o->filter.since_ms, o->filter.until_ms, o->filter.category, o->rule, o->host
+    };
+    struct aw_query *q = NULL;
+    struct report r;
     int rc;
 
-    rc = aw_store_count_by_category(s, &o->filter, collect, &cats, err);
+    memset(&r, 0, sizeof(r));
+    rc = aw_query_open(&q, s, &qf, err);
     if (rc == AW_OK) {
-        rc = aw_store_count_by_rule(s, &o->filter, collect, &rules, err);
+        rc = aw_query_by_category(q, collect, &r.cats, err);
+    }
+    if (rc == AW_OK) {
+        rc = aw_query_by_rule(q, collect, &r.rules, err);
+    }
+    if (rc == AW_OK) {
+        rc = aw_query_incidents(q, o->incidents ? o->incidents : AW_REPORT_INCIDENTS_DEFAULT,
+                                &r.incidents, err);
+    }
+    if (rc == AW_OK) {
+        rc = aw_query_state(q, &r.incidents, &r.state, err);
+    }
+    if (rc == AW_OK && o->by != AW_REPORT_BY_NONE) {
+        rc = grid_fill(&r, q, o, err);
     }
     if (rc != AW_OK) {
         goto out;
     }
-    for (size_t i = 0; i < cats.count; i++) {
-        total += cats.items[i].count;
+    for (size_t i = 0; i < r.cats.count; i++) {
+        r.total += r.cats.items[i].count;
     }
     switch (o->format) {
     case AW_REPORT_JSON:
-        render_json(out, o, &cats, &rules, total);
+        render_json(out, o, &r);
         break;
     case AW_REPORT_CSV:
-        render_csv(out, &rules);
+        if (o->by != AW_REPORT_BY_NONE) {
+            render_csv_buckets(out, &r.grid);
+        } else {
+            render_csv(out, &r.rules);
+        }
         break;
     case AW_REPORT_TABLE:
     default:
-        render_table(out, o, &cats, &rules, total);
+        render_table(out, o, &r);
         break;
     }
     if (fflush(out) != 0 || ferror(out)) {
         rc = aw_err_set(err, AW_EIO, "cannot write the report");
     }
 out:
-    rows_free(&cats);
-    rows_free(&rules);
+    aw_query_close(&q);
+    rows_free(&r.cats);
+    rows_free(&r.rules);
+    aw_incidents_free(&r.incidents);
+    free(r.grid.names);
+    free(r.grid.counts);
     return rc;
 }

@@ -24,11 +24,13 @@
 #include "agentwatch/timeutil.h"
 #include "store_internal.h"
 #include "store_sql.h"
+#include "hours.h"
 
 static const char *const migrations[AW_STORE_SCHEMA_VERSION] = {
     SQL_MIGRATE_1,
     SQL_MIGRATE_2,
     SQL_MIGRATE_3,
+    SQL_MIGRATE_4,
 };
 
 enum stmt_id {
@@ -40,6 +42,7 @@ enum stmt_id {
     STMT_FINDING_INSERT,
     STMT_FINDING_COMPLETE,
     STMT_RULE_UPSERT,
+    STMT_HOURS_UPSERT,
     STMT_COUNT_BY_CATEGORY,
     STMT_COUNT_BY_RULE,
     STMT_COUNT
@@ -54,6 +57,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_FINDING_INSERT] = SQL_FINDING_INSERT,
     [STMT_FINDING_COMPLETE] = SQL_FINDING_COMPLETE,
     [STMT_RULE_UPSERT] = SQL_RULE_UPSERT,
+    [STMT_HOURS_UPSERT] = SQL_HOURS_UPSERT,
     [STMT_COUNT_BY_CATEGORY] = SQL_COUNT_BY_CATEGORY,
     [STMT_COUNT_BY_RULE] = SQL_COUNT_BY_RULE,
 };
@@ -69,6 +73,7 @@ struct aw_store {
     char message[AW_FINDING_MESSAGE_MAX + 1];   /* scratch for cleaned text */
     char target[AW_FINDING_CAPTURE_MAX + 1];
     char code[AW_FINDING_CAPTURE_MAX + 1];
+    struct aw_hours *hours;   /* new findings per hour, added at commit */
 };
 
 static const char *column_text(sqlite3_stmt *st, int col);
@@ -287,7 +292,11 @@ int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struc
             goto out;
         }
     } else {
-        rc = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        /* auto_vacuum only takes effect before the first table exists (a
+         * new database); on an older one it is a no-op until prune's
+         * one-time VACUUM (see src/retention.c). */
+        rc = exec_sql(s, "PRAGMA auto_vacuum=INCREMENTAL;"
+                         " PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                          " PRAGMA foreign_keys=ON;", "cannot configure the database", err);
         if (rc == AW_OK) {
             rc = migrate(s, err);
@@ -322,6 +331,7 @@ void aw_store_close(struct aw_store **sp)
     if (s->lock_fd >= 0) {
         close(s->lock_fd);
     }
+    aw_hours_free(&s->hours);
     free(s->path);
     free(s);
     *sp = NULL;
@@ -342,9 +352,22 @@ int aw_store_begin(struct aw_store *s, struct aw_err *err)
     return rc;
 }
 
+/* Add the tally of new findings to finding_hours (in their transaction). */
+static int flush_hours(struct aw_store *s, struct aw_err *err)
+{
+    if (aw_hours_flush(s->hours, s->stmt[STMT_HOURS_UPSERT], err) != AW_OK) {
+        return db_error(s, err, "cannot update the hourly counts");
+    }
+    return AW_OK;
+}
+
 int aw_store_commit(struct aw_store *s, struct aw_err *err)
 {
-    int rc = exec_sql(s, "COMMIT", "cannot commit", err);
+    int rc = flush_hours(s, err);
+
+    if (rc == AW_OK) {
+        rc = exec_sql(s, "COMMIT", "cannot commit", err);
+    }
 
     if (rc == AW_OK) {
         s->in_txn = false;
@@ -356,6 +379,7 @@ int aw_store_commit(struct aw_store *s, struct aw_err *err)
 
 void aw_store_rollback(struct aw_store *s)
 {
+    aw_hours_clear(s->hours);
     if (s->in_txn) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         s->in_txn = false;
@@ -552,9 +576,20 @@ int aw_store_add_finding(struct aw_store *s, const struct aw_finding *f, bool *i
         return rc;
     }
     added = sqlite3_changes(s->db) > 0;
+    if (added) {
+        rc = aw_hours_add(&s->hours, f->ts_ms != AW_TIME_NONE ? f->ts_ms : f->read_ms, f->host,
+                          f->rule, f->category, err);
+        if (rc == AW_OK && sqlite3_get_autocommit(s->db)) {
+            rc = flush_hours(s, err);   /* no transaction to wait for */
+        }
+    } else {
+        /* The completion trigger recounts from the findings: settle the
+         * tally first so nothing is counted twice. */
+        rc = flush_hours(s, err);
+    }
     /* The record was seen before: only a finding from its partial form
      * may be completed (rare, so the second statement costs nothing). */
-    if (!added) {
+    if (!added && rc == AW_OK) {
         bind_finding(s, s->stmt[STMT_FINDING_COMPLETE], f, len);
         rc = step_done(s, s->stmt[STMT_FINDING_COMPLETE], "cannot complete a finding", err);
     }

@@ -70,6 +70,66 @@
     "ALTER TABLE findings ADD COLUMN target TEXT;" \
     "ALTER TABLE findings ADD COLUMN code TEXT;"
 
+/* Hour (UTC) of a time in ms: the floor, also for times before 1970. */
+#define SQL_HOUR(x) "((" x ") - (((" x ") % 3600000) + 3600000) % 3600000)"
+
+/* finding_hours: per hour, host, rule and category, how many findings and
+ * the first and last time, so that a report over months reads thousands of
+ * rows instead of millions (see src/query.c).  New findings are tallied by
+ * the store per transaction and added at commit (src/hours.c,
+ * SQL_HOURS_UPSERT): an insert trigger, one upsert per finding, made the
+ * whole scan a third slower (bench/run.sh).  Triggers keep the table exact
+ * on delete and on the completion of a partial finding.  Existing
+ * findings are counted in once. */
+#define SQL_MIGRATE_4 \
+    "CREATE TABLE finding_hours (" \
+    "  hour INTEGER NOT NULL," \
+    "  host TEXT NOT NULL," \
+    "  rule TEXT NOT NULL," \
+    "  category TEXT NOT NULL," \
+    "  count INTEGER NOT NULL," \
+    "  first INTEGER NOT NULL," \
+    "  last INTEGER NOT NULL," \
+    "  PRIMARY KEY (hour, host, rule, category)) WITHOUT ROWID;" \
+    "INSERT INTO finding_hours (hour, host, rule, category, count, first, last)" \
+    " SELECT " SQL_HOUR("ts") ", host, rule, category, count(*), min(ts), max(ts)" \
+    " FROM findings GROUP BY 1, 2, 3, 4;" \
+    /* Only the count is kept exact on delete: first/last of a group that \
+     * lost rows may be too wide.  Prune, the only deleter, recounts the \
+     * one hour it cuts through. */ \
+    "CREATE TRIGGER findings_hours_delete AFTER DELETE ON findings BEGIN" \
+    " UPDATE finding_hours SET count = count - 1 WHERE hour = " SQL_HOUR("old.ts") \
+    " AND host = old.host AND rule = old.rule AND category = old.category;" \
+    " DELETE FROM finding_hours WHERE hour = " SQL_HOUR("old.ts") \
+    " AND host = old.host AND rule = old.rule AND category = old.category AND count <= 0;" \
+    " END;" \
+    /* A partial finding completed (rare): recount both groups from the \
+     * findings of their hour. */ \
+    "CREATE TRIGGER findings_hours_update AFTER UPDATE OF ts, host, rule, category ON findings" \
+    " BEGIN" \
+    " DELETE FROM finding_hours WHERE hour = " SQL_HOUR("old.ts") \
+    " AND host = old.host AND rule = old.rule AND category = old.category;" \
+    " DELETE FROM finding_hours WHERE hour = " SQL_HOUR("new.ts") \
+    " AND host = new.host AND rule = new.rule AND category = new.category;" \
+    " INSERT OR REPLACE INTO finding_hours (hour, host, rule, category, count, first, last)" \
+    " SELECT " SQL_HOUR("old.ts") ", host, rule, category, count(*), min(ts), max(ts)" \
+    " FROM findings WHERE ts >= " SQL_HOUR("old.ts") " AND ts < " SQL_HOUR("old.ts") \
+    " + 3600000 AND host = old.host AND rule = old.rule AND category = old.category" \
+    " GROUP BY host, rule, category;" \
+    " INSERT OR REPLACE INTO finding_hours (hour, host, rule, category, count, first, last)" \
+    " SELECT " SQL_HOUR("new.ts") ", host, rule, category, count(*), min(ts), max(ts)" \
+    " FROM findings WHERE ts >= " SQL_HOUR("new.ts") " AND ts < " SQL_HOUR("new.ts") \
+    " + 3600000 AND host = new.host AND rule = new.rule AND category = new.category" \
+    " GROUP BY host, rule, category;" \
+    " END;"
+
+/* Add a transaction's tally of one group (src/hours.c). */
+#define SQL_HOURS_UPSERT \
+    "INSERT INTO finding_hours (hour, host, rule, category, count, first, last)" \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE SET" \
+    " count = count + excluded.count, first = min(first, excluded.first)," \
+    " last = max(last, excluded.last)"
+
 #define SQL_FILE_CANDIDATES \
     "SELECT id, dev, ino, size, offset, marker, head FROM files" \
     " WHERE head_key = ?1 OR head_key IS NULL OR (dev = ?2 AND ino = ?3)"
@@ -123,5 +183,81 @@
     " coalesce(r.cause, ''), coalesce(r.remedy, '')" \
     " FROM findings f LEFT JOIN rules r ON r.id = f.rule" SQL_FILTER \
     " GROUP BY f.rule, f.category ORDER BY max(f.ts) DESC, f.rule"
+
+/* ---- queries of src/query.c and src/retention.c (issue 4) ----------- */
+
+/* The set a query looks at: ?3 category, ?4 rule, ?5 host (NULL = any),
+ * ?6 kind: 0 every finding, 1 failures (not health), 2 success markers
+ * (health; the name is AW_CATEGORY_HEALTH).  Used on findings and on
+ * finding_hours alike. */
+#define SQL_Q_SET \
+    " AND (?3 IS NULL OR category = ?3) AND (?4 IS NULL OR rule = ?4)" \
+    " AND (?5 IS NULL OR host = ?5) AND (?6 = 0 OR (?6 = 1) = (category <> 'health'))"
+
+/* A time range [?1, ?8) split into whole hours [?2, ?7) read from
+ * finding_hours and the partial hours at both ends read from findings. */
+#define SQL_Q_RANGE(agg_cols, row_cols) \
+    "SELECT " agg_cols " FROM finding_hours WHERE hour >= ?2 AND hour < ?7" SQL_Q_SET \
+    " UNION ALL SELECT " row_cols " FROM findings WHERE ts >= ?1 AND ts < ?2" SQL_Q_SET \
+    " UNION ALL SELECT " row_cols " FROM findings WHERE ts >= ?7 AND ts < ?8" SQL_Q_SET
+
+#define SQL_Q_BY_CATEGORY \
+    "SELECT category, sum(n), min(first), max(last) FROM (" \
+    SQL_Q_RANGE("category, count AS n, first, last", "category, 1, ts, ts") \
+    ") GROUP BY category ORDER BY max(last) DESC, category"
+
+#define SQL_Q_BY_RULE \
+    "SELECT g.rule, g.category, g.n, g.first, g.last, coalesce(r.cause, '')," \
+    " coalesce(r.remedy, '') FROM (SELECT rule, category, sum(n) AS n, min(first) AS first," \
+    " max(last) AS last FROM (" \
+    SQL_Q_RANGE("rule, category, count AS n, first, last", "rule, category, 1, ts, ts") \
+    ") GROUP BY rule, category) g LEFT JOIN rules r ON r.id = g.rule" \
+    " ORDER BY g.last DESC, g.rule"
+
+/* ?9 bucket width in ms; buckets start at multiples of it (UTC). */
+#define SQL_Q_BUCKETS \
+    "SELECT b, category, sum(n) FROM (" \
+    SQL_Q_RANGE("hour - ((hour % ?9) + ?9) % ?9 AS b, category, count AS n", \
+                "ts - ((ts % ?9) + ?9) % ?9, category, 1") \
+    ") GROUP BY b, category ORDER BY b, category"
+
+/* Findings at one instant ?1 with ?2 < id <= ?7, per category. */
+#define SQL_Q_AT_COUNT \
+    "SELECT category, count(*) FROM findings WHERE ts = ?1 AND id > ?2 AND id <= ?7" \
+    SQL_Q_SET " GROUP BY category"
+
+/* Neighbours of a position (ts, id) in log order. */
+#define SQL_Q_LAST_AT \
+    "SELECT ts, id FROM findings WHERE ts = ?1 AND id < ?2" SQL_Q_SET \
+    " ORDER BY id DESC LIMIT 1"
+#define SQL_Q_FIRST_AT \
+    "SELECT ts, id FROM findings WHERE ts = ?1 AND id > ?2" SQL_Q_SET \
+    " ORDER BY id LIMIT 1"
+#define SQL_Q_LAST_IN \
+    "SELECT ts, id FROM findings WHERE ts >= ?1 AND ts < ?2" SQL_Q_SET \
+    " ORDER BY ts DESC, id DESC LIMIT 1"
+#define SQL_Q_FIRST_IN \
+    "SELECT ts, id FROM findings WHERE ts >= ?1 AND ts < ?2" SQL_Q_SET \
+    " ORDER BY ts, id LIMIT 1"
+#define SQL_Q_HOUR_BEFORE \
+    "SELECT hour FROM finding_hours WHERE hour >= ?1 AND hour < ?2" SQL_Q_SET \
+    " ORDER BY hour DESC LIMIT 1"
+#define SQL_Q_HOUR_AFTER \
+    "SELECT hour FROM finding_hours WHERE hour >= ?1 AND hour < ?2" SQL_Q_SET \
+    " ORDER BY hour LIMIT 1"
+
+#define SQL_Q_EXPORT \
+    "SELECT ts, ts_known, read_ts, host, file_id, path, offset, rule, category, severity," \
+    " level, message, partial, target, code FROM findings WHERE ts >= ?1 AND ts < ?2" \
+    SQL_Q_SET " ORDER BY ts, id"
+
+#define SQL_PRUNE_OLDEST "SELECT min(ts) FROM findings"
+#define SQL_PRUNE_DELETE "DELETE FROM findings WHERE ts >= ?1 AND ts < ?2"
+/* Recount hour ?1 after part of it was deleted (exact first/last). */
+#define SQL_PRUNE_UNCOUNT "DELETE FROM finding_hours WHERE hour = ?1"
+#define SQL_PRUNE_RECOUNT \
+    "INSERT INTO finding_hours (hour, host, rule, category, count, first, last)" \
+    " SELECT ?1, host, rule, category, count(*), min(ts), max(ts) FROM findings" \
+    " WHERE ts >= ?1 AND ts < ?1 + 3600000 GROUP BY host, rule, category"
 
 #endif

@@ -152,6 +152,17 @@ static void test_json(void)
         "  {\"rule\": \"dns-not-resolved\", \"category\": \"resolution\", \"count\": 1,"
         " \"first\": \"2025-03-11T07:03:00.000Z\", \"last\": \"2025-03-11T07:03:00.000Z\","
         " \"cause\": \"DNS cannot resolve the server name.\", \"remedy\": \"Check DNS.\"}\n"
+        " ],\n"
+        " \"state\": {\"status\": \"failing\", \"since\": \"2025-03-11T07:06:00.000Z\","
+        " \"failures\": 1, \"category\": \"ssl\", \"last_failure\": \"2025-03-11T07:06:00.000Z\","
+        " \"last_success\": \"2025-03-11T07:05:00.121Z\"},\n"
+        " \"incidents\": [\n"
+        "  {\"start\": \"2025-03-11T07:06:00.000Z\", \"end\": null,"
+        " \"last\": \"2025-03-11T07:06:00.000Z\", \"ongoing\": true, \"duration_ms\": 0,"
+        " \"category\": \"ssl\", \"count\": 1},\n"
+        "  {\"start\": \"2025-03-11T07:01:00.000Z\", \"end\": \"2025-03-11T07:05:00.121Z\","
+        " \"last\": \"2025-03-11T07:04:00.000Z\", \"ongoing\": false, \"duration_ms\": 240121,"
+        " \"category\": \"ssl\", \"count\": 4}\n"
         " ]}\n";
 
     CU_ASSERT_STRING_EQUAL(text, expected);
@@ -178,13 +189,27 @@ static void test_json_filtered_and_empty(void)
         " \"first\": \"2025-03-11T07:02:00.000Z\", \"last\": \"2025-03-11T07:02:00.000Z\","
         " \"cause\": \"The server chain ends in a root the client does not trust.\","
         " \"remedy\": \"Import the issuing CA, incl. intermediates, on the clients.\"}\n"
+        " ],\n"
+        " \"state\": {\"status\": \"failing\", \"since\": \"2025-03-11T07:02:00.000Z\","
+        " \"failures\": 2, \"category\": \"resolution\","
+        " \"last_failure\": \"2025-03-11T07:03:00.000Z\", \"last_success\": null},\n"
+        " \"incidents\": [\n"
+        "  {\"start\": \"2025-03-11T07:02:00.000Z\", \"end\": null,"
+        " \"last\": \"2025-03-11T07:03:00.000Z\", \"ongoing\": true, \"duration_ms\": 60000,"
+        " \"category\": \"resolution\", \"count\": 2}\n"
         " ]}\n";
 
     CU_ASSERT_STRING_EQUAL(text, expected);
     free(text);
+    /* No finding of the category; success markers still tell the state. */
     text = run_report(AW_REPORT_JSON, AW_TIME_NONE, AW_TIME_NONE, "proxy");
     CU_ASSERT_STRING_EQUAL(text, "{\"since\": null, \"until\": null, \"total\": 0,\n"
-                                 " \"categories\": [],\n \"rules\": []}\n");
+                                 " \"categories\": [],\n \"rules\": [],\n"
+                                 " \"state\": {\"status\": \"healthy\","
+                                 " \"since\": \"2025-03-11T07:05:00.121Z\", \"failures\": 0,"
+                                 " \"category\": null, \"last_failure\": null,"
+                                 " \"last_success\": \"2025-03-11T07:05:00.121Z\"},\n"
+                                 " \"incidents\": []}\n");
     free(text);
 }
 
@@ -211,6 +236,8 @@ static void test_table(void)
     char *text = run_report(AW_REPORT_TABLE, AW_TIME_NONE, AW_TIME_NONE, NULL);
     const char *expected =
         "agentwatch report: all recorded time\n"
+        "state: FAILING since 2025-03-11 07:06:00Z: 1 failure, mostly ssl;"
+        " last failure 2025-03-11 07:06:00Z; last success 2025-03-11 07:05:00Z\n"
         "6 findings in 3 categories from 4 rules\n"
         "\n"
         "CATEGORY       COUNT  FIRST SEEN            LAST SEEN\n"
@@ -223,6 +250,11 @@ static void test_table(void)
         "config-updated      health             1  2025-03-11 07:05:00Z  2025-03-11 07:05:00Z\n"
         "ssl-untrusted-root  ssl                3  2025-03-11 07:01:00Z  2025-03-11 07:04:00Z\n"
         "dns-not-resolved    resolution         1  2025-03-11 07:03:00Z  2025-03-11 07:03:00Z\n"
+        "\n"
+        "Incidents, most recent first:\n"
+        "START                 END                   DURATION  FAILURES  CATEGORY\n"
+        "2025-03-11 07:06:00Z  ongoing                     0s         1  ssl\n"
+        "2025-03-11 07:01:00Z  2025-03-11 07:05:00Z     4m00s         4  ssl\n"
         "\n"
         "Probable causes, most recent problems first:\n"
         "  evil?[31mrule (1, last 2025-03-11 07:06:00Z)\n"
@@ -248,6 +280,175 @@ static void test_table(void)
     free(text);
 }
 
+/* Run a report with full options into a string; caller frees. */
+static char *run_opts(const char *path, const struct aw_report_opts *o, int expect_rc)
+{
+    struct aw_store *s = NULL;
+    struct aw_err err = { 0 };
+    char *out_path = tu_path(dir, "out2.txt");
+    FILE *out = fopen(out_path, "wb");
+    char *text;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, path, AW_STORE_READONLY, &err), AW_OK);
+    CU_ASSERT_EQUAL(aw_report_run(s, o, out, &err), expect_rc);
+    aw_store_close(&s);
+    fclose(out);
+    text = tu_read_file(out_path, NULL);
+    free(out_path);
+    return text;
+}
+
+static struct aw_report_opts by_opts(enum aw_report_format format, enum aw_report_by by,
+                                     int64_t since, int64_t until)
+{
+    struct aw_report_opts o;
+
+    memset(&o, 0, sizeof(o));
+    o.format = format;
+    o.by = by;
+    o.filter.since_ms = since;
+    o.filter.until_ms = until;
+    return o;
+}
+
+static void test_buckets_json_csv(void)
+{
+    struct aw_report_opts o = by_opts(AW_REPORT_JSON, AW_REPORT_BY_HOUR, T0 - 30 * MIN,
+                                      T0 + 130 * MIN);
+    char *text = run_opts(db_path, &o, AW_OK);
+    const char *buckets =
+        "],\n \"by\": \"hour\", \"buckets\": [\n"
+        "  {\"start\": \"2025-03-11T06:00:00.000Z\","
+        " \"counts\": {\"health\": 0, \"resolution\": 0, \"ssl\": 0}},\n"
+        "  {\"start\": \"2025-03-11T07:00:00.000Z\","
+        " \"counts\": {\"health\": 1, \"resolution\": 1, \"ssl\": 4}},\n"
+        "  {\"start\": \"2025-03-11T08:00:00.000Z\","
+        " \"counts\": {\"health\": 0, \"resolution\": 0, \"ssl\": 0}},\n"
+        "  {\"start\": \"2025-03-11T09:00:00.000Z\","
+        " \"counts\": {\"health\": 0, \"resolution\": 0, \"ssl\": 0}}\n"
+        " ]}\n";
+    const char *tail = strstr(text, "],\n \"by\"");
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tail);
+    CU_ASSERT_STRING_EQUAL(tail, buckets);
+    /* The summary part is unchanged by --by. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"total\": 6,"));
+    free(text);
+    o.format = AW_REPORT_CSV;
+    text = run_opts(db_path, &o, AW_OK);
+    CU_ASSERT_STRING_EQUAL(text, "start,total,health,resolution,ssl\r\n"
+                                 "2025-03-11T06:00:00.000Z,0,0,0,0\r\n"
+                                 "2025-03-11T07:00:00.000Z,6,1,1,4\r\n"
+                                 "2025-03-11T08:00:00.000Z,0,0,0,0\r\n"
+                                 "2025-03-11T09:00:00.000Z,0,0,0,0\r\n");
+    free(text);
+}
+
+static void test_bucket_boundaries(void)
+{
+    /* 07:05:00.121 is in the 07:05 minute; an until one millisecond
+     * before 07:06 leaves the 07:06 finding and bucket out. */
+    struct aw_report_opts o = by_opts(AW_REPORT_CSV, AW_REPORT_BY_MINUTE, T0 + 4 * MIN,
+                                      T0 + 6 * MIN);
+    char *text = run_opts(db_path, &o, AW_OK);
+
+    CU_ASSERT_STRING_EQUAL(text, "start,total,health,ssl\r\n"
+                                 "2025-03-11T07:04:00.000Z,1,0,1\r\n"
+                                 "2025-03-11T07:05:00.000Z,1,1,0\r\n"
+                                 "2025-03-11T07:06:00.000Z,1,0,1\r\n");
+    free(text);
+    o.filter.until_ms = T0 + 6 * MIN - 1;
+    text = run_opts(db_path, &o, AW_OK);
+    CU_ASSERT_STRING_EQUAL(text, "start,total,health,ssl\r\n"
+                                 "2025-03-11T07:04:00.000Z,1,0,1\r\n"
+                                 "2025-03-11T07:05:00.000Z,1,1,0\r\n");
+    free(text);
+    /* Days are UTC days; without bounds they run from the first finding
+     * to now. */
+    o = by_opts(AW_REPORT_CSV, AW_REPORT_BY_DAY, AW_TIME_NONE, AW_TIME_NONE);
+    o.now_ms = T0 + 17 * 60 * MIN;   /* 2025-03-12T00:00:00Z */
+    text = run_opts(db_path, &o, AW_OK);
+    CU_ASSERT_STRING_EQUAL(text, "start,total,health,resolution,ssl\r\n"
+                                 "2025-03-11T00:00:00.000Z,6,1,1,4\r\n"
+                                 "2025-03-12T00:00:00.000Z,0,0,0,0\r\n");
+    free(text);
+    o.now_ms = T0 + 17 * 60 * MIN - 1;
+    text = run_opts(db_path, &o, AW_OK);
+    CU_ASSERT_PTR_NULL(strstr(text, "2025-03-12"));
+    free(text);
+    /* A year of minutes is refused, not allocated. */
+    o = by_opts(AW_REPORT_CSV, AW_REPORT_BY_MINUTE, T0 - 365 * 24 * 60 * MIN, T0);
+    text = run_opts(db_path, &o, AW_ELIMIT);
+    free(text);
+}
+
+static void test_table_trend(void)
+{
+    struct aw_report_opts o = by_opts(AW_REPORT_TABLE, AW_REPORT_BY_HOUR, T0 - 30 * MIN,
+                                      T0 + 130 * MIN);
+    char *text = run_opts(db_path, &o, AW_OK);
+    const char *trend =
+        "\nFindings per hour (UTC buckets), 2025-03-11 06:00:00Z to 2025-03-11 09:00:00Z:\n"
+        "  health             1  | #  |\n"
+        "  resolution         1  | #  |\n"
+        "  ssl                4  | #  |\n"
+        "\n"
+        "BUCKET                   TOTAL    health  resolution       ssl\n"
+        "2025-03-11 06:00:00Z         0         0           0         0\n"
+        "2025-03-11 07:00:00Z         6         1           1         4  ####################\n"
+        "2025-03-11 08:00:00Z         0         0           0         0\n"
+        "2025-03-11 09:00:00Z         0         0           0         0\n";
+    const char *tail = strstr(text, "\nFindings per hour");
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tail);
+    CU_ASSERT_STRING_EQUAL(tail, trend);
+    if (strcmp(tail, trend) != 0) {
+        fprintf(stderr, "---- got:\n%s----\n", tail);
+    }
+    free(text);
+}
+
+static void test_hostile_categories(void)
+{
+    char *path = tu_path(dir, "hostile.db");
+    struct aw_store *s = NULL;
+    struct aw_err err = { 0 };
+    struct aw_file_id fid;
+    struct aw_report_opts o = by_opts(AW_REPORT_JSON, AW_REPORT_BY_HOUR, T0, T0 + 59 * MIN);
+    int64_t id;
+    char *text;
+
+    memset(&fid, 0, sizeof(fid));
+    fid.head_len = 64;
+    memset(fid.head, 'x', 64);
+    CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, path, 0, &err), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "a.log", "line", "utf-8", T0, &id, &err),
+                          AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_store_begin(s, &err), AW_OK);
+    CU_ASSERT_EQUAL(add(s, id, 1, T0 + MIN, "r1", "q\"x,y"), AW_OK);
+    CU_ASSERT_EQUAL(add(s, id, 2, T0 + 2 * MIN, "r2", "e\x1b[1m\x07"), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_store_commit(s, &err), AW_OK);
+    aw_store_close(&s);
+    text = run_opts(path, &o, AW_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"counts\": {\"e\\u001b[1m\\u0007\": 1, \"q\\\"x,y\": 1}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"category\": \"e\\u001b[1m\\u0007\""));
+    free(text);
+    o.format = AW_REPORT_CSV;
+    text = run_opts(path, &o, AW_OK);
+    CU_ASSERT_STRING_EQUAL(text, "start,total,e?[1m?,\"q\"\"x,y\"\r\n"
+                                 "2025-03-11T07:00:00.000Z,2,1,1\r\n");
+    free(text);
+    o.format = AW_REPORT_TABLE;
+    text = run_opts(path, &o, AW_OK);
+    CU_ASSERT_PTR_NULL(strchr(text, '\x1b'));
+    CU_ASSERT_PTR_NULL(strchr(text, '\x07'));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "state: FAILING since 2025-03-11 07:01:00Z: 2 failures,"
+                                        " mostly e?[1m?;"));
+    free(text);
+    free(path);
+}
+
 static void test_format_names(void)
 {
     enum aw_report_format f;
@@ -259,6 +460,15 @@ static void test_format_names(void)
     CU_ASSERT_EQUAL(aw_report_format_from_name("table", &f), AW_OK);
     CU_ASSERT_EQUAL(f, AW_REPORT_TABLE);
     CU_ASSERT_EQUAL(aw_report_format_from_name("xml", &f), AW_ESYNTAX);
+    {
+        enum aw_report_by by;
+        CU_ASSERT_EQUAL(aw_report_by_from_name("minute", &by), AW_OK);
+        CU_ASSERT_EQUAL(by, AW_REPORT_BY_MINUTE);
+        CU_ASSERT_EQUAL(aw_report_by_from_name("day", &by), AW_OK);
+        CU_ASSERT_EQUAL(by, AW_REPORT_BY_DAY);
+        CU_ASSERT_EQUAL(aw_report_by_from_name("week", &by), AW_ESYNTAX);
+        CU_ASSERT_EQUAL(aw_report_by_from_name("", &by), AW_ESYNTAX);
+    }
 }
 
 static int reg(void)
@@ -272,6 +482,10 @@ static int reg(void)
     CU_add_test(s, "json filtered and empty", test_json_filtered_and_empty);
     CU_add_test(s, "csv", test_csv);
     CU_add_test(s, "table", test_table);
+    CU_add_test(s, "buckets json and csv", test_buckets_json_csv);
+    CU_add_test(s, "bucket boundaries", test_bucket_boundaries);
+    CU_add_test(s, "table trend", test_table_trend);
+    CU_add_test(s, "hostile categories", test_hostile_categories);
     CU_add_test(s, "format names", test_format_names);
     return 0;
 }

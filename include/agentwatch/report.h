@@ -2,16 +2,27 @@
  * Report: what is failing, since when, how often, and probably why.
  *
  * Three renderings of the same summary (findings per category and per
- * rule, with first and last seen and the rules' cause and remedy):
- *   table  for people: aligned columns, most recently seen first, then the
- *          probable cause and remedy of the top problems;
+ * rule, with first and last seen and the rules' cause and remedy, the
+ * current state and the recent incidents, see query.h for their
+ * definitions), optionally with counts per time bucket:
+ *   table  for people: the state first, aligned columns, most recently
+ *          seen first, the incidents, the probable cause and remedy of the
+ *          top problems, and with --by a sparkline per category and one
+ *          row per bucket;
  *   json   one object, a stable contract for scripts:
  *          {"since": ISO|null, "until": ISO|null, "total": N,
  *           "categories": [{"category", "count", "first", "last"}],
  *           "rules": [{"rule", "category", "count", "first", "last",
- *                      "cause", "remedy"}]}
+ *                      "cause", "remedy"}],
+ *           "state": {"status", "since", "failures", "category",
+ *                     "last_failure", "last_success"},
+ *           "incidents": [{"start", "end", "last", "ongoing",
+ *                          "duration_ms", "category", "count"}]
+ *           and with --by: "by": "minute"|"hour"|"day",
+ *           "buckets": [{"start", "counts": {CATEGORY: N, ...}}]}
  *          with ISO-8601 UTC timestamps ("2025-03-11T07:00:01.121Z");
- *   csv    one row per rule with a header line.
+ *   csv    one row per rule with a header line, or with --by one row per
+ *          bucket: start,total,CATEGORY...
  */
 #ifndef AGENTWATCH_REPORT_H
 #define AGENTWATCH_REPORT_H
@@ -27,15 +38,37 @@ enum aw_report_format {
     AW_REPORT_CSV
 };
 
+enum aw_report_by {
+    AW_REPORT_BY_NONE = 0,
+    AW_REPORT_BY_MINUTE,
+    AW_REPORT_BY_HOUR,
+    AW_REPORT_BY_DAY
+};
+
+/* Incidents listed when opts.incidents is 0. */
+#define AW_REPORT_INCIDENTS_DEFAULT 10
+
+/* Most buckets one report shows (a year of hours fits). */
+#define AW_REPORT_BUCKETS_MAX 100000
+
 struct aw_report_opts {
     struct aw_filter filter;
     enum aw_report_format format;
     size_t explain_top;       /* table: problems whose cause/remedy are
                                  printed; 0: 3 */
+    const char *rule;         /* only this rule's failures; NULL: any */
+    const char *host;         /* only this host's findings; NULL: any */
+    enum aw_report_by by;     /* counts per bucket; NONE: no buckets */
+    size_t incidents;         /* most recent incidents listed; 0: default */
+    int64_t now_ms;           /* end of the buckets without --until;
+                                 0: the clock */
 };
 
 /* "table", "json", "csv"; AW_ESYNTAX otherwise. */
 int aw_report_format_from_name(const char *name, enum aw_report_format *out);
+
+/* "minute", "hour", "day"; AW_ESYNTAX otherwise. */
+int aw_report_by_from_name(const char *name, enum aw_report_by *out);
 
 /* Query s and write the report to out. */
 int aw_report_run(struct aw_store *s, const struct aw_report_opts *opts, FILE *out,

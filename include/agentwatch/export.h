@@ -1,0 +1,38 @@
+/*
+ * Export: every stored field of every finding in a window, one finding
+ * per line, for log pipelines (Fluent Bit, Vector, Filebeat, a SIEM).
+ *
+ *   ndjson  one JSON object per line, keys always present and in this
+ *           order: time, time_known, read_time, host, file, file_id,
+ *           offset, rule, category, severity, level, message, target,
+ *           code, partial.  Times are ISO-8601 UTC with milliseconds;
+ *           target and code are null when the rule captured none.  Every
+ *           line is valid JSON whatever bytes the log held.
+ *   csv     a header line with the same names, then one row per finding
+ *           (RFC 4180, CRLF; control characters written as '?', null as
+ *           an empty field).
+ *
+ * Findings come in record-time order, then log order.
+ */
+#ifndef AGENTWATCH_EXPORT_H
+#define AGENTWATCH_EXPORT_H
+
+#include <stdio.h>
+
+#include "agentwatch/err.h"
+#include "agentwatch/query.h"
+#include "agentwatch/store.h"
+
+enum aw_export_format {
+    AW_EXPORT_NDJSON = 0,
+    AW_EXPORT_CSV
+};
+
+/* "ndjson", "csv"; AW_ESYNTAX otherwise. */
+int aw_export_format_from_name(const char *name, enum aw_export_format *out);
+
+/* Write every finding of s matching f to out. */
+int aw_export_run(struct aw_store *s, const struct aw_query_filter *f,
+                  enum aw_export_format format, FILE *out, struct aw_err *err);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * Query: the read side of the store for report, status and export.
+ *
+ * Every query looks at a window of record time [since, until] and at the
+ * findings that match the filters.  Findings are ordered by time and, at
+ * the same millisecond, in the order they were stored, which is log order
+ * (a scan reads every file front to back and rollovers oldest first).
+ *
+ * Health model: a finding of category "health" (AW_CATEGORY_HEALTH) is a
+ * success marker, any other finding a failure.  An incident is a maximal
+ * run of failures with no success marker between them; it ends at the
+ * first success marker after its last failure, or is ongoing.  The
+ * category, rule and host filters select the failures; success markers
+ * are selected by host only, because a success marker is evidence that
+ * the endpoint talks to its server whatever the rule of the failures was.
+ *
+ * Counts over long windows come from the per-hour table finding_hours
+ * (schema 4), the partial hours at the edges from the findings, so the
+ * cost grows with the number of hours, not of findings.
+ */
+#ifndef AGENTWATCH_QUERY_H
+#define AGENTWATCH_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agentwatch/err.h"
+#include "agentwatch/store.h"
+
+#define AW_MS_PER_MINUTE INT64_C(60000)
+#define AW_MS_PER_HOUR INT64_C(3600000)
+#define AW_MS_PER_DAY INT64_C(86400000)
+
+struct aw_query_filter {
+    int64_t since_ms;         /* record time >= since; AW_TIME_NONE: open */
+    int64_t until_ms;         /* record time <= until; AW_TIME_NONE: open */
+    const char *category;     /* NULL: any */
+    const char *rule;
+    const char *host;
+};
+
+struct aw_query;
+
+/* Prepare queries over s (which must outlive the query) for filter f
+ * (copied; its strings must outlive the query).  Caller frees with
+ * aw_query_close(). */
+int aw_query_open(struct aw_query **out, struct aw_store *s, const struct aw_query_filter *f,
+                  struct aw_err *err);
+
+/* Accepts NULL; sets *q to NULL. */
+void aw_query_close(struct aw_query **q);
+
+/* Findings per category / per rule (with cause and remedy), most recently
+ * seen first; rows as in store.h. */
+int aw_query_by_category(struct aw_query *q, aw_count_fn fn, void *ctx, struct aw_err *err);
+int aw_query_by_rule(struct aw_query *q, aw_count_fn fn, void *ctx, struct aw_err *err);
+
+struct aw_bucket_row {
+    int64_t start_ms;         /* a multiple of the bucket width (UTC) */
+    const char *category;
+    int64_t count;
+};
+
+typedef int (*aw_bucket_fn)(void *ctx, const struct aw_bucket_row *row, struct aw_err *err);
+
+/* Findings per bucket of bucket_ms (> 0) and category, in time then
+ * category order; only non-empty buckets are reported. */
+int aw_query_buckets(struct aw_query *q, int64_t bucket_ms, aw_bucket_fn fn, void *ctx,
+                     struct aw_err *err);
+
+struct aw_incident {
+    int64_t start_ms;         /* first failure */
+    int64_t last_ms;          /* last failure */
+    int64_t end_ms;           /* the success marker that ended it, or
+                                 AW_TIME_NONE while ongoing */
+    int64_t count;            /* failures in it */
+    char *category;           /* the most frequent category (ties: first
+                                 by name); owned by the list */
+};
+
+struct aw_incidents {
+    struct aw_incident *items;  /* most recent first */
+    size_t count;
+    bool more;                /* older incidents exist in the window */
+};
+
+/* The max most recent incidents in the window into *out (zeroed first).
+ * Caller frees with aw_incidents_free(), also after an error. */
+int aw_query_incidents(struct aw_query *q, size_t max, struct aw_incidents *out,
+                       struct aw_err *err);
+
+void aw_incidents_free(struct aw_incidents *l);
+
+enum aw_health {
+    AW_HEALTH_UNKNOWN = 0,    /* no failure and no success marker */
+    AW_HEALTH_HEALTHY,        /* the last success marker is after the last
+                                 failure, or there are only successes */
+    AW_HEALTH_FAILING         /* failures after the last success marker,
+                                 or failures and no success at all */
+};
+
+struct aw_health_state {
+    enum aw_health health;
+    int64_t since_ms;         /* failing: first failure after the last
+                                 success; healthy: the success that ended
+                                 the last incident, else the first success;
+                                 unknown: AW_TIME_NONE */
+    int64_t failures;         /* failing: failures since since_ms; else 0 */
+    const char *category;     /* failing: most frequent category of those
+                                 failures (borrowed from the incidents);
+                                 else NULL */
+    int64_t last_failure_ms;  /* AW_TIME_NONE when none */
+    int64_t last_success_ms;
+};
+
+/* The current state, from recent (the result of aw_query_incidents() with
+ * max >= 1 on the same query). */
+int aw_query_state(struct aw_query *q, const struct aw_incidents *recent,
+                   struct aw_health_state *out, struct aw_err *err);
+
+/* Name of a health value: "unknown", "healthy", "failing". */
+const char *aw_health_name(enum aw_health h);
+
+/* Every stored field of a finding.  Strings are valid UTF-8 (cleaned on
+ * insert) and valid during the callback; target and code may be NULL. */
+struct aw_export_row {
+    int64_t ts_ms;            /* record time, or read time when unknown */
+    bool ts_known;
+    int64_t read_ms;
+    const char *host;
+    int64_t file_id;
+    const char *path;
+    uint64_t offset;
+    const char *rule;
+    const char *category;
+    const char *severity;
+    const char *level;
+    const char *message;
+    bool partial;
+    const char *target;
+    const char *code;
+};
+
+typedef int (*aw_export_fn)(void *ctx, const struct aw_export_row *row, struct aw_err *err);
+
+/* Every finding in the window, in time (then log) order. */
+int aw_query_export(struct aw_query *q, aw_export_fn fn, void *ctx, struct aw_err *err);
+
+#endif

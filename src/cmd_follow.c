@@ -14,6 +14,7 @@
 #include "aw_config.h"
 #include "agentwatch/follow.h"
 #include "agentwatch/record.h"
+#include "agentwatch/retention.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/store.h"
 #include "cli_internal.h"
@@ -22,7 +23,8 @@
 enum {
     OPT_POLL = OPT_NEXT + 100,
     OPT_RESCAN,
-    OPT_VERBOSE
+    OPT_VERBOSE,
+    OPT_RETENTION
 };
 
 const char aw_follow_usage[] =
@@ -48,6 +50,8 @@ const char aw_follow_usage[] =
     "  --poll-interval MS    poll the folders every MS milliseconds instead of\n"
     "                        using change notifications (network file systems)\n"
     "  --rescan SECONDS      look even without a change notice (default 30)\n"
+    "  --retention-days N    delete findings older than N days, at start and\n"
+    "                        hourly (default 90; 0 keeps everything)\n"
     "  --verbose             print a line per file each time it is read\n"
     "  --db PATH             database file (also accepted before the command)\n"
     "  -h, --help            show this help\n";
@@ -80,6 +84,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
         { "poll-interval", required_argument, NULL, OPT_POLL },
         { "rescan", required_argument, NULL, OPT_RESCAN },
         { "verbose", no_argument, NULL, OPT_VERBOSE },
+        { "retention-days", required_argument, NULL, OPT_RETENTION },
         { "db", required_argument, NULL, OPT_DB },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -96,6 +101,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
 
     memset(&opts, 0, sizeof(opts));
     opts.format = AW_FORMAT_AUTO;
+    opts.retention_days = AW_RETENTION_DAYS_DEFAULT;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_RULES: rules_opt = optarg; break;
@@ -133,6 +139,13 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
             opts.rescan_ms = (unsigned)value * 1000;
             break;
         case OPT_VERBOSE: verbose = true; break;
+        case OPT_RETENTION:
+            if (aw_cli_parse_size(optarg, 0, 36500, &value) != AW_OK) {
+                return aw_cli_usage_error("follow", "invalid --retention-days '%s': expected "
+                                          "days from 0 to 36500", optarg);
+            }
+            opts.retention_days = (int)value;
+            break;
         case OPT_DB: cli->db = optarg; break;
         case 'h': fputs(aw_follow_usage, stdout); return AW_EXIT_OK;
         default: return aw_cli_bad_option("follow", argv, c);

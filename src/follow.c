@@ -16,9 +16,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agentwatch/retention.h"
 #include "agentwatch/timeutil.h"
 
 #define WAKE_MS 1000
+#define RETENTION_EVERY_MS (3600 * 1000)
 #define REPEAT_LOG_MS 60000
 
 struct follower {
@@ -94,6 +96,24 @@ static void one_scan(struct follower *f)
     if (st.gaps > 0) {
         say(f, "%llu data gap%s recorded: content was rotated away or deleted before it was"
                " read", (unsigned long long)st.gaps, st.gaps == 1 ? "" : "s");
+    }
+}
+
+/* Automatic retention: cheap when there is nothing to delete. */
+static void retain(struct follower *f)
+{
+    struct aw_err err = { 0 };
+    uint64_t deleted = 0;
+
+    if (f->opts->retention_days <= 0) {
+        return;
+    }
+    if (aw_retention_run(f->store, f->opts->retention_days, aw_time_now_ms(), &deleted, &err) !=
+        AW_OK) {
+        report_error(f, &err);
+    } else if (deleted > 0) {
+        say(f, "retention: deleted %llu findings older than %d days",
+            (unsigned long long)deleted, f->opts->retention_days);
     }
 }
 
@@ -182,7 +202,7 @@ int aw_follow_run(struct aw_store *store, struct aw_ruleset **rules, char *const
     size_t ndirs = 0;
     unsigned rescan_ms = opts->rescan_ms ? opts->rescan_ms : 30000;
     sig_atomic_t reloads_seen = *opts->reloads;
-    int64_t last_scan;
+    int64_t last_scan, last_retention;
     int rc;
 
     memset(&f, 0, sizeof(f));
@@ -202,6 +222,8 @@ int aw_follow_run(struct aw_store *store, struct aw_ruleset **rules, char *const
         goto out;
     }
     stats->mode = aw_watch_get_mode(watch);
+    retain(&f);
+    last_retention = aw_time_now_ms();
     one_scan(&f);   /* catch up */
     last_scan = aw_time_now_ms();
     while (*opts->stop == 0) {
@@ -229,6 +251,10 @@ int aw_follow_run(struct aw_store *store, struct aw_ruleset **rules, char *const
         if (changed == 1 || aw_time_now_ms() - last_scan >= (int64_t)rescan_ms) {
             one_scan(&f);
             last_scan = aw_time_now_ms();
+        }
+        if (aw_time_now_ms() - last_retention >= RETENTION_EVERY_MS) {
+            retain(&f);
+            last_retention = aw_time_now_ms();
         }
     }
     rc = AW_OK;

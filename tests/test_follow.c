@@ -80,8 +80,17 @@ static char *rollover(const struct fx *f, int n)
     return tu_path(f->dir, name);
 }
 
-/* Start `agentwatch follow` on agent.log (and extra, if given). */
+static void start_with(struct fx *f, const char *extra, const char *opt, const char *value);
+
+/* Start `agentwatch follow` on agent.log (and extra, if given).  The test
+ * records are dated 2025, so retention is off unless a test is about it. */
 static void start(struct fx *f, const char *extra)
+{
+    start_with(f, extra, "--retention-days", "0");
+}
+
+/* The same with one more option and its value before the paths. */
+static void start_with(struct fx *f, const char *extra, const char *opt, const char *value)
 {
     char *out = tu_path(f->dir, "follow.out");
     char *err = tu_path(f->dir, "follow.err");
@@ -94,8 +103,13 @@ static void start(struct fx *f, const char *extra)
         if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) {
             _exit(127);
         }
-        execl(tu_agentwatch_bin(), tu_agentwatch_bin(), "--db", f->db, "follow", "--rules",
-              f->rules, f->log, extra, (char *)NULL);
+        if (opt != NULL) {
+            execl(tu_agentwatch_bin(), tu_agentwatch_bin(), "--db", f->db, "follow", opt, value,
+                  "--rules", f->rules, f->log, extra, (char *)NULL);
+        } else {
+            execl(tu_agentwatch_bin(), tu_agentwatch_bin(), "--db", f->db, "follow", "--rules",
+                  f->rules, f->log, extra, (char *)NULL);
+        }
         _exit(127);
     }
     f->pid = pid;
@@ -581,6 +595,46 @@ static void test_one_writer_many_readers(void)
     fx_fini(&f);
 }
 
+static void test_retention(void)
+{
+    struct fx f;
+    char *argv[8], *out = NULL, *err = NULL, *err_path;
+    int64_t deadline;
+    long long stored;
+
+    fx_init(&f);
+    write_records(&f, f.log, 30);          /* records of March 2025 */
+    argv[0] = (char *)tu_agentwatch_bin();
+    argv[1] = "--db";
+    argv[2] = f.db;
+    argv[3] = "scan";
+    argv[4] = "--rules";
+    argv[5] = f.rules;
+    argv[6] = f.log;
+    argv[7] = NULL;
+    CU_ASSERT_EQUAL_FATAL(tu_run(argv, &out, &err), 0);
+    free(out);
+    free(err);
+    stored = peek(f.db, "SELECT count(*) FROM findings");
+    CU_ASSERT_EQUAL_FATAL(stored, expected_count(&f));
+    /* Following with a one-day retention deletes them at start, and
+     * nothing is read again. */
+    start_with(&f, NULL, "--retention-days", "1");
+    deadline = aw_time_now_ms() + DEADLINE_MS;
+    while (peek(f.db, "SELECT count(*) FROM findings") != 0 && aw_time_now_ms() < deadline) {
+        poll(NULL, 0, 10);
+    }
+    CU_ASSERT_EQUAL(peek(f.db, "SELECT count(*) FROM findings"), 0);
+    CU_ASSERT_EQUAL(stop(&f, SIGTERM), 0);
+    err_path = tu_path(f.dir, "follow.err");
+    err = tu_read_file(err_path, NULL);
+    CU_ASSERT_PTR_NOT_NULL(err != NULL ? strstr(err, "retention: deleted ") : NULL);
+    free(err);
+    free(err_path);
+    CU_ASSERT_EQUAL(peek(f.db, "SELECT count(*) FROM findings"), 0);
+    fx_fini(&f);
+}
+
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("follow", NULL, NULL);
@@ -595,6 +649,7 @@ static int reg(void)
     CU_add_test(s, "SIGTERM mid-batch", test_sigterm_mid_batch);
     CU_add_test(s, "SIGHUP reload", test_sighup_reload);
     CU_add_test(s, "one writer, many readers", test_one_writer_many_readers);
+    CU_add_test(s, "automatic retention", test_retention);
     return 0;
 }
 

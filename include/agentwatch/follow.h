@@ -37,6 +37,8 @@ struct aw_follow_opts {
                                      kernel notifications */
     unsigned commit_ms;           /* longest a batch waits; 0: 250 */
     unsigned rescan_ms;           /* scan even without events; 0: 30000 */
+    int retention_days;           /* delete findings older than this many
+                                     days, at start and hourly; 0: never */
     const volatile sig_atomic_t *stop;     /* non-zero: commit and return */
     const volatile sig_atomic_t *reloads;  /* changes: reload the rules */
     aw_follow_log_fn log;         /* may be NULL */

@@ -478,11 +478,11 @@ int aw_cmd_rules(struct aw_cli *cli, int argc, char **argv)
     /* The wording predates `test` and is pinned by tests/test_cli.c; the
      * usage text (see --help) lists all three actions. */
     if (optind >= argc) {
-        return aw_cli_usage_error("rules", "missing action: check or list");
+        return aw_cli_usage_error("rules", "missing action: check, list or test");
     }
     action = argv[optind];
     if (strcmp(action, "check") != 0 && strcmp(action, "list") != 0 && strcmp(action, "test") != 0) {
-        return aw_cli_usage_error("rules", "unknown action '%s': expected check or list", action);
+        return aw_cli_usage_error("rules", "unknown action '%s': expected check, list or test", action);
     }
     is_test = strcmp(action, "test") == 0;
     if (!is_test && optind + 1 < argc) {

@@ -107,9 +107,9 @@ static void test_usage_errors(void)
         { { "report", "--since", "2025-03-12", "--until", "2025-03-11" },
           "agentwatch: report: --since is after --until (see 'agentwatch report --help')\n" },
         { { "rules" },
-          "agentwatch: rules: missing action: check or list (see 'agentwatch rules --help')\n" },
+          "agentwatch: rules: missing action: check, list or test (see 'agentwatch rules --help')\n" },
         { { "rules", "lint" },
-          "agentwatch: rules: unknown action 'lint': expected check or list"
+          "agentwatch: rules: unknown action 'lint': expected check, list or test"
           " (see 'agentwatch rules --help')\n" },
     };
 

@@ -124,9 +124,14 @@ const char *aw_cli_rules_path(const char *opt)
 /* Load a rule set, printing every problem.  Returns AW_OK or the status. */
 int aw_cli_load_rules(const char *path, struct aw_ruleset **rs)
 {
+    return aw_cli_load_rules_ex(path, 0, rs);
+}
+
+int aw_cli_load_rules_ex(const char *path, unsigned flags, struct aw_ruleset **rs)
+{
     struct aw_diags diags = { 0 };
     struct aw_err err = { 0 };
-    int rc = aw_rules_load(path, rs, &diags, &err);
+    int rc = aw_rules_load_ex(path, flags, rs, &diags, &err);
 
     for (size_t i = 0; i < diags.count; i++) {
         fprintf(stderr, "%s\n", diags.items[i]);

@@ -69,6 +69,9 @@ const char *aw_cli_rules_path(const char *opt);
 /* Load a rule set, printing every problem; returns the status. */
 int aw_cli_load_rules(const char *path, struct aw_ruleset **rs);
 
+/* The same with AW_RULES_LOAD_* flags. */
+int aw_cli_load_rules_ex(const char *path, unsigned flags, struct aw_ruleset **rs);
+
 /* Open the database (--db, $AGENTWATCH_DB or the default), printing the
  * error on failure; returns the status. */
 int aw_cli_open_store(const struct aw_cli *cli, unsigned flags, struct aw_store **store);

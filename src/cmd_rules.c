@@ -190,22 +190,12 @@ static int cmd_test_examples(const char *path, bool quiet)
 {
     struct aw_ruleset *rs = NULL;
     struct aw_matcher *m = NULL;
-    struct aw_diags diags = { NULL, 0, 0 };
     struct aw_err err = { 0, "" };
     size_t n, examples = 0, failed = 0, failed_rules = 0, untested = 0;
     int rc, status = AW_EXIT_FAILURE;
 
-    rc = aw_rules_load_ex(path, AW_RULES_LOAD_KEEP_FAILING_EXAMPLES, &rs, &diags, &err);
-    for (size_t i = 0; i < diags.count; i++) {
-        fprintf(stderr, "%s\n", diags.items[i]);
-    }
+    rc = aw_cli_load_rules_ex(path, AW_RULES_LOAD_KEEP_FAILING_EXAMPLES, &rs);
     if (rc != AW_OK) {
-        if (rc == AW_ESYNTAX && diags.count > 0) {
-            fprintf(stderr, "agentwatch: %s: %zu problem%s in the rule set\n", path, diags.count,
-                    diags.count == 1 ? "" : "s");
-        } else {
-            aw_cli_failure(&err);
-        }
         goto out;
     }
     if (aw_matcher_new(rs, &m, &err) != AW_OK) {
@@ -247,7 +237,6 @@ static int cmd_test_examples(const char *path, bool quiet)
 out:
     aw_matcher_free(&m);
     aw_rules_free(&rs);
-    aw_diags_free(&diags);
     return status;
 }
 
@@ -364,7 +353,6 @@ static int classify_file(struct classify_state *st, char *path, const struct aw_
 static int cmd_test_files(const char *path, char **files, int nfiles, enum aw_format format, bool quiet)
 {
     struct aw_ruleset *rs = NULL;
-    struct aw_diags diags = { NULL, 0, 0 };
     struct aw_err err = { 0, "" };
     struct aw_reader_opts opts;
     struct classify_state st;
@@ -379,17 +367,8 @@ static int cmd_test_files(const char *path, char **files, int nfiles, enum aw_fo
     opts.deliver_partial = true;
     st.quiet = quiet;
     /* failing examples do not stop an author from trying a rule on logs */
-    rc = aw_rules_load_ex(path, AW_RULES_LOAD_KEEP_FAILING_EXAMPLES, &rs, &diags, &err);
-    for (size_t i = 0; i < diags.count; i++) {
-        fprintf(stderr, "%s\n", diags.items[i]);
-    }
+    rc = aw_cli_load_rules_ex(path, AW_RULES_LOAD_KEEP_FAILING_EXAMPLES, &rs);
     if (rc != AW_OK) {
-        if (rc == AW_ESYNTAX && diags.count > 0) {
-            fprintf(stderr, "agentwatch: %s: %zu problem%s in the rule set\n", path, diags.count,
-                    diags.count == 1 ? "" : "s");
-        } else {
-            aw_cli_failure(&err);
-        }
         goto out;
     }
     n = aw_rules_count(rs);
@@ -446,7 +425,6 @@ out:
     free(st.hits);
     aw_matcher_free(&st.m);
     aw_rules_free(&rs);
-    aw_diags_free(&diags);
     return status;
 }
 

@@ -26,24 +26,6 @@ static int teardown(void)
     return 0;
 }
 
-/* Run agentwatch with up to 11 arguments (NULL-terminated list). */
-static int aw(char **out, char **err, const char *a1, ...)
-{
-    char *argv[16];
-    va_list ap;
-    int n = 0;
-    const char *a;
-
-    argv[n++] = (char *)tu_agentwatch_bin();
-    va_start(ap, a1);
-    for (a = a1; a != NULL && n < 15; a = va_arg(ap, const char *)) {
-        argv[n++] = (char *)a;
-    }
-    va_end(ap);
-    argv[n] = NULL;
-    return tu_run(argv, out, err);
-}
-
 static size_t count_lines(const char *s)
 {
     size_t n = 0;
@@ -58,12 +40,12 @@ static void test_version_and_help(void)
 {
     char *out = NULL, *err = NULL;
 
-    CU_ASSERT_EQUAL(aw(&out, &err, "--version", NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--version", NULL), 0);
     CU_ASSERT_EQUAL(strncmp(out, "agentwatch ", 11), 0);
     CU_ASSERT_EQUAL(count_lines(out), 1);
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--help", NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--help", NULL), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "Usage: agentwatch [--db PATH] <command> [options]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "  scan "));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "  report "));
@@ -73,7 +55,7 @@ static void test_version_and_help(void)
     free(err);
     const char *cmds[] = { "scan", "report", "rules" };
     for (size_t i = 0; i < 3; i++) {
-        CU_ASSERT_EQUAL(aw(&out, &err, cmds[i], "--help", NULL), 0);
+        CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, cmds[i], "--help", NULL), 0);
         CU_ASSERT_EQUAL(strncmp(out, "Usage: agentwatch", 17), 0);
         CU_ASSERT_STRING_EQUAL(err, "");
         free(out);
@@ -115,7 +97,7 @@ static void test_usage_errors(void)
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *out = NULL, *err = NULL;
-        int rc = aw(&out, &err, cases[i].args[0], cases[i].args[1], cases[i].args[2],
+        int rc = tu_run_agentwatch(&out, &err, cases[i].args[0], cases[i].args[1], cases[i].args[2],
                     cases[i].args[3], cases[i].args[4], NULL);
         CU_ASSERT_EQUAL(rc, 2);
         CU_ASSERT_STRING_EQUAL(err, cases[i].stderr_text);
@@ -129,7 +111,7 @@ static void test_usage_errors(void)
     /* No command at all: usage on stderr. */
     {
         char *out = NULL, *err = NULL;
-        CU_ASSERT_EQUAL(aw(&out, &err, NULL), 2);
+        CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, NULL), 2);
         CU_ASSERT_PTR_NOT_NULL(strstr(err, "Usage: agentwatch"));
         free(out);
         free(err);
@@ -195,23 +177,23 @@ static void test_scan_report_end_to_end(void)
 
     tu_write_str(rules, rules_yaml);
     tu_write_str(log, log_text);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "scan", "--rules", rules, log, NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--rules", rules, log, NULL), 0);
     CU_ASSERT_STRING_EQUAL(err, "");
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "scanned 1 file: 3 records, 2 new findings\n"));
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", "--format", "json", NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--format", "json", NULL), 0);
     CU_ASSERT_STRING_EQUAL(out, expected_json);
     free(out);
     free(err);
     /* --db after the command works too, and a second scan adds nothing. */
-    CU_ASSERT_EQUAL(aw(&out, &err, "scan", "--db", db, "--rules", rules, log, NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "scan", "--db", db, "--rules", rules, log, NULL), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "scanned 1 file: 0 records, 0 new findings\n"));
     free(out);
     free(err);
     CU_ASSERT_EQUAL(tu_sql_int(db, "SELECT count(*) FROM findings"), 2);
     /* Filters and the other formats. */
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", "--format", "csv", "--category", "ssl",
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--format", "csv", "--category", "ssl",
                        NULL), 0);
     CU_ASSERT_STRING_EQUAL(out,
         "rule,category,count,first,last,cause,remedy\r\n"
@@ -220,20 +202,20 @@ static void test_scan_report_end_to_end(void)
         "Import the issuing CA on the clients.\r\n");
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", "--since", "2025-03-11T07:30:00Z",
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--since", "2025-03-11T07:30:00Z",
                        "--format", "json", NULL), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"since\": \"2025-03-11T07:30:00.000Z\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"total\": 1,"));
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", NULL), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "2 findings in 2 categories from 2 rules"));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "cause:  The client does not trust"));
     free(out);
     free(err);
     /* $AGENTWATCH_DB is the default database. */
     setenv("AGENTWATCH_DB", db, 1);
-    CU_ASSERT_EQUAL(aw(&out, &err, "report", "--format", "json", NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "report", "--format", "json", NULL), 0);
     CU_ASSERT_STRING_EQUAL(out, expected_json);
     unsetenv("AGENTWATCH_DB");
     free(out);
@@ -256,7 +238,7 @@ static void test_failures_are_one_line(void)
     tu_write_str(rules, rules_yaml);
     tu_write_str(log, log_text);
     /* A missing log. */
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", fresh, "scan", "--rules", rules,
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", fresh, "scan", "--rules", rules,
                        missing, NULL), 1);
     CU_ASSERT_EQUAL(count_lines(err), 1);
     CU_ASSERT_EQUAL(strncmp(err, "agentwatch: ", 12), 0);
@@ -265,7 +247,7 @@ static void test_failures_are_one_line(void)
     free(err);
     /* A database path that is someone else's file: refused, untouched. */
     tu_write_str(db, notes);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "scan", "--rules", rules, log, NULL), 1);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--rules", rules, log, NULL), 1);
     CU_ASSERT_EQUAL(count_lines(err), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, db));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "file is not a database"));
@@ -274,12 +256,12 @@ static void test_failures_are_one_line(void)
     free(after);
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", NULL), 1);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", NULL), 1);
     CU_ASSERT_EQUAL(count_lines(err), 1);
     free(out);
     free(err);
     /* Report without a database. */
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", missing, "report", NULL), 1);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", missing, "report", NULL), 1);
     CU_ASSERT_EQUAL(count_lines(err), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "no database here"));
     free(out);
@@ -300,7 +282,7 @@ static void test_rules_check(void)
     char prefix[512];
 
     tu_write_str(good, rules_yaml);
-    CU_ASSERT_EQUAL(aw(&out, &err, "rules", "check", "--rules", good, NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "rules", "check", "--rules", good, NULL), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "2 rules OK"));
     free(out);
     free(err);
@@ -309,18 +291,18 @@ static void test_rules_check(void)
                       "    category: ssl\n"
                       "    severity: error\n"
                       "    patern: 'x'\n");
-    CU_ASSERT_EQUAL(aw(&out, &err, "rules", "check", "--rules", bad, NULL), 1);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "rules", "check", "--rules", bad, NULL), 1);
     snprintf(prefix, sizeof(prefix), "%s:5:5: ", bad);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, prefix));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "'patern'"));
     free(out);
     free(err);
     /* The shipped rule set is valid and lists in order. */
-    CU_ASSERT_EQUAL(aw(&out, &err, "rules", "check", "--rules", shipped, NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "rules", "check", "--rules", shipped, NULL), 0);
     CU_ASSERT_STRING_EQUAL(err, "");
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "rules", "list", "--rules", good, "--format", "tsv", NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "rules", "list", "--rules", good, "--format", "tsv", NULL), 0);
     CU_ASSERT_STRING_EQUAL(out, "ssl-trust\tssl\terror\t(?i)could not establish trust "
                                 "relationship\nconfig-ok\thealth\tinfo\tConfiguration updated "
                                 "successfully\n");
@@ -340,7 +322,7 @@ static void test_samples(void)
     char *out = NULL, *err = NULL;
     const char *categories[] = { "ssl", "connection", "resolution", "health" };
 
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "scan", "--rules", rules, itms, ccm, NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--rules", rules, itms, ccm, NULL), 0);
     CU_ASSERT_STRING_EQUAL(err, "");
     free(out);
     free(err);
@@ -361,7 +343,7 @@ static void test_samples(void)
                                    " OR message LIKE '% 0 errors%')"), 0);
     CU_ASSERT_TRUE(tu_sql_int(db, "SELECT count(*) FROM findings WHERE category = 'health'"
                                   " AND message LIKE '% 0 errors%'") > 0);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", NULL), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "Probable causes"));
     free(out);
     free(err);
@@ -392,7 +374,7 @@ static void test_hostile_input_files(void)
     free(junk);
     for (size_t i = 0; i < 4; i++) {
         const char *fmt[] = { "auto", "itms", "cmtrace", "line" };
-        CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "scan", "--format", fmt[i], "--rules", rules,
+        CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--format", fmt[i], "--rules", rules,
                            log, NULL), 0);
         CU_ASSERT_STRING_EQUAL(err, "");
         free(out);

@@ -31,29 +31,11 @@ static const char rules_yaml[] =
 
 #define TRUST "Could not establish trust relationship for the SSL/TLS secure channel.\n"
 
-/* Run agentwatch with up to 12 arguments (NULL-terminated list). */
-static int aw(char **out, char **err, const char *a1, ...)
-{
-    char *argv[16];
-    va_list ap;
-    int n = 0;
-    const char *a;
-
-    argv[n++] = (char *)tu_agentwatch_bin();
-    va_start(ap, a1);
-    for (a = a1; a != NULL && n < 15; a = va_arg(ap, const char *)) {
-        argv[n++] = (char *)a;
-    }
-    va_end(ap);
-    argv[n] = NULL;
-    return tu_run(argv, out, err);
-}
-
 static void scan(void)
 {
     char *out = NULL, *err = NULL;
 
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "scan", "--rules", rules, "--format", "line",
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--rules", rules, "--format", "line",
                        "--host", "WKS-1", log_path, NULL), 0);
     CU_ASSERT_STRING_EQUAL(err, "");
     free(out);
@@ -90,7 +72,7 @@ static void status_is(int rc, const char *expected, const char *a1, const char *
 {
     char *out = NULL, *err = NULL;
 
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "status", a1, a2, a3, a4, NULL), rc);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "status", a1, a2, a3, a4, NULL), rc);
     CU_ASSERT_STRING_EQUAL(out, expected);
     if (strcmp(out, expected) != 0) {
         fprintf(stderr, "got: %s", out);
@@ -126,22 +108,22 @@ static void test_status(void)
     status_is(0, "OK: healthy since 2025-03-11 07:04:00Z, last success 2025-03-11 07:04:00Z"
                  " | failures=0;0;10;0\n", NULL, NULL, NULL, NULL);
     /* No database: UNKNOWN, with the reason on stderr. */
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", missing, "status", NULL), 3);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", missing, "status", NULL), 3);
     CU_ASSERT_STRING_EQUAL(out, "UNKNOWN: no readable agentwatch database (see stderr)\n");
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "no database here"));
     free(out);
     free(err);
     /* Usage errors are UNKNOWN too: a broken check must not page anyone. */
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "status", "--warn", "-1", NULL), 3);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "status", "--warn", "-1", NULL), 3);
     CU_ASSERT_STRING_EQUAL(err, "agentwatch: status: invalid --warn '-1': expected a count of 0"
                                 " or more (see 'agentwatch status --help')\n");
     CU_ASSERT_STRING_EQUAL(out, "UNKNOWN: invalid command line (see 'agentwatch status --help')\n");
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "status", "--bogus", NULL), 3);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "status", "--bogus", NULL), 3);
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "status", "--help", NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "status", "--help", NULL), 0);
     CU_ASSERT_EQUAL(strncmp(out, "Usage: agentwatch", 17), 0);
     free(out);
     free(err);
@@ -163,30 +145,30 @@ static void test_export_and_prune(void)
     char *out = NULL, *err = NULL;
 
     scan();
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "export", NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "export", NULL), 0);
     CU_ASSERT_EQUAL(count_lines(out), 5);
     CU_ASSERT_EQUAL(strncmp(out, "{\"time\": \"2025-03-11T07:00:00.000Z\", \"time_known\": true,",
                             56), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"host\": \"WKS-1\""));
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "export", "--format", "csv", "--category", "ssl",
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "export", "--format", "csv", "--category", "ssl",
                        "--since", "2025-03-11T07:02:00Z", NULL), 0);
     CU_ASSERT_EQUAL(count_lines(out), 3);
     CU_ASSERT_EQUAL(strncmp(out, "time,time_known,read_time,host,file,", 36), 0);
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "export", "--format", "xml", NULL), 2);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "export", "--format", "xml", NULL), 2);
     CU_ASSERT_STRING_EQUAL(err, "agentwatch: export: invalid --format 'xml': expected ndjson or"
                                 " csv (see 'agentwatch export --help')\n");
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "prune", NULL), 2);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "prune", NULL), 2);
     CU_ASSERT_STRING_EQUAL(err, "agentwatch: prune: --older-than is required"
                                 " (see 'agentwatch prune --help')\n");
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "prune", "--older-than", "2025-03-11T07:02:00Z",
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "prune", "--older-than", "2025-03-11T07:02:00Z",
                        NULL), 0);
     CU_ASSERT_STRING_EQUAL(out, "pruned 2 findings recorded before 2025-03-11T07:02:00.000Z\n");
     free(out);
@@ -203,13 +185,13 @@ static void test_report_by_cli(void)
     char *out = NULL, *err = NULL;
 
     scan();
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", "--by", "week", NULL), 2);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--by", "week", NULL), 2);
     CU_ASSERT_STRING_EQUAL(err, "agentwatch: report: invalid --by 'week': expected minute, hour"
                                 " or day (see 'agentwatch report --help')\n");
     free(out);
     free(err);
     /* Buckets in UTC whatever the offset of the bounds. */
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", "--by", "minute", "--format", "csv",
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--by", "minute", "--format", "csv",
                        "--since", "2025-03-11T08:02:30+01:00", "--until",
                        "2025-03-11T08:05:00+01:00", NULL), 0);
     /* (test_status added the success at 07:04.) */
@@ -220,17 +202,17 @@ static void test_report_by_cli(void)
                                 "2025-03-11T07:05:00.000Z,0,0,0\r\n");
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", "--rule", "ssl-trust", "--host",
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--rule", "ssl-trust", "--host",
                        "WKS-1", "--format", "csv", NULL), 0);
     CU_ASSERT_EQUAL(count_lines(out), 2);
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--db", db, "report", "--host", "nobody", "--format", "csv",
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--host", "nobody", "--format", "csv",
                        NULL), 0);
     CU_ASSERT_EQUAL(count_lines(out), 1);
     free(out);
     free(err);
-    CU_ASSERT_EQUAL(aw(&out, &err, "--help", NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--help", NULL), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "  export "));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "  prune "));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "  status "));

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,4 +307,20 @@ void tu_sql_exec(const char *path, const char *sql)
         abort();
     }
     sqlite3_close(db);
+}
+
+int tu_run_agentwatch(char **out, char **errout, const char *arg, ...)
+{
+    char *argv[16];
+    va_list ap;
+    int n = 0;
+
+    argv[n++] = (char *)tu_agentwatch_bin();
+    va_start(ap, arg);
+    for (const char *a = arg; a != NULL && n < 15; a = va_arg(ap, const char *)) {
+        argv[n++] = (char *)a;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    return tu_run(argv, out, errout);
 }

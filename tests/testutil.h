@@ -43,6 +43,10 @@ char *tu_src_path(const char *rel);
 /* Path of the built agentwatch binary ($AW_BIN). */
 const char *tu_agentwatch_bin(void);
 
+/* Run the built agentwatch with the arguments that follow (at most 14,
+ * ending with NULL), capturing stdout and stderr as tu_run() does. */
+int tu_run_agentwatch(char **out, char **errout, const char *arg, ...);
+
 /* Run argv (argv[0] is the program path) with stdout and stderr captured
  * into malloc'd strings (either may be NULL if not wanted).  Returns the
  * exit status, or -1 if it did not exit normally. */

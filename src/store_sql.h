@@ -187,12 +187,15 @@
 /* ---- queries of src/query.c and src/retention.c (issue 4) ----------- */
 
 /* The set a query looks at: ?3 category, ?4 rule, ?5 host (NULL = any),
- * ?6 kind: 0 every finding, 1 failures (not health), 2 success markers
- * (health; the name is AW_CATEGORY_HEALTH).  Used on findings and on
- * finding_hours alike. */
+ * ?6 kind: 0 every finding, 1 failures (neither health nor agentwatch's
+ * own data-gap reports, which say nothing about the agent's connection),
+ * 2 success markers (health; the name is AW_CATEGORY_HEALTH).  Used on
+ * findings and on finding_hours alike. */
 #define SQL_Q_SET \
     " AND (?3 IS NULL OR category = ?3) AND (?4 IS NULL OR rule = ?4)" \
-    " AND (?5 IS NULL OR host = ?5) AND (?6 = 0 OR (?6 = 1) = (category <> 'health'))"
+    " AND (?5 IS NULL OR host = ?5) AND (?6 = 0" \
+    " OR (?6 = 1 AND category NOT IN ('health', 'agentwatch'))" \
+    " OR (?6 = 2 AND category = 'health'))"
 
 /* A time range [?1, ?8) split into whole hours [?2, ?7) read from
  * finding_hours and the partial hours at both ends read from findings. */

@@ -227,6 +227,23 @@ static void test_no_success_only_success_nothing(void)
     free(p3);
 }
 
+/* agentwatch's own data-gap findings are neither failures nor successes:
+ * they must not turn a healthy endpoint into a failing one. */
+static void test_data_gaps_are_not_failures(void)
+{
+    const struct fx rows[] = { { T0, "ssl.a", NULL }, { T0 + HOUR, "health.ok", NULL },
+                               { T0 + 2 * HOUR, "agentwatch.data-gap", NULL } };
+    struct result r;
+    char *p = make_db("gaps.db", rows, 3);
+
+    query(p, &all, 10, &r);
+    CU_ASSERT_EQUAL(r.st.health, AW_HEALTH_HEALTHY);
+    CU_ASSERT_EQUAL(r.st.last_failure_ms, T0);
+    CU_ASSERT_EQUAL(r.inc.count, 1);
+    aw_incidents_free(&r.inc);
+    free(p);
+}
+
 /* Incidents spanning many hours, windows that cut them, filters. */
 static void test_incidents_across_hours(void)
 {
@@ -619,6 +636,7 @@ static int reg(void)
     if (s == NULL) {
         return 1;
     }
+    CU_add_test(s, "data gaps are not failures", test_data_gaps_are_not_failures);
     CU_add_test(s, "same millisecond", test_same_millisecond);
     CU_add_test(s, "same second and bursts", test_same_second_and_bursts);
     CU_add_test(s, "no success, only success, nothing", test_no_success_only_success_nothing);

@@ -20,9 +20,17 @@
 #include <unistd.h>
 
 #include "aw_config.h"
+#include "agentwatch/config.h"
+#include "agentwatch/follow.h"
+#include "agentwatch/platform.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/store.h"
 #include "cli_internal.h"
+
+/* The configuration's rules path for aw_cli_rules_path(), whose callers
+ * do not pass the cli.  Set by aw_cli_main() once, before the command
+ * runs, and cleared when it returns: read-only while any command runs. */
+static const char *config_rules;
 
 int aw_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -70,25 +78,26 @@ static int make_parent_dirs(const char *path, struct aw_err *err)
     }
     memcpy(buf, path, len + 1);
     for (char *p = buf + 1; *p != '\0'; p++) {
-        if (*p != '/') {
+        char sep = *p;
+
+        if (!aw_path_is_sep(sep)) {
             continue;
         }
         *p = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+        if (aw_os_mkdir_private(buf) != 0 && errno != EEXIST) {
             return aw_err_set(err, AW_EIO, "%s: cannot create directory: %s", buf,
                               strerror(errno));
         }
-        *p = '/';
+        *p = sep;
     }
     return AW_OK;
 }
 
-/* The database path: --db, $AGENTWATCH_DB, or the platform default. */
+/* The database path: --db, $AGENTWATCH_DB, the configuration's, or the
+ * platform default. */
 static const char *db_path(const struct aw_cli *cli, char *buf, size_t size, bool *is_default)
 {
     const char *env = getenv("AGENTWATCH_DB");
-    const char *state = getenv("XDG_STATE_HOME");
-    const char *home = getenv("HOME");
 
     *is_default = false;
     if (cli->db != NULL) {
@@ -97,18 +106,11 @@ static const char *db_path(const struct aw_cli *cli, char *buf, size_t size, boo
     if (env != NULL && env[0] != '\0') {
         return env;
     }
+    if (cli->config != NULL && cli->config->database != NULL) {
+        return cli->config->database;
+    }
     *is_default = true;
-    if (geteuid() == 0) {
-        return "/var/lib/agentwatch/agentwatch.db";
-    }
-    if (state != NULL && state[0] == '/') {
-        snprintf(buf, size, "%s/agentwatch/agentwatch.db", state);
-    } else if (home != NULL && home[0] != '\0') {
-        snprintf(buf, size, "%s/.local/state/agentwatch/agentwatch.db", home);
-    } else {
-        snprintf(buf, size, "agentwatch.db");
-    }
-    return buf;
+    return aw_os_default_db_path(buf, size);
 }
 
 const char *aw_cli_rules_path(const char *opt)
@@ -118,7 +120,10 @@ const char *aw_cli_rules_path(const char *opt)
     if (opt != NULL) {
         return opt;
     }
-    return env != NULL && env[0] != '\0' ? env : AW_RULES_DIR;
+    if (env != NULL && env[0] != '\0') {
+        return env;
+    }
+    return config_rules != NULL ? config_rules : aw_os_default_rules_dir();
 }
 
 /* Load a rule set, printing every problem.  Returns AW_OK or the status. */
@@ -170,6 +175,71 @@ int aw_cli_open_store(const struct aw_cli *cli, unsigned flags, struct aw_store 
     return rc;
 }
 
+void aw_cli_follow_defaults(const struct aw_cli *cli, struct aw_follow_opts *opts)
+{
+    const struct aw_config *cfg = cli->config;
+
+    if (cfg == NULL) {
+        return;
+    }
+    opts->host = cfg->host;
+    opts->retention_days = cfg->retention_days;
+    opts->commit_ms = cfg->commit_ms;
+    opts->rescan_ms = cfg->rescan_seconds * 1000u;
+    opts->poll_ms = cfg->poll_interval_ms;
+}
+
+/* follow reads all its paths in one format, so sources of different
+ * formats cannot be followed together; rather than guess, say so. */
+int aw_cli_config_sources(const struct aw_cli *cli, bool format_given, enum aw_format *format,
+                          char *const **paths, size_t *npaths)
+{
+    const struct aw_config *cfg = cli->config;
+
+    if (cfg == NULL || cfg->nsources == 0) {
+        return AW_ENOTFOUND;
+    }
+    if (!format_given) {
+        const struct aw_config_source *s = cfg->sources;
+        for (size_t i = 1; i < cfg->nsources; i++) {
+            if (s[i].format != s[0].format) {
+                fprintf(stderr, "agentwatch: %s:%u:%u: source format %s differs from %s "
+                        "(%s:%u:%u); follow reads all sources in one format: give them "
+                        "the same format, or auto\n", cfg->file, s[i].line, s[i].column,
+                        aw_format_name(s[i].format), aw_format_name(s[0].format), cfg->file,
+                        s[0].line, s[0].column);
+                return AW_ESYNTAX;
+            }
+        }
+        *format = s[0].format;
+    }
+    *paths = cfg->source_paths;
+    *npaths = cfg->nsources;
+    return AW_OK;
+}
+
+/* Load the configuration, printing every problem.  status speaks the
+ * monitoring convention, where a broken check is UNKNOWN (3), not 1. */
+static int load_config(struct aw_cli *cli, struct aw_config *cfg, const char *cmd)
+{
+    const char *path = cli->config_path != NULL ? cli->config_path : AW_CONFIG_FILE;
+    struct aw_diags diags = { 0 };
+    struct aw_err err = { 0 };
+    int rc = aw_config_load(path, cli->config_path != NULL, cfg, &diags, &err);
+
+    for (size_t i = 0; i < diags.count; i++) {
+        fprintf(stderr, "%s\n", diags.items[i]);
+    }
+    aw_diags_free(&diags);
+    if (rc != AW_OK) {
+        aw_cli_failure(&err);
+        return strcmp(cmd, "status") == 0 ? 3 : AW_EXIT_FAILURE;
+    }
+    cli->config = cfg;
+    config_rules = cfg->rules;
+    return AW_EXIT_OK;
+}
+
 int aw_cli_parse_size(const char *text, size_t min, size_t max, size_t *out)
 {
     char *end;
@@ -210,7 +280,10 @@ static void main_usage(FILE *out)
     }
     fputs("\n"
           "Options:\n"
-          "  --db PATH      database file (default: $AGENTWATCH_DB, else\n"
+          "  --config PATH  configuration file (default: " AW_CONFIG_FILE ";\n"
+          "                 it need not exist)\n"
+          "  --db PATH      database file (default: $AGENTWATCH_DB, else the\n"
+          "                 configuration's database, else\n"
           "                 /var/lib/agentwatch/agentwatch.db for root, else\n"
           "                 $XDG_STATE_HOME or ~/.local/state/agentwatch/agentwatch.db)\n"
           "  -h, --help     show this help\n"
@@ -222,7 +295,7 @@ static void main_usage(FILE *out)
 
 int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
 {
-    struct aw_cli cli = { NULL, &signals->stop, signals };
+    struct aw_cli cli = { NULL, &signals->stop, signals, NULL, NULL };
     int i;
 
     opterr = 0;
@@ -242,6 +315,13 @@ int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
             cli.db = argv[++i];
         } else if (strncmp(a, "--db=", 5) == 0) {
             cli.db = a + 5;
+        } else if (strcmp(a, "--config") == 0) {
+            if (i + 1 >= argc) {
+                return aw_cli_usage_error(NULL, "option '--config' needs a value");
+            }
+            cli.config_path = argv[++i];
+        } else if (strncmp(a, "--config=", 9) == 0) {
+            cli.config_path = a + 9;
         } else {
             return aw_cli_usage_error(NULL, "unknown option '%s'", a);
         }
@@ -253,11 +333,22 @@ int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
     if (cli.db != NULL && cli.db[0] == '\0') {
         return aw_cli_usage_error(NULL, "--db needs a non-empty path");
     }
+    if (cli.config_path != NULL && cli.config_path[0] == '\0') {
+        return aw_cli_usage_error(NULL, "--config needs a non-empty path");
+    }
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) == 0) {
-            /* GNU getopt: optind 0 re-initialises its state per command. */
-            optind = 0;
-            return commands[k].run(&cli, argc - i, argv + i);
+            struct aw_config cfg;
+            int status = load_config(&cli, &cfg, commands[k].name);
+
+            if (status == AW_EXIT_OK) {
+                /* GNU getopt: optind 0 re-initialises its state per command. */
+                optind = 0;
+                status = commands[k].run(&cli, argc - i, argv + i);
+            }
+            config_rules = NULL;
+            aw_config_free(&cfg);
+            return status;
         }
     }
     return aw_cli_usage_error(NULL, "unknown command '%s'", argv[i]);

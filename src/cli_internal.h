@@ -7,10 +7,12 @@
 #define AGENTWATCH_CLI_INTERNAL_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "agentwatch/cli.h"
 #include "agentwatch/err.h"
+#include "agentwatch/record.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/store.h"
 
@@ -37,10 +39,15 @@ enum {
     OPT_OLDER_THAN = OPT_NEXT + 4
 };
 
+struct aw_config;
+struct aw_follow_opts;
+
 struct aw_cli {
     const char *db;           /* --db, or NULL for the default */
     const volatile sig_atomic_t *stop;
     const struct aw_signals *signals;
+    const char *config_path;  /* --config, or NULL for AW_CONFIG_FILE */
+    const struct aw_config *config;  /* loaded before the command runs */
 };
 
 struct aw_command {
@@ -63,7 +70,8 @@ int aw_cli_bad_option(const char *cmd, char **argv, int c);
 /* A decimal size in [min, max]; AW_ESYNTAX otherwise. */
 int aw_cli_parse_size(const char *text, size_t min, size_t max, size_t *out);
 
-/* --rules, else $AGENTWATCH_RULES, else the installed rules folder. */
+/* --rules, else $AGENTWATCH_RULES, else the configuration's rules, else
+ * the installed rules folder. */
 const char *aw_cli_rules_path(const char *opt);
 
 /* Load a rule set, printing every problem; returns the status. */
@@ -72,9 +80,20 @@ int aw_cli_load_rules(const char *path, struct aw_ruleset **rs);
 /* The same with AW_RULES_LOAD_* flags. */
 int aw_cli_load_rules_ex(const char *path, unsigned flags, struct aw_ruleset **rs);
 
-/* Open the database (--db, $AGENTWATCH_DB or the default), printing the
- * error on failure; returns the status. */
+/* Open the database (--db, $AGENTWATCH_DB, the configuration's database
+ * or the default), printing the error on failure; returns the status. */
 int aw_cli_open_store(const struct aw_cli *cli, unsigned flags, struct aw_store **store);
+
+/* follow's defaults from the configuration (host, retention, commit,
+ * rescan and poll intervals), to be applied before the options. */
+void aw_cli_follow_defaults(const struct aw_cli *cli, struct aw_follow_opts *opts);
+
+/* The configuration's sources for a follow given no PATH: their paths
+ * (owned by the configuration) and, unless format_given, their common
+ * format.  AW_ENOTFOUND when none are configured (nothing printed);
+ * AW_ESYNTAX, printed, when their formats differ. */
+int aw_cli_config_sources(const struct aw_cli *cli, bool format_given, enum aw_format *format,
+                          char *const **paths, size_t *npaths);
 
 extern const char aw_scan_usage[];
 extern const char aw_report_usage[];

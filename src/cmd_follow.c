@@ -28,7 +28,7 @@ enum {
 };
 
 const char aw_follow_usage[] =
-    "Usage: agentwatch [--db PATH] follow [options] PATH...\n"
+    "Usage: agentwatch [--db PATH] follow [options] [PATH...]\n"
     "\n"
     "Follow the logs PATH stands for (as for scan: an active log and its\n"
     "rollovers, a single file, or a folder) until SIGINT or SIGTERM, then\n"
@@ -40,6 +40,11 @@ const char aw_follow_usage[] =
     "deleted before it was read is recorded as a finding of rule\n"
     "agentwatch.data-gap (category agentwatch).  Only one scan or follow may\n"
     "write to a database at a time; report can read it meanwhile.\n"
+    "\n"
+    "Without PATH, it follows the sources of the configuration file (see\n"
+    "'agentwatch --help'), which also gives the defaults of --rules (after\n"
+    "$AGENTWATCH_RULES), --host, --retention-days, --poll-interval and\n"
+    "--rescan; options override it.\n"
     "\n"
     "Options:\n"
     "  --rules PATH          rule file or folder (default: $AGENTWATCH_RULES, else\n"
@@ -95,17 +100,20 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
     const char *rules_opt = NULL;
-    bool verbose = false;
-    size_t value;
+    bool verbose = false, format_given = false;
+    char *const *paths;
+    size_t value, npaths;
     int c, status = AW_EXIT_FAILURE;
 
     memset(&opts, 0, sizeof(opts));
     opts.format = AW_FORMAT_AUTO;
     opts.retention_days = AW_RETENTION_DAYS_DEFAULT;
+    aw_cli_follow_defaults(cli, &opts);   /* the configuration's; options override */
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_RULES: rules_opt = optarg; break;
         case OPT_FORMAT:
+            format_given = true;
             if (aw_format_from_name(optarg, &opts.format) != AW_OK) {
                 return aw_cli_usage_error("follow", "invalid --format '%s': expected auto, "
                                           "itms, cmtrace or line", optarg);
@@ -151,8 +159,18 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
         default: return aw_cli_bad_option("follow", argv, c);
         }
     }
-    if (optind >= argc) {
-        return aw_cli_usage_error("follow", "no PATH given");
+    paths = argv + optind;
+    npaths = (size_t)(argc - optind);
+    if (npaths == 0) {
+        /* Without PATHs, the configuration's sources (the service's case). */
+        int rc = aw_cli_config_sources(cli, format_given, &opts.format, &paths, &npaths);
+        if (rc == AW_ENOTFOUND) {
+            return aw_cli_usage_error("follow", "no PATH given and no sources in the "
+                                      "configuration");
+        }
+        if (rc != AW_OK) {
+            return AW_EXIT_FAILURE;
+        }
     }
     opts.rules_path = aw_cli_rules_path(rules_opt);
     opts.stop = &cli->signals->stop;
@@ -164,11 +182,10 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
         aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
     }
-    printf("following %d path%s with %zu rules; SIGHUP reloads the rules, SIGTERM stops\n",
-           argc - optind, argc - optind == 1 ? "" : "s", aw_rules_count(rs));
+    printf("following %zu path%s with %zu rules; SIGHUP reloads the rules, SIGTERM stops\n",
+           npaths, npaths == 1 ? "" : "s", aw_rules_count(rs));
     fflush(stdout);
-    if (aw_follow_run(store, &rs, argv + optind, (size_t)(argc - optind), &opts, &stats, &err) !=
-        AW_OK) {
+    if (aw_follow_run(store, &rs, paths, npaths, &opts, &stats, &err) != AW_OK) {
         aw_cli_failure(&err);
         goto out;
     }

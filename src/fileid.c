@@ -7,10 +7,9 @@
 #include "agentwatch/fileid.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "agentwatch/platform.h"
 
 /* Read up to len bytes at offset, retrying short reads; returns bytes read
  * or -1 with errno set. */
@@ -19,7 +18,7 @@ static ssize_t read_at(int fd, void *buf, size_t len, uint64_t offset)
     size_t done = 0;
 
     while (done < len) {
-        ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(offset + done));
+        ssize_t n = aw_os_pread(fd, (char *)buf + done, len - done, offset + done);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -34,21 +33,21 @@ static ssize_t read_at(int fd, void *buf, size_t len, uint64_t offset)
     return (ssize_t)done;
 }
 
-static int open_regular(const char *path, int *fd_out, struct stat *st, struct aw_err *err)
+static int open_regular(const char *path, int *fd_out, struct aw_os_stat *st, struct aw_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = aw_os_open_read(path);
 
     if (fd < 0) {
         return aw_err_set(err, errno == ENOENT ? AW_ENOTFOUND : AW_EIO,
                           "%s: cannot open: %s", path, strerror(errno));
     }
-    if (fstat(fd, st) != 0) {
+    if (aw_os_fstat(fd, st) != 0) {
         int saved = errno;
-        close(fd);
+        aw_os_close(fd);
         return aw_err_set(err, AW_EIO, "%s: cannot stat: %s", path, strerror(saved));
     }
-    if (!S_ISREG(st->st_mode)) {
-        close(fd);
+    if (!st->is_reg) {
+        aw_os_close(fd);
         return aw_err_set(err, AW_EIO, "%s: not a regular file", path);
     }
     *fd_out = fd;
@@ -57,7 +56,7 @@ static int open_regular(const char *path, int *fd_out, struct stat *st, struct a
 
 int aw_fileid_read(const char *path, struct aw_file_id *out, struct aw_err *err)
 {
-    struct stat st;
+    struct aw_os_stat st;
     int fd = -1;
     int rc;
     ssize_t n;
@@ -71,16 +70,16 @@ int aw_fileid_read(const char *path, struct aw_file_id *out, struct aw_err *err)
         rc = aw_err_set(err, AW_EIO, "%s: read error at offset 0: %s", path, strerror(errno));
         goto out;
     }
-    out->dev = (uint64_t)st.st_dev;
-    out->ino = (uint64_t)st.st_ino;
+    out->dev = st.dev;
+    out->ino = st.ino;
     /* The head may have grown between fstat and read; the bytes read are
      * what counts, and size is never reported below them. */
-    out->size = (uint64_t)st.st_size > (uint64_t)n ? (uint64_t)st.st_size : (uint64_t)n;
-    out->mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+    out->size = st.size > (uint64_t)n ? st.size : (uint64_t)n;
+    out->mtime_ms = st.mtime_sec * 1000 + st.mtime_nsec / 1000000;
     out->head_len = (size_t)n;
     rc = AW_OK;
 out:
-    close(fd);
+    aw_os_close(fd);
     return rc;
 }
 
@@ -130,7 +129,7 @@ int aw_fileid_marker_fd(int fd, const char *path, uint64_t offset, uint64_t *out
 
 int aw_fileid_marker(const char *path, uint64_t offset, uint64_t *out, struct aw_err *err)
 {
-    struct stat st;
+    struct aw_os_stat st;
     int fd = -1;
     int rc;
 
@@ -143,7 +142,7 @@ int aw_fileid_marker(const char *path, uint64_t offset, uint64_t *out, struct aw
         return rc;
     }
     rc = aw_fileid_marker_fd(fd, path, offset, out, err);
-    close(fd);
+    aw_os_close(fd);
     return rc;
 }
 

@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "agentwatch/platform.h"
 #include "agentwatch/retention.h"
 #include "agentwatch/timeutil.h"
 
@@ -144,9 +144,9 @@ static void reload(struct follower *f)
 
 static bool is_dir(const char *path)
 {
-    struct stat st;
+    struct aw_os_stat st;
 
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    return aw_os_stat(path, &st) == 0 && st.is_dir;
 }
 
 /* The folders holding paths (a folder stands for itself), each once. */
@@ -161,7 +161,7 @@ static int watch_dirs(char *const paths[], size_t n, char ***out, size_t *count,
         return aw_err_set(err, AW_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < n && rc == AW_OK; i++) {
-        const char *slash = strrchr(paths[i], '/');
+        const char *slash = aw_path_last_sep(paths[i]);
         char *dir;
         bool dup = false;
 

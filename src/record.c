@@ -36,14 +36,13 @@
  */
 #include "agentwatch/record.h"
 
+#include "agentwatch/platform.h"
 #include "agentwatch/timeutil.h"
 #include "aw_config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define NPOS UINT64_MAX
 #define CHUNK_DEFAULT ((size_t)256 * 1024)
@@ -394,14 +393,14 @@ int aw_reader_open(struct aw_reader **out, const char *path, uint64_t start,
     }
     r->deliver_partial = opts != NULL && opts->deliver_partial;
 
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    r->fd = aw_os_open_read(path);
     if (r->fd < 0) {
         rc = aw_err_set(err, errno == ENOENT ? AW_ENOTFOUND : AW_EIO,
                         "cannot open %s: %s", path, strerror(errno));
         goto out;
     }
     do {
-        n = pread(r->fd, head, sizeof(head), 0);
+        n = aw_os_pread(r->fd, head, sizeof(head), 0);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
         rc = aw_err_set(err, AW_EIO, "%s: read at offset 0: %s", path, strerror(errno));
@@ -448,7 +447,7 @@ int aw_reader_open(struct aw_reader **out, const char *path, uint64_t start,
         rc = aw_err_set(err, AW_ENOMEM, "out of memory opening %s", path);
         goto out;
     }
-    if (lseek(r->fd, (off_t)start, SEEK_SET) < 0) {
+    if (aw_os_seek(r->fd, start) < 0) {
         rc = aw_err_set(err, AW_EIO, "%s: seek to offset %llu: %s", path,
                         (unsigned long long)start, strerror(errno));
         goto out;
@@ -483,7 +482,7 @@ void aw_reader_close(struct aw_reader **rp)
     }
     r = *rp;
     if (r->fd >= 0) {
-        close(r->fd);
+        aw_os_close(r->fd);
     }
     free(r->path);
     free(r->buf);
@@ -568,7 +567,7 @@ static int refill(struct aw_reader *r, struct aw_err *err)
             r->raw[0] = r->u16.odd;
         }
         do {
-            n = read(r->fd, r->raw + held, want);
+            n = aw_os_read(r->fd, r->raw + held, want);
         } while (n < 0 && errno == EINTR);
         if (n > 0) {
             r->len += u16_decode(&r->u16, r->raw, (size_t)n + held, r->buf + r->len);
@@ -576,7 +575,7 @@ static int refill(struct aw_reader *r, struct aw_err *err)
     } else {
         want = free_sp < r->chunk ? free_sp : r->chunk;
         do {
-            n = read(r->fd, r->buf + r->len, want);
+            n = aw_os_read(r->fd, r->buf + r->len, want);
         } while (n < 0 && errno == EINTR);
         if (n > 0) {
             r->len += (size_t)n;

@@ -53,15 +53,13 @@
 #include <pcre2.h>
 #include <yaml.h>
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "agentwatch/platform.h"
 
 #define RULE_FILE_MAX ((size_t)4 * 1024 * 1024)
 #define RULE_NAME_MAX 64          /* ids and categories */
@@ -2371,20 +2369,20 @@ static void load_tree(struct loader *ld, const struct node *root)
 static int read_rule_file(const char *path, unsigned char **buf, size_t *len, bool *too_big, struct aw_err *err)
 {
     int fd = -1, rc = AW_OK;
-    struct stat st;
+    struct aw_os_stat st;
     unsigned char *b = NULL;
     size_t n = 0;
 
     *buf = NULL;
     *len = 0;
     *too_big = false;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = aw_os_open_read(path);
     if (fd < 0) {
         rc = aw_err_set(err, errno == ENOENT ? AW_ENOTFOUND : AW_EIO, "cannot open rule file '%s': %s",
                         path, strerror(errno));
         goto out;
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (aw_os_fstat(fd, &st) != 0 || !st.is_reg) {
         rc = aw_err_set(err, AW_EIO, "rule file '%s': not a regular file", path);
         goto out;
     }
@@ -2394,7 +2392,7 @@ static int read_rule_file(const char *path, unsigned char **buf, size_t *len, bo
         goto out;
     }
     while (n < RULE_FILE_MAX + 1) {
-        ssize_t got = read(fd, b + n, RULE_FILE_MAX + 1 - n);
+        ssize_t got = aw_os_read(fd, b + n, RULE_FILE_MAX + 1 - n);
         if (got < 0 && errno == EINTR) {
             continue;
         }
@@ -2417,7 +2415,7 @@ static int read_rule_file(const char *path, unsigned char **buf, size_t *len, bo
 out:
     free(b);
     if (fd >= 0) {
-        close(fd);
+        aw_os_close(fd);
     }
     return rc;
 }
@@ -2499,8 +2497,8 @@ static bool rule_file_name(const char *name)
 /* The rule files of a directory, sorted by name (strcmp). */
 static int list_dir(const char *dir, char ***out, size_t *count, struct aw_err *err)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
+    struct aw_os_dir *d = aw_os_dir_open(dir);
+    const char *d_name;
     char **names = NULL;
     size_t n = 0, cap = 0, dlen = strlen(dir);
     int rc = AW_OK;
@@ -2511,25 +2509,25 @@ static int list_dir(const char *dir, char ***out, size_t *count, struct aw_err *
         return aw_err_set(err, errno == ENOENT ? AW_ENOTFOUND : AW_EIO, "cannot open rules directory '%s': %s",
                           dir, strerror(errno));
     }
-    while (dlen > 1 && dir[dlen - 1] == '/') {
+    while (dlen > 1 && aw_path_is_sep(dir[dlen - 1])) {
         dlen--;
     }
-    while ((errno = 0, de = readdir(d)) != NULL) {
-        struct stat st;
+    while ((d_name = aw_os_dir_next(d)) != NULL) {
+        struct aw_os_stat st;
         char *full;
         size_t flen;
 
-        if (!rule_file_name(de->d_name)) {
+        if (!rule_file_name(d_name)) {
             continue;
         }
-        flen = dlen + 1 + strlen(de->d_name) + 1;
+        flen = dlen + 1 + strlen(d_name) + 1;
         full = malloc(flen);
         if (full == NULL) {
             rc = aw_err_set(err, AW_ENOMEM, "rules: out of memory");
             goto out;
         }
-        snprintf(full, flen, "%.*s/%s", (int)dlen, dir, de->d_name);
-        if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(full, flen, "%.*s%c%s", (int)dlen, dir, AW_PATH_SEP, d_name);
+        if (aw_os_stat(full, &st) != 0 || !st.is_reg) {
             free(full);
             continue;
         }
@@ -2562,7 +2560,7 @@ out:
         free(names[i]);
     }
     free(names);
-    closedir(d);
+    aw_os_dir_close(d);
     return rc;
 }
 
@@ -2596,7 +2594,7 @@ int aw_rules_load_ex(const char *path, unsigned flags, struct aw_ruleset **out, 
     struct loader ld;
     struct aw_diags local = { NULL, 0, 0 };
     struct aw_ruleset *rs = NULL;
-    struct stat st;
+    struct aw_os_stat st;
     char **names = NULL;
     size_t nnames = 0;
     int rc = AW_OK;
@@ -2614,12 +2612,12 @@ int aw_rules_load_ex(const char *path, unsigned flags, struct aw_ruleset **out, 
         rc = aw_err_set(err, AW_EUSAGE, "rules: no path given");
         goto out;
     }
-    if (stat(path, &st) != 0) {
+    if (aw_os_stat(path, &st) != 0) {
         rc = aw_err_set(err, (errno == ENOENT || errno == ENOTDIR) ? AW_ENOTFOUND : AW_EIO,
                         "rules '%s': %s", path, strerror(errno));
         goto out;
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (st.is_dir) {
         if ((rc = list_dir(path, &names, &nnames, err)) != AW_OK) {
             goto out;
         }
@@ -2630,7 +2628,7 @@ int aw_rules_load_ex(const char *path, unsigned flags, struct aw_ruleset **out, 
         for (size_t i = 0; i < nnames && rc == AW_OK && !ld.oom; i++) {
             rc = load_one(&ld, names[i], err);
         }
-    } else if (S_ISREG(st.st_mode)) {
+    } else if (st.is_reg) {
         rc = load_one(&ld, path, err);
     } else {
         rc = aw_err_set(err, AW_EIO, "rules '%s': not a file or directory", path);

@@ -19,9 +19,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agentwatch/fileid.h"
+#include "agentwatch/platform.h"
 #include "agentwatch/source.h"
 #include "agentwatch/text.h"
 #include "agentwatch/timeutil.h"
@@ -584,7 +584,7 @@ int aw_scan_run(struct aw_store *store, const struct aw_ruleset *rs, char *const
     c.opts = opts;
     c.stats = stats;
     c.now_ms = aw_time_now_ms();
-    if (gethostname(c.local_host, sizeof(c.local_host) - 1) != 0 || c.local_host[0] == '\0') {
+    if (aw_os_hostname(c.local_host, sizeof(c.local_host)) != 0 || c.local_host[0] == '\0') {
         snprintf(c.local_host, sizeof(c.local_host), "localhost");
     }
     for (size_t i = 0; i < npaths && rc == AW_OK; i++) {

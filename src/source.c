@@ -10,14 +10,13 @@
 #include "agentwatch/source.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
+#include "agentwatch/platform.h"
 #include "agentwatch/timeutil.h"
 
 /* Split base name into stem (without trailing digits) and extension
@@ -49,16 +48,20 @@ static bool has_log_ext(const char *name)
     return dot != NULL && (strcasecmp(dot, ".log") == 0 || strcasecmp(dot, ".lo_") == 0);
 }
 
+/* dir + separator + name; the separator is the one dir already uses
+ * (Windows accepts both), so that members of a family compare equal in
+ * their folder part (aw_source_covers). */
 static char *join_path(const char *dir, const char *name)
 {
     size_t dlen = strlen(dir), nlen = strlen(name);
+    const char *sep = aw_path_last_sep(dir);
     char *p = malloc(dlen + nlen + 2);
 
     if (p == NULL) {
         return NULL;
     }
     memcpy(p, dir, dlen);
-    p[dlen] = '/';
+    p[dlen] = sep != NULL ? *sep : AW_PATH_SEP;
     memcpy(p + dlen + 1, name, nlen + 1);
     return p;
 }
@@ -202,29 +205,29 @@ static bool family_member(const char *base, const char *name, long *rollover)
 static int expand_dir(const char *dir, enum aw_format format, struct aw_source_list *list,
                       struct aw_err *err)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
+    struct aw_os_dir *d = aw_os_dir_open(dir);
+    const char *d_name;
     size_t from = list->count;
     int rc = AW_OK;
 
     if (d == NULL) {
         return aw_err_set(err, AW_EIO, "%s: cannot open directory: %s", dir, strerror(errno));
     }
-    while ((de = readdir(d)) != NULL) {
+    while ((d_name = aw_os_dir_next(d)) != NULL) {
         struct name_parts np;
         long rollover = 0;
         char *path;
 
-        if (de->d_name[0] == '.' || !has_log_ext(de->d_name)) {
+        if (d_name[0] == '.' || !has_log_ext(d_name)) {
             continue;
         }
-        split_name(de->d_name, &np);
+        split_name(d_name, &np);
         if (strcasecmp(np.ext, ".lo_") == 0) {
             rollover = -1;
         } else if (np.digits_len > 0 && np.digits_len <= 9) {
-            rollover = strtol(de->d_name + np.stem_len, NULL, 10);
+            rollover = strtol(d_name + np.stem_len, NULL, 10);
         }
-        path = join_path(dir, de->d_name);
+        path = join_path(dir, d_name);
         if (path == NULL) {
             rc = aw_err_set(err, AW_ENOMEM, "out of memory listing %s", dir);
             break;
@@ -234,7 +237,7 @@ static int expand_dir(const char *dir, enum aw_format format, struct aw_source_l
             break;
         }
     }
-    closedir(d);
+    aw_os_dir_close(d);
     if (rc == AW_OK) {
         sort_family(list, from);
     }
@@ -244,11 +247,11 @@ static int expand_dir(const char *dir, enum aw_format format, struct aw_source_l
 static int expand_family(const char *path, enum aw_format format, struct aw_source_list *list,
                          struct aw_err *err)
 {
-    const char *slash = strrchr(path, '/');
+    const char *slash = aw_path_last_sep(path);
     const char *base = slash != NULL ? slash + 1 : path;
     char *dir = NULL;
-    DIR *d = NULL;
-    struct dirent *de;
+    struct aw_os_dir *d = NULL;
+    const char *d_name;
     struct name_parts bp;
     size_t from = list->count;
     char *own;
@@ -274,27 +277,27 @@ static int expand_family(const char *path, enum aw_format format, struct aw_sour
     }
     if (dir[0] == '\0') {
         free(dir);
-        dir = strdup("/");
+        dir = strndup(slash, 1);   /* the root: "/" */
         if (dir == NULL) {
             rc = aw_err_set(err, AW_ENOMEM, "out of memory");
             goto out;
         }
     }
-    d = opendir(dir);
+    d = aw_os_dir_open(dir);
     if (d == NULL) {
         rc = aw_err_set(err, AW_EIO, "%s: cannot open directory: %s", dir, strerror(errno));
         goto out;
     }
-    while ((de = readdir(d)) != NULL) {
+    while ((d_name = aw_os_dir_next(d)) != NULL) {
         long rollover;
         char *member;
 
-        if (strcmp(de->d_name, base) == 0 || !family_member(base, de->d_name, &rollover)) {
+        if (strcmp(d_name, base) == 0 || !family_member(base, d_name, &rollover)) {
             continue;
         }
         /* Members are named the way the active file was given, so that a
          * bare "agent.log" has a bare "agent1.log" (see aw_source_covers). */
-        member = slash != NULL ? join_path(dir, de->d_name) : strdup(de->d_name);
+        member = slash != NULL ? join_path(dir, d_name) : strdup(d_name);
         if (member == NULL) {
             rc = aw_err_set(err, AW_ENOMEM, "out of memory listing %s", dir);
             goto out;
@@ -307,9 +310,7 @@ static int expand_family(const char *path, enum aw_format format, struct aw_sour
     sort_family(list, from);
     rc = AW_OK;
 out:
-    if (d != NULL) {
-        closedir(d);
-    }
+    aw_os_dir_close(d);
     free(dir);
     return rc;
 }
@@ -317,16 +318,16 @@ out:
 int aw_source_expand(const char *path, enum aw_format format, struct aw_source_list *list,
                      struct aw_err *err)
 {
-    struct stat st;
+    struct aw_os_stat st;
 
-    if (stat(path, &st) != 0) {
+    if (aw_os_stat(path, &st) != 0) {
         return aw_err_set(err, errno == ENOENT ? AW_ENOTFOUND : AW_EIO, "%s: %s", path,
                           strerror(errno));
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (st.is_dir) {
         return expand_dir(path, format, list, err);
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!st.is_reg) {
         return aw_err_set(err, AW_EIO, "%s: not a regular file or directory", path);
     }
     return expand_family(path, format, list, err);
@@ -335,24 +336,24 @@ int aw_source_expand(const char *path, enum aw_format format, struct aw_source_l
 /* Length of the directory part of path ("" for none, "/" kept). */
 static size_t dir_len(const char *path)
 {
-    const char *slash = strrchr(path, '/');
+    const char *slash = aw_path_last_sep(path);
 
     return slash == NULL ? 0 : (slash == path ? 1 : (size_t)(slash - path));
 }
 
 bool aw_source_covers(const char *arg, const char *path)
 {
-    struct stat st;
+    struct aw_os_stat st;
     size_t alen = strlen(arg), plen = dir_len(path);
-    const char *base = path + (plen > 0 && path[plen] == '/' ? plen + 1 : plen);
+    const char *base = path + (plen > 0 && aw_path_is_sep(path[plen]) ? plen + 1 : plen);
     const char *abase;
     struct name_parts ap;
     long rollover;
 
-    while (alen > 1 && arg[alen - 1] == '/') {
+    while (alen > 1 && aw_path_is_sep(arg[alen - 1])) {
         alen--;
     }
-    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (aw_os_stat(arg, &st) == 0 && st.is_dir) {
         return plen == alen && strncmp(arg, path, alen) == 0 && has_log_ext(base);
     }
     if (strcmp(arg, path) == 0) {
@@ -361,7 +362,7 @@ bool aw_source_covers(const char *arg, const char *path)
     if (dir_len(arg) != plen || strncmp(arg, path, plen) != 0) {
         return false;
     }
-    abase = arg + (plen > 0 && arg[plen] == '/' ? plen + 1 : plen);
+    abase = arg + (plen > 0 && aw_path_is_sep(arg[plen]) ? plen + 1 : plen);
     split_name(abase, &ap);
     return ap.digits_len == 0 && family_member(abase, base, &rollover);
 }

@@ -12,14 +12,12 @@
 #include "agentwatch/store.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "agentwatch/platform.h"
 #include "agentwatch/text.h"
 #include "agentwatch/timeutil.h"
 #include "store_internal.h"
@@ -177,7 +175,7 @@ static int prepare_all(struct aw_store *s, struct aw_err *err)
  * findings quote log messages, which may name hosts and users. */
 static int create_private(const char *path, struct aw_err *err)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = aw_os_create_private(path);
 
     if (fd < 0) {
         if (errno == EEXIST) {
@@ -185,14 +183,15 @@ static int create_private(const char *path, struct aw_err *err)
         }
         return aw_err_set(err, AW_EIO, "%s: cannot create database: %s", path, strerror(errno));
     }
-    close(fd);
+    aw_os_close(fd);
     return AW_OK;
 }
 
 /* Take PATH.lock for this process, or fail naming the process holding it.
  * The lock file is separate from the database so that it never interferes
  * with SQLite's own locking; the kernel drops it when the process dies, so
- * a killed writer never leaves a stale lock. */
+ * a killed writer never leaves a stale lock (flock on Linux, LockFileEx on
+ * Windows; see platform.h). */
 static int take_writer_lock(struct aw_store *s, struct aw_err *err)
 {
     char lock_path[4096], pid_text[32] = "";
@@ -202,17 +201,17 @@ static int take_writer_lock(struct aw_store *s, struct aw_err *err)
     if ((size_t)snprintf(lock_path, sizeof(lock_path), "%s.lock", s->path) >= sizeof(lock_path)) {
         return aw_err_set(err, AW_EIO, "%s: path too long", s->path);
     }
-    fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    fd = aw_os_open_lock(lock_path);
     if (fd < 0) {
         return aw_err_set(err, AW_EIO, "%s: cannot open lock file: %s", lock_path,
                           strerror(errno));
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (aw_os_try_lock(fd) != 0) {
         int saved = errno;
-        n = pread(fd, pid_text, sizeof(pid_text) - 1, 0);
+        n = aw_os_pread(fd, pid_text, sizeof(pid_text) - 1, 0);
         pid_text[n > 0 ? n : 0] = '\0';
         pid_text[strcspn(pid_text, "\n")] = '\0';
-        close(fd);
+        aw_os_close(fd);
         if (saved == EWOULDBLOCK) {
             return aw_err_set(err, AW_EBUSY,
                               "%s: database in use by another agentwatch scan or follow%s%s%s;"
@@ -221,8 +220,8 @@ static int take_writer_lock(struct aw_store *s, struct aw_err *err)
         }
         return aw_err_set(err, AW_EIO, "%s: cannot lock: %s", lock_path, strerror(saved));
     }
-    n = snprintf(pid_text, sizeof(pid_text), "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid_text, (size_t)n, 0) != n) {
+    n = snprintf(pid_text, sizeof(pid_text), "%ld\n", aw_os_getpid());
+    if (aw_os_replace_content(fd, pid_text, (size_t)n) != 0) {
         /* The lock holds without the pid; it only improves the message. */
     }
     s->lock_fd = fd;
@@ -232,7 +231,7 @@ static int take_writer_lock(struct aw_store *s, struct aw_err *err)
 int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struct aw_err *err)
 {
     struct aw_store *s = NULL;
-    struct stat st;
+    struct aw_os_stat st;
     int open_flags;
     int rc;
 
@@ -251,7 +250,7 @@ int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struc
         }
     }
     if (s->readonly) {
-        if (stat(path, &st) != 0) {
+        if (aw_os_stat(path, &st) != 0) {
             rc = aw_err_set(err, AW_ENOTFOUND, "%s: no database here (run 'agentwatch scan' first)",
                             path);
             goto out;
@@ -329,7 +328,7 @@ void aw_store_close(struct aw_store **sp)
     }
     sqlite3_close(s->db);
     if (s->lock_fd >= 0) {
-        close(s->lock_fd);
+        aw_os_close(s->lock_fd);
     }
     aw_hours_free(&s->hours);
     free(s->path);

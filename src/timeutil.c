@@ -16,6 +16,7 @@
  *   second, minute, ... day).
  */
 #include "agentwatch/timeutil.h"
+#include "agentwatch/platform.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,12 +28,8 @@
 
 int64_t aw_time_now_ms(void)
 {
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
-        return AW_TIME_NONE;
-    }
-    return (int64_t)ts.tv_sec * MS_PER_SEC + (int64_t)(ts.tv_nsec / 1000000);
+    /* INT64_MIN on failure, which is AW_TIME_NONE */
+    return aw_os_now_ms();
 }
 
 static int64_t days_from_civil(int64_t y, int m, int d)

@@ -3,24 +3,31 @@
  *
  * Idle cost is what matters on an endpoint: with inotify the process sleeps
  * in poll() until the kernel reports a change; polling stats a handful of
- * files once per interval.
+ * files once per interval.  Windows has no inotify and always polls; its
+ * stat opens no handle (see platform_win32.c), so polling never gets in
+ * the way of the agent's rotation.
  */
 #include "agentwatch/watch.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/inotify.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "agentwatch/fileid.h"
+#include "agentwatch/platform.h"
+
+#ifdef _WIN32
+#define AW_HAVE_INOTIFY 0
+#else
+#define AW_HAVE_INOTIFY 1
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+#endif
 
 /* After the first event of a burst, how long to gather the rest, so that
  * one rotation (several renames) costs one pass. */
@@ -49,36 +56,37 @@ static uint64_t folder_signature(const struct aw_watch *w)
     uint64_t h = aw_hash64("", 0);
 
     for (size_t i = 0; i < w->ndirs; i++) {
-        DIR *d = opendir(w->dirs[i]);
-        struct dirent *de;
+        struct aw_os_dir *d = aw_os_dir_open(w->dirs[i]);
+        const char *d_name;
 
         if (d == NULL) {
             h ^= aw_hash64(w->dirs[i], strlen(w->dirs[i]));   /* gone: a change too */
             continue;
         }
-        while ((de = readdir(d)) != NULL) {
+        while ((d_name = aw_os_dir_next(d)) != NULL) {
             char path[4096];
-            struct stat st;
+            struct aw_os_stat st;
             uint64_t v[4];
 
-            if (!is_log_name(de->d_name) ||
-                (size_t)snprintf(path, sizeof(path), "%s/%s", w->dirs[i], de->d_name) >=
+            if (!is_log_name(d_name) ||
+                (size_t)snprintf(path, sizeof(path), "%s%c%s", w->dirs[i], AW_PATH_SEP, d_name) >=
                     sizeof(path) ||
-                stat(path, &st) != 0) {
+                aw_os_stat(path, &st) != 0) {
                 continue;
             }
-            v[0] = (uint64_t)st.st_ino;
-            v[1] = (uint64_t)st.st_size;
-            v[2] = (uint64_t)st.st_mtim.tv_sec;
-            v[3] = (uint64_t)st.st_mtim.tv_nsec;
+            v[0] = st.ino;
+            v[1] = st.size;
+            v[2] = (uint64_t)st.mtime_sec;
+            v[3] = (uint64_t)st.mtime_nsec;
             /* Order-independent: readdir order may change between calls. */
-            h += aw_hash64(de->d_name, strlen(de->d_name)) ^ aw_hash64(v, sizeof(v));
+            h += aw_hash64(d_name, strlen(d_name)) ^ aw_hash64(v, sizeof(v));
         }
-        closedir(d);
+        aw_os_dir_close(d);
     }
     return h;
 }
 
+#if AW_HAVE_INOTIFY
 static int add_notify(struct aw_watch *w, struct aw_err *err)
 {
     const uint32_t mask = IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM |
@@ -103,6 +111,17 @@ static int add_notify(struct aw_watch *w, struct aw_err *err)
     return AW_OK;
 }
 
+#else
+/* No kernel notifications here (Windows): the caller polls. */
+static int add_notify(struct aw_watch *w, struct aw_err *err)
+{
+    (void)w;
+    (void)err;
+    return AW_EIO;
+}
+
+#endif
+
 int aw_watch_open(struct aw_watch **out, char *const dirs[], size_t n, unsigned poll_ms,
                   struct aw_err *err)
 {
@@ -116,8 +135,8 @@ int aw_watch_open(struct aw_watch **out, char *const dirs[], size_t n, unsigned 
     }
     w->fd = -1;
     for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        if (stat(dirs[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
+        struct aw_os_stat st;
+        if (aw_os_stat(dirs[i], &st) != 0 || !st.is_dir) {
             rc = aw_err_set(err, AW_ENOTFOUND, "%s: no such folder to watch", dirs[i]);
             goto out;
         }
@@ -149,6 +168,7 @@ out:
     return rc;
 }
 
+#if AW_HAVE_INOTIFY
 /* Does this event concern what we follow: a log file, the folder itself,
  * or lost events?  Anything else -- agentwatch's own database, when it
  * lives beside the logs -- must not wake us, or our writes would. */
@@ -199,12 +219,22 @@ static int wait_notify(struct aw_watch *w, int timeout_ms, struct aw_err *err)
     return 1;
 }
 
+#else
+static int wait_notify(struct aw_watch *w, int timeout_ms, struct aw_err *err)
+{
+    (void)w;
+    (void)timeout_ms;
+    (void)err;
+    return 0;
+}
+#endif
+
 static int wait_poll(struct aw_watch *w, int timeout_ms)
 {
     int slice = timeout_ms < (int)w->poll_ms ? timeout_ms : (int)w->poll_ms;
     uint64_t sig;
 
-    if (slice > 0 && poll(NULL, 0, slice) < 0 && errno == EINTR) {
+    if (slice > 0 && aw_os_sleep_ms(slice) < 0 && errno == EINTR) {
         return 0;
     }
     sig = folder_signature(w);
@@ -235,9 +265,11 @@ void aw_watch_close(struct aw_watch **wp)
     if (w == NULL) {
         return;
     }
+#if AW_HAVE_INOTIFY
     if (w->fd >= 0) {
         close(w->fd);
     }
+#endif
     for (size_t i = 0; i < w->ndirs; i++) {
         free(w->dirs[i]);
     }

@@ -35,8 +35,15 @@ struct aw_err {
 };
 
 #if defined(__GNUC__)
+#if defined(__MINGW32__)
+/* mingw-w64 builds use its C99 printf (__USE_MINGW_ANSI_STDIO), not
+ * msvcrt's, so %zu and %lld are checked and printed the GNU way. */
+#define AW_PRINTF(fmt_index, first_arg) \
+    __attribute__((format(gnu_printf, fmt_index, first_arg)))
+#else
 #define AW_PRINTF(fmt_index, first_arg) \
     __attribute__((format(printf, fmt_index, first_arg)))
+#endif
 #else
 #define AW_PRINTF(fmt_index, first_arg)
 #endif

@@ -1,0 +1,72 @@
+/*
+ * The configuration file (YAML, /etc/agentwatch/agentwatch.yaml unless
+ * --config names another one).
+ *
+ *     database: /var/lib/agentwatch/agentwatch.db   # absolute paths only
+ *     rules: /usr/share/agentwatch/rules
+ *     sources:
+ *       - /var/log/agent/agent.log                  # format auto
+ *       - { path: /var/log/ccm/LocationServices.log, format: cmtrace }
+ *     host: WKS-0042
+ *     retention_days: 90
+ *     follow: { commit_ms: 250, rescan_seconds: 30, poll_interval_ms: 1000 }
+ *
+ * Every key is optional; an empty value (`key:`, `~`, `null`) means "not
+ * set".  Command-line options and environment variables override the
+ * file (the command layer applies that order).  Loading reports every
+ * problem at once, one "FILE:LINE:COLUMN: message" per problem.
+ */
+#ifndef AGENTWATCH_CONFIG_H
+#define AGENTWATCH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "agentwatch/err.h"
+#include "agentwatch/record.h"
+
+/* Limits of the numeric keys; the same as follow's options. */
+#define AW_CONFIG_RETENTION_MAX 36500
+#define AW_CONFIG_COMMIT_MS_MIN 10
+#define AW_CONFIG_COMMIT_MS_MAX 60000
+#define AW_CONFIG_RESCAN_MIN 1
+#define AW_CONFIG_RESCAN_MAX 86400
+#define AW_CONFIG_POLL_MS_MIN 50
+#define AW_CONFIG_POLL_MS_MAX 3600000
+#define AW_CONFIG_HOST_MAX 255
+
+struct aw_config_source {
+    char *path;
+    enum aw_format format;        /* AW_FORMAT_AUTO unless given */
+    unsigned line, column;        /* where it is defined, 1-based */
+};
+
+struct aw_config {
+    char *file;                   /* the file read; NULL when there was none */
+    char *database;               /* NULL: not set */
+    char *rules;                  /* NULL: not set */
+    char *host;                   /* NULL: not set */
+    struct aw_config_source *sources;
+    char **source_paths;          /* sources[i].path, for aw_follow_run() */
+    size_t nsources;
+    int retention_days;           /* AW_RETENTION_DAYS_DEFAULT unless set */
+    unsigned commit_ms;           /* 0: not set */
+    unsigned rescan_seconds;      /* 0: not set */
+    unsigned poll_interval_ms;    /* 0: not set (change notifications) */
+};
+
+/* Load the configuration at path into *out (always initialised, to the
+ * defaults when the file is missing or invalid).  A missing file is
+ * AW_OK unless must_exist, then AW_ENOTFOUND.  Problems in the file are
+ * appended to diags (which the caller owns and frees) and make the result
+ * AW_ESYNTAX; other failures (unreadable, too big, out of memory) are
+ * AW_EIO/AW_ENOMEM with err set.  The caller frees *out with
+ * aw_config_free(), whatever the result. */
+int aw_config_load(const char *path, bool must_exist, struct aw_config *out,
+                   struct aw_diags *diags, struct aw_err *err);
+
+/* Release what aw_config_load() allocated and reset *cfg to the defaults.
+ * Accepts NULL and an already freed configuration. */
+void aw_config_free(struct aw_config *cfg);
+
+#endif

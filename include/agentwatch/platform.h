@@ -1,0 +1,163 @@
+/*
+ * Platform layer: the few operating-system services agentwatch uses, so
+ * that the core modules compile unchanged for Linux (src/platform_posix.c)
+ * and Windows (src/platform_win32.c; meson picks one by host system).
+ *
+ * Conventions, chosen so that call sites keep their POSIX shape:
+ *   - paths are UTF-8 everywhere inside agentwatch; the Windows side
+ *     converts to UTF-16 at the API boundary and uses only the W APIs;
+ *   - files are plain C int descriptors (on Windows a CRT descriptor that
+ *     wraps a HANDLE opened with CreateFileW), closed with aw_os_close();
+ *   - functions that can fail return -1 (or NULL) and set errno, Windows
+ *     errors mapped to the nearest errno, so messages still say
+ *     strerror(errno) with the path.
+ */
+#ifndef AGENTWATCH_PLATFORM_H
+#define AGENTWATCH_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef _WIN32
+#define AW_PATH_SEP '\\'
+#else
+#define AW_PATH_SEP '/'
+#endif
+
+/* Is c a path separator here ('/'; on Windows also '\\')? */
+static inline bool aw_path_is_sep(char c)
+{
+#ifdef _WIN32
+    return c == '/' || c == '\\';
+#else
+    return c == '/';
+#endif
+}
+
+#ifdef _WIN32
+/* POSIX 2008, missing from mingw-w64's C library; in platform_win32.c. */
+char *strndup(const char *s, size_t n);
+#endif
+
+/* Is path absolute: "/..." on POSIX; on Windows also "X:\..." or "X:/..."
+ * and UNC "\\server\share\...". */
+static inline bool aw_path_is_absolute(const char *path)
+{
+#ifdef _WIN32
+    if (((path[0] >= 'A' && path[0] <= 'Z') || (path[0] >= 'a' && path[0] <= 'z')) &&
+        path[1] == ':' && aw_path_is_sep(path[2])) {
+        return true;
+    }
+    return aw_path_is_sep(path[0]) && aw_path_is_sep(path[1]);
+#else
+    return path[0] == '/';
+#endif
+}
+
+/* The last path separator in path, or NULL (strrchr(path, '/') on POSIX). */
+const char *aw_path_last_sep(const char *path);
+
+struct aw_os_stat {
+    uint64_t dev;        /* device; on Windows the volume serial number */
+    uint64_t ino;        /* inode; on Windows the 64-bit file index */
+    uint64_t size;
+    int64_t mtime_sec;   /* modification time, seconds since 1970 (UTC) */
+    long mtime_nsec;     /*   and nanoseconds within that second */
+    bool is_reg;
+    bool is_dir;
+};
+
+/* Open a file read-only for reading logs and rules.  On Windows every
+ * share mode is granted (read, write and delete), so the writer can always
+ * append, rename and delete while the file is open.  fd or -1/errno. */
+int aw_os_open_read(const char *path);
+
+int aw_os_close(int fd);
+
+int aw_os_fstat(int fd, struct aw_os_stat *st);
+
+/* stat(path).  On Windows no handle is opened (GetFileAttributesExW), so
+ * that stat polling never holds a log open; dev and ino are then 0 --
+ * identity comes from aw_os_fstat() on the file being read. */
+int aw_os_stat(const char *path, struct aw_os_stat *st);
+
+/* Read at offset without moving the file position (pread).  Bytes read,
+ * 0 at end of file, -1/errno (EINTR possible on POSIX). */
+ssize_t aw_os_pread(int fd, void *buf, size_t len, uint64_t offset);
+
+/* Sequential read at the file position (read).  As aw_os_pread(). */
+ssize_t aw_os_read(int fd, void *buf, size_t len);
+
+/* Set the file position (lseek SEEK_SET).  0 or -1/errno. */
+int aw_os_seek(int fd, uint64_t offset);
+
+/* Create path, readable and writable by its owner only (0600), failing
+ * with errno EEXIST when it exists.  fd or -1/errno. */
+int aw_os_create_private(const char *path);
+
+/* Create the directory path, 0700.  0 or -1/errno (EEXIST included). */
+int aw_os_mkdir_private(const char *path);
+
+/* Open (creating, 0600) the lock file path for the writer lock.  The
+ * descriptor must not be inheritable: the lock dies with the process. */
+int aw_os_open_lock(const char *path);
+
+/* Take an exclusive, non-blocking lock on the whole lock file (flock on
+ * POSIX, LockFileEx on Windows).  0, or -1 with errno EWOULDBLOCK when
+ * another process holds it.  On Windows the locked range lies far beyond
+ * the end of the file, so that its content (the holder's pid) stays
+ * readable by the process that was refused. */
+int aw_os_try_lock(int fd);
+
+/* Replace the content of an open file with len bytes (ftruncate+pwrite).
+ * 0 or -1/errno. */
+int aw_os_replace_content(int fd, const void *buf, size_t len);
+
+long aw_os_getpid(void);
+
+/* This machine's name into buf (NUL-terminated, UTF-8).  0 or -1. */
+int aw_os_hostname(char *buf, size_t size);
+
+/* Wall-clock time, milliseconds since 1970 UTC, or INT64_MIN. */
+int64_t aw_os_now_ms(void);
+
+/* Sleep ms milliseconds; -1 with errno EINTR when a signal cut it short
+ * (POSIX only; Windows sleeps the whole interval). */
+int aw_os_sleep_ms(int ms);
+
+/* The default database path into buf (the caller creates its parent
+ * folders): POSIX /var/lib/agentwatch/agentwatch.db for root, else under
+ * $XDG_STATE_HOME or ~/.local/state; Windows
+ * %ProgramData%\agentwatch\agentwatch.db.  Returns buf. */
+const char *aw_os_default_db_path(char *buf, size_t size);
+
+/* The default rules folder: the installed data dir on POSIX; on Windows
+ * the "rules" folder next to agentwatch.exe.  Static storage. */
+const char *aw_os_default_rules_dir(void);
+
+/* Directory listing (opendir/readdir; FindFirstFileW on Windows). */
+struct aw_os_dir;
+
+/* NULL/errno when path cannot be listed. */
+struct aw_os_dir *aw_os_dir_open(const char *path);
+
+/* The next entry's name (UTF-8, valid until the next call), or NULL at
+ * the end (errno 0) or on error (errno set).  "." and ".." included. */
+const char *aw_os_dir_next(struct aw_os_dir *d);
+
+void aw_os_dir_close(struct aw_os_dir *d);
+
+#ifdef _WIN32
+struct aw_signals;
+
+/* `agentwatch service [--log FILE] [--db PATH] COMMAND [ARGS...]`: run
+ * COMMAND as the Windows service the service control manager started
+ * (src/win_service.c).  Stop and shutdown controls set signals->stop,
+ * "paramchange" (sc.exe control NAME paramchange) reloads the rules as
+ * SIGHUP does on Linux.  argv[0] is "service".  Returns the exit status. */
+int aw_win_service_main(int argc, char **argv, struct aw_signals *signals);
+#endif
+
+#endif

@@ -1,0 +1,39 @@
+<#
+.SYNOPSIS
+  Stop and remove the agentwatch service and its program files.
+
+.DESCRIPTION
+  The data folder (database, service log) is kept unless -Purge is given,
+  as the Linux packages keep /var/lib/agentwatch unless purged.
+#>
+#Requires -RunAsAdministrator
+[CmdletBinding()]
+param(
+    [string] $InstallDir = (Join-Path $env:ProgramFiles 'agentwatch'),
+    [string] $DataDir = (Join-Path $env:ProgramData 'agentwatch'),
+    [string] $ServiceName = 'agentwatch',
+    [switch] $Purge
+)
+$ErrorActionPreference = 'Stop'
+
+$svc = Get-Service -Name $ServiceName -ErrorAction SilentlyContinue
+if ($svc) {
+    if ($svc.Status -ne 'Stopped') {
+        Stop-Service -Name $ServiceName -Force
+        $svc.WaitForStatus('Stopped', [TimeSpan]::FromSeconds(60))
+    }
+    & sc.exe delete $ServiceName | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "sc.exe delete $ServiceName failed ($LASTEXITCODE)" }
+}
+# This script may itself live in InstallDir: remove the rest first.
+if (Test-Path $InstallDir) {
+    Get-ChildItem -Force $InstallDir | Where-Object { $_.Name -ne 'uninstall.ps1' } |
+        Remove-Item -Recurse -Force
+    Remove-Item -Recurse -Force $InstallDir -ErrorAction SilentlyContinue
+}
+if ($Purge -and (Test-Path $DataDir)) {
+    Remove-Item -Recurse -Force $DataDir
+    Write-Host "Removed $DataDir"
+} elseif (Test-Path $DataDir) {
+    Write-Host "Kept $DataDir (database and log); run with -Purge to remove it"
+}

@@ -1,0 +1,204 @@
+/*
+ * Platform layer, POSIX (Linux) side (see platform.h).
+ *
+ * Thin wrappers: each is the system call the core modules made before the
+ * layer existed, with the same flags, so Linux behaviour is unchanged.
+ */
+#include "agentwatch/platform.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aw_config.h"
+
+const char *aw_path_last_sep(const char *path)
+{
+    return strrchr(path, '/');
+}
+
+static void from_stat(const struct stat *in, struct aw_os_stat *st)
+{
+    st->dev = (uint64_t)in->st_dev;
+    st->ino = (uint64_t)in->st_ino;
+    st->size = (uint64_t)in->st_size;
+    st->mtime_sec = (int64_t)in->st_mtim.tv_sec;
+    st->mtime_nsec = (long)in->st_mtim.tv_nsec;
+    st->is_reg = S_ISREG(in->st_mode);
+    st->is_dir = S_ISDIR(in->st_mode);
+}
+
+int aw_os_open_read(const char *path)
+{
+    return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+}
+
+int aw_os_close(int fd)
+{
+    return close(fd);
+}
+
+int aw_os_fstat(int fd, struct aw_os_stat *st)
+{
+    struct stat s;
+
+    if (fstat(fd, &s) != 0) {
+        return -1;
+    }
+    from_stat(&s, st);
+    return 0;
+}
+
+int aw_os_stat(const char *path, struct aw_os_stat *st)
+{
+    struct stat s;
+
+    if (stat(path, &s) != 0) {
+        return -1;
+    }
+    from_stat(&s, st);
+    return 0;
+}
+
+ssize_t aw_os_pread(int fd, void *buf, size_t len, uint64_t offset)
+{
+    return pread(fd, buf, len, (off_t)offset);
+}
+
+ssize_t aw_os_read(int fd, void *buf, size_t len)
+{
+    return read(fd, buf, len);
+}
+
+int aw_os_seek(int fd, uint64_t offset)
+{
+    return lseek(fd, (off_t)offset, SEEK_SET) < 0 ? -1 : 0;
+}
+
+int aw_os_create_private(const char *path)
+{
+    return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
+int aw_os_mkdir_private(const char *path)
+{
+    return mkdir(path, 0700);
+}
+
+int aw_os_open_lock(const char *path)
+{
+    return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+}
+
+int aw_os_try_lock(int fd)
+{
+    return flock(fd, LOCK_EX | LOCK_NB);
+}
+
+int aw_os_replace_content(int fd, const void *buf, size_t len)
+{
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, len, 0) != (ssize_t)len) {
+        return -1;
+    }
+    return 0;
+}
+
+long aw_os_getpid(void)
+{
+    return (long)getpid();
+}
+
+int aw_os_hostname(char *buf, size_t size)
+{
+    if (size < 2) {
+        return -1;
+    }
+    /* gethostname need not terminate a truncated name. */
+    buf[size - 1] = '\0';
+    return gethostname(buf, size - 1);
+}
+
+int64_t aw_os_now_ms(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+        return INT64_MIN;
+    }
+    return (int64_t)ts.tv_sec * 1000 + (int64_t)(ts.tv_nsec / 1000000);
+}
+
+int aw_os_sleep_ms(int ms)
+{
+    return poll(NULL, 0, ms) < 0 ? -1 : 0;
+}
+
+const char *aw_os_default_db_path(char *buf, size_t size)
+{
+    const char *state = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+
+    if (geteuid() == 0) {
+        return "/var/lib/agentwatch/agentwatch.db";
+    }
+    if (state != NULL && state[0] == '/') {
+        snprintf(buf, size, "%s/agentwatch/agentwatch.db", state);
+    } else if (home != NULL && home[0] != '\0') {
+        snprintf(buf, size, "%s/.local/state/agentwatch/agentwatch.db", home);
+    } else {
+        snprintf(buf, size, "agentwatch.db");
+    }
+    return buf;
+}
+
+const char *aw_os_default_rules_dir(void)
+{
+    return AW_RULES_DIR;
+}
+
+struct aw_os_dir {
+    DIR *d;
+};
+
+struct aw_os_dir *aw_os_dir_open(const char *path)
+{
+    struct aw_os_dir *d = malloc(sizeof(*d));
+
+    if (d == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    d->d = opendir(path);
+    if (d->d == NULL) {
+        int saved = errno;
+        free(d);
+        errno = saved;
+        return NULL;
+    }
+    return d;
+}
+
+const char *aw_os_dir_next(struct aw_os_dir *d)
+{
+    struct dirent *de;
+
+    errno = 0;
+    de = readdir(d->d);
+    return de != NULL ? de->d_name : NULL;
+}
+
+void aw_os_dir_close(struct aw_os_dir *d)
+{
+    if (d != NULL) {
+        closedir(d->d);
+        free(d);
+    }
+}

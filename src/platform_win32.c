@@ -1,0 +1,533 @@
+/*
+ * Platform layer, Windows side (see platform.h).
+ *
+ * Design decisions:
+ *   - Only the W (UTF-16) APIs; paths arrive as UTF-8 and are converted
+ *     here, so non-ASCII folder names work whatever the ANSI code page.
+ *   - Log files are opened with FILE_SHARE_READ | FILE_SHARE_WRITE |
+ *     FILE_SHARE_DELETE: the agent must always be able to append, rename
+ *     and delete its logs while we read them.  Even so, a file deleted
+ *     while we hold a handle stays "delete pending" and its name occupied
+ *     until we close it, which breaks shift-rotation in the writer; hence
+ *     handles are only held while a batch is read (the core's design), and
+ *     aw_os_stat() opens no handle at all (GetFileAttributesExW).
+ *   - Handles are wrapped in CRT descriptors (_open_osfhandle) so the core
+ *     keeps its int descriptors; all I/O goes to the HANDLE directly.
+ *   - Positioned reads use an OVERLAPPED offset.  On a synchronous handle
+ *     that moves the file position, so aw_os_pread() restores it: the
+ *     reader's sequential position must not move under it (pread contract).
+ *   - Identity: volume serial number and 64-bit file index from
+ *     GetFileInformationByHandle, with size and mtime from the same call.
+ */
+#include "agentwatch/platform.h"
+
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#include <sddl.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <io.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+/* 100 ns intervals between 1601-01-01 and 1970-01-01. */
+#define EPOCH_DIFF_100NS 116444736000000000ULL
+
+const char *aw_path_last_sep(const char *path)
+{
+    const char *a = strrchr(path, '/'), *b = strrchr(path, '\\');
+
+    return a == NULL ? b : (b == NULL || a > b ? a : b);
+}
+
+char *strndup(const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *p = malloc(len + 1);
+
+    if (p != NULL) {
+        memcpy(p, s, len);
+        p[len] = '\0';
+    }
+    return p;
+}
+
+static int map_error(DWORD e)
+{
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:
+    case ERROR_INVALID_NAME:
+    case ERROR_INVALID_DRIVE:
+    case ERROR_BAD_NETPATH:
+    case ERROR_BAD_NET_NAME:
+    case ERROR_DELETE_PENDING:     /* as good as gone: the name is freed on close */
+        return ENOENT;
+    case ERROR_ACCESS_DENIED:
+    case ERROR_SHARING_VIOLATION:
+    case ERROR_PRIVILEGE_NOT_HELD:
+        return EACCES;
+    case ERROR_LOCK_VIOLATION:
+    case ERROR_IO_PENDING:
+        return EWOULDBLOCK;
+    case ERROR_FILE_EXISTS:
+    case ERROR_ALREADY_EXISTS:
+        return EEXIST;
+    case ERROR_DIRECTORY:
+        return ENOTDIR;
+    case ERROR_NOT_ENOUGH_MEMORY:
+    case ERROR_OUTOFMEMORY:
+        return ENOMEM;
+    case ERROR_DISK_FULL:
+    case ERROR_HANDLE_DISK_FULL:
+        return ENOSPC;
+    case ERROR_FILENAME_EXCED_RANGE:
+        return ENAMETOOLONG;
+    case ERROR_NO_UNICODE_TRANSLATION:
+        return EILSEQ;
+    default:
+        return EIO;
+    }
+}
+
+static void set_errno_from_last_error(void)
+{
+    errno = map_error(GetLastError());
+}
+
+/* UTF-8 to a new UTF-16 string (caller frees), or NULL/errno. */
+static wchar_t *to_wide(const char *s)
+{
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+    wchar_t *w;
+
+    if (n <= 0) {
+        errno = EILSEQ;
+        return NULL;
+    }
+    w = malloc((size_t)n * sizeof(wchar_t));
+    if (w == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n);
+    return w;
+}
+
+/* UTF-16 to UTF-8 into buf; 0, or -1 when it does not fit or converts. */
+static int to_utf8_buf(const wchar_t *w, char *buf, size_t size)
+{
+    int n;
+
+    if (size == 0 || size > INT_MAX) {
+        return -1;
+    }
+    n = WideCharToMultiByte(CP_UTF8, 0, w, -1, buf, (int)size, NULL, NULL);
+    if (n <= 0) {
+        buf[0] = '\0';
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+static HANDLE handle_of(int fd)
+{
+    return (HANDLE)_get_osfhandle(fd);
+}
+
+/* CreateFileW on a UTF-8 path, wrapped in a CRT descriptor. */
+static int open_handle(const char *path, DWORD access, DWORD disposition, int crt_flags)
+{
+    wchar_t *w = to_wide(path);
+    HANDLE h;
+    int fd;
+
+    if (w == NULL) {
+        return -1;
+    }
+    h = CreateFileW(w, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                    disposition, FILE_ATTRIBUTE_NORMAL, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) {
+        set_errno_from_last_error();
+        return -1;
+    }
+    fd = _open_osfhandle((intptr_t)h, crt_flags | _O_BINARY | _O_NOINHERIT);
+    if (fd < 0) {
+        CloseHandle(h);
+        errno = EMFILE;
+        return -1;
+    }
+    return fd;
+}
+
+int aw_os_open_read(const char *path)
+{
+    return open_handle(path, GENERIC_READ, OPEN_EXISTING, _O_RDONLY);
+}
+
+int aw_os_close(int fd)
+{
+    return _close(fd);
+}
+
+static void from_filetime(FILETIME ft, struct aw_os_stat *st)
+{
+    uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+    int64_t rel = (int64_t)(t - EPOCH_DIFF_100NS);
+
+    st->mtime_sec = rel / 10000000;
+    st->mtime_nsec = (long)(rel % 10000000) * 100;
+    if (st->mtime_nsec < 0) {
+        st->mtime_sec--;
+        st->mtime_nsec += 1000000000L;
+    }
+}
+
+int aw_os_fstat(int fd, struct aw_os_stat *st)
+{
+    BY_HANDLE_FILE_INFORMATION bh;
+    HANDLE h = handle_of(fd);
+
+    if (h == INVALID_HANDLE_VALUE) {
+        errno = EBADF;
+        return -1;
+    }
+    if (!GetFileInformationByHandle(h, &bh)) {
+        set_errno_from_last_error();
+        return -1;
+    }
+    memset(st, 0, sizeof(*st));
+    st->dev = bh.dwVolumeSerialNumber;
+    st->ino = ((uint64_t)bh.nFileIndexHigh << 32) | bh.nFileIndexLow;
+    st->size = ((uint64_t)bh.nFileSizeHigh << 32) | bh.nFileSizeLow;
+    from_filetime(bh.ftLastWriteTime, st);
+    st->is_dir = (bh.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
+    st->is_reg = !st->is_dir && (bh.dwFileAttributes & FILE_ATTRIBUTE_DEVICE) == 0 &&
+                 GetFileType(h) == FILE_TYPE_DISK;
+    return 0;
+}
+
+/* Without opening a handle (see the top of this file): dev and ino are 0;
+ * identity comes from aw_os_fstat() on the file being read. */
+int aw_os_stat(const char *path, struct aw_os_stat *st)
+{
+    WIN32_FILE_ATTRIBUTE_DATA a;
+    wchar_t *w = to_wide(path);
+    BOOL ok;
+
+    if (w == NULL) {
+        return -1;
+    }
+    ok = GetFileAttributesExW(w, GetFileExInfoStandard, &a);
+    free(w);
+    if (!ok) {
+        set_errno_from_last_error();
+        return -1;
+    }
+    memset(st, 0, sizeof(*st));
+    st->size = ((uint64_t)a.nFileSizeHigh << 32) | a.nFileSizeLow;
+    from_filetime(a.ftLastWriteTime, st);
+    st->is_dir = (a.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
+    st->is_reg = !st->is_dir && (a.dwFileAttributes & FILE_ATTRIBUTE_DEVICE) == 0;
+    return 0;
+}
+
+static ssize_t read_handle(HANDLE h, void *buf, size_t len, OVERLAPPED *ov)
+{
+    DWORD got = 0;
+    DWORD want = len > 0x40000000u ? 0x40000000u : (DWORD)len;
+
+    if (!ReadFile(h, buf, want, &got, ov)) {
+        DWORD e = GetLastError();
+        if (e == ERROR_HANDLE_EOF) {
+            return 0;
+        }
+        errno = map_error(e);
+        return -1;
+    }
+    return (ssize_t)got;
+}
+
+ssize_t aw_os_pread(int fd, void *buf, size_t len, uint64_t offset)
+{
+    HANDLE h = handle_of(fd);
+    LARGE_INTEGER zero = { 0 }, pos;
+    OVERLAPPED ov;
+    ssize_t n;
+
+    if (h == INVALID_HANDLE_VALUE) {
+        errno = EBADF;
+        return -1;
+    }
+    if (!SetFilePointerEx(h, zero, &pos, FILE_CURRENT)) {
+        set_errno_from_last_error();
+        return -1;
+    }
+    memset(&ov, 0, sizeof(ov));
+    ov.Offset = (DWORD)offset;
+    ov.OffsetHigh = (DWORD)(offset >> 32);
+    n = read_handle(h, buf, len, &ov);
+    SetFilePointerEx(h, pos, NULL, FILE_BEGIN);
+    return n;
+}
+
+ssize_t aw_os_read(int fd, void *buf, size_t len)
+{
+    HANDLE h = handle_of(fd);
+
+    if (h == INVALID_HANDLE_VALUE) {
+        errno = EBADF;
+        return -1;
+    }
+    return read_handle(h, buf, len, NULL);
+}
+
+int aw_os_seek(int fd, uint64_t offset)
+{
+    HANDLE h = handle_of(fd);
+    LARGE_INTEGER to;
+
+    to.QuadPart = (LONGLONG)offset;
+    if (h == INVALID_HANDLE_VALUE || !SetFilePointerEx(h, to, NULL, FILE_BEGIN)) {
+        set_errno_from_last_error();
+        return -1;
+    }
+    return 0;
+}
+
+int aw_os_create_private(const char *path)
+{
+    /* The file inherits the ACL of its folder; the default folder gets a
+     * restrictive one in aw_os_mkdir_private(). */
+    return open_handle(path, GENERIC_WRITE, CREATE_NEW, _O_WRONLY);
+}
+
+int aw_os_mkdir_private(const char *path)
+{
+    /* The 0700 of POSIX: full control for SYSTEM, Administrators and the
+     * creating owner, not inherited from above, inherited below. */
+    static const wchar_t sddl[] =
+        L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;OW)";
+    SECURITY_ATTRIBUTES sa;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    wchar_t *w = to_wide(path);
+    DWORD attrs;
+    BOOL ok;
+
+    if (w == NULL) {
+        return -1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.nLength = sizeof(sa);
+    if (ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL)) {
+        sa.lpSecurityDescriptor = sd;
+    }
+    ok = CreateDirectoryW(w, sa.lpSecurityDescriptor != NULL ? &sa : NULL);
+    if (!ok) {
+        set_errno_from_last_error();
+        /* "C:" and other roots refuse creation with odd codes: existing is
+         * what matters to the caller. */
+        attrs = GetFileAttributesW(w);
+        if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY)) {
+            errno = EEXIST;
+        }
+    }
+    LocalFree(sd);
+    free(w);
+    return ok ? 0 : -1;
+}
+
+int aw_os_open_lock(const char *path)
+{
+    return open_handle(path, GENERIC_READ | GENERIC_WRITE, OPEN_ALWAYS, _O_RDWR);
+}
+
+/* Far beyond any content: Windows locks are mandatory, and the holder's
+ * pid at offset 0 must stay readable. */
+#define LOCK_OFFSET_HIGH 0x40000000u
+
+int aw_os_try_lock(int fd)
+{
+    HANDLE h = handle_of(fd);
+    OVERLAPPED ov;
+
+    memset(&ov, 0, sizeof(ov));
+    ov.OffsetHigh = LOCK_OFFSET_HIGH;
+    if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov)) {
+        set_errno_from_last_error();
+        return -1;
+    }
+    return 0;
+}
+
+int aw_os_replace_content(int fd, const void *buf, size_t len)
+{
+    HANDLE h = handle_of(fd);
+    LARGE_INTEGER zero = { 0 };
+    OVERLAPPED ov;
+    DWORD put = 0;
+
+    memset(&ov, 0, sizeof(ov));
+    if (!SetFilePointerEx(h, zero, NULL, FILE_BEGIN) || !SetEndOfFile(h) ||
+        !WriteFile(h, buf, (DWORD)len, &put, &ov) || put != len) {
+        set_errno_from_last_error();
+        return -1;
+    }
+    return 0;
+}
+
+long aw_os_getpid(void)
+{
+    return (long)GetCurrentProcessId();
+}
+
+int aw_os_hostname(char *buf, size_t size)
+{
+    wchar_t w[256];
+    DWORD n = sizeof(w) / sizeof(w[0]);
+
+    if (!GetComputerNameExW(ComputerNameDnsHostname, w, &n) &&
+        (n = sizeof(w) / sizeof(w[0]), !GetComputerNameW(w, &n))) {
+        return -1;
+    }
+    return to_utf8_buf(w, buf, size);
+}
+
+int64_t aw_os_now_ms(void)
+{
+    FILETIME ft;
+    uint64_t t;
+
+    GetSystemTimePreciseAsFileTime(&ft);
+    t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+    return (int64_t)((t - EPOCH_DIFF_100NS) / 10000);
+}
+
+int aw_os_sleep_ms(int ms)
+{
+    Sleep(ms > 0 ? (DWORD)ms : 0);
+    return 0;
+}
+
+const char *aw_os_default_db_path(char *buf, size_t size)
+{
+    wchar_t w[MAX_PATH];
+    char root[MAX_PATH * 3];
+    DWORD n = GetEnvironmentVariableW(L"ProgramData", w, MAX_PATH);
+
+    if (n == 0 || n >= MAX_PATH || to_utf8_buf(w, root, sizeof(root)) != 0) {
+        snprintf(root, sizeof(root), "C:\\ProgramData");
+    }
+    snprintf(buf, size, "%s\\agentwatch\\agentwatch.db", root);
+    return buf;
+}
+
+const char *aw_os_default_rules_dir(void)
+{
+    /* Computed once, then constant for the life of the process: the exe's
+     * folder does not change.  Only the command thread calls this. */
+    static char dir[MAX_PATH * 3 + 8];
+    wchar_t w[MAX_PATH];
+    DWORD n;
+    char *sep;
+
+    if (dir[0] != '\0') {
+        return dir;
+    }
+    n = GetModuleFileNameW(NULL, w, MAX_PATH);
+    if (n == 0 || n >= MAX_PATH || to_utf8_buf(w, dir, sizeof(dir) - 8) != 0) {
+        snprintf(dir, sizeof(dir), "rules");
+        return dir;
+    }
+    sep = strrchr(dir, '\\');
+    snprintf(sep != NULL ? sep + 1 : dir, 7, "rules");
+    return dir;
+}
+
+struct aw_os_dir {
+    HANDLE h;
+    bool have;                     /* fd holds an entry not yet returned */
+    WIN32_FIND_DATAW fd;
+    char name[MAX_PATH * 3];
+};
+
+struct aw_os_dir *aw_os_dir_open(const char *path)
+{
+    size_t len = strlen(path);
+    char *pattern = malloc(len + 3);
+    wchar_t *w = NULL;
+    struct aw_os_dir *d = NULL;
+
+    if (pattern == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    memcpy(pattern, path, len);
+    if (len > 0 && !aw_path_is_sep(path[len - 1])) {
+        pattern[len++] = '\\';
+    }
+    pattern[len++] = '*';
+    pattern[len] = '\0';
+    w = to_wide(pattern);
+    free(pattern);
+    if (w == NULL) {
+        return NULL;
+    }
+    d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        free(w);
+        errno = ENOMEM;
+        return NULL;
+    }
+    d->h = FindFirstFileExW(w, FindExInfoBasic, &d->fd, FindExSearchNameMatch, NULL, 0);
+    free(w);
+    if (d->h == INVALID_HANDLE_VALUE) {
+        DWORD e = GetLastError();
+        if (e != ERROR_FILE_NOT_FOUND) {
+            /* "x\*" of a file that is not a folder: ENOTDIR like opendir */
+            errno = e == ERROR_DIRECTORY || e == ERROR_INVALID_NAME ? ENOTDIR : map_error(e);
+            free(d);
+            return NULL;
+        }
+        d->have = false;      /* an empty folder (a drive root without . and ..) */
+    } else {
+        d->have = true;
+    }
+    return d;
+}
+
+const char *aw_os_dir_next(struct aw_os_dir *d)
+{
+    errno = 0;
+    for (;;) {
+        if (!d->have) {
+            if (d->h == INVALID_HANDLE_VALUE || !FindNextFileW(d->h, &d->fd)) {
+                DWORD e = d->h == INVALID_HANDLE_VALUE ? ERROR_NO_MORE_FILES : GetLastError();
+                errno = e == ERROR_NO_MORE_FILES ? 0 : map_error(e);
+                return NULL;
+            }
+        }
+        d->have = false;
+        /* A name that does not fit (cannot happen within MAX_PATH) is skipped. */
+        if (to_utf8_buf(d->fd.cFileName, d->name, sizeof(d->name)) == 0) {
+            errno = 0;
+            return d->name;
+        }
+    }
+}
+
+void aw_os_dir_close(struct aw_os_dir *d)
+{
+    if (d != NULL) {
+        if (d->h != INVALID_HANDLE_VALUE) {
+            FindClose(d->h);
+        }
+        free(d);
+    }
+}

@@ -1,0 +1,190 @@
+/*
+ * The Windows service entry point (Windows builds only; see platform.h).
+ *
+ *   agentwatch service [--log FILE] [--db PATH] COMMAND [ARGS...]
+ *
+ * A console program cannot be a service: the service control manager (SCM)
+ * waits for the process to connect with StartServiceCtrlDispatcherW and
+ * kills it otherwise.  So install.ps1 registers
+ *   "...\agentwatch.exe" service --log ...\agentwatch.log --db ... follow ...
+ * and this module connects to the SCM, reports the service running, and
+ * runs the rest of the command line (normally `follow`) through the same
+ * cli as a console run.  Controls map onto the process's signal state, the
+ * way the console handler and the POSIX signal handlers do:
+ *   STOP, SHUTDOWN -> stop (follow commits and returns; then STOPPED)
+ *   PARAMCHANGE    -> reloads (the SIGHUP of Linux: reload the rules)
+ * The command's exit status becomes the service-specific exit code.
+ *
+ * A service has no console: --log FILE appends stdout and stderr (follow's
+ * start and summary lines, reloads, data gaps, errors) to FILE.
+ */
+#include "agentwatch/platform.h"
+
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentwatch/cli.h"
+
+#define SERVICE_NAME_DEFAULT L"agentwatch"
+
+struct service {
+    int argc;                          /* the command line to run */
+    char **argv;
+    struct aw_signals *signals;
+    SERVICE_STATUS_HANDLE handle;
+    SERVICE_STATUS status;
+};
+
+/* ServiceMain gets no context argument from the dispatcher, so the one
+ * service of this process is found here.  Set once before the dispatcher
+ * starts; only the service thread and the control handler use it. */
+static struct service *the_service;
+
+static void report(struct service *s, DWORD state, DWORD exit_code)
+{
+    s->status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+    s->status.dwCurrentState = state;
+    s->status.dwControlsAccepted = state == SERVICE_RUNNING
+        ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PARAMCHANGE : 0;
+    s->status.dwWin32ExitCode = exit_code == 0 ? NO_ERROR : ERROR_SERVICE_SPECIFIC_ERROR;
+    s->status.dwServiceSpecificExitCode = exit_code;
+    /* follow commits its last batch within its commit interval */
+    s->status.dwWaitHint = state == SERVICE_RUNNING || state == SERVICE_STOPPED ? 0 : 10000;
+    s->status.dwCheckPoint = state == SERVICE_RUNNING || state == SERVICE_STOPPED
+        ? 0 : s->status.dwCheckPoint + 1;
+    SetServiceStatus(s->handle, &s->status);
+}
+
+static DWORD WINAPI on_control(DWORD control, DWORD type, LPVOID data, LPVOID ctx)
+{
+    struct service *s = ctx;
+
+    (void)type;
+    (void)data;
+    switch (control) {
+    case SERVICE_CONTROL_STOP:
+    case SERVICE_CONTROL_SHUTDOWN:
+        report(s, SERVICE_STOP_PENDING, 0);
+        s->signals->stop = SIGTERM;
+        return NO_ERROR;
+    case SERVICE_CONTROL_PARAMCHANGE:
+        /* The dispatcher thread runs controls one at a time: no lost
+         * increment. */
+        s->signals->reloads++;
+        return NO_ERROR;
+    case SERVICE_CONTROL_INTERROGATE:
+        return NO_ERROR;
+    default:
+        return ERROR_CALL_NOT_IMPLEMENTED;
+    }
+}
+
+static void WINAPI service_main(DWORD argc, LPWSTR *argv)
+{
+    struct service *s = the_service;
+    int rc;
+
+    s->handle = RegisterServiceCtrlHandlerExW(argc > 0 ? argv[0] : SERVICE_NAME_DEFAULT,
+                                              on_control, s);
+    if (s->handle == NULL) {
+        return;
+    }
+    report(s, SERVICE_START_PENDING, 0);
+    report(s, SERVICE_RUNNING, 0);
+    rc = aw_cli_main(s->argc, s->argv, s->signals);
+    fflush(stdout);
+    fflush(stderr);
+    report(s, SERVICE_STOPPED, (DWORD)rc);
+}
+
+/* Append stdout and stderr to path (UTF-8), unbuffered so that a line is
+ * in the file when it is written. */
+static int redirect_output(const char *path)
+{
+    int n = MultiByteToWideChar(CP_UTF8, 0, path, -1, NULL, 0);
+    wchar_t *w = n > 0 ? malloc((size_t)n * sizeof(wchar_t)) : NULL;
+    int rc = -1;
+
+    if (w == NULL) {
+        return -1;
+    }
+    MultiByteToWideChar(CP_UTF8, 0, path, -1, w, n);
+    if (_wfreopen(w, L"ab", stdout) != NULL && _wfreopen(w, L"ab", stderr) != NULL) {
+        setvbuf(stdout, NULL, _IONBF, 0);
+        setvbuf(stderr, NULL, _IONBF, 0);
+        rc = 0;
+    }
+    free(w);
+    return rc;
+}
+
+int aw_win_service_main(int argc, char **argv, struct aw_signals *signals)
+{
+    static const char usage[] =
+        "Usage: agentwatch service [--log FILE] [--db PATH] COMMAND [ARGS...]\n"
+        "\n"
+        "Runs COMMAND (normally follow) as the Windows service that the service\n"
+        "control manager started; install.ps1 registers it.  Stop and shutdown\n"
+        "stop it cleanly; 'sc.exe control NAME paramchange' reloads the rules.\n"
+        "--log FILE appends the command's output to FILE (a service has no console).\n";
+    SERVICE_TABLE_ENTRYW table[] = {
+        { (LPWSTR)SERVICE_NAME_DEFAULT, service_main },
+        { NULL, NULL },
+    };
+    struct service s;
+    char **cmd = NULL;
+    DWORD e;
+    int i = 1, rc;
+
+    memset(&s, 0, sizeof(s));
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage, stdout);
+        return AW_EXIT_OK;
+    }
+    if (argc > 2 && strcmp(argv[1], "--log") == 0) {
+        if (redirect_output(argv[2]) != 0) {
+            /* no console to tell; the SCM records the exit code */
+            return AW_EXIT_FAILURE;
+        }
+        i = 3;
+    }
+    if (i >= argc) {
+        fputs("agentwatch: service: no command to run (see 'agentwatch service --help')\n",
+              stderr);
+        return AW_EXIT_USAGE;
+    }
+    /* "agentwatch" followed by the rest: the cli's own argv shape. */
+    cmd = calloc((size_t)(argc - i + 2), sizeof(char *));
+    if (cmd == NULL) {
+        fputs("agentwatch: service: out of memory\n", stderr);
+        return AW_EXIT_FAILURE;
+    }
+    cmd[0] = "agentwatch";
+    for (int k = i; k < argc; k++) {
+        cmd[k - i + 1] = argv[k];
+    }
+    s.argc = argc - i + 1;
+    s.argv = cmd;
+    s.signals = signals;
+    the_service = &s;
+    if (StartServiceCtrlDispatcherW(table)) {
+        rc = (int)s.status.dwServiceSpecificExitCode;
+    } else if ((e = GetLastError()) == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+        fputs("agentwatch: service: not started by the service control manager; install"
+              " the service with install.ps1, or run the command itself in a console"
+              " (see 'agentwatch service --help')\n", stderr);
+        rc = AW_EXIT_USAGE;
+    } else {
+        fprintf(stderr, "agentwatch: service: cannot connect to the service control manager:"
+                " error %lu\n", (unsigned long)e);
+        rc = AW_EXIT_FAILURE;
+    }
+    the_service = NULL;
+    free(cmd);
+    return rc;
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The Debian package end to end, without touching the real system:
+#
+#     tests/package.sh SRCDIR PACKAGE_BUILDDIR
+#
+# builds the .deb with packaging/build-deb.sh, checks its metadata,
+# unpacks it into a scratch root and runs the *installed* binary from
+# there (--version, rules check on the installed rules and configuration,
+# a scan of samples/itms/agent.log into a scratch database).  As root it
+# also installs, upgrades, removes and purges it with
+# `dpkg --root SCRATCH --force-script-chrootless`, which runs the
+# maintainer scripts with $DPKG_ROOT=SCRATCH: the state directory must be
+# created 0700, an edited conffile must survive the upgrade, remove must
+# keep the database and purge must delete it.  systemctl and
+# deb-systemd-* are replaced by stubs that fail the test if called.
+# Exit 77 (skipped) without dpkg-deb.
+set -euo pipefail
+
+src=$(cd "${1:?usage: package.sh SRCDIR PACKAGE_BUILDDIR}" && pwd)
+pkgbuild=${2:?usage: package.sh SRCDIR PACKAGE_BUILDDIR}
+
+command -v dpkg-deb >/dev/null || { echo "dpkg-deb not found: skipped"; exit 77; }
+command -v meson >/dev/null || { echo "meson not found: skipped"; exit 77; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "package.sh: FAIL: $*" >&2; exit 1; }
+step() { echo "== $*"; }
+
+step "build the .deb"
+deb=$("$src/packaging/build-deb.sh" "$tmp/dist" "$pkgbuild")
+[ -f "$deb" ] || fail "no package built"
+echo "$deb: $(stat -c %s "$deb") bytes"
+
+step "metadata"
+version=$(dpkg-deb -f "$deb" Version)
+[ "$(dpkg-deb -f "$deb" Package)" = agentwatch ] || fail "package name"
+dpkg-deb -f "$deb" Depends | grep -q libyaml || fail "Depends lacks libyaml: $(dpkg-deb -f "$deb" Depends)"
+dpkg-deb -e "$deb" "$tmp/control"
+[ "$(cat "$tmp/control/conffiles")" = /etc/agentwatch/agentwatch.yaml ] || fail "conffiles"
+for s in postinst prerm postrm; do
+    [ -x "$tmp/control/$s" ] || fail "$s missing or not executable"
+    sh -n "$tmp/control/$s" || fail "$s: syntax"
+done
+# The purge deletes folders: every rm in the scripts must be under $DPKG_ROOT,
+# or running them below would touch the real system.
+if grep -n 'rm ' "$tmp/control/postrm" "$tmp/control/postinst" "$tmp/control/prerm" |
+   grep -v '"$root/' | grep -v '^[^:]*:[0-9]*: *#'; then
+    fail "an rm in a maintainer script is not under \$DPKG_ROOT"
+fi
+listing=$(dpkg-deb -c "$deb")
+for f in ./usr/bin/agentwatch ./usr/share/agentwatch/rules/90-health.yaml \
+         ./usr/share/man/man1/agentwatch.1.gz ./usr/lib/systemd/system/agentwatch.service \
+         ./etc/agentwatch/agentwatch.yaml ./usr/share/doc/agentwatch/copyright \
+         ./usr/share/doc/agentwatch/agentwatch.yaml.example; do
+    grep -q " $f\$" <<<"$listing" || fail "$f not in the package"
+done
+if grep -q ' ./var/' <<<"$listing"; then fail "the package ships /var (the scripts create it)"; fi
+
+step "unpack into a scratch root and run the installed binary"
+root=$tmp/root
+dpkg-deb -x "$deb" "$root"
+bin=$root/usr/bin/agentwatch
+cfg=$root/etc/agentwatch/agentwatch.yaml
+rules=$root/usr/share/agentwatch/rules
+out=$("$bin" --version) || fail "--version exited $?"
+[ "$out" = "agentwatch ${version%-*}" ] || fail "--version printed '$out'"
+"$bin" --config "$cfg" rules check --rules "$rules" >"$tmp/check.out" || fail "rules check exited $?"
+# The compiled-in defaults point into /usr: show them, from the package.
+"$bin" --help | grep -q "/etc/agentwatch/agentwatch.yaml" || fail "--help lacks the config path"
+"$bin" rules check --help | grep -q "/usr/share/agentwatch/rules" || fail "rules dir is not /usr/share"
+db=$tmp/state/agentwatch.db
+mkdir -m 0700 "$tmp/state"
+"$bin" --config "$cfg" --db "$db" scan --rules "$rules" "$src/samples/itms/agent.log" >"$tmp/scan.out" ||
+    fail "scan exited $?: $(cat "$tmp/scan.out")"
+cat "$tmp/scan.out"
+findings=$(sed -n 's/^scanned .*records, \([0-9]*\) new findings.*/\1/p' "$tmp/scan.out")
+[ -n "$findings" ] && [ "$findings" -gt 0 ] || fail "scan stored no findings"
+total=$("$bin" --db "$db" report --format json | sed -n 's/^{"since": [^,]*, "until": [^,]*, "total": \([0-9]*\),.*/\1/p')
+[ "$total" = "$findings" ] || fail "report total '$total' != $findings findings scanned"
+[ "$(stat -c %a "$db")" = 600 ] || fail "database mode $(stat -c %a "$db")"
+zcat "$root/usr/share/man/man1/agentwatch.1.gz" | grep -q '^\.TH AGENTWATCH 1' || fail "man page header"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "not root: dpkg --root install/upgrade/remove/purge skipped"
+    exit 0
+fi
+
+step "dpkg --root: install, upgrade, remove, purge"
+mkdir -p "$tmp/stubs"
+for s in systemctl deb-systemd-helper deb-systemd-invoke; do
+    printf '#!/bin/sh\necho "%s $*" >>"%s"\nexit 1\n' "$s" "$tmp/stub-calls" >"$tmp/stubs/$s"
+    chmod +x "$tmp/stubs/$s"
+done
+r=$tmp/dpkgroot
+mkdir -p "$r/var/lib/dpkg/info" "$r/var/lib/dpkg/updates" "$r/var/lib/dpkg/triggers"
+: >"$r/var/lib/dpkg/status"
+pkg() {
+    PATH="$tmp/stubs:$PATH" dpkg --root="$r" --force-script-chrootless --force-depends \
+        --force-confold --log=/dev/null "$@" >>"$tmp/dpkg.log" 2>&1 ||
+        fail "dpkg $*: $(cat "$tmp/dpkg.log")"
+}
+pkg -i "$deb"
+[ "$(stat -c %a "$r/var/lib/agentwatch")" = 700 ] || fail "state dir mode after install"
+[ -x "$r/usr/bin/agentwatch" ] || fail "binary not installed"
+echo "retention_days: 30  # edited" >>"$r/etc/agentwatch/agentwatch.yaml"
+echo "not really a database" >"$r/var/lib/agentwatch/agentwatch.db"
+pkg -i "$deb"           # the same version again: an upgrade for the scripts
+grep -q "edited" "$r/etc/agentwatch/agentwatch.yaml" || fail "upgrade replaced the edited conffile"
+[ -f "$r/var/lib/agentwatch/agentwatch.db" ] || fail "upgrade lost the database"
+pkg -r agentwatch
+[ ! -e "$r/usr/bin/agentwatch" ] || fail "remove left the binary"
+[ -f "$r/var/lib/agentwatch/agentwatch.db" ] || fail "remove deleted the database"
+[ -f "$r/etc/agentwatch/agentwatch.yaml" ] || fail "remove deleted the configuration"
+pkg -P agentwatch
+[ ! -e "$r/var/lib/agentwatch" ] || fail "purge left /var/lib/agentwatch"
+[ ! -e "$r/etc/agentwatch" ] || fail "purge left /etc/agentwatch"
+[ ! -s "$tmp/stub-calls" ] || fail "systemd tools called under DPKG_ROOT: $(cat "$tmp/stub-calls")"
+echo "package test passed"

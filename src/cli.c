@@ -27,11 +27,6 @@
 #include "agentwatch/store.h"
 #include "cli_internal.h"
 
-/* The configuration's rules path for aw_cli_rules_path(), whose callers
- * do not pass the cli.  Set by aw_cli_main() once, before the command
- * runs, and cleared when it returns: read-only while any command runs. */
-static const char *config_rules;
-
 int aw_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -113,7 +108,7 @@ static const char *db_path(const struct aw_cli *cli, char *buf, size_t size, boo
     return aw_os_default_db_path(buf, size);
 }
 
-const char *aw_cli_rules_path(const char *opt)
+const char *aw_cli_rules_path(const struct aw_cli *cli, const char *opt)
 {
     const char *env = getenv("AGENTWATCH_RULES");
 
@@ -123,7 +118,10 @@ const char *aw_cli_rules_path(const char *opt)
     if (env != NULL && env[0] != '\0') {
         return env;
     }
-    return config_rules != NULL ? config_rules : aw_os_default_rules_dir();
+    if (cli->config != NULL && cli->config->rules != NULL) {
+        return cli->config->rules;
+    }
+    return aw_os_default_rules_dir();
 }
 
 /* Load a rule set, printing every problem.  Returns AW_OK or the status. */
@@ -236,8 +234,21 @@ static int load_config(struct aw_cli *cli, struct aw_config *cfg, const char *cm
         return strcmp(cmd, "status") == 0 ? 3 : AW_EXIT_FAILURE;
     }
     cli->config = cfg;
-    config_rules = cfg->rules;
     return AW_EXIT_OK;
+}
+
+/* Does a command's argument list ask for its help? */
+static bool asks_for_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            break;
+        }
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 int aw_cli_parse_size(const char *text, size_t min, size_t max, size_t *out)
@@ -339,14 +350,20 @@ int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) == 0) {
             struct aw_config cfg;
-            int status = load_config(&cli, &cfg, commands[k].name);
+            int status = AW_EXIT_OK;
+
+            memset(&cfg, 0, sizeof(cfg));
+            /* Help never depends on a configuration file being valid. */
+            if (!asks_for_help(argc - i, argv + i)) {
+                status = load_config(&cli, &cfg, commands[k].name);
+            }
 
             if (status == AW_EXIT_OK) {
                 /* GNU getopt: optind 0 re-initialises its state per command. */
                 optind = 0;
                 status = commands[k].run(&cli, argc - i, argv + i);
             }
-            config_rules = NULL;
+            cli.config = NULL;
             aw_config_free(&cfg);
             return status;
         }

@@ -72,7 +72,7 @@ int aw_cli_parse_size(const char *text, size_t min, size_t max, size_t *out);
 
 /* --rules, else $AGENTWATCH_RULES, else the configuration's rules, else
  * the installed rules folder. */
-const char *aw_cli_rules_path(const char *opt);
+const char *aw_cli_rules_path(const struct aw_cli *cli, const char *opt);
 
 /* Load a rule set, printing every problem; returns the status. */
 int aw_cli_load_rules(const char *path, struct aw_ruleset **rs);

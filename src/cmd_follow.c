@@ -172,7 +172,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
             return AW_EXIT_FAILURE;
         }
     }
-    opts.rules_path = aw_cli_rules_path(rules_opt);
+    opts.rules_path = aw_cli_rules_path(cli, rules_opt);
     opts.stop = &cli->signals->stop;
     opts.reloads = &cli->signals->reloads;
     opts.log = log_line;

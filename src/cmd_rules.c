@@ -443,7 +443,6 @@ int aw_cmd_rules(struct aw_cli *cli, int argc, char **argv)
     bool quiet = false, is_test;
     int c;
 
-    (void)cli;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_RULES: rules_opt = optarg; break;
@@ -481,7 +480,7 @@ int aw_cmd_rules(struct aw_cli *cli, int argc, char **argv)
     } else if (format != NULL) {
         return aw_cli_usage_error("rules", "--format applies to 'rules list' and 'rules test FILE...' only");
     }
-    path = aw_cli_rules_path(rules_opt);
+    path = aw_cli_rules_path(cli, rules_opt);
     if (strcmp(action, "check") == 0) {
         return cmd_check(path);
     }

@@ -115,7 +115,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     }
     opts.on_file = print_file;
     opts.ctx = &print;
-    if (aw_cli_load_rules(aw_cli_rules_path(rules_opt), &rs) != AW_OK || aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
+    if (aw_cli_load_rules(aw_cli_rules_path(cli, rules_opt), &rs) != AW_OK || aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
     }
     if (aw_scan_run(store, rs, argv + optind, (size_t)(argc - optind), &opts, &stats, &err) !=

@@ -63,6 +63,24 @@ static void test_version_and_help(void)
     }
 }
 
+static void test_help_needs_no_valid_config(void)
+{
+    char *broken = tu_path(dir, "broken-config.yaml");
+    char *out = NULL, *err = NULL;
+
+    tu_write_str(broken, "database: [not, a, path\n");
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--config", broken, "scan", "--help", NULL), 0);
+    CU_ASSERT_EQUAL(strncmp(out, "Usage: agentwatch", 17), 0);
+    free(out);
+    free(err);
+    /* Anything else still reports the broken file. */
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--config", broken, "rules", "list", NULL), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, broken));
+    free(out);
+    free(err);
+    free(broken);
+}
+
 static void test_usage_errors(void)
 {
     struct {
@@ -400,6 +418,7 @@ static int reg(void)
     }
     CU_add_test(s, "version and help", test_version_and_help);
     CU_add_test(s, "usage errors", test_usage_errors);
+    CU_add_test(s, "help needs no valid configuration", test_help_needs_no_valid_config);
     CU_add_test(s, "scan and report end to end", test_scan_report_end_to_end);
     CU_add_test(s, "failures are one line", test_failures_are_one_line);
     CU_add_test(s, "rules check and list", test_rules_check);

@@ -6,7 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The Linux build of scripts/test.sh, brought up to date, for comparison.
 native=
-[ -x build-test/agentwatch ] && native=build-test/agentwatch
+if [ -f build-test/build.ninja ] && ninja -C build-test agentwatch >/dev/null; then
+    native=build-test/agentwatch
+fi
 AW_NATIVE_BIN=$native packaging/windows/test-wine.sh build-windows
 packaging/windows/build-zip.sh build-windows

@@ -34,5 +34,5 @@ echo "== build and test under address,undefined sanitizers"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
 
-# CUnit test cases over both builds.
-echo "cunit: $passed passed, $failed failed"
+# CUnit test cases over both builds (also kept for .ci/run's last line).
+echo "cunit: $passed passed, $failed failed" | tee build-test/cunit-summary.txt

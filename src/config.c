@@ -18,6 +18,7 @@
  * between the service and an administrator's shell.
  */
 #include "agentwatch/config.h"
+#include "agentwatch/platform.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -423,7 +424,7 @@ static char *take_path(struct loader *ld, const char *name, const struct node *v
     if (!want_string(ld, name, v)) {
         return NULL;
     }
-    if (v->val[0] != '/') {
+    if (!aw_path_is_absolute(v->val)) {
         DIAG(ld, v->start, "key '%s' must be an absolute path, not '%s'", name,
              show(buf, sizeof(buf), v->val, v->len));
         return NULL;

@@ -23,6 +23,8 @@
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 
+#include <fcntl.h>
+#include <io.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,10 +86,23 @@ static DWORD WINAPI on_control(DWORD control, DWORD type, LPVOID data, LPVOID ct
     }
 }
 
+/* The command runs on a thread of its own with the stack a console run
+ * has on its main thread: the thread the dispatcher gives ServiceMain
+ * may be smaller, and the readers keep their buffers on the stack. */
+#define COMMAND_STACK ((SIZE_T)8 << 20)
+
+static DWORD WINAPI run_command(LPVOID ctx)
+{
+    struct service *s = ctx;
+
+    return (DWORD)aw_cli_main(s->argc, s->argv, s->signals);
+}
+
 static void WINAPI service_main(DWORD argc, LPWSTR *argv)
 {
     struct service *s = the_service;
-    int rc;
+    HANDLE thread;
+    DWORD code = AW_EXIT_FAILURE;
 
     s->handle = RegisterServiceCtrlHandlerExW(argc > 0 ? argv[0] : SERVICE_NAME_DEFAULT,
                                               on_control, s);
@@ -96,30 +111,53 @@ static void WINAPI service_main(DWORD argc, LPWSTR *argv)
     }
     report(s, SERVICE_START_PENDING, 0);
     report(s, SERVICE_RUNNING, 0);
-    rc = aw_cli_main(s->argc, s->argv, s->signals);
+    thread = CreateThread(NULL, COMMAND_STACK, run_command, s,
+                          STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+    if (thread != NULL) {
+        WaitForSingleObject(thread, INFINITE);
+        GetExitCodeThread(thread, &code);
+        CloseHandle(thread);
+    }
     fflush(stdout);
     fflush(stderr);
-    report(s, SERVICE_STOPPED, (DWORD)rc);
+    report(s, SERVICE_STOPPED, code);
 }
 
 /* Append stdout and stderr to path (UTF-8), unbuffered so that a line is
- * in the file when it is written. */
+ * in the file when it is written.  A service starts without standard
+ * handles, and the CRT cannot freopen a stream that never had one, so the
+ * file goes under descriptors 1 and 2 (and the process's std handles). */
 static int redirect_output(const char *path)
 {
     int n = MultiByteToWideChar(CP_UTF8, 0, path, -1, NULL, 0);
     wchar_t *w = n > 0 ? malloc((size_t)n * sizeof(wchar_t)) : NULL;
-    int rc = -1;
+    HANDLE h;
+    int fd, rc = -1;
 
     if (w == NULL) {
         return -1;
     }
     MultiByteToWideChar(CP_UTF8, 0, path, -1, w, n);
-    if (_wfreopen(w, L"ab", stdout) != NULL && _wfreopen(w, L"ab", stderr) != NULL) {
+    h = CreateFileW(w, FILE_APPEND_DATA | SYNCHRONIZE,
+                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_ALWAYS,
+                    FILE_ATTRIBUTE_NORMAL, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) {
+        return -1;
+    }
+    fd = _open_osfhandle((intptr_t)h, _O_WRONLY | _O_APPEND | _O_BINARY);
+    if (fd < 0) {
+        CloseHandle(h);
+        return -1;
+    }
+    if (_dup2(fd, 1) == 0 && _dup2(fd, 2) == 0) {
+        SetStdHandle(STD_OUTPUT_HANDLE, (HANDLE)_get_osfhandle(1));
+        SetStdHandle(STD_ERROR_HANDLE, (HANDLE)_get_osfhandle(2));
         setvbuf(stdout, NULL, _IONBF, 0);
         setvbuf(stderr, NULL, _IONBF, 0);
         rc = 0;
     }
-    free(w);
+    _close(fd);
     return rc;
 }
 

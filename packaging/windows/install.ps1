@@ -4,12 +4,12 @@
 
 .DESCRIPTION
   Copies agentwatch.exe and the rules from this folder to -InstallDir,
-  checks the rules, creates -DataDir (database, lock file and service log;
+  checks the rules, creates -DataDir (database and lock file;
   full control for SYSTEM and Administrators only), and registers the
   service (automatic start, LocalSystem, restarted on failure):
 
-    "<InstallDir>\agentwatch.exe" service --log "<DataDir>\agentwatch.log"
-        --db "<DataDir>\agentwatch.db" follow --rules "<InstallDir>\rules" SOURCE...
+    "<InstallDir>\agentwatch.exe" service --db "<DataDir>\agentwatch.db"
+        follow --rules "<InstallDir>\rules" SOURCE...
 
   Run again to upgrade: the service is stopped, the files replaced, the
   service reconfigured and started; the database is kept.
@@ -66,8 +66,11 @@ foreach ($s in $Source) {
         Write-Warning "the folder of $s does not exist yet; the service fails until it does"
     }
 }
-$cmd = @('service', '--log', (Quote (Join-Path $DataDir 'agentwatch.log')),
-         '--db', (Quote (Join-Path $DataDir 'agentwatch.db')),
+# Not yet verified on real Windows: under wine the service starts, then
+# stops within seconds (packaging/windows/README.md, open issues).  Add
+# '--log', "<DataDir>\agentwatch.log" after 'service' to capture follow's
+# messages once that is settled; the SCM records the exit status.
+$cmd = @('service', '--db', (Quote (Join-Path $DataDir 'agentwatch.db')),
          'follow', '--rules', (Quote $rules))
 if ($PollIntervalMs -gt 0) { $cmd += @('--poll-interval', $PollIntervalMs) }
 $cmd += ($Source | ForEach-Object { Quote $_ })
@@ -86,6 +89,6 @@ if ($LASTEXITCODE -and $LASTEXITCODE -ne 0) { throw "sc.exe config failed ($LAST
 
 if (-not $NoStart) {
     Start-Service -Name $ServiceName
-    Write-Host "Started $ServiceName; log: $(Join-Path $DataDir 'agentwatch.log')"
+    Write-Host "Started $ServiceName"
 }
 Write-Host "Report: & '$exe' --db '$(Join-Path $DataDir 'agentwatch.db')' report"

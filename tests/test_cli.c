@@ -26,23 +26,13 @@ static int teardown(void)
     return 0;
 }
 
-static size_t count_lines(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s != '\0'; s++) {
-        n += *s == '\n';
-    }
-    return n;
-}
-
 static void test_version_and_help(void)
 {
     char *out = NULL, *err = NULL;
 
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--version", NULL), 0);
     CU_ASSERT_EQUAL(strncmp(out, "agentwatch ", 11), 0);
-    CU_ASSERT_EQUAL(count_lines(out), 1);
+    CU_ASSERT_EQUAL(tu_count_lines(out), 1);
     free(out);
     free(err);
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--help", NULL), 0);
@@ -258,7 +248,7 @@ static void test_failures_are_one_line(void)
     /* A missing log. */
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", fresh, "scan", "--rules", rules,
                        missing, NULL), 1);
-    CU_ASSERT_EQUAL(count_lines(err), 1);
+    CU_ASSERT_EQUAL(tu_count_lines(err), 1);
     CU_ASSERT_EQUAL(strncmp(err, "agentwatch: ", 12), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, missing));
     free(out);
@@ -266,7 +256,7 @@ static void test_failures_are_one_line(void)
     /* A database path that is someone else's file: refused, untouched. */
     tu_write_str(db, notes);
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--rules", rules, log, NULL), 1);
-    CU_ASSERT_EQUAL(count_lines(err), 1);
+    CU_ASSERT_EQUAL(tu_count_lines(err), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, db));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "file is not a database"));
     after = tu_read_file(db, NULL);
@@ -275,12 +265,12 @@ static void test_failures_are_one_line(void)
     free(out);
     free(err);
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", NULL), 1);
-    CU_ASSERT_EQUAL(count_lines(err), 1);
+    CU_ASSERT_EQUAL(tu_count_lines(err), 1);
     free(out);
     free(err);
     /* Report without a database. */
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", missing, "report", NULL), 1);
-    CU_ASSERT_EQUAL(count_lines(err), 1);
+    CU_ASSERT_EQUAL(tu_count_lines(err), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "no database here"));
     free(out);
     free(err);

@@ -130,23 +130,13 @@ static void test_status(void)
     free(missing);
 }
 
-static size_t count_lines(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s != '\0'; s++) {
-        n += *s == '\n';
-    }
-    return n;
-}
-
 static void test_export_and_prune(void)
 {
     char *out = NULL, *err = NULL;
 
     scan();
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "export", NULL), 0);
-    CU_ASSERT_EQUAL(count_lines(out), 5);
+    CU_ASSERT_EQUAL(tu_count_lines(out), 5);
     CU_ASSERT_EQUAL(strncmp(out, "{\"time\": \"2025-03-11T07:00:00.000Z\", \"time_known\": true,",
                             56), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"host\": \"WKS-1\""));
@@ -154,7 +144,7 @@ static void test_export_and_prune(void)
     free(err);
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "export", "--format", "csv", "--category", "ssl",
                        "--since", "2025-03-11T07:02:00Z", NULL), 0);
-    CU_ASSERT_EQUAL(count_lines(out), 3);
+    CU_ASSERT_EQUAL(tu_count_lines(out), 3);
     CU_ASSERT_EQUAL(strncmp(out, "time,time_known,read_time,host,file,", 36), 0);
     free(out);
     free(err);
@@ -204,12 +194,12 @@ static void test_report_by_cli(void)
     free(err);
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--rule", "ssl-trust", "--host",
                        "WKS-1", "--format", "csv", NULL), 0);
-    CU_ASSERT_EQUAL(count_lines(out), 2);
+    CU_ASSERT_EQUAL(tu_count_lines(out), 2);
     free(out);
     free(err);
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--host", "nobody", "--format", "csv",
                        NULL), 0);
-    CU_ASSERT_EQUAL(count_lines(out), 1);
+    CU_ASSERT_EQUAL(tu_count_lines(out), 1);
     free(out);
     free(err);
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--help", NULL), 0);

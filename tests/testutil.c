@@ -324,3 +324,13 @@ int tu_run_agentwatch(char **out, char **errout, const char *arg, ...)
     argv[n] = NULL;
     return tu_run(argv, out, errout);
 }
+
+size_t tu_count_lines(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; s++) {
+        n += *s == '\n';
+    }
+    return n;
+}

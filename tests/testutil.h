@@ -37,6 +37,9 @@ void tu_append_str(const char *path, const char *text);
  * NULL). Returns NULL when the file cannot be read. Caller frees. */
 char *tu_read_file(const char *path, size_t *len);
 
+/* Number of '\n' in s. */
+size_t tu_count_lines(const char *s);
+
 /* Path of a file in the source tree ($AW_SRCDIR/rel); caller frees. */
 char *tu_src_path(const char *rel);
 

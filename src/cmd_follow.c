@@ -13,6 +13,7 @@
 
 #include "aw_config.h"
 #include "agentwatch/follow.h"
+#include "agentwatch/platform.h"
 #include "agentwatch/record.h"
 #include "agentwatch/retention.h"
 #include "agentwatch/rules.h"
@@ -31,11 +32,11 @@ const char aw_follow_usage[] =
     "Usage: agentwatch [--db PATH] follow [options] [PATH...]\n"
     "\n"
     "Follow the logs PATH stands for (as for scan: an active log and its\n"
-    "rollovers, a single file, or a folder) until SIGINT or SIGTERM, then\n"
+    "rollovers, a single file, or a folder) until " AW_OS_STOP_TEXT ", then\n"
     "commit what was read and exit 0.  It first catches up with everything\n"
     "written since the stored positions, including content rotated into\n"
     "agentN.log meanwhile, then classifies new records as they are written\n"
-    "(committed within a second).  SIGHUP reloads the rules; an invalid rule\n"
+    "(committed within a second).  " AW_OS_RELOAD_TEXT " reloads the rules; an invalid rule\n"
     "set is reported and the previous one kept.  Content rotated away or\n"
     "deleted before it was read is recorded as a finding of rule\n"
     "agentwatch.data-gap (category agentwatch).  Only one scan or follow may\n"
@@ -182,8 +183,10 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
         aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
     }
-    printf("following %zu path%s with %zu rules; SIGHUP reloads the rules, SIGTERM stops\n",
-           npaths, npaths == 1 ? "" : "s", aw_rules_count(rs));
+    printf("following %zu path%s with %zu rules; %s\n", npaths, npaths == 1 ? "" : "s",
+           aw_rules_count(rs),
+           cli->signals->controls != NULL ? cli->signals->controls
+                                          : "SIGHUP reloads the rules, SIGTERM stops");
     fflush(stdout);
     if (aw_follow_run(store, &rs, paths, npaths, &opts, &stats, &err) != AW_OK) {
         aw_cli_failure(&err);

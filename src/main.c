@@ -137,6 +137,7 @@ int main(void)
         rc = aw_win_service_main(argc - 1, argv + 1, &aw_signals);
     } else {
         SetConsoleCtrlHandler(on_console_event, TRUE);
+        aw_signals.controls = "Ctrl-C stops";
         rc = aw_cli_main(argc, argv, &aw_signals);
     }
     free(argv);

@@ -123,10 +123,38 @@ static void WINAPI service_main(DWORD argc, LPWSTR *argv)
     report(s, SERVICE_STOPPED, code);
 }
 
+/* Point stream at the open descriptor fd.  A process started without
+ * standard handles (every service) gets stdout and stderr streams bound to
+ * no descriptor at all (_fileno() is -2): a _dup2 onto descriptor 1 or 2
+ * leaves them writing nowhere, and freopen() refuses such a stream (wine's
+ * msvcrt does).  So the stream is given a duplicate of fd directly; the
+ * msvcrt FILE that mingw-w64 links against is a public struct. */
+#ifdef _UCRT
+#error "bind_stream() relies on msvcrt's FILE layout; UCRT builds need another way"
+#endif
+static int bind_stream(FILE *stream, int fd)
+{
+    int own = _fileno(stream);
+
+    if (own >= 0) {
+        if (_dup2(fd, own) != 0) {
+            return -1;
+        }
+    } else {
+        own = _dup(fd);
+        if (own < 0) {
+            return -1;
+        }
+        stream->_file = own;
+    }
+    return setvbuf(stream, NULL, _IONBF, 0) == 0 ? 0 : -1;
+}
+
 /* Append stdout and stderr to path (UTF-8), unbuffered so that a line is
- * in the file when it is written.  A service starts without standard
- * handles, and the CRT cannot freopen a stream that never had one, so the
- * file goes under descriptors 1 and 2 (and the process's std handles). */
+ * in the file when it is written; the process's standard handles too, for
+ * anything that writes to them directly.  Opened with every share mode so
+ * that an admin can read, rotate or delete the file while the service
+ * runs. */
 static int redirect_output(const char *path)
 {
     int n = MultiByteToWideChar(CP_UTF8, 0, path, -1, NULL, 0);
@@ -150,11 +178,9 @@ static int redirect_output(const char *path)
         CloseHandle(h);
         return -1;
     }
-    if (_dup2(fd, 1) == 0 && _dup2(fd, 2) == 0) {
-        SetStdHandle(STD_OUTPUT_HANDLE, (HANDLE)_get_osfhandle(1));
-        SetStdHandle(STD_ERROR_HANDLE, (HANDLE)_get_osfhandle(2));
-        setvbuf(stdout, NULL, _IONBF, 0);
-        setvbuf(stderr, NULL, _IONBF, 0);
+    if (bind_stream(stdout, fd) == 0 && bind_stream(stderr, fd) == 0) {
+        SetStdHandle(STD_OUTPUT_HANDLE, (HANDLE)_get_osfhandle(_fileno(stdout)));
+        SetStdHandle(STD_ERROR_HANDLE, (HANDLE)_get_osfhandle(_fileno(stderr)));
         rc = 0;
     }
     _close(fd);
@@ -209,6 +235,7 @@ int aw_win_service_main(int argc, char **argv, struct aw_signals *signals)
     s.argc = argc - i + 1;
     s.argv = cmd;
     s.signals = signals;
+    signals->controls = "the paramchange control reloads the rules, stop stops";
     the_service = &s;
     if (StartServiceCtrlDispatcherW(table)) {
         rc = (int)s.status.dwServiceSpecificExitCode;

@@ -29,6 +29,9 @@ struct aw_signals {
     volatile sig_atomic_t reloads;  /* SIGHUPs received so far; readers
                                        compare, never reset, so a signal
                                        arriving meanwhile is never lost */
+    const char *controls;           /* how an operator reloads and stops
+                                       this process, for follow's start
+                                       line; NULL: the POSIX signals */
 };
 
 /* Run the command line in argv; returns the process exit status.  Long

@@ -133,6 +133,19 @@ int aw_os_sleep_ms(int ms);
  * %ProgramData%\agentwatch\agentwatch.db.  Returns buf. */
 const char *aw_os_default_db_path(char *buf, size_t size);
 
+/* The same defaults and controls as --help and usage texts name them. */
+#ifdef _WIN32
+#define AW_OS_DEFAULT_DB_TEXT "                 %ProgramData%\\agentwatch\\agentwatch.db"
+#define AW_OS_STOP_TEXT "Ctrl-C or the service's stop control"
+#define AW_OS_RELOAD_TEXT "The service's\n"  "paramchange control"
+#else
+#define AW_OS_DEFAULT_DB_TEXT                                                 \
+    "                 /var/lib/agentwatch/agentwatch.db for root, else\n"    \
+    "                 $XDG_STATE_HOME or ~/.local/state/agentwatch/agentwatch.db"
+#define AW_OS_STOP_TEXT "SIGINT or SIGTERM"
+#define AW_OS_RELOAD_TEXT "SIGHUP"
+#endif
+
 /* The default rules folder: the installed data dir on POSIX; on Windows
  * the "rules" folder next to agentwatch.exe.  Static storage. */
 const char *aw_os_default_rules_dir(void);

@@ -8,8 +8,8 @@
   full control for SYSTEM and Administrators only), and registers the
   service (automatic start, LocalSystem, restarted on failure):
 
-    "<InstallDir>\agentwatch.exe" service --db "<DataDir>\agentwatch.db"
-        follow --rules "<InstallDir>\rules" SOURCE...
+    "<InstallDir>\agentwatch.exe" service --log "<DataDir>\agentwatch.log"
+        --db "<DataDir>\agentwatch.db" follow --rules "<InstallDir>\rules" SOURCE...
 
   Run again to upgrade: the service is stopped, the files replaced, the
   service reconfigured and started; the database is kept.
@@ -66,11 +66,11 @@ foreach ($s in $Source) {
         Write-Warning "the folder of $s does not exist yet; the service fails until it does"
     }
 }
-# Not yet verified on real Windows: under wine the service starts, then
-# stops within seconds (packaging/windows/README.md, open issues).  Add
-# '--log', "<DataDir>\agentwatch.log" after 'service' to capture follow's
-# messages once that is settled; the SCM records the exit status.
-$cmd = @('service', '--db', (Quote (Join-Path $DataDir 'agentwatch.db')),
+# A service has no console: follow's start and summary lines, reloads,
+# data gaps and errors go to <DataDir>\agentwatch.log; the SCM records the
+# exit status.
+$cmd = @('service', '--log', (Quote (Join-Path $DataDir 'agentwatch.log')),
+         '--db', (Quote (Join-Path $DataDir 'agentwatch.db')),
          'follow', '--rules', (Quote $rules))
 if ($PollIntervalMs -gt 0) { $cmd += @('--poll-interval', $PollIntervalMs) }
 $cmd += ($Source | ForEach-Object { Quote $_ })

@@ -27,8 +27,11 @@ version=$(meson introspect "$build" --projectinfo | sed -n 's/.*"version": *"\([
 [ -n "$version" ] || { echo "build-rpm.sh: no version from meson" >&2; exit 1; }
 
 mkdir -p "$out"
+# _dbpath: Debian's rpmbuild otherwise opens, and creates, ~/.rpmdb (even
+# the home folder itself when it does not exist).
 rpmbuild -bb --quiet \
     --define "_topdir $work/rpmbuild" \
+    --define "_dbpath $work/rpmdb" \
     --define "_rpmdir $work/rpms" \
     --define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
     --define "stage $work/stage" \

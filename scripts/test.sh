@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh
+# rpm (rpmbuild, rpm2cpio) and cpio: tests/package-rpm.sh builds and
+# installs the .rpm.
+scripts/deps.sh rpm cpio
 
 passed=0
 failed=0

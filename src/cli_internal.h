@@ -41,6 +41,7 @@ enum {
 
 struct aw_config;
 struct aw_follow_opts;
+struct aw_query_filter;
 
 struct aw_cli {
     const char *db;           /* --db, or NULL for the default */
@@ -94,6 +95,26 @@ void aw_cli_follow_defaults(const struct aw_cli *cli, struct aw_follow_opts *opt
  * AW_ESYNTAX, printed, when their formats differ. */
 int aw_cli_config_sources(const struct aw_cli *cli, bool format_given, enum aw_format *format,
                           char *const **paths, size_t *npaths);
+
+/* The options of the commands that read findings back (report, export):
+ * their getopt_long entries, to open a longopts table with. */
+#define AW_CLI_WINDOW_LONGOPTS \
+    { "since", required_argument, NULL, OPT_SINCE }, \
+    { "until", required_argument, NULL, OPT_UNTIL }, \
+    { "category", required_argument, NULL, OPT_CATEGORY }, \
+    { "rule", required_argument, NULL, OPT_RULE }, \
+    { "host", required_argument, NULL, OPT_HOST }
+
+/* Apply option c (from getopt_long, with optarg) of AW_CLI_WINDOW_LONGOPTS
+ * to f, WHEN relative to now_ms; any other c is an option getopt_long
+ * rejected.  Returns AW_EXIT_OK, or AW_EXIT_USAGE with the error printed. */
+int aw_cli_window_option(const char *cmd, char **argv, int c, int64_t now_ms,
+                         struct aw_query_filter *f);
+
+/* After the options: no operand left, and --since not after --until.
+ * Returns AW_EXIT_OK, or AW_EXIT_USAGE with the error printed. */
+int aw_cli_window_check(const char *cmd, int argc, char **argv,
+                        const struct aw_query_filter *f);
 
 extern const char aw_scan_usage[];
 extern const char aw_report_usage[];

@@ -31,11 +31,7 @@ const char aw_export_usage[] =
 int aw_cmd_export(struct aw_cli *cli, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "since", required_argument, NULL, OPT_SINCE },
-        { "until", required_argument, NULL, OPT_UNTIL },
-        { "category", required_argument, NULL, OPT_CATEGORY },
-        { "rule", required_argument, NULL, OPT_RULE },
-        { "host", required_argument, NULL, OPT_HOST },
+        AW_CLI_WINDOW_LONGOPTS,
         { "format", required_argument, NULL, OPT_FORMAT },
         { "db", required_argument, NULL, OPT_DB },
         { "help", no_argument, NULL, 'h' },
@@ -46,21 +42,10 @@ int aw_cmd_export(struct aw_cli *cli, int argc, char **argv)
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
     int64_t now = aw_time_now_ms();
-    int c, status = AW_EXIT_FAILURE;
+    int c, rc, status = AW_EXIT_FAILURE;
 
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_SINCE:
-        case OPT_UNTIL:
-            if (aw_time_parse_when(optarg, now, c == OPT_SINCE ? &f.since_ms : &f.until_ms,
-                                   &err) != AW_OK) {
-                return aw_cli_usage_error("export", "--%s: %s",
-                                          c == OPT_SINCE ? "since" : "until", err.msg);
-            }
-            break;
-        case OPT_CATEGORY: f.category = optarg; break;
-        case OPT_RULE: f.rule = optarg; break;
-        case OPT_HOST: f.host = optarg; break;
         case OPT_FORMAT:
             if (aw_export_format_from_name(optarg, &format) != AW_OK) {
                 return aw_cli_usage_error("export", "invalid --format '%s': expected ndjson or"
@@ -69,14 +54,17 @@ int aw_cmd_export(struct aw_cli *cli, int argc, char **argv)
             break;
         case OPT_DB: cli->db = optarg; break;
         case 'h': fputs(aw_export_usage, stdout); return AW_EXIT_OK;
-        default: return aw_cli_bad_option("export", argv, c);
+        default:
+            rc = aw_cli_window_option("export", argv, c, now, &f);
+            if (rc != AW_EXIT_OK) {
+                return rc;
+            }
+            break;
         }
     }
-    if (optind < argc) {
-        return aw_cli_usage_error("export", "unexpected argument '%s'", argv[optind]);
-    }
-    if (f.since_ms != AW_TIME_NONE && f.until_ms != AW_TIME_NONE && f.since_ms > f.until_ms) {
-        return aw_cli_usage_error("export", "--since is after --until");
+    rc = aw_cli_window_check("export", argc, argv, &f);
+    if (rc != AW_EXIT_OK) {
+        return rc;
     }
     if (aw_cli_open_store(cli, AW_STORE_READONLY, &store) != AW_OK) {
         goto out;

@@ -41,37 +41,23 @@ const char aw_report_usage[] =
 int aw_cmd_report(struct aw_cli *cli, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "since", required_argument, NULL, OPT_SINCE },
-        { "until", required_argument, NULL, OPT_UNTIL },
-        { "category", required_argument, NULL, OPT_CATEGORY },
-        { "rule", required_argument, NULL, OPT_RULE },
-        { "host", required_argument, NULL, OPT_HOST },
+        AW_CLI_WINDOW_LONGOPTS,
         { "by", required_argument, NULL, OPT_BY },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "db", required_argument, NULL, OPT_DB },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
-    struct aw_report_opts opts = { .filter = { AW_TIME_NONE, AW_TIME_NONE, NULL } };
+    struct aw_report_opts opts = {
+        .filter = { AW_TIME_NONE, AW_TIME_NONE, NULL, NULL, NULL }
+    };
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
     int64_t now = aw_time_now_ms();
-    int c, status = AW_EXIT_FAILURE;
+    int c, rc, status = AW_EXIT_FAILURE;
 
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_SINCE:
-        case OPT_UNTIL:
-            if (aw_time_parse_when(optarg, now, c == OPT_SINCE ? &opts.filter.since_ms
-                                                               : &opts.filter.until_ms,
-                                   &err) != AW_OK) {
-                return aw_cli_usage_error("report", "--%s: %s", c == OPT_SINCE ? "since" : "until",
-                                   err.msg);
-            }
-            break;
-        case OPT_CATEGORY: opts.filter.category = optarg; break;
-        case OPT_RULE: opts.rule = optarg; break;
-        case OPT_HOST: opts.host = optarg; break;
         case OPT_BY:
             if (aw_report_by_from_name(optarg, &opts.by) != AW_OK) {
                 return aw_cli_usage_error("report", "invalid --by '%s': expected minute, hour or"
@@ -86,15 +72,17 @@ int aw_cmd_report(struct aw_cli *cli, int argc, char **argv)
             break;
         case OPT_DB: cli->db = optarg; break;
         case 'h': fputs(aw_report_usage, stdout); return AW_EXIT_OK;
-        default: return aw_cli_bad_option("report", argv, c);
+        default:
+            rc = aw_cli_window_option("report", argv, c, now, &opts.filter);
+            if (rc != AW_EXIT_OK) {
+                return rc;
+            }
+            break;
         }
     }
-    if (optind < argc) {
-        return aw_cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
-    }
-    if (opts.filter.since_ms != AW_TIME_NONE && opts.filter.until_ms != AW_TIME_NONE &&
-        opts.filter.since_ms > opts.filter.until_ms) {
-        return aw_cli_usage_error("report", "--since is after --until");
+    rc = aw_cli_window_check("report", argc, argv, &opts.filter);
+    if (rc != AW_EXIT_OK) {
+        return rc;
     }
     if (aw_cli_open_store(cli, AW_STORE_READONLY, &store) != AW_OK) {
         goto out;

@@ -3,8 +3,8 @@
  * agentwatch(1)).
  *
  * Like the rule loader, the file is read whole (at most 1 MiB) and turned
- * into a small node tree from libyaml's event stream so that every key
- * and value keeps its position, then validated key by key; every problem
+ * into a node tree (yamltree.h) in which every key and value keeps its
+ * position, then validated key by key; every problem
  * is collected and reported sorted by position, so an administrator fixes
  * a broken file in one pass.  Only a YAML syntax error stops the walk,
  * because after it the tree means nothing.
@@ -29,324 +29,46 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "agentwatch/retention.h"
+#include "agentwatch/yamltree.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define NEST_MAX 16                 /* the schema needs 4 */
 
 /* ------------------------------------------------------------------ */
-/* YAML node tree                                                       */
-
-enum node_kind { NODE_SCALAR, NODE_SEQ, NODE_MAP };
-
-struct node {
-    enum node_kind kind;
-    bool bad;                 /* alias placeholder, already reported */
-    bool null;                /* plain "", "~", "null" */
-    bool plain;
-    yaml_mark_t start;
-    char *val;
-    size_t len;
-    struct node **kids;       /* map: key, value, key, value, ... */
-    size_t nkids, cap;
-};
-
-struct diagpos {
-    unsigned line, col;
-    size_t seq;
-    char *msg;
-};
+/* Diagnostics                                                          */
 
 struct loader {
     const char *file;
-    const unsigned char *buf;
-    size_t buflen;
-    struct diagpos *d;
-    size_t nd, dcap;
+    struct aw_yaml_diags diags;
     bool oom;
 };
-
-static void node_free(struct node *n)
-{
-    if (n == NULL) {
-        return;
-    }
-    for (size_t i = 0; i < n->nkids; i++) {
-        node_free(n->kids[i]);
-    }
-    free(n->kids);
-    free(n->val);
-    free(n);
-}
-
-static int node_add(struct node *parent, struct node *kid)
-{
-    if (parent->nkids == parent->cap) {
-        size_t cap = parent->cap ? parent->cap * 2 : 8;
-        struct node **k = realloc(parent->kids, cap * sizeof(*k));
-        if (k == NULL) {
-            return AW_ENOMEM;
-        }
-        parent->kids = k;
-        parent->cap = cap;
-    }
-    parent->kids[parent->nkids++] = kid;
-    return AW_OK;
-}
 
 static void diag_at(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...)
     AW_PRINTF(4, 5);
 
 static void diag_at(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (ld->nd == ld->dcap) {
-        size_t cap = ld->dcap ? ld->dcap * 2 : 16;
-        struct diagpos *g = realloc(ld->d, cap * sizeof(*g));
-        if (g == NULL) {
-            ld->oom = true;
-            return;
-        }
-        ld->d = g;
-        ld->dcap = cap;
-    }
-    ld->d[ld->nd].msg = strdup(msg);
-    if (ld->d[ld->nd].msg == NULL) {
+    if (aw_yaml_diag_vadd(&ld->diags, line, col, fmt, ap) != AW_OK) {
         ld->oom = true;
-        return;
     }
-    ld->d[ld->nd].line = line;
-    ld->d[ld->nd].col = col;
-    ld->d[ld->nd].seq = ld->nd;
-    ld->nd++;
+    va_end(ap);
 }
 
 #define DIAG(ld, mark, ...) \
     diag_at((ld), (unsigned)(mark).line + 1, (unsigned)(mark).column + 1, __VA_ARGS__)
 
-static int cmp_diagpos(const void *a, const void *b)
+/* Integers must be plain, so a quoted "5" is named for what it is. */
+static const char *kind_name(const struct aw_yaml_node *n)
 {
-    const struct diagpos *x = a, *y = b;
-
-    if (x->line != y->line) {
-        return x->line < y->line ? -1 : 1;
+    if (n->kind == AW_YAML_SCALAR && !n->null && !n->plain) {
+        return "a quoted string";
     }
-    if (x->col != y->col) {
-        return x->col < y->col ? -1 : 1;
-    }
-    return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-/* A user value made safe for a one-line message. */
-static const char *show(char *out, size_t cap, const char *s, size_t len)
-{
-    size_t max = cap - 4, o = 0;
-
-    for (size_t i = 0; i < len && o < max; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    if (len > max) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static const char *kind_name(const struct node *n)
-{
-    switch (n->kind) {
-    case NODE_SEQ: return "a sequence";
-    case NODE_MAP: return "a mapping";
-    default: return n->null ? "null" : n->plain ? "a string" : "a quoted string";
-    }
-}
-
-static bool is_null_plain(const char *v, size_t len)
-{
-    return len == 0 || (len == 1 && v[0] == '~') ||
-           (len == 4 && (memcmp(v, "null", 4) == 0 || memcmp(v, "Null", 4) == 0 ||
-                         memcmp(v, "NULL", 4) == 0));
-}
-
-static struct node *node_new(struct loader *ld, enum node_kind kind, const yaml_event_t *ev)
-{
-    struct node *n = calloc(1, sizeof(*n));
-
-    if (n == NULL) {
-        ld->oom = true;
-        return NULL;
-    }
-    n->kind = kind;
-    n->start = ev->start_mark;
-    return n;
-}
-
-static void yaml_syntax_diag(struct loader *ld, const yaml_parser_t *p)
-{
-    const char *problem = p->problem != NULL ? p->problem : "unknown error";
-    char extra[160] = "";
-
-    if (p->error == YAML_MEMORY_ERROR) {
-        ld->oom = true;
-        return;
-    }
-    if (p->error == YAML_READER_ERROR) {
-        /* Reader errors carry a byte offset, not a mark. */
-        unsigned line = 1, col = 1;
-        for (size_t i = 0; i < p->problem_offset && i < ld->buflen; i++) {
-            if (ld->buf[i] == '\n') {
-                line++;
-                col = 1;
-            } else if ((ld->buf[i] & 0xC0) != 0x80) {
-                col++;
-            }
-        }
-        diag_at(ld, line, col, "YAML syntax error: %s (byte offset %zu)", problem,
-                p->problem_offset);
-        return;
-    }
-    if (p->context != NULL) {
-        snprintf(extra, sizeof(extra), " (%s started at line %u, column %u)", p->context,
-                 (unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1);
-    }
-    DIAG(ld, p->problem_mark, "YAML syntax error: %s%s", problem, extra);
-}
-
-/* The single document as a tree: NULL for an empty file, or with *fatal
- * set after a problem that leaves no tree to validate. */
-static struct node *parse_yaml(struct loader *ld, bool *fatal)
-{
-    yaml_parser_t parser;
-    yaml_event_t ev;
-    struct node *stack[NEST_MAX];
-    size_t depth = 0;
-    struct node *root = NULL;
-    int docs = 0;
-    bool done = false;
-
-    *fatal = false;
-    if (!yaml_parser_initialize(&parser)) {
-        ld->oom = true;
-        *fatal = true;
-        return NULL;
-    }
-    yaml_parser_set_input_string(&parser, ld->buf, ld->buflen);
-    while (!done && !ld->oom) {
-        struct node *n = NULL;
-        const char *anchor = NULL, *tag = NULL;
-        char buf[80];
-
-        if (!yaml_parser_parse(&parser, &ev)) {
-            yaml_syntax_diag(ld, &parser);
-            *fatal = true;
-            break;
-        }
-        switch (ev.type) {
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
-        case YAML_DOCUMENT_START_EVENT:
-            if (++docs > 1) {
-                DIAG(ld, ev.start_mark, "multiple YAML documents in one file are not supported");
-                *fatal = true;
-                done = true;
-            }
-            break;
-        case YAML_ALIAS_EVENT: {
-            const char *a = (const char *)ev.data.alias.anchor;
-            DIAG(ld, ev.start_mark, "YAML aliases are not supported (alias '*%s')",
-                 show(buf, sizeof(buf), a, strlen(a)));
-            n = node_new(ld, NODE_SCALAR, &ev);
-            if (n != NULL) {
-                n->bad = true;
-            }
-            break;
-        }
-        case YAML_SCALAR_EVENT:
-            anchor = (const char *)ev.data.scalar.anchor;
-            tag = (const char *)ev.data.scalar.tag;
-            n = node_new(ld, NODE_SCALAR, &ev);
-            if (n == NULL) {
-                break;
-            }
-            n->len = ev.data.scalar.length;
-            n->val = malloc(n->len + 1);
-            if (n->val == NULL) {
-                ld->oom = true;
-                free(n);
-                n = NULL;
-                break;
-            }
-            memcpy(n->val, ev.data.scalar.value, n->len);
-            n->val[n->len] = '\0';
-            n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && tag == NULL;
-            n->null = n->plain && is_null_plain(n->val, n->len);
-            break;
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT:
-            if (ev.type == YAML_SEQUENCE_START_EVENT) {
-                anchor = (const char *)ev.data.sequence_start.anchor;
-                tag = (const char *)ev.data.sequence_start.tag;
-            } else {
-                anchor = (const char *)ev.data.mapping_start.anchor;
-                tag = (const char *)ev.data.mapping_start.tag;
-            }
-            if (depth == NEST_MAX) {
-                DIAG(ld, ev.start_mark, "YAML nesting deeper than %d levels", NEST_MAX);
-                *fatal = true;
-                done = true;
-                break;
-            }
-            n = node_new(ld, ev.type == YAML_SEQUENCE_START_EVENT ? NODE_SEQ : NODE_MAP, &ev);
-            break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-            if (depth > 0) {
-                depth--;
-            }
-            break;
-        default:
-            break;
-        }
-        if (anchor != NULL) {
-            DIAG(ld, ev.start_mark, "YAML anchors are not supported (anchor '&%s')",
-                 show(buf, sizeof(buf), anchor, strlen(anchor)));
-        }
-        if (tag != NULL) {
-            DIAG(ld, ev.start_mark, "YAML tags are not supported (tag '%s')",
-                 show(buf, sizeof(buf), tag, strlen(tag)));
-        }
-        if (n != NULL) {
-            if (depth == 0) {
-                node_free(root);
-                root = n;
-            } else if (node_add(stack[depth - 1], n) != AW_OK) {
-                ld->oom = true;
-                node_free(n);
-                n = NULL;
-            }
-            if (n != NULL && n->kind != NODE_SCALAR) {
-                stack[depth++] = n;
-            }
-        }
-        yaml_event_delete(&ev);
-    }
-    yaml_parser_delete(&parser);
-    if (*fatal || ld->oom) {
-        node_free(root);
-        *fatal = true;
-        return NULL;
-    }
-    return root;
+    return aw_yaml_kind_name(n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -354,26 +76,26 @@ static struct node *parse_yaml(struct loader *ld, bool *fatal)
 
 struct keyspec {
     const char *name;
-    const struct node *key;   /* first occurrence */
-    const struct node *val;   /* NULL when absent, null or already reported */
+    const struct aw_yaml_node *key;   /* first occurrence */
+    const struct aw_yaml_node *val;   /* NULL: absent, null or already reported */
 };
 
 /* Match the keys of map against keys[]; report unknown, duplicate and
  * non-string keys.  where names the mapping ("" at the top level),
  * expected lists the valid keys for the message. */
-static void walk_map(struct loader *ld, const struct node *map, const char *where,
+static void walk_map(struct loader *ld, const struct aw_yaml_node *map, const char *where,
                      const char *expected, struct keyspec *keys, size_t nkeys)
 {
     char buf[96];
 
     for (size_t i = 0; i + 1 < map->nkids; i += 2) {
-        const struct node *k = map->kids[i], *v = map->kids[i + 1];
+        const struct aw_yaml_node *k = map->kids[i], *v = map->kids[i + 1];
         struct keyspec *spec = NULL;
 
         if (k->bad) {
             continue;
         }
-        if (k->kind != NODE_SCALAR || k->null) {
+        if (k->kind != AW_YAML_SCALAR || k->null) {
             DIAG(ld, k->start, "mapping keys must be strings, not %s", kind_name(k));
             continue;
         }
@@ -385,7 +107,7 @@ static void walk_map(struct loader *ld, const struct node *map, const char *wher
         }
         if (spec == NULL) {
             DIAG(ld, k->start, "unknown key '%s'%s (expected %s)",
-                 show(buf, sizeof(buf), k->val, k->len), where, expected);
+                 aw_yaml_show(buf, sizeof(buf), k->val, k->len), where, expected);
             continue;
         }
         if (spec->key != NULL) {
@@ -395,16 +117,16 @@ static void walk_map(struct loader *ld, const struct node *map, const char *wher
             continue;
         }
         spec->key = k;
-        if (!v->bad && !(v->kind == NODE_SCALAR && v->null)) {
+        if (!v->bad && !(v->kind == AW_YAML_SCALAR && v->null)) {
             spec->val = v;
         }
     }
 }
 
 /* A string value: a scalar without NUL bytes. */
-static bool want_string(struct loader *ld, const char *name, const struct node *v)
+static bool want_string(struct loader *ld, const char *name, const struct aw_yaml_node *v)
 {
-    if (v->kind != NODE_SCALAR) {
+    if (v->kind != AW_YAML_SCALAR) {
         DIAG(ld, v->start, "key '%s' must be a string, not %s", name, kind_name(v));
         return false;
     }
@@ -416,7 +138,7 @@ static bool want_string(struct loader *ld, const char *name, const struct node *
 }
 
 /* An absolute path; returns a copy or NULL (reported, or out of memory). */
-static char *take_path(struct loader *ld, const char *name, const struct node *v)
+static char *take_path(struct loader *ld, const char *name, const struct aw_yaml_node *v)
 {
     char buf[96];
     char *copy;
@@ -426,7 +148,7 @@ static char *take_path(struct loader *ld, const char *name, const struct node *v
     }
     if (!aw_path_is_absolute(v->val)) {
         DIAG(ld, v->start, "key '%s' must be an absolute path, not '%s'", name,
-             show(buf, sizeof(buf), v->val, v->len));
+             aw_yaml_show(buf, sizeof(buf), v->val, v->len));
         return NULL;
     }
     if (v->len >= PATH_MAX) {
@@ -441,14 +163,14 @@ static char *take_path(struct loader *ld, const char *name, const struct node *v
 }
 
 /* A plain decimal integer in [min, max]. */
-static bool take_uint(struct loader *ld, const char *name, const struct node *v, unsigned long min,
-                      unsigned long max, unsigned long *out)
+static bool take_uint(struct loader *ld, const char *name, const struct aw_yaml_node *v,
+                      unsigned long min, unsigned long max, unsigned long *out)
 {
     char buf[96];
     unsigned long long n = 0;
     bool ok;
 
-    if (v->kind != NODE_SCALAR || !v->plain) {
+    if (v->kind != AW_YAML_SCALAR || !v->plain) {
         DIAG(ld, v->start, "key '%s' must be an integer, not %s", name, kind_name(v));
         return false;
     }
@@ -459,14 +181,14 @@ static bool take_uint(struct loader *ld, const char *name, const struct node *v,
     }
     if (!ok || n < min || n > max) {
         DIAG(ld, v->start, "key '%s' must be an integer from %lu to %lu, not '%s'", name, min, max,
-             show(buf, sizeof(buf), v->val, v->len));
+             aw_yaml_show(buf, sizeof(buf), v->val, v->len));
         return false;
     }
     *out = (unsigned long)n;
     return true;
 }
 
-static void take_host(struct loader *ld, const struct node *v, struct aw_config *cfg)
+static void take_host(struct loader *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
 {
     if (!want_string(ld, "host", v)) {
         return;
@@ -488,13 +210,13 @@ static void take_host(struct loader *ld, const struct node *v, struct aw_config 
     }
 }
 
-static void take_follow(struct loader *ld, const struct node *v, struct aw_config *cfg)
+static void take_follow(struct loader *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
 {
     struct keyspec keys[] = { { "commit_ms", NULL, NULL }, { "rescan_seconds", NULL, NULL },
                               { "poll_interval_ms", NULL, NULL } };
     unsigned long n;
 
-    if (v->kind != NODE_MAP) {
+    if (v->kind != AW_YAML_MAP) {
         DIAG(ld, v->start, "key 'follow' must be a mapping, not %s", kind_name(v));
         return;
     }
@@ -514,11 +236,11 @@ static void take_follow(struct loader *ld, const struct node *v, struct aw_confi
 }
 
 /* One item of sources: a path, or {path, format}.  Appends to cfg. */
-static void take_source(struct loader *ld, const struct node *item, size_t index,
+static void take_source(struct loader *ld, const struct aw_yaml_node *item, size_t index,
                         struct aw_config *cfg)
 {
     char where[48], buf[96];
-    const struct node *path_node = item;
+    const struct aw_yaml_node *path_node = item;
     enum aw_format format = AW_FORMAT_AUTO;
     struct aw_config_source *src;
     char *path;
@@ -526,7 +248,7 @@ static void take_source(struct loader *ld, const struct node *item, size_t index
     if (item->bad) {
         return;
     }
-    if (item->kind == NODE_MAP) {
+    if (item->kind == AW_YAML_MAP) {
         struct keyspec keys[] = { { "path", NULL, NULL }, { "format", NULL, NULL } };
 
         snprintf(where, sizeof(where), " in source #%zu", index);
@@ -535,7 +257,7 @@ static void take_source(struct loader *ld, const struct node *item, size_t index
             aw_format_from_name(keys[1].val->val, &format) != AW_OK) {
             DIAG(ld, keys[1].val->start,
                  "key 'format' must be auto, itms, cmtrace or line, not '%s'",
-                 show(buf, sizeof(buf), keys[1].val->val, keys[1].val->len));
+                 aw_yaml_show(buf, sizeof(buf), keys[1].val->val, keys[1].val->len));
         }
         if (keys[0].val == NULL) {
             if (keys[0].key == NULL || !keys[0].key->bad) {
@@ -544,7 +266,7 @@ static void take_source(struct loader *ld, const struct node *item, size_t index
             return;
         }
         path_node = keys[0].val;
-    } else if (item->kind != NODE_SCALAR || item->null) {
+    } else if (item->kind != AW_YAML_SCALAR || item->null) {
         DIAG(ld, item->start, "source #%zu must be a path or a mapping, not %s", index,
              kind_name(item));
         return;
@@ -556,8 +278,8 @@ static void take_source(struct loader *ld, const struct node *item, size_t index
     for (size_t i = 0; i < cfg->nsources; i++) {
         if (strcmp(cfg->sources[i].path, path) == 0) {
             DIAG(ld, path_node->start, "duplicate source '%s' (first defined at %s:%u:%u)",
-                 show(buf, sizeof(buf), path, strlen(path)), ld->file, cfg->sources[i].line,
-                 cfg->sources[i].column);
+                 aw_yaml_show(buf, sizeof(buf), path, strlen(path)), ld->file,
+                 cfg->sources[i].line, cfg->sources[i].column);
             free(path);
             return;
         }
@@ -569,9 +291,9 @@ static void take_source(struct loader *ld, const struct node *item, size_t index
     src->column = (unsigned)path_node->start.column + 1;
 }
 
-static void take_sources(struct loader *ld, const struct node *v, struct aw_config *cfg)
+static void take_sources(struct loader *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
 {
-    if (v->kind != NODE_SEQ) {
+    if (v->kind != AW_YAML_SEQ) {
         DIAG(ld, v->start, "key 'sources' must be a sequence, not %s", kind_name(v));
         return;
     }
@@ -592,17 +314,17 @@ static void take_sources(struct loader *ld, const struct node *v, struct aw_conf
     }
 }
 
-static void load_tree(struct loader *ld, const struct node *root, struct aw_config *cfg)
+static void load_tree(struct loader *ld, const struct aw_yaml_node *root, struct aw_config *cfg)
 {
     struct keyspec keys[] = { { "database", NULL, NULL }, { "rules", NULL, NULL },
                               { "sources", NULL, NULL },  { "host", NULL, NULL },
                               { "retention_days", NULL, NULL }, { "follow", NULL, NULL } };
     unsigned long n;
 
-    if (root->bad || (root->kind == NODE_SCALAR && root->null)) {
+    if (root->bad || (root->kind == AW_YAML_SCALAR && root->null)) {
         return;
     }
-    if (root->kind != NODE_MAP) {
+    if (root->kind != AW_YAML_MAP) {
         DIAG(ld, root->start, "the configuration must be a mapping, not %s", kind_name(root));
         return;
     }
@@ -721,10 +443,9 @@ int aw_config_load(const char *path, bool must_exist, struct aw_config *out,
                    struct aw_diags *diags, struct aw_err *err)
 {
     struct loader ld;
-    struct node *root = NULL;
+    struct aw_yaml_node *root = NULL;
     unsigned char *buf = NULL;
     size_t len = 0;
-    bool fatal;
     int rc;
 
     config_init(out);
@@ -743,29 +464,28 @@ int aw_config_load(const char *path, bool must_exist, struct aw_config *out,
         goto out;
     }
     ld.file = path;
-    ld.buf = buf;
-    ld.buflen = len;
-    root = parse_yaml(&ld, &fatal);
-    if (root != NULL && !fatal) {
+    rc = aw_yaml_parse(buf, len, NEST_MAX, &ld.diags, &root);
+    if (rc == AW_ENOMEM) {
+        ld.oom = true;
+    } else if (rc == AW_OK && root != NULL) {
         load_tree(&ld, root, out);
     }
+    rc = AW_OK;
     if (ld.oom) {
         rc = aw_err_set(err, AW_ENOMEM, "%s: out of memory", path);
         goto out;
     }
-    if (ld.nd > 1) {
-        qsort(ld.d, ld.nd, sizeof(*ld.d), cmp_diagpos);
-    }
-    for (size_t i = 0; i < ld.nd; i++) {
-        if (aw_diags_add(diags, "%s:%u:%u: %s", path, ld.d[i].line, ld.d[i].col,
-                         ld.d[i].msg) != AW_OK) {
+    aw_yaml_diags_sort(&ld.diags);
+    for (size_t i = 0; i < ld.diags.count; i++) {
+        const struct aw_yaml_diag *d = &ld.diags.items[i];
+        if (aw_diags_add(diags, "%s:%u:%u: %s", path, d->line, d->col, d->msg) != AW_OK) {
             rc = aw_err_set(err, AW_ENOMEM, "%s: out of memory", path);
             goto out;
         }
     }
-    if (ld.nd > 0) {
-        rc = aw_err_set(err, AW_ESYNTAX, "%s: %zu problem%s in the configuration", path, ld.nd,
-                        ld.nd == 1 ? "" : "s");
+    if (ld.diags.count > 0) {
+        rc = aw_err_set(err, AW_ESYNTAX, "%s: %zu problem%s in the configuration", path,
+                        ld.diags.count, ld.diags.count == 1 ? "" : "s");
     }
 out:
     if (rc != AW_OK) {
@@ -775,11 +495,8 @@ out:
         aw_config_free(out);
         out->file = file;
     }
-    for (size_t i = 0; i < ld.nd; i++) {
-        free(ld.d[i].msg);
-    }
-    free(ld.d);
-    node_free(root);
+    aw_yaml_diags_free(&ld.diags);
+    aw_yaml_free(root);
     free(buf);
     return rc;
 }

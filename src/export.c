@@ -6,11 +6,12 @@
  */
 #include "agentwatch/export.h"
 
-#include <inttypes.h>
 #include <string.h>
 
-#include "agentwatch/text.h"
+#include "agentwatch/fields.h"
 #include "agentwatch/timeutil.h"
+
+#define EXPORT_COLUMNS 15
 
 struct sink {
     FILE *out;
@@ -29,65 +30,46 @@ int aw_export_format_from_name(const char *name, enum aw_export_format *out)
     return AW_OK;
 }
 
-static void write_ndjson(FILE *out, const struct aw_export_row *r)
+/* A finding as the columns of export.h, in their order.  Its times are
+ * passed formatted (t, rt): export writes them as strings, never null. */
+static void columns(const struct aw_export_row *r, const char *t, const char *rt,
+                    struct aw_field c[EXPORT_COLUMNS])
 {
-    char t[AW_TIME_ISO_MAX], rt[AW_TIME_ISO_MAX];
+    const struct aw_field all[EXPORT_COLUMNS] = {
+        { "time", AW_FIELD_TEXT, .text = t },
+        { "time_known", AW_FIELD_BOOL, .num = r->ts_known },
+        { "read_time", AW_FIELD_TEXT, .text = rt },
+        { "host", AW_FIELD_TEXT, .text = r->host },
+        { "file", AW_FIELD_TEXT, .text = r->path },
+        { "file_id", AW_FIELD_INT, .num = r->file_id },
+        { "offset", AW_FIELD_UINT, .unum = r->offset },
+        { "rule", AW_FIELD_TEXT, .text = r->rule },
+        { "category", AW_FIELD_TEXT, .text = r->category },
+        { "severity", AW_FIELD_TEXT, .text = r->severity },
+        { "level", AW_FIELD_TEXT, .text = r->level },
+        { "message", AW_FIELD_TEXT, .text = r->message },
+        { "target", AW_FIELD_TEXT, .text = r->target },
+        { "code", AW_FIELD_TEXT, .text = r->code },
+        { "partial", AW_FIELD_BOOL, .num = r->partial },
+    };
 
-    aw_time_format_iso(r->ts_ms, t);
-    aw_time_format_iso(r->read_ms, rt);
-    fprintf(out, "{\"time\": \"%s\", \"time_known\": %s, \"read_time\": \"%s\", \"host\": ", t,
-            r->ts_known ? "true" : "false", rt);
-    aw_text_json_string(out, r->host);
-    fputs(", \"file\": ", out);
-    aw_text_json_string(out, r->path);
-    fprintf(out, ", \"file_id\": %" PRId64 ", \"offset\": %" PRIu64 ", \"rule\": ", r->file_id,
-            r->offset);
-    aw_text_json_string(out, r->rule);
-    fputs(", \"category\": ", out);
-    aw_text_json_string(out, r->category);
-    fputs(", \"severity\": ", out);
-    aw_text_json_string(out, r->severity);
-    fputs(", \"level\": ", out);
-    aw_text_json_string(out, r->level);
-    fputs(", \"message\": ", out);
-    aw_text_json_string(out, r->message);
-    fputs(", \"target\": ", out);
-    aw_text_json_string(out, r->target);
-    fputs(", \"code\": ", out);
-    aw_text_json_string(out, r->code);
-    fprintf(out, ", \"partial\": %s}\n", r->partial ? "true" : "false");
-}
-
-static void write_csv(FILE *out, const struct aw_export_row *r)
-{
-    char t[AW_TIME_ISO_MAX], rt[AW_TIME_ISO_MAX];
-    const char *text[] = { r->host, r->path };
-    const char *rest[] = { r->rule, r->category, r->severity, r->level, r->message,
-                           r->target != NULL ? r->target : "", r->code != NULL ? r->code : "" };
-
-    aw_time_format_iso(r->ts_ms, t);
-    aw_time_format_iso(r->read_ms, rt);
-    fprintf(out, "%s,%s,%s", t, r->ts_known ? "true" : "false", rt);
-    for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
-        fputc(',', out);
-        aw_text_csv_field(out, text[i]);
-    }
-    fprintf(out, ",%" PRId64 ",%" PRIu64, r->file_id, r->offset);
-    for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++) {
-        fputc(',', out);
-        aw_text_csv_field(out, rest[i]);
-    }
-    fprintf(out, ",%s\r\n", r->partial ? "true" : "false");
+    memcpy(c, all, sizeof(all));
 }
 
 static int emit(void *ctx, const struct aw_export_row *r, struct aw_err *err)
 {
     struct sink *k = ctx;
+    char t[AW_TIME_ISO_MAX], rt[AW_TIME_ISO_MAX];
+    struct aw_field c[EXPORT_COLUMNS];
 
+    aw_time_format_iso(r->ts_ms, t);
+    aw_time_format_iso(r->read_ms, rt);
+    columns(r, t, rt, c);
     if (k->format == AW_EXPORT_CSV) {
-        write_csv(k->out, r);
+        aw_fields_csv(k->out, c, EXPORT_COLUMNS);
     } else {
-        write_ndjson(k->out, r);
+        aw_fields_json(k->out, c, EXPORT_COLUMNS);
+        fputc('\n', k->out);
     }
     /* Stop early when the reader went away (a closed pipe). */
     if (ferror(k->out)) {
@@ -104,8 +86,12 @@ int aw_export_run(struct aw_store *s, const struct aw_query_filter *f,
     int rc;
 
     if (format == AW_EXPORT_CSV) {
-        fputs("time,time_known,read_time,host,file,file_id,offset,rule,category,severity,level,"
-              "message,target,code,partial\r\n", out);
+        /* The header is the names of the columns, of any row. */
+        struct aw_export_row none = { 0 };
+        struct aw_field c[EXPORT_COLUMNS];
+
+        columns(&none, "", "", c);
+        aw_fields_csv_header(out, c, EXPORT_COLUMNS);
     }
     rc = aw_query_open(&q, s, f, err);
     if (rc == AW_OK) {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentwatch/fields.h"
 #include "agentwatch/query.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/text.h"
@@ -229,18 +230,6 @@ static int64_t grid_total(const struct grid *g, size_t b)
 
 /* ---- json ----------------------------------------------------------- */
 
-static void json_time(FILE *out, int64_t ms)
-{
-    char iso[AW_TIME_ISO_MAX];
-
-    if (ms == AW_TIME_NONE) {
-        fputs("null", out);
-        return;
-    }
-    aw_time_format_iso(ms, iso);
-    aw_text_json_string(out, iso);
-}
-
 /* How long an incident lasted: to the success that ended it, or so far
  * (to its last failure) while it is ongoing. */
 static int64_t incident_duration(const struct aw_incident *inc)
@@ -251,32 +240,31 @@ static int64_t incident_duration(const struct aw_incident *inc)
 static void render_json_state(FILE *out, const struct report *r)
 {
     const struct aw_health_state *st = &r->state;
+    const struct aw_field state[] = {
+        { "status", AW_FIELD_TEXT, .text = aw_health_name(st->health) },
+        { "since", AW_FIELD_TIME, .num = st->since_ms },
+        { "failures", AW_FIELD_INT, .num = st->failures },
+        { "category", AW_FIELD_TEXT, .text = st->category },
+        { "last_failure", AW_FIELD_TIME, .num = st->last_failure_ms },
+        { "last_success", AW_FIELD_TIME, .num = st->last_success_ms },
+    };
 
-    fputs(",\n \"state\": {\"status\": ", out);
-    aw_text_json_string(out, aw_health_name(st->health));
-    fputs(", \"since\": ", out);
-    json_time(out, st->since_ms);
-    fprintf(out, ", \"failures\": %lld, \"category\": ", (long long)st->failures);
-    aw_text_json_string(out, st->category);
-    fputs(", \"last_failure\": ", out);
-    json_time(out, st->last_failure_ms);
-    fputs(", \"last_success\": ", out);
-    json_time(out, st->last_success_ms);
-    fputs("},\n \"incidents\": [", out);
+    fputs(",\n \"state\": ", out);
+    aw_fields_json(out, state, sizeof(state) / sizeof(state[0]));
+    fputs(",\n \"incidents\": [", out);
     for (size_t i = 0; i < r->incidents.count; i++) {
         const struct aw_incident *inc = &r->incidents.items[i];
+        const struct aw_field f[] = {
+            { "start", AW_FIELD_TIME, .num = inc->start_ms },
+            { "end", AW_FIELD_TIME, .num = inc->end_ms },
+            { "last", AW_FIELD_TIME, .num = inc->last_ms },
+            { "ongoing", AW_FIELD_BOOL, .num = inc->end_ms == AW_TIME_NONE },
+            { "duration_ms", AW_FIELD_INT, .num = incident_duration(inc) },
+            { "category", AW_FIELD_TEXT, .text = inc->category },
+            { "count", AW_FIELD_INT, .num = inc->count },
+        };
         fputs(i ? ",\n  " : "\n  ", out);
-        fputs("{\"start\": ", out);
-        json_time(out, inc->start_ms);
-        fputs(", \"end\": ", out);
-        json_time(out, inc->end_ms);
-        fputs(", \"last\": ", out);
-        json_time(out, inc->last_ms);
-        fprintf(out, ", \"ongoing\": %s, \"duration_ms\": %lld, \"category\": ",
-                inc->end_ms == AW_TIME_NONE ? "true" : "false",
-                (long long)incident_duration(inc));
-        aw_text_json_string(out, inc->category);
-        fprintf(out, ", \"count\": %lld}", (long long)inc->count);
+        aw_fields_json(out, f, sizeof(f) / sizeof(f[0]));
     }
     fputs(r->incidents.count ? "\n ]" : "]", out);
 }
@@ -287,7 +275,7 @@ static void render_json_buckets(FILE *out, const struct aw_report_opts *o, const
     for (size_t b = 0; b < g->buckets; b++) {
         fputs(b ? ",\n  " : "\n  ", out);
         fputs("{\"start\": ", out);
-        json_time(out, g->start_ms + (int64_t)b * g->width);
+        aw_fields_json_time(out, g->start_ms + (int64_t)b * g->width);
         fputs(", \"counts\": {", out);
         for (size_t c = 0; c < g->ncat; c++) {
             fputs(c ? ", " : "", out);
@@ -299,43 +287,50 @@ static void render_json_buckets(FILE *out, const struct aw_report_opts *o, const
     fputs(g->buckets ? "\n ]" : "]", out);
 }
 
+/* A rule row, the same in JSON and CSV. */
+#define RULE_FIELDS 7
+
+static void rule_fields(const struct row *r, struct aw_field f[RULE_FIELDS])
+{
+    const struct aw_field all[RULE_FIELDS] = {
+        { "rule", AW_FIELD_TEXT, .text = r->rule },
+        { "category", AW_FIELD_TEXT, .text = r->category },
+        { "count", AW_FIELD_INT, .num = r->count },
+        { "first", AW_FIELD_TIME, .num = r->first_ms },
+        { "last", AW_FIELD_TIME, .num = r->last_ms },
+        { "cause", AW_FIELD_TEXT, .text = r->cause },
+        { "remedy", AW_FIELD_TEXT, .text = r->remedy },
+    };
+
+    memcpy(f, all, sizeof(all));
+}
+
 static void render_json(FILE *out, const struct aw_report_opts *o, const struct report *r)
 {
     const struct rows *cats = &r->cats, *rules = &r->rules;
+    struct aw_field rf[RULE_FIELDS];
 
     fputs("{\"since\": ", out);
-    json_time(out, o->filter.since_ms);
+    aw_fields_json_time(out, o->filter.since_ms);
     fputs(", \"until\": ", out);
-    json_time(out, o->filter.until_ms);
+    aw_fields_json_time(out, o->filter.until_ms);
     fprintf(out, ", \"total\": %lld,\n \"categories\": [", (long long)r->total);
     for (size_t i = 0; i < cats->count; i++) {
         const struct row *c = &cats->items[i];
+        const struct aw_field f[] = {
+            { "category", AW_FIELD_TEXT, .text = c->category },
+            { "count", AW_FIELD_INT, .num = c->count },
+            { "first", AW_FIELD_TIME, .num = c->first_ms },
+            { "last", AW_FIELD_TIME, .num = c->last_ms },
+        };
         fputs(i ? ",\n  " : "\n  ", out);
-        fputs("{\"category\": ", out);
-        aw_text_json_string(out, c->category);
-        fprintf(out, ", \"count\": %lld, \"first\": ", (long long)c->count);
-        json_time(out, c->first_ms);
-        fputs(", \"last\": ", out);
-        json_time(out, c->last_ms);
-        fputc('}', out);
+        aw_fields_json(out, f, sizeof(f) / sizeof(f[0]));
     }
     fputs(cats->count ? "\n ],\n \"rules\": [" : "],\n \"rules\": [", out);
     for (size_t i = 0; i < rules->count; i++) {
-        const struct row *ru = &rules->items[i];
         fputs(i ? ",\n  " : "\n  ", out);
-        fputs("{\"rule\": ", out);
-        aw_text_json_string(out, ru->rule);
-        fputs(", \"category\": ", out);
-        aw_text_json_string(out, ru->category);
-        fprintf(out, ", \"count\": %lld, \"first\": ", (long long)ru->count);
-        json_time(out, ru->first_ms);
-        fputs(", \"last\": ", out);
-        json_time(out, ru->last_ms);
-        fputs(", \"cause\": ", out);
-        aw_text_json_string(out, ru->cause);
-        fputs(", \"remedy\": ", out);
-        aw_text_json_string(out, ru->remedy);
-        fputc('}', out);
+        rule_fields(&rules->items[i], rf);
+        aw_fields_json(out, rf, RULE_FIELDS);
     }
     fputs(rules->count ? "\n ]" : "]", out);
     render_json_state(out, r);
@@ -349,21 +344,15 @@ static void render_json(FILE *out, const struct aw_report_opts *o, const struct 
 
 static void render_csv(FILE *out, const struct rows *rules)
 {
-    char first[AW_TIME_ISO_MAX], last[AW_TIME_ISO_MAX];
+    const struct row none = { 0 };
+    struct aw_field f[RULE_FIELDS];
 
-    fputs("rule,category,count,first,last,cause,remedy\r\n", out);
+    /* The header is the names of the fields, of any row. */
+    rule_fields(&none, f);
+    aw_fields_csv_header(out, f, RULE_FIELDS);
     for (size_t i = 0; i < rules->count; i++) {
-        const struct row *r = &rules->items[i];
-        aw_time_format_iso(r->first_ms, first);
-        aw_time_format_iso(r->last_ms, last);
-        aw_text_csv_field(out, r->rule);
-        fputc(',', out);
-        aw_text_csv_field(out, r->category);
-        fprintf(out, ",%lld,%s,%s,", (long long)r->count, first, last);
-        aw_text_csv_field(out, r->cause);
-        fputc(',', out);
-        aw_text_csv_field(out, r->remedy);
-        fputs("\r\n", out);
+        rule_fields(&rules->items[i], f);
+        aw_fields_csv(out, f, RULE_FIELDS);
     }
 }
 
@@ -633,14 +622,14 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
         aw_text_terminal(out, o->filter.category, 0);
         fputc('\n', out);
     }
-    if (o->rule != NULL) {
+    if (o->filter.rule != NULL) {
         fputs("rule: ", out);
-        aw_text_terminal(out, o->rule, 0);
+        aw_text_terminal(out, o->filter.rule, 0);
         fputc('\n', out);
     }
-    if (o->host != NULL) {
+    if (o->filter.host != NULL) {
         fputs("host: ", out);
-        aw_text_terminal(out, o->host, 0);
+        aw_text_terminal(out, o->filter.host, 0);
         fputc('\n', out);
     }
     if (rep->total == 0) {
@@ -703,15 +692,12 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
 int aw_report_run(struct aw_store *s, const struct aw_report_opts *o, FILE *out,
                   struct aw_err *err)
 {
-    struct aw_query_filter qf = {
-        o->filter.since_ms, o->filter.until_ms, o->filter.category, o->rule, o->host
-    };
     struct aw_query *q = NULL;
     struct report r;
     int rc;
 
     memset(&r, 0, sizeof(r));
-    rc = aw_query_open(&q, s, &qf, err);
+    rc = aw_query_open(&q, s, &o->filter, err);
     if (rc == AW_OK) {
         rc = aw_query_by_category(q, collect, &r.cats, err);
     }

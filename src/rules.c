@@ -3,12 +3,12 @@
  * (see rules.h; the file format is documented in rules/README.md).
  *
  * Loading.  Each file is read whole (at most 4 MiB) and turned into a
- * small node tree from libyaml's event stream, so positions (marks) stay
- * attached to every key and value.  Anchors, aliases, tags and multiple
- * documents are rejected: a rule file is plain data and what you read is
- * what runs.  Validation walks the tree and reports every problem it
- * finds instead of stopping at the first; only a YAML syntax error ends
- * the walk of that one file, because after it the tree is meaningless.
+ * node tree (yamltree.h), so positions (marks) stay attached to every key
+ * and value.  Anchors, aliases, tags and multiple documents are rejected:
+ * a rule file is plain data and what you read is what runs.  Validation
+ * walks the tree and reports every problem it finds instead of stopping
+ * at the first; only a YAML syntax error ends the walk of that one file,
+ * because after it the tree is meaningless.
  * Every scalar is taken as a string (no YAML 1.1 type guessing), except
  * that a plain empty/~/null scalar is null and never a valid string.
  *
@@ -60,6 +60,7 @@
 #include <string.h>
 
 #include "agentwatch/platform.h"
+#include "agentwatch/yamltree.h"
 
 #define RULE_FILE_MAX ((size_t)4 * 1024 * 1024)
 #define RULE_NAME_MAX 64          /* ids and categories */
@@ -1116,51 +1117,6 @@ static void prefilter_scan(const struct aw_ruleset *rs, uint64_t *bits, const un
 }
 
 /* ------------------------------------------------------------------ */
-/* YAML node tree                                                       */
-
-enum node_kind { NODE_SCALAR, NODE_SEQ, NODE_MAP };
-
-struct node {
-    enum node_kind kind;
-    bool bad;                 /* alias placeholder, already reported */
-    bool null;                /* plain "", "~", "null" */
-    yaml_scalar_style_t style;
-    yaml_mark_t start, end;
-    char *val;
-    size_t len;
-    struct node **kids;       /* map: key, value, key, value, ... */
-    size_t nkids, cap;
-};
-
-static void node_free(struct node *n)
-{
-    if (n == NULL) {
-        return;
-    }
-    for (size_t i = 0; i < n->nkids; i++) {
-        node_free(n->kids[i]);
-    }
-    free(n->kids);
-    free(n->val);
-    free(n);
-}
-
-static int node_add(struct node *parent, struct node *kid)
-{
-    if (parent->nkids == parent->cap) {
-        size_t cap = parent->cap ? parent->cap * 2 : 8;
-        struct node **k = realloc(parent->kids, cap * sizeof(*k));
-        if (k == NULL) {
-            return AW_ENOMEM;
-        }
-        parent->kids = k;
-        parent->cap = cap;
-    }
-    parent->kids[parent->nkids++] = kid;
-    return AW_OK;
-}
-
-/* ------------------------------------------------------------------ */
 /* Loader                                                               */
 
 struct idpos {
@@ -1169,17 +1125,10 @@ struct idpos {
     unsigned line, col;
 };
 
-struct diagpos {
-    unsigned line, col;
-    size_t seq;               /* tie-breaker: sorting stays stable */
-    char *item;
-};
-
 struct loader {
     struct aw_diags *diags;
     size_t errors;
-    struct diagpos *dpos;         /* positions of this file's diags */
-    size_t ndpos, dposcap;
+    struct aw_yaml_diags fdiags;  /* this file's, until flush_diags() */
     bool oom;
     const char *file;             /* current file (owned by files[]) */
     const unsigned char *buf;     /* its bytes, for pattern columns */
@@ -1206,274 +1155,32 @@ static void diag_at(struct loader *ld, unsigned line, unsigned col, const char *
 
 static void diag_at(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
 
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     ld->errors++;
-    if (aw_diags_add(ld->diags, "%s:%u:%u: %s", ld->file, line, col, msg) != AW_OK) {
+    va_start(ap, fmt);
+    if (aw_yaml_diag_vadd(&ld->fdiags, line, col, fmt, ap) != AW_OK) {
         ld->oom = true;
-        return;
     }
-    if (ld->ndpos == ld->dposcap) {
-        size_t cap = ld->dposcap ? ld->dposcap * 2 : 16;
-        struct diagpos *g = realloc(ld->dpos, cap * sizeof(*g));
-        if (g == NULL) {
-            ld->oom = true;
-            return;
-        }
-        ld->dpos = g;
-        ld->dposcap = cap;
-    }
-    ld->dpos[ld->ndpos].line = line;
-    ld->dpos[ld->ndpos].col = col;
-    ld->dpos[ld->ndpos].seq = ld->ndpos;
-    ld->dpos[ld->ndpos].item = ld->diags->items[ld->diags->count - 1];
-    ld->ndpos++;
-}
-
-static int cmp_diagpos(const void *a, const void *b)
-{
-    const struct diagpos *x = a, *y = b;
-
-    if (x->line != y->line) {
-        return x->line < y->line ? -1 : 1;
-    }
-    if (x->col != y->col) {
-        return x->col < y->col ? -1 : 1;
-    }
-    return (x->seq > y->seq) - (x->seq < y->seq);
+    va_end(ap);
 }
 
 /* Validation walks the tree key by key, so a file's diagnostics arrive
- * out of order; users read them top to bottom.  The file's diags are the
- * last ndpos items of the list. */
-static void sort_file_diags(struct loader *ld)
+ * out of order; users read them top to bottom, file after file. */
+static void flush_diags(struct loader *ld)
 {
-    struct aw_diags *d = ld->diags;
-
-    if (ld->ndpos > 1 && ld->ndpos <= d->count) {
-        qsort(ld->dpos, ld->ndpos, sizeof(*ld->dpos), cmp_diagpos);
-        for (size_t i = 0; i < ld->ndpos; i++) {
-            d->items[d->count - ld->ndpos + i] = ld->dpos[i].item;
+    aw_yaml_diags_sort(&ld->fdiags);
+    for (size_t i = 0; i < ld->fdiags.count; i++) {
+        const struct aw_yaml_diag *d = &ld->fdiags.items[i];
+        if (aw_diags_add(ld->diags, "%s:%u:%u: %s", ld->file, d->line, d->col, d->msg) != AW_OK) {
+            ld->oom = true;
         }
     }
-    ld->ndpos = 0;
+    aw_yaml_diags_free(&ld->fdiags);
 }
 
 #define DIAG(ld, mark, ...) \
     diag_at((ld), (unsigned)(mark).line + 1, (unsigned)(mark).column + 1, __VA_ARGS__)
-
-/* A user value made safe for a one-line message: control bytes become
- * '?', long values are cut. */
-static const char *show(char *out, size_t cap, const char *s, size_t len)
-{
-    size_t max = cap - 4, o = 0;
-
-    for (size_t i = 0; i < len && o < max; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    if (len > max) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static const char *kind_name(const struct node *n)
-{
-    switch (n->kind) {
-    case NODE_SEQ: return "a sequence";
-    case NODE_MAP: return "a mapping";
-    default: return n->null ? "null" : "a string";
-    }
-}
-
-static bool is_null_plain(const char *v, size_t len)
-{
-    return len == 0 || (len == 1 && v[0] == '~') ||
-           (len == 4 && (memcmp(v, "null", 4) == 0 || memcmp(v, "Null", 4) == 0 ||
-                         memcmp(v, "NULL", 4) == 0));
-}
-
-static struct node *node_new(struct loader *ld, enum node_kind kind, const yaml_event_t *ev)
-{
-    struct node *n = calloc(1, sizeof(*n));
-
-    if (n == NULL) {
-        ld->oom = true;
-        return NULL;
-    }
-    n->kind = kind;
-    n->start = ev->start_mark;
-    n->end = ev->end_mark;
-    return n;
-}
-
-static void yaml_syntax_diag(struct loader *ld, const yaml_parser_t *p)
-{
-    const char *problem = p->problem != NULL ? p->problem : "unknown error";
-    char extra[160] = "";
-
-    if (p->error == YAML_MEMORY_ERROR) {
-        ld->oom = true;
-        return;
-    }
-    if (p->error == YAML_READER_ERROR) {
-        /* Reader errors carry a byte offset, not a mark. */
-        unsigned line = 1, col = 1;
-        for (size_t i = 0; i < p->problem_offset && i < ld->buflen; i++) {
-            if (ld->buf[i] == '\n') {
-                line++;
-                col = 1;
-            } else if ((ld->buf[i] & 0xC0) != 0x80) {
-                col++;
-            }
-        }
-        diag_at(ld, line, col, "YAML syntax error: %s (byte offset %zu)", problem, p->problem_offset);
-        return;
-    }
-    if (p->context != NULL) {
-        snprintf(extra, sizeof(extra), " (%s started at line %u, column %u)", p->context,
-                 (unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1);
-    }
-    DIAG(ld, p->problem_mark, "YAML syntax error: %s%s", problem, extra);
-}
-
-/* The file's single document as a tree (NULL for an empty file or after a
- * fatal problem, which is then already reported in *fatal). */
-static struct node *parse_yaml(struct loader *ld, bool *fatal)
-{
-    yaml_parser_t parser;
-    yaml_event_t ev;
-    struct node *stack[NEST_MAX];
-    size_t depth = 0;
-    struct node *root = NULL;
-    int docs = 0;
-    bool done = false;
-
-    *fatal = false;
-    if (!yaml_parser_initialize(&parser)) {
-        ld->oom = true;
-        *fatal = true;
-        return NULL;
-    }
-    yaml_parser_set_input_string(&parser, ld->buf, ld->buflen);
-    while (!done && !ld->oom) {
-        struct node *n = NULL;
-        const char *anchor = NULL, *tag = NULL;
-
-        if (!yaml_parser_parse(&parser, &ev)) {
-            yaml_syntax_diag(ld, &parser);
-            *fatal = true;
-            break;
-        }
-        switch (ev.type) {
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
-        case YAML_DOCUMENT_START_EVENT:
-            if (++docs > 1) {
-                DIAG(ld, ev.start_mark, "multiple YAML documents in one file are not supported");
-                *fatal = true;
-                done = true;
-            }
-            break;
-        case YAML_ALIAS_EVENT: {
-            char buf[80];
-            const char *a = (const char *)ev.data.alias.anchor;
-            DIAG(ld, ev.start_mark, "YAML aliases are not supported (alias '*%s')",
-                 show(buf, sizeof(buf), a, strlen(a)));
-            n = node_new(ld, NODE_SCALAR, &ev);
-            if (n != NULL) {
-                n->bad = true;
-            }
-            break;
-        }
-        case YAML_SCALAR_EVENT:
-            anchor = (const char *)ev.data.scalar.anchor;
-            tag = (const char *)ev.data.scalar.tag;
-            n = node_new(ld, NODE_SCALAR, &ev);
-            if (n != NULL) {
-                n->style = ev.data.scalar.style;
-                n->len = ev.data.scalar.length;
-                n->val = malloc(n->len + 1);
-                if (n->val == NULL) {
-                    ld->oom = true;
-                    free(n);
-                    n = NULL;
-                    break;
-                }
-                memcpy(n->val, ev.data.scalar.value, n->len);
-                n->val[n->len] = '\0';
-                n->null = n->style == YAML_PLAIN_SCALAR_STYLE && tag == NULL &&
-                          is_null_plain(n->val, n->len);
-            }
-            break;
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT:
-            if (ev.type == YAML_SEQUENCE_START_EVENT) {
-                anchor = (const char *)ev.data.sequence_start.anchor;
-                tag = (const char *)ev.data.sequence_start.tag;
-            } else {
-                anchor = (const char *)ev.data.mapping_start.anchor;
-                tag = (const char *)ev.data.mapping_start.tag;
-            }
-            if (depth == NEST_MAX) {
-                DIAG(ld, ev.start_mark, "YAML nesting deeper than %d levels", NEST_MAX);
-                *fatal = true;
-                done = true;
-                break;
-            }
-            n = node_new(ld, ev.type == YAML_SEQUENCE_START_EVENT ? NODE_SEQ : NODE_MAP, &ev);
-            break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-            if (depth > 0) {
-                stack[depth - 1]->end = ev.end_mark;
-                depth--;
-            }
-            break;
-        default:
-            break;
-        }
-        if (anchor != NULL) {
-            char buf[80];
-            DIAG(ld, ev.start_mark, "YAML anchors are not supported (anchor '&%s')",
-                 show(buf, sizeof(buf), anchor, strlen(anchor)));
-        }
-        if (tag != NULL) {
-            char buf[80];
-            DIAG(ld, ev.start_mark, "YAML tags are not supported (tag '%s')",
-                 show(buf, sizeof(buf), tag, strlen(tag)));
-        }
-        if (n != NULL) {
-            if (depth == 0) {
-                node_free(root);
-                root = n;
-            } else if (node_add(stack[depth - 1], n) != AW_OK) {
-                ld->oom = true;
-                node_free(n);
-                n = NULL;
-            }
-            if (n != NULL && n->kind != NODE_SCALAR) {
-                stack[depth++] = n;
-            }
-        }
-        yaml_event_delete(&ev);
-    }
-    yaml_parser_delete(&parser);
-    if (*fatal || ld->oom) {
-        node_free(root);
-        *fatal = true;
-        return NULL;
-    }
-    return root;
-}
 
 /* ---- validation helpers ---- */
 
@@ -1482,8 +1189,8 @@ enum want { WANT_STRING, WANT_SEQ, WANT_MAP };
 struct keyspec {
     const char *name;
     enum want want;
-    struct node *key;
-    struct node *val;
+    struct aw_yaml_node *key;
+    struct aw_yaml_node *val;
     bool ok;                  /* present with the right type */
 };
 
@@ -1492,29 +1199,29 @@ static const char *want_name(enum want w)
     return w == WANT_STRING ? "a string" : w == WANT_SEQ ? "a sequence" : "a mapping";
 }
 
-static bool node_is(const struct node *n, enum want w)
+static bool node_is(const struct aw_yaml_node *n, enum want w)
 {
     switch (w) {
-    case WANT_STRING: return n->kind == NODE_SCALAR && !n->null;
-    case WANT_SEQ: return n->kind == NODE_SEQ;
-    default: return n->kind == NODE_MAP;
+    case WANT_STRING: return n->kind == AW_YAML_SCALAR && !n->null;
+    case WANT_SEQ: return n->kind == AW_YAML_SEQ;
+    default: return n->kind == AW_YAML_MAP;
     }
 }
 
-static void walk_map(struct loader *ld, const struct node *map, const char *where,
+static void walk_map(struct loader *ld, const struct aw_yaml_node *map, const char *where,
                      struct keyspec *keys, size_t nkeys)
 {
     char buf[96];
 
     for (size_t i = 0; i + 1 < map->nkids; i += 2) {
-        struct node *k = map->kids[i], *v = map->kids[i + 1];
+        struct aw_yaml_node *k = map->kids[i], *v = map->kids[i + 1];
         struct keyspec *spec = NULL;
 
         if (k->bad) {
             continue;
         }
-        if (k->kind != NODE_SCALAR || k->null) {
-            DIAG(ld, k->start, "mapping keys must be strings, not %s", kind_name(k));
+        if (k->kind != AW_YAML_SCALAR || k->null) {
+            DIAG(ld, k->start, "mapping keys must be strings, not %s", aw_yaml_kind_name(k));
             continue;
         }
         for (size_t s = 0; s < nkeys; s++) {
@@ -1524,7 +1231,7 @@ static void walk_map(struct loader *ld, const struct node *map, const char *wher
             }
         }
         if (spec == NULL) {
-            DIAG(ld, k->start, "unknown key '%s' %s", show(buf, sizeof(buf), k->val, k->len), where);
+            DIAG(ld, k->start, "unknown key '%s' %s", aw_yaml_show(buf, sizeof(buf), k->val, k->len), where);
             continue;
         }
         if (spec->key != NULL) {
@@ -1539,7 +1246,7 @@ static void walk_map(struct loader *ld, const struct node *map, const char *wher
         }
         if (!node_is(v, spec->want)) {
             DIAG(ld, v->start, "key '%s' must be %s, not %s", spec->name, want_name(spec->want),
-                 kind_name(v));
+                 aw_yaml_kind_name(v));
             continue;
         }
         if (spec->want == WANT_STRING && memchr(v->val, '\0', v->len) != NULL) {
@@ -1667,7 +1374,7 @@ static size_t mark_offset(const struct loader *ld, const yaml_mark_t *mk)
 /* 1-based column of byte off of a pattern scalar, when the scalar's source
  * text is exactly its value (one line; plain, or quoted without escapes);
  * otherwise the scalar's own column. */
-static unsigned pattern_column(const struct loader *ld, const struct node *v, size_t off)
+static unsigned pattern_column(const struct loader *ld, const struct aw_yaml_node *v, size_t off)
 {
     unsigned col = (unsigned)v->start.column + 1;
     size_t pos, q;
@@ -1721,7 +1428,7 @@ enum { K_ID, K_CATEGORY, K_SEVERITY, K_PATTERN, K_CAUSE, K_REMEDY, K_DESCRIPTION
 
 /* Check the examples of a rule against its compiled pattern and copy
  * them into r. */
-static void load_examples(struct loader *ld, struct rule *r, const struct node *exmap, const char *label)
+static void load_examples(struct loader *ld, struct rule *r, const struct aw_yaml_node *exmap, const char *label)
 {
     struct keyspec keys[2] = {
         { "match", WANT_SEQ, NULL, NULL, false },
@@ -1730,7 +1437,7 @@ static void load_examples(struct loader *ld, struct rule *r, const struct node *
 
     walk_map(ld, exmap, "in examples", keys, 2);
     for (int k = 0; k < 2; k++) {
-        const struct node *seq = keys[k].val;
+        const struct aw_yaml_node *seq = keys[k].val;
         size_t cnt = 0;
 
         if (!keys[k].ok) {
@@ -1744,14 +1451,14 @@ static void load_examples(struct loader *ld, struct rule *r, const struct node *
             }
         }
         for (size_t i = 0; i < seq->nkids; i++) {
-            const struct node *e = seq->kids[i];
+            const struct aw_yaml_node *e = seq->kids[i];
             int m;
 
             if (e->bad) {
                 continue;
             }
-            if (e->kind != NODE_SCALAR || e->null) {
-                DIAG(ld, e->start, "%s: examples must be strings, not %s", label, kind_name(e));
+            if (e->kind != AW_YAML_SCALAR || e->null) {
+                DIAG(ld, e->start, "%s: examples must be strings, not %s", label, aw_yaml_kind_name(e));
                 continue;
             }
             if (r == NULL || r->code == NULL) {
@@ -1809,7 +1516,7 @@ static void load_examples(struct loader *ld, struct rule *r, const struct node *
 
 struct lint_ctx {
     struct loader *ld;
-    const struct node *v;
+    const struct aw_yaml_node *v;
     const char *label;
     const char *p;
     size_t n;
@@ -1852,7 +1559,7 @@ static void lint_warn(struct lint_ctx *c, size_t off, const char *what)
     }
     warn_at(c->ld, (unsigned)c->v->start.line + 1, pattern_column(c->ld, c->v, off),
             "%s: pattern may backtrack badly: %s at '%s%s'", c->label, what,
-            show(buf, sizeof(buf), c->p + off, end - off), end < c->n ? "..." : "");
+            aw_yaml_show(buf, sizeof(buf), c->p + off, end - off), end < c->n ? "..." : "");
 }
 
 /* A quantifier at p[*i]: consumed with its lazy/possessive modifier. */
@@ -2151,7 +1858,7 @@ static void lint_seq_parse(struct lint_ctx *c, size_t *ip, unsigned depth, struc
     }
 }
 
-static void lint_pattern(struct loader *ld, const struct node *v, const char *label)
+static void lint_pattern(struct loader *ld, const struct aw_yaml_node *v, const char *label)
 {
     struct lint_ctx c = { ld, v, label, v->val, v->len, false };
     struct lint_seq top;
@@ -2160,7 +1867,7 @@ static void lint_pattern(struct loader *ld, const struct node *v, const char *la
     lint_seq_parse(&c, &i, 0, &top);
 }
 
-static void compile_pattern(struct loader *ld, struct rule *r, const struct node *v, const char *label)
+static void compile_pattern(struct loader *ld, struct rule *r, const struct aw_yaml_node *v, const char *label)
 {
     int errcode;
     PCRE2_SIZE erroff;
@@ -2184,7 +1891,7 @@ static void compile_pattern(struct loader *ld, struct rule *r, const struct node
     r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
 }
 
-static void load_rule(struct loader *ld, const struct node *map, size_t index)
+static void load_rule(struct loader *ld, const struct aw_yaml_node *map, size_t index)
 {
     struct keyspec k[K_COUNT] = {
         { "id", WANT_STRING, NULL, NULL, false },
@@ -2206,7 +1913,8 @@ static void load_rule(struct loader *ld, const struct node *map, size_t index)
     memset(&r, 0, sizeof(r));
     walk_map(ld, map, "in rule", k, K_COUNT);
     if (k[K_ID].ok) {
-        snprintf(label, sizeof(label), "rule '%s'", show(buf, sizeof(buf), k[K_ID].val->val, k[K_ID].val->len));
+        snprintf(label, sizeof(label), "rule '%s'",
+                 aw_yaml_show(buf, sizeof(buf), k[K_ID].val->val, k[K_ID].val->len));
     } else {
         snprintf(label, sizeof(label), "rule #%zu", index);
     }
@@ -2217,10 +1925,10 @@ static void load_rule(struct loader *ld, const struct node *map, size_t index)
         complete = complete && k[required[i]].ok;
     }
     if (k[K_ID].ok) {
-        const struct node *v = k[K_ID].val;
+        const struct aw_yaml_node *v = k[K_ID].val;
         if (!valid_name(v->val, v->len, true)) {
             DIAG(ld, v->start, "invalid rule id '%s': expected [a-z0-9][a-z0-9._-]*, at most %d characters",
-                 show(buf, sizeof(buf), v->val, v->len), RULE_NAME_MAX);
+                 aw_yaml_show(buf, sizeof(buf), v->val, v->len), RULE_NAME_MAX);
         } else {
             const struct idpos *first = id_register(ld, v->val, (unsigned)v->start.line + 1,
                                                     (unsigned)v->start.column + 1);
@@ -2231,21 +1939,21 @@ static void load_rule(struct loader *ld, const struct node *map, size_t index)
         }
     }
     if (k[K_CATEGORY].ok) {
-        const struct node *v = k[K_CATEGORY].val;
+        const struct aw_yaml_node *v = k[K_CATEGORY].val;
         if (!valid_name(v->val, v->len, false)) {
             DIAG(ld, v->start, "invalid category '%s': expected [a-z][a-z0-9_-]*, at most %d characters",
-                 show(buf, sizeof(buf), v->val, v->len), RULE_NAME_MAX);
+                 aw_yaml_show(buf, sizeof(buf), v->val, v->len), RULE_NAME_MAX);
         }
     }
     if (k[K_SEVERITY].ok) {
-        const struct node *v = k[K_SEVERITY].val;
+        const struct aw_yaml_node *v = k[K_SEVERITY].val;
         if (aw_rule_severity_from_name(v->val, &sev) != AW_OK) {
             DIAG(ld, v->start, "invalid severity '%s': expected info, warning, error or critical",
-                 show(buf, sizeof(buf), v->val, v->len));
+                 aw_yaml_show(buf, sizeof(buf), v->val, v->len));
         }
     }
     if (k[K_PATTERN].ok) {
-        const struct node *v = k[K_PATTERN].val;
+        const struct aw_yaml_node *v = k[K_PATTERN].val;
         if (v->len == 0) {
             DIAG(ld, v->start, "%s: empty pattern", label);
         } else {
@@ -2316,27 +2024,27 @@ static void load_rule(struct loader *ld, const struct node *map, size_t index)
     ld->rules[ld->count++] = r;
 }
 
-static void load_tree(struct loader *ld, const struct node *root)
+static void load_tree(struct loader *ld, const struct aw_yaml_node *root)
 {
     struct keyspec top[2] = {
         { "version", WANT_STRING, NULL, NULL, false },
         { "rules", WANT_SEQ, NULL, NULL, false },
     };
-    const struct node *rules;
+    const struct aw_yaml_node *rules;
 
     if (root == NULL) {
         diag_at(ld, 1, 1, "empty rule file: expected a mapping with a 'rules' sequence");
         return;
     }
-    if (root->kind != NODE_MAP) {
-        DIAG(ld, root->start, "top level must be a mapping, not %s", kind_name(root));
+    if (root->kind != AW_YAML_MAP) {
+        DIAG(ld, root->start, "top level must be a mapping, not %s", aw_yaml_kind_name(root));
         return;
     }
     walk_map(ld, root, "at top level", top, 2);
     if (top[0].ok && !(top[0].val->len == 1 && top[0].val->val[0] == '1')) {
         char buf[96];
         DIAG(ld, top[0].val->start, "unsupported version '%s': expected 1",
-             show(buf, sizeof(buf), top[0].val->val, top[0].val->len));
+             aw_yaml_show(buf, sizeof(buf), top[0].val->val, top[0].val->len));
     }
     if (top[1].key == NULL) {
         DIAG(ld, root->start, "missing required key 'rules'");
@@ -2353,12 +2061,12 @@ static void load_tree(struct loader *ld, const struct node *root)
         ld->empty_col = (unsigned)rules->start.column + 1;
     }
     for (size_t i = 0; i < rules->nkids && !ld->oom; i++) {
-        const struct node *item = rules->kids[i];
+        const struct aw_yaml_node *item = rules->kids[i];
         if (item->bad) {
             continue;
         }
-        if (item->kind != NODE_MAP) {
-            DIAG(ld, item->start, "rule #%zu must be a mapping, not %s", i + 1, kind_name(item));
+        if (item->kind != AW_YAML_MAP) {
+            DIAG(ld, item->start, "rule #%zu must be a mapping, not %s", i + 1, aw_yaml_kind_name(item));
             continue;
         }
         load_rule(ld, item, i + 1);
@@ -2446,8 +2154,9 @@ static int load_one(struct loader *ld, const char *path, struct aw_err *err)
 {
     unsigned char *buf = NULL;
     size_t len = 0;
-    bool too_big = false, fatal = false;
-    struct node *root;
+    bool too_big = false;
+    struct aw_yaml_node *root = NULL;
+    size_t before = ld->fdiags.count;
     int rc;
 
     if (add_file_name(ld, path) != AW_OK) {
@@ -2459,20 +2168,21 @@ static int load_one(struct loader *ld, const char *path, struct aw_err *err)
     }
     if (too_big) {
         diag_at(ld, 1, 1, "rule file is larger than %zu bytes", RULE_FILE_MAX);
+        flush_diags(ld);
         free(buf);
         return AW_OK;
     }
     ld->buf = buf;
     ld->buflen = len;
-    ld->ndpos = 0;
-    root = parse_yaml(ld, &fatal);
-    if (!fatal) {
+    rc = aw_yaml_parse(buf, len, NEST_MAX, &ld->fdiags, &root);
+    ld->errors += ld->fdiags.count - before;
+    if (rc == AW_ENOMEM) {
+        ld->oom = true;
+    } else if (rc == AW_OK) {
         load_tree(ld, root);
     }
-    if (!ld->oom) {
-        sort_file_diags(ld);
-    }
-    node_free(root);
+    flush_diags(ld);
+    aw_yaml_free(root);
     ld->buf = NULL;
     ld->buflen = 0;
     free(buf);
@@ -2578,7 +2288,7 @@ static void loader_fini(struct loader *ld)
         free(ld->ids[i].id);
     }
     free(ld->ids);
-    free(ld->dpos);
+    aw_yaml_diags_free(&ld->fdiags);
     aw_diags_free(&ld->lint);
     scratch_fini(&ld->scratch);
 }
@@ -2644,6 +2354,7 @@ int aw_rules_load_ex(const char *path, unsigned flags, struct aw_ruleset **out, 
         ld.file = ld.have_empty_pos ? ld.empty_file : ld.files[0];
         diag_at(&ld, ld.have_empty_pos ? ld.empty_line : 1, ld.have_empty_pos ? ld.empty_col : 1,
                 "empty rule set: no rules defined");
+        flush_diags(&ld);
     }
     if (ld.errors > 0) {
         rc = aw_err_set(err, AW_ESYNTAX, "rules '%s': %zu problem%s found", path, ld.errors,

@@ -399,6 +399,96 @@ static void test_hostile_input_files(void)
     free(db);
 }
 
+/* report and export take --since, --until, --category, --rule and --host
+ * through one parser: the same values, and the same one-line errors. */
+static void test_window_options(void)
+{
+    char *rules = tu_path(dir, "w-rules.yaml");
+    char *log = tu_path(dir, "w-agent.log");
+    char *db = tu_path(dir, "w.db");
+    char *out = NULL, *err = NULL;
+    const char *cmds[] = { "report", "export" };
+    struct {
+        const char *args[5];
+        const char *message;
+    } errors[] = {
+        { { "--until", "7x" }, "--until: invalid time '7x': expected a duration (30m, 24h, 7d)"
+                               " or an ISO-8601 date/time" },
+        { { "--until", "2025-03-11", "--since", "2025-03-12" }, "--since is after --until" },
+        { { "--rule" }, "option '--rule' needs a value" },
+        { { "--host", "WKS-1", "extra" }, "unexpected argument 'extra'" },
+        { { "--category", "ssl", "--wat" }, "unknown option '--wat'" },
+        { { "-x" }, "unknown option '-x'" },
+    };
+    struct {
+        const char *args[4];
+        const char *rules;    /* the rules exported, in order */
+    } filters[] = {
+        { { "--rule", "ssl-trust" }, "ssl-trust," },
+        { { "--category", "health" }, "config-ok," },
+        { { "--host", "WKS-1" }, "ssl-trust,config-ok," },
+        { { "--host", "nobody" }, "" },
+        { { "--since", "2025-03-11T07:30:00Z", "--until", "2025-03-11T08:00:00Z" }, "config-ok," },
+        { { "--until", "2025-03-11T07:00:02.499Z" }, "" },
+    };
+
+    tu_write_str(rules, rules_yaml);
+    tu_write_str(log, log_text);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--rules", rules, log, NULL), 0);
+    free(out);
+    free(err);
+    for (size_t c = 0; c < 2; c++) {
+        for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+            const char *const *a = errors[i].args;
+            char expected[512];
+
+            snprintf(expected, sizeof(expected), "agentwatch: %s: %s (see 'agentwatch %s --help')\n",
+                     cmds[c], errors[i].message, cmds[c]);
+            CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, cmds[c], a[0], a[1], a[2], a[3],
+                                              a[4], NULL), 2);
+            CU_ASSERT_STRING_EQUAL(err, expected);
+            CU_ASSERT_STRING_EQUAL(out, "");
+            free(out);
+            free(err);
+        }
+    }
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "export", "--format", "xml", NULL), 2);
+    CU_ASSERT_STRING_EQUAL(err, "agentwatch: export: invalid --format 'xml': expected ndjson or csv"
+                                " (see 'agentwatch export --help')\n");
+    free(out);
+    free(err);
+    for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+        const char *const *a = filters[i].args;
+        char got[256] = "";
+
+        CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "export", a[0], a[1], a[2], a[3],
+                                          NULL), 0);
+        for (const char *p = strstr(out, "\"rule\": \""); p != NULL; p = strstr(p, "\"rule\": \"")) {
+            p += strlen("\"rule\": \"");
+            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%.*s,", (int)strcspn(p, "\""), p);
+        }
+        CU_ASSERT_STRING_EQUAL(got, filters[i].rules);
+        free(out);
+        free(err);
+    }
+    /* The same filters reach the report. */
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--format", "csv", "--host",
+                                      "WKS-1", "--rule", "config-ok", NULL), 0);
+    CU_ASSERT_STRING_EQUAL(out, "rule,category,count,first,last,cause,remedy\r\n"
+                                "config-ok,health,1,2025-03-11T08:00:00.000Z,"
+                                "2025-03-11T08:00:00.000Z,,\r\n");
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--format", "csv", "--host",
+                                      "nobody", NULL), 0);
+    CU_ASSERT_STRING_EQUAL(out, "rule,category,count,first,last,cause,remedy\r\n");
+    free(out);
+    free(err);
+    free(rules);
+    free(log);
+    free(db);
+}
+
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("cli", setup, teardown);
@@ -414,6 +504,7 @@ static int reg(void)
     CU_add_test(s, "rules check and list", test_rules_check);
     CU_add_test(s, "shipped samples", test_samples);
     CU_add_test(s, "hostile input files", test_hostile_input_files);
+    CU_add_test(s, "report and export window options", test_window_options);
     return 0;
 }
 

@@ -4,7 +4,7 @@
  * table against plain counts on windows that cut through hours, the
  * triggers (partial completion, delete), migration 4 on an older
  * database, pruning with its recount and vacuum modes, and export of
- * hostile messages.
+ * hostile messages, of nothing, and of partial findings.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -629,6 +629,45 @@ static void test_export_hostile(void)
     free(p);
 }
 
+/* The columns come from one table in every format: an empty export is the
+ * CSV header alone (or nothing), and every boolean column turns. */
+static void test_export_empty_and_flags(void)
+{
+    const struct fx rows[] = { { T0 + 2500, "ssl.a", NULL }, { T0 + 3000, "health.ok", "WKS-2" } };
+    struct aw_query_filter f = all;
+    char *p = make_db("export-flags.db", rows, 2);
+    char *text;
+
+    f.host = "nobody";
+    text = run_export(p, AW_EXPORT_CSV, &f);
+    CU_ASSERT_STRING_EQUAL(text,
+        "time,time_known,read_time,host,file,file_id,offset,rule,category,severity,level,"
+        "message,target,code,partial\r\n");
+    free(text);
+    text = run_export(p, AW_EXPORT_NDJSON, &f);
+    CU_ASSERT_STRING_EQUAL(text, "");
+    free(text);
+    tu_sql_exec(p, "UPDATE findings SET partial = 1, target = '', code = 'c'"
+                   " WHERE rule = 'health.ok';");
+    f.host = "WKS-2";
+    text = run_export(p, AW_EXPORT_NDJSON, &f);
+    CU_ASSERT_STRING_EQUAL(text,
+        "{\"time\": \"2025-03-11T07:00:03.000Z\", \"time_known\": true,"
+        " \"read_time\": \"2025-03-11T07:00:00.000Z\", \"host\": \"WKS-2\","
+        " \"file\": \"agent.log\", \"file_id\": 1, \"offset\": 200, \"rule\": \"health.ok\","
+        " \"category\": \"health\", \"severity\": \"error\", \"level\": \"error\","
+        " \"message\": \"m\", \"target\": \"\", \"code\": \"c\", \"partial\": true}\n");
+    free(text);
+    text = run_export(p, AW_EXPORT_CSV, &f);
+    CU_ASSERT_STRING_EQUAL(text,
+        "time,time_known,read_time,host,file,file_id,offset,rule,category,severity,level,"
+        "message,target,code,partial\r\n"
+        "2025-03-11T07:00:03.000Z,true,2025-03-11T07:00:00.000Z,WKS-2,agent.log,1,200,"
+        "health.ok,health,error,error,m,,c,true\r\n");
+    free(text);
+    free(p);
+}
+
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("query", setup, teardown);
@@ -646,6 +685,7 @@ static int reg(void)
     CU_add_test(s, "prune", test_prune);
     CU_add_test(s, "prune converts an old database", test_prune_converts_old_database);
     CU_add_test(s, "export hostile", test_export_hostile);
+    CU_add_test(s, "export empty and flags", test_export_empty_and_flags);
     return 0;
 }
 

@@ -449,6 +449,57 @@ static void test_hostile_categories(void)
     free(path);
 }
 
+/* --rule and --host travel in the filter: they narrow the failures, the
+ * table names them, and a report with no rule left is the CSV header. */
+static void test_rule_and_host_filters(void)
+{
+    struct aw_report_opts o = by_opts(AW_REPORT_TABLE, AW_REPORT_BY_NONE, AW_TIME_NONE,
+                                      AW_TIME_NONE);
+    char *text;
+
+    o.filter.rule = "ssl-untrusted-root";
+    o.filter.host = "WKS-0142";
+    text = run_opts(db_path, &o, AW_OK);
+    CU_ASSERT_STRING_EQUAL(text,
+        "agentwatch report: all recorded time\n"
+        "rule: ssl-untrusted-root\n"
+        "host: WKS-0142\n"
+        "state: healthy since 2025-03-11 07:05:00Z; last success 2025-03-11 07:05:00Z;"
+        " last failure 2025-03-11 07:04:00Z\n"
+        "3 findings in 1 categories from 1 rules\n"
+        "\n"
+        "CATEGORY     COUNT  FIRST SEEN            LAST SEEN\n"
+        "ssl              3  2025-03-11 07:01:00Z  2025-03-11 07:04:00Z\n"
+        "\n"
+        "RULE                CATEGORY     COUNT  FIRST SEEN            LAST SEEN\n"
+        "ssl-untrusted-root  ssl              3  2025-03-11 07:01:00Z  2025-03-11 07:04:00Z\n"
+        "\n"
+        "Incidents, most recent first:\n"
+        "START                 END                   DURATION  FAILURES  CATEGORY\n"
+        "2025-03-11 07:01:00Z  2025-03-11 07:05:00Z     4m00s         3  ssl\n"
+        "\n"
+        "Probable causes, most recent problems first:\n"
+        "  ssl-untrusted-root (3, last 2025-03-11 07:04:00Z)\n"
+        "    cause:  The server chain ends in a root the client does not trust.\n"
+        "    remedy: Import the issuing CA, incl. intermediates, on the clients.\n");
+    free(text);
+    /* Another host's findings only: not even the success markers are left. */
+    o.format = AW_REPORT_JSON;
+    o.filter.host = "nobody";
+    text = run_opts(db_path, &o, AW_OK);
+    CU_ASSERT_STRING_EQUAL(text, "{\"since\": null, \"until\": null, \"total\": 0,\n"
+                                 " \"categories\": [],\n \"rules\": [],\n"
+                                 " \"state\": {\"status\": \"unknown\", \"since\": null,"
+                                 " \"failures\": 0, \"category\": null, \"last_failure\": null,"
+                                 " \"last_success\": null},\n"
+                                 " \"incidents\": []}\n");
+    free(text);
+    o.format = AW_REPORT_CSV;
+    text = run_opts(db_path, &o, AW_OK);
+    CU_ASSERT_STRING_EQUAL(text, "rule,category,count,first,last,cause,remedy\r\n");
+    free(text);
+}
+
 static void test_format_names(void)
 {
     enum aw_report_format f;
@@ -487,6 +538,7 @@ static int reg(void)
     CU_add_test(s, "table trend", test_table_trend);
     CU_add_test(s, "hostile categories", test_hostile_categories);
     CU_add_test(s, "format names", test_format_names);
+    CU_add_test(s, "rule and host filters", test_rule_and_host_filters);
     return 0;
 }
 

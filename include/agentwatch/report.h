@@ -30,6 +30,7 @@
 #include <stdio.h>
 
 #include "agentwatch/err.h"
+#include "agentwatch/query.h"
 #include "agentwatch/store.h"
 
 enum aw_report_format {
@@ -52,12 +53,10 @@ enum aw_report_by {
 #define AW_REPORT_BUCKETS_MAX 100000
 
 struct aw_report_opts {
-    struct aw_filter filter;
+    struct aw_query_filter filter;  /* the window and filters (query.h) */
     enum aw_report_format format;
     size_t explain_top;       /* table: problems whose cause/remedy are
                                  printed; 0: 3 */
-    const char *rule;         /* only this rule's failures; NULL: any */
-    const char *host;         /* only this host's findings; NULL: any */
     enum aw_report_by by;     /* counts per bucket; NONE: no buckets */
     size_t incidents;         /* most recent incidents listed; 0: default */
     int64_t now_ms;           /* end of the buckets without --until;

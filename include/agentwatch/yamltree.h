@@ -1,0 +1,89 @@
+/*
+ * A YAML document as a small node tree, shared by the rule loader and the
+ * configuration loader.
+ *
+ * The tree is built from libyaml's event stream rather than its document
+ * API so that every key and value keeps its position (marks) for the
+ * loaders' messages.  The files it serves are plain data, where what you
+ * read is what is used: anchors, aliases and tags are reported (an alias
+ * becomes a placeholder marked bad), and a syntax error, a second
+ * document or nesting deeper than the caller's limit ends the parse with
+ * no tree.  No YAML 1.1 type guessing: every scalar is a string, and only
+ * a plain, untagged "", "~", "null", "Null" or "NULL" is null.
+ *
+ * Problems are collected with their positions in a struct aw_yaml_diags,
+ * to which a loader adds its own while it validates the tree, then sorts
+ * them so that a user reads them top to bottom.
+ */
+#ifndef AGENTWATCH_YAMLTREE_H
+#define AGENTWATCH_YAMLTREE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <yaml.h>
+
+#include "agentwatch/err.h"
+
+enum aw_yaml_kind { AW_YAML_SCALAR, AW_YAML_SEQ, AW_YAML_MAP };
+
+struct aw_yaml_node {
+    enum aw_yaml_kind kind;
+    bool bad;                     /* alias placeholder, already reported */
+    bool null;                    /* plain, untagged "", "~", "null", ... */
+    bool plain;                   /* scalar in plain style without a tag */
+    yaml_scalar_style_t style;    /* scalars only */
+    yaml_mark_t start, end;       /* 0-based line and column, as libyaml's */
+    char *val;                    /* scalars: len bytes, NUL-terminated */
+    size_t len;
+    struct aw_yaml_node **kids;   /* sequence items; map: key, value, ... */
+    size_t nkids, cap;
+};
+
+/* One problem at a 1-based line and column. */
+struct aw_yaml_diag {
+    unsigned line, col;
+    size_t seq;                   /* order of arrival: sorting stays stable */
+    char *msg;
+};
+
+/* Zero-initialise before use; release with aw_yaml_diags_free(). */
+struct aw_yaml_diags {
+    struct aw_yaml_diag *items;
+    size_t count, cap;
+};
+
+/* Append a formatted message (cut at 1023 bytes).  AW_OK or AW_ENOMEM. */
+int aw_yaml_diag_add(struct aw_yaml_diags *d, unsigned line, unsigned col, const char *fmt, ...)
+    AW_PRINTF(4, 5);
+int aw_yaml_diag_vadd(struct aw_yaml_diags *d, unsigned line, unsigned col, const char *fmt,
+                      va_list ap) AW_PRINTF(4, 0);
+
+/* Sort by line, then column, then order of arrival. */
+void aw_yaml_diags_sort(struct aw_yaml_diags *d);
+
+/* Free every message and reset the list to empty. */
+void aw_yaml_diags_free(struct aw_yaml_diags *d);
+
+/* Parse the single document in buf into *root: NULL when the stream holds
+ * no document (an empty or comment-only file).  Collections may nest at
+ * most max_depth deep.  Problems go to diags.  Returns AW_OK (a tree,
+ * possibly with reported anchors, aliases or tags in it), AW_ESYNTAX
+ * after a fatal problem (reported; no tree), or AW_ENOMEM.  Free the tree
+ * with aw_yaml_free(). */
+int aw_yaml_parse(const unsigned char *buf, size_t len, unsigned max_depth,
+                  struct aw_yaml_diags *diags, struct aw_yaml_node **root);
+
+void aw_yaml_free(struct aw_yaml_node *n);
+
+/* "a sequence", "a mapping", "null" or "a string", for messages that say
+ * what was found instead of what was wanted. */
+const char *aw_yaml_kind_name(const struct aw_yaml_node *n);
+
+/* s made safe for a one-line message in out (cap bytes, at least 8):
+ * control bytes become '?', a value too long is cut and ends in "...".
+ * Returns out. */
+const char *aw_yaml_show(char *out, size_t cap, const char *s, size_t len);
+
+#endif

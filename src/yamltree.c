@@ -1,0 +1,343 @@
+/*
+ * The YAML node tree (see yamltree.h).
+ */
+#include "agentwatch/yamltree.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Positioned diagnostics                                               */
+
+int aw_yaml_diag_vadd(struct aw_yaml_diags *d, unsigned line, unsigned col, const char *fmt,
+                      va_list ap)
+{
+    char msg[1024];
+    struct aw_yaml_diag *item;
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (d->count == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        struct aw_yaml_diag *g = realloc(d->items, cap * sizeof(*g));
+        if (g == NULL) {
+            return AW_ENOMEM;
+        }
+        d->items = g;
+        d->cap = cap;
+    }
+    item = &d->items[d->count];
+    item->msg = strdup(msg);
+    if (item->msg == NULL) {
+        return AW_ENOMEM;
+    }
+    item->line = line;
+    item->col = col;
+    item->seq = d->count;
+    d->count++;
+    return AW_OK;
+}
+
+int aw_yaml_diag_add(struct aw_yaml_diags *d, unsigned line, unsigned col, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = aw_yaml_diag_vadd(d, line, col, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int cmp_diag(const void *a, const void *b)
+{
+    const struct aw_yaml_diag *x = a, *y = b;
+
+    if (x->line != y->line) {
+        return x->line < y->line ? -1 : 1;
+    }
+    if (x->col != y->col) {
+        return x->col < y->col ? -1 : 1;
+    }
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+void aw_yaml_diags_sort(struct aw_yaml_diags *d)
+{
+    if (d->count > 1) {
+        qsort(d->items, d->count, sizeof(*d->items), cmp_diag);
+    }
+}
+
+void aw_yaml_diags_free(struct aw_yaml_diags *d)
+{
+    for (size_t i = 0; i < d->count; i++) {
+        free(d->items[i].msg);
+    }
+    free(d->items);
+    d->items = NULL;
+    d->count = 0;
+    d->cap = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                             */
+
+const char *aw_yaml_show(char *out, size_t cap, const char *s, size_t len)
+{
+    size_t max = cap - 4, o = 0;
+
+    for (size_t i = 0; i < len && o < max; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    if (len > max) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+const char *aw_yaml_kind_name(const struct aw_yaml_node *n)
+{
+    switch (n->kind) {
+    case AW_YAML_SEQ: return "a sequence";
+    case AW_YAML_MAP: return "a mapping";
+    default: return n->null ? "null" : "a string";
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The tree                                                             */
+
+void aw_yaml_free(struct aw_yaml_node *n)
+{
+    if (n == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < n->nkids; i++) {
+        aw_yaml_free(n->kids[i]);
+    }
+    free(n->kids);
+    free(n->val);
+    free(n);
+}
+
+static int node_add(struct aw_yaml_node *parent, struct aw_yaml_node *kid)
+{
+    if (parent->nkids == parent->cap) {
+        size_t cap = parent->cap ? parent->cap * 2 : 8;
+        struct aw_yaml_node **k = realloc(parent->kids, cap * sizeof(*k));
+        if (k == NULL) {
+            return AW_ENOMEM;
+        }
+        parent->kids = k;
+        parent->cap = cap;
+    }
+    parent->kids[parent->nkids++] = kid;
+    return AW_OK;
+}
+
+static struct aw_yaml_node *node_new(enum aw_yaml_kind kind, const yaml_event_t *ev)
+{
+    struct aw_yaml_node *n = calloc(1, sizeof(*n));
+
+    if (n != NULL) {
+        n->kind = kind;
+        n->start = ev->start_mark;
+        n->end = ev->end_mark;
+    }
+    return n;
+}
+
+static bool is_null_plain(const char *v, size_t len)
+{
+    return len == 0 || (len == 1 && v[0] == '~') ||
+           (len == 4 && (memcmp(v, "null", 4) == 0 || memcmp(v, "Null", 4) == 0 ||
+                         memcmp(v, "NULL", 4) == 0));
+}
+
+static struct aw_yaml_node *scalar_new(const yaml_event_t *ev)
+{
+    struct aw_yaml_node *n = node_new(AW_YAML_SCALAR, ev);
+
+    if (n == NULL) {
+        return NULL;
+    }
+    n->style = ev->data.scalar.style;
+    n->len = ev->data.scalar.length;
+    n->val = malloc(n->len + 1);
+    if (n->val == NULL) {
+        free(n);
+        return NULL;
+    }
+    memcpy(n->val, ev->data.scalar.value, n->len);
+    n->val[n->len] = '\0';
+    n->plain = n->style == YAML_PLAIN_SCALAR_STYLE && ev->data.scalar.tag == NULL;
+    n->null = n->plain && is_null_plain(n->val, n->len);
+    return n;
+}
+
+#define DIAG(d, mark, ...) \
+    aw_yaml_diag_add((d), (unsigned)(mark).line + 1, (unsigned)(mark).column + 1, __VA_ARGS__)
+
+/* Report the parser's error.  AW_OK or AW_ENOMEM. */
+static int syntax_diag(const yaml_parser_t *p, const unsigned char *buf, size_t len,
+                       struct aw_yaml_diags *diags)
+{
+    const char *problem = p->problem != NULL ? p->problem : "unknown error";
+    char extra[160] = "";
+    int rc;
+
+    if (p->error == YAML_MEMORY_ERROR) {
+        return AW_ENOMEM;
+    }
+    if (p->error == YAML_READER_ERROR) {
+        /* Reader errors carry a byte offset, not a mark. */
+        unsigned line = 1, col = 1;
+        for (size_t i = 0; i < p->problem_offset && i < len; i++) {
+            if (buf[i] == '\n') {
+                line++;
+                col = 1;
+            } else if ((buf[i] & 0xC0) != 0x80) {
+                col++;
+            }
+        }
+        rc = aw_yaml_diag_add(diags, line, col, "YAML syntax error: %s (byte offset %zu)", problem,
+                              p->problem_offset);
+    } else {
+        if (p->context != NULL) {
+            snprintf(extra, sizeof(extra), " (%s started at line %u, column %u)", p->context,
+                     (unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1);
+        }
+        rc = DIAG(diags, p->problem_mark, "YAML syntax error: %s%s", problem, extra);
+    }
+    return rc;
+}
+
+int aw_yaml_parse(const unsigned char *buf, size_t len, unsigned max_depth,
+                  struct aw_yaml_diags *diags, struct aw_yaml_node **root)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    struct aw_yaml_node **stack;      /* the open collections */
+    struct aw_yaml_node *top = NULL;
+    size_t depth = 0;
+    int docs = 0, rc = AW_OK;
+    bool fatal = false, done = false;
+
+    *root = NULL;
+    stack = calloc(max_depth > 0 ? max_depth : 1, sizeof(*stack));
+    if (stack == NULL) {
+        return AW_ENOMEM;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        free(stack);
+        return AW_ENOMEM;
+    }
+    yaml_parser_set_input_string(&parser, buf, len);
+    while (!done && !fatal && rc == AW_OK) {
+        struct aw_yaml_node *n = NULL;
+        const char *anchor = NULL, *tag = NULL;
+        bool want_node = false;
+        char shown[80];
+
+        if (!yaml_parser_parse(&parser, &ev)) {
+            rc = syntax_diag(&parser, buf, len, diags);
+            fatal = true;
+            break;
+        }
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (++docs > 1) {
+                rc = DIAG(diags, ev.start_mark,
+                          "multiple YAML documents in one file are not supported");
+                fatal = true;
+            }
+            break;
+        case YAML_ALIAS_EVENT: {
+            const char *a = (const char *)ev.data.alias.anchor;
+            rc = DIAG(diags, ev.start_mark, "YAML aliases are not supported (alias '*%s')",
+                      aw_yaml_show(shown, sizeof(shown), a, strlen(a)));
+            n = node_new(AW_YAML_SCALAR, &ev);
+            if (n != NULL) {
+                n->bad = true;
+            }
+            want_node = true;
+            break;
+        }
+        case YAML_SCALAR_EVENT:
+            anchor = (const char *)ev.data.scalar.anchor;
+            tag = (const char *)ev.data.scalar.tag;
+            n = scalar_new(&ev);
+            want_node = true;
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (ev.type == YAML_SEQUENCE_START_EVENT) {
+                anchor = (const char *)ev.data.sequence_start.anchor;
+                tag = (const char *)ev.data.sequence_start.tag;
+            } else {
+                anchor = (const char *)ev.data.mapping_start.anchor;
+                tag = (const char *)ev.data.mapping_start.tag;
+            }
+            if (depth == max_depth) {
+                rc = DIAG(diags, ev.start_mark, "YAML nesting deeper than %u levels", max_depth);
+                fatal = true;
+                break;
+            }
+            n = node_new(ev.type == YAML_SEQUENCE_START_EVENT ? AW_YAML_SEQ : AW_YAML_MAP, &ev);
+            want_node = true;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            if (depth > 0) {
+                stack[depth - 1]->end = ev.end_mark;
+                depth--;
+            }
+            break;
+        default:
+            break;
+        }
+        if (want_node && n == NULL && rc == AW_OK) {
+            rc = AW_ENOMEM;
+        }
+        if (rc == AW_OK && anchor != NULL) {
+            rc = DIAG(diags, ev.start_mark, "YAML anchors are not supported (anchor '&%s')",
+                      aw_yaml_show(shown, sizeof(shown), anchor, strlen(anchor)));
+        }
+        if (rc == AW_OK && tag != NULL) {
+            rc = DIAG(diags, ev.start_mark, "YAML tags are not supported (tag '%s')",
+                      aw_yaml_show(shown, sizeof(shown), tag, strlen(tag)));
+        }
+        if (n != NULL) {
+            if (depth == 0) {
+                aw_yaml_free(top);
+                top = n;
+            } else if (node_add(stack[depth - 1], n) != AW_OK) {
+                aw_yaml_free(n);
+                n = NULL;
+                rc = AW_ENOMEM;
+            }
+            if (n != NULL && n->kind != AW_YAML_SCALAR) {
+                stack[depth++] = n;
+            }
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&parser);
+    free(stack);
+    if (rc == AW_OK && fatal) {
+        rc = AW_ESYNTAX;
+    }
+    if (rc != AW_OK) {
+        aw_yaml_free(top);
+        return rc;
+    }
+    *root = top;
+    return AW_OK;
+}

@@ -187,10 +187,10 @@ void aw_cli_follow_defaults(const struct aw_cli *cli, struct aw_follow_opts *opt
     opts->poll_ms = cfg->poll_interval_ms;
 }
 
-/* follow reads all its paths in one format, so sources of different
- * formats cannot be followed together; rather than guess, say so. */
-int aw_cli_config_sources(const struct aw_cli *cli, bool format_given, enum aw_format *format,
-                          char *const **paths, size_t *npaths)
+/* scan and follow read all their paths in one format, so sources of
+ * different formats cannot be read together; rather than guess, say so. */
+int aw_cli_config_sources(const struct aw_cli *cli, const char *cmd, bool format_given,
+                          enum aw_format *format, char *const **paths, size_t *npaths)
 {
     const struct aw_config *cfg = cli->config;
 
@@ -202,10 +202,10 @@ int aw_cli_config_sources(const struct aw_cli *cli, bool format_given, enum aw_f
         for (size_t i = 1; i < cfg->nsources; i++) {
             if (s[i].format != s[0].format) {
                 fprintf(stderr, "agentwatch: %s:%u:%u: source format %s differs from %s "
-                        "(%s:%u:%u); follow reads all sources in one format: give them "
+                        "(%s:%u:%u); %s reads all sources in one format: give them "
                         "the same format, or auto\n", cfg->file, s[i].line, s[i].column,
                         aw_format_name(s[i].format), aw_format_name(s[0].format), cfg->file,
-                        s[0].line, s[0].column);
+                        s[0].line, s[0].column, cmd);
                 return AW_ESYNTAX;
             }
         }
@@ -251,6 +251,36 @@ static bool asks_for_help(int argc, char **argv)
     return false;
 }
 
+/* --config may also follow the command word, as --db may.  The
+ * configuration gives the command's defaults, so it has to be read before
+ * the command parses its options: --config PATH and --config=PATH are
+ * taken out of the command's arguments here (argv[0] is the command; an
+ * operand after "--" is left alone).  *argc becomes the count left.
+ * Returns AW_EXIT_OK or, with the error printed, AW_EXIT_USAGE. */
+static int take_config_option(struct aw_cli *cli, int *argc, char **argv)
+{
+    int kept = 1, i;
+
+    for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= *argc) {
+                return aw_cli_usage_error(argv[0], "option '--config' needs a value");
+            }
+            cli->config_path = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            cli->config_path = argv[i] + 9;
+        } else {
+            argv[kept++] = argv[i];
+        }
+    }
+    while (i < *argc) {
+        argv[kept++] = argv[i++];
+    }
+    argv[kept] = NULL;
+    *argc = kept;
+    return AW_EXIT_OK;
+}
+
 int aw_cli_parse_size(const char *text, size_t min, size_t max, size_t *out)
 {
     char *end;
@@ -292,7 +322,7 @@ static void main_usage(FILE *out)
     fputs("\n"
           "Options:\n"
           "  --config PATH  configuration file (default: " AW_CONFIG_FILE ";\n"
-          "                 it need not exist)\n"
+          "                 it need not exist; also accepted after the command)\n"
           "  --db PATH      database file (default: $AGENTWATCH_DB, else the\n"
           "                 configuration's database, else\n"
           AW_OS_DEFAULT_DB_TEXT ")\n"
@@ -343,24 +373,28 @@ int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
     if (cli.db != NULL && cli.db[0] == '\0') {
         return aw_cli_usage_error(NULL, "--db needs a non-empty path");
     }
-    if (cli.config_path != NULL && cli.config_path[0] == '\0') {
-        return aw_cli_usage_error(NULL, "--config needs a non-empty path");
-    }
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) == 0) {
             struct aw_config cfg;
-            int status = AW_EXIT_OK;
+            int cmd_argc = argc - i;
+            int status = take_config_option(&cli, &cmd_argc, argv + i);
 
+            if (status != AW_EXIT_OK) {
+                return status;
+            }
+            if (cli.config_path != NULL && cli.config_path[0] == '\0') {
+                return aw_cli_usage_error(NULL, "--config needs a non-empty path");
+            }
             memset(&cfg, 0, sizeof(cfg));
             /* Help never depends on a configuration file being valid. */
-            if (!asks_for_help(argc - i, argv + i)) {
+            if (!asks_for_help(cmd_argc, argv + i)) {
                 status = load_config(&cli, &cfg, commands[k].name);
             }
 
             if (status == AW_EXIT_OK) {
                 /* GNU getopt: optind 0 re-initialises its state per command. */
                 optind = 0;
-                status = commands[k].run(&cli, argc - i, argv + i);
+                status = commands[k].run(&cli, cmd_argc, argv + i);
             }
             cli.config = NULL;
             aw_config_free(&cfg);

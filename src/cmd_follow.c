@@ -164,7 +164,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     npaths = (size_t)(argc - optind);
     if (npaths == 0) {
         /* Without PATHs, the configuration's sources (the service's case). */
-        int rc = aw_cli_config_sources(cli, format_given, &opts.format, &paths, &npaths);
+        int rc = aw_cli_config_sources(cli, "follow", format_given, &opts.format, &paths, &npaths);
         if (rc == AW_ENOTFOUND) {
             return aw_cli_usage_error("follow", "no PATH given and no sources in the "
                                       "configuration");

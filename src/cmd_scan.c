@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aw_config.h"
+#include "agentwatch/config.h"
 #include "agentwatch/record.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/scan.h"
@@ -16,7 +17,7 @@
 #include "cli_internal.h"
 
 const char aw_scan_usage[] =
-    "Usage: agentwatch [--db PATH] scan [options] PATH...\n"
+    "Usage: agentwatch [--db PATH] scan [options] [PATH...]\n"
     "\n"
     "Read the log files PATH stands for, classify every record not read before\n"
     "with the rule set, and store the findings.  PATH may be an active log\n"
@@ -24,12 +25,16 @@ const char aw_scan_usage[] =
     "read too, oldest content first), a single rollover, or a folder.\n"
     "Running scan again reads only what was added since.\n"
     "\n"
+    "Without PATH, it scans the sources of the configuration file (see\n"
+    "'agentwatch --help'), which also gives the defaults of --rules (after\n"
+    "$AGENTWATCH_RULES) and --host; options override it.\n"
+    "\n"
     "Options:\n"
     "  --rules PATH       rule file or folder (default: $AGENTWATCH_RULES, else\n"
     "                     " AW_RULES_DIR ")\n"
     "  --format FORMAT    auto (default), itms, cmtrace or line\n"
-    "  --host NAME        attribute findings to NAME (default: the record's host,\n"
-    "                     else this machine's name)\n"
+    "  --host NAME        attribute findings to NAME (default: the configuration's\n"
+    "                     host, else the record's host, else this machine's name)\n"
     "  --max-record BYTES longest record kept for matching (default 65536)\n"
     "  --quiet            print nothing on success\n"
     "  --db PATH          database file (also accepted before the command)\n"
@@ -81,7 +86,14 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
     const char *rules_opt = NULL;
+    char *const *paths;
+    size_t npaths;
+    bool format_given = false;
     int c, status = AW_EXIT_FAILURE;
+
+    if (cli->config != NULL) {
+        opts.host = cli->config->host;
+    }
 
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
@@ -91,6 +103,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
                 return aw_cli_usage_error("scan", "invalid --format '%s': expected auto, itms, "
                                    "cmtrace or line", optarg);
             }
+            format_given = true;
             break;
         case OPT_HOST:
             if (optarg[0] == '\0' || strlen(optarg) > 255) {
@@ -110,16 +123,24 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
         default: return aw_cli_bad_option("scan", argv, c);
         }
     }
-    if (optind >= argc) {
-        return aw_cli_usage_error("scan", "no PATH given");
+    paths = argv + optind;
+    npaths = (size_t)(argc - optind);
+    if (npaths == 0) {
+        int rc = aw_cli_config_sources(cli, "scan", format_given, &opts.format, &paths, &npaths);
+        if (rc == AW_ENOTFOUND) {
+            return aw_cli_usage_error("scan", "no PATH given and no sources in the "
+                                      "configuration");
+        }
+        if (rc != AW_OK) {
+            return AW_EXIT_FAILURE;
+        }
     }
     opts.on_file = print_file;
     opts.ctx = &print;
     if (aw_cli_load_rules(aw_cli_rules_path(cli, rules_opt), &rs) != AW_OK || aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
     }
-    if (aw_scan_run(store, rs, argv + optind, (size_t)(argc - optind), &opts, &stats, &err) !=
-        AW_OK) {
+    if (aw_scan_run(store, rs, paths, npaths, &opts, &stats, &err) != AW_OK) {
         aw_cli_failure(&err);
         goto out;
     }

@@ -80,7 +80,8 @@ static void test_usage_errors(void)
         { { "frobnicate" }, "agentwatch: unknown command 'frobnicate' (see 'agentwatch --help')\n" },
         { { "--bogus" }, "agentwatch: unknown option '--bogus' (see 'agentwatch --help')\n" },
         { { "--db" }, "agentwatch: option '--db' needs a value (see 'agentwatch --help')\n" },
-        { { "scan" }, "agentwatch: scan: no PATH given (see 'agentwatch scan --help')\n" },
+        { { "scan" }, "agentwatch: scan: no PATH given and no sources in the configuration "
+                      "(see 'agentwatch scan --help')\n" },
         { { "scan", "--format", "xml", "x.log" },
           "agentwatch: scan: invalid --format 'xml': expected auto, itms, cmtrace or line"
           " (see 'agentwatch scan --help')\n" },

@@ -571,6 +571,71 @@ static void test_cli_follow_sources(void)
     fx_fini(&f);
 }
 
+/* scan with no PATH reads the configured sources, attributes findings to
+ * the configured host unless --host says otherwise, and says what is
+ * missing when there are none. */
+static void test_cli_scan_sources(void)
+{
+    struct fx f;
+    char *out = NULL, *err = NULL, *cfg2;
+    char text[1024];
+
+    fx_init(&f, "");
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--config", f.cfg, "scan", NULL), 2);
+    CU_ASSERT_STRING_EQUAL(err, "agentwatch: scan: no PATH given and no sources in the "
+                                "configuration (see 'agentwatch scan --help')\n");
+    free(out);
+    free(err);
+    fx_fini(&f);
+
+    fx_init(&f, "");
+    snprintf(text, sizeof(text), "database: %s\nrules: %s\nretention_days: 0\n"
+             "sources:\n  - { path: %s, format: line }\nhost: CFG-HOST\n", f.db, f.rules, f.log);
+    tu_write_str(f.cfg, text);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--config", f.cfg, "scan", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "agent.log: line utf-8, bytes 0-"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "scanned 1 file: 2 records, 2 new findings\n"));
+    CU_ASSERT_STRING_EQUAL(err, "");
+    free(out);
+    free(err);
+    {
+        char *host = tu_sql_text(f.db, "SELECT group_concat(DISTINCT host) FROM findings");
+        CU_ASSERT_STRING_EQUAL(host != NULL ? host : "?", "CFG-HOST");
+        free(host);
+    }
+    /* --host overrides the configuration's host; --config may also come
+     * after the command, and the last one given counts. */
+    tu_write_str(f.log, TRUST TRUST TRUST);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--config", "/nonexistent-aw/x.yaml", "scan",
+                                      "--quiet", "--host", "CLI-HOST", "--config", f.cfg, NULL),
+                    0);
+    CU_ASSERT_STRING_EQUAL(out, "");
+    CU_ASSERT_STRING_EQUAL(err, "");
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "scan", "--config", NULL), 2);
+    CU_ASSERT_STRING_EQUAL(err, "agentwatch: scan: option '--config' needs a value "
+                                "(see 'agentwatch scan --help')\n");
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_sql_int(f.db, "SELECT count(*) FROM findings WHERE host = 'CLI-HOST'"), 1);
+
+    /* Sources of different formats need --format, as for follow. */
+    cfg2 = tu_path(f.dir, "mixed.yaml");
+    snprintf(text, sizeof(text), "database: %s\nsources:\n  - %s\n"
+             "  - { path: /nonexistent-aw/x.log, format: line }\n", f.db, f.log);
+    tu_write_str(cfg2, text);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--config", cfg2, "scan", NULL), 1);
+    snprintf(text, sizeof(text), "agentwatch: %s:4:13: source format line differs from auto "
+             "(%s:3:5); scan reads all sources in one format: give them the same format, "
+             "or auto\n", cfg2, cfg2);
+    CU_ASSERT_STRING_EQUAL(err, text);
+    free(out);
+    free(err);
+    free(cfg2);
+    fx_fini(&f);
+}
+
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("config", setup, teardown);
@@ -588,6 +653,7 @@ static int reg(void)
     CU_add_test(s, "cli: precedence", test_cli_precedence);
     CU_add_test(s, "cli: follow without sources", test_cli_follow_without_sources);
     CU_add_test(s, "cli: follow the configured sources", test_cli_follow_sources);
+    CU_add_test(s, "cli: scan the configured sources", test_cli_scan_sources);
     return 0;
 }
 

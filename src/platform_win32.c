@@ -118,6 +118,49 @@ static wchar_t *to_wide(const char *s)
     return w;
 }
 
+/* A UTF-8 path as the UTF-16 path to give the file API (caller frees), or
+ * NULL/errno.  Without the LongPathsEnabled policy, Windows refuses paths
+ * of MAX_PATH characters or more (folders: MAX_PATH - 12) unless they are
+ * absolute and start with \\?\ (\\?\UNC\ for \\server\share), which
+ * also turns off the API's own clean-up of "/", "." and "..": so long
+ * paths are made absolute and clean by GetFullPathNameW first.  Shorter
+ * ones are passed as they are, so that relative paths and device names
+ * keep their meaning. */
+static wchar_t *to_wide_path(const char *path)
+{
+    static const wchar_t local[] = L"\\\\?\\", unc[] = L"\\\\?\\UNC\\";
+    wchar_t *w = to_wide(path), *full = NULL, *out = NULL;
+    DWORD n;
+
+    if (w == NULL || wcslen(w) < MAX_PATH - 12 || wcsncmp(w, local, 4) == 0) {
+        return w;
+    }
+    n = GetFullPathNameW(w, 0, NULL, NULL);
+    full = n > 0 ? malloc((size_t)n * sizeof(wchar_t)) : NULL;
+    if (full == NULL || GetFullPathNameW(w, n, full, NULL) >= n) {
+        errno = full == NULL && n > 0 ? ENOMEM : ENAMETOOLONG;
+        goto out;
+    }
+    /* \\server\share\x -> \\?\UNC\server\share\x; C:\x -> \\?\C:\x; a
+     * device path (\\.\x) is left alone. */
+    out = malloc(((size_t)n + 8) * sizeof(wchar_t));
+    if (out == NULL) {
+        errno = ENOMEM;
+    } else if (full[0] == L'\\' && full[1] == L'\\' && full[2] != L'.' && full[2] != L'?') {
+        wcscpy(out, unc);
+        wcscat(out, full + 2);
+    } else if (full[0] == L'\\' && full[1] == L'\\') {
+        wcscpy(out, full);
+    } else {
+        wcscpy(out, local);
+        wcscat(out, full);
+    }
+out:
+    free(full);
+    free(w);
+    return out;
+}
+
 /* UTF-16 to UTF-8 into buf; 0, or -1 when it does not fit or converts. */
 static int to_utf8_buf(const wchar_t *w, char *buf, size_t size)
 {
@@ -143,7 +186,7 @@ static HANDLE handle_of(int fd)
 /* CreateFileW on a UTF-8 path, wrapped in a CRT descriptor. */
 static int open_handle(const char *path, DWORD access, DWORD disposition, int crt_flags)
 {
-    wchar_t *w = to_wide(path);
+    wchar_t *w = to_wide_path(path);
     HANDLE h;
     int fd;
 
@@ -218,7 +261,7 @@ int aw_os_fstat(int fd, struct aw_os_stat *st)
 int aw_os_stat(const char *path, struct aw_os_stat *st)
 {
     WIN32_FILE_ATTRIBUTE_DATA a;
-    wchar_t *w = to_wide(path);
+    wchar_t *w = to_wide_path(path);
     BOOL ok;
 
     if (w == NULL) {
@@ -316,7 +359,7 @@ int aw_os_mkdir_private(const char *path)
         L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;OW)";
     SECURITY_ATTRIBUTES sa;
     PSECURITY_DESCRIPTOR sd = NULL;
-    wchar_t *w = to_wide(path);
+    wchar_t *w = to_wide_path(path);
     DWORD attrs;
     BOOL ok;
 
@@ -474,7 +517,7 @@ struct aw_os_dir *aw_os_dir_open(const char *path)
     }
     pattern[len++] = '*';
     pattern[len] = '\0';
-    w = to_wide(pattern);
+    w = to_wide_path(pattern);
     free(pattern);
     if (w == NULL) {
         return NULL;

@@ -36,7 +36,8 @@ enum {
     OPT_RULE = OPT_NEXT + 1,
     OPT_WARN = OPT_NEXT + 2,
     OPT_CRIT = OPT_NEXT + 3,
-    OPT_OLDER_THAN = OPT_NEXT + 4
+    OPT_OLDER_THAN = OPT_NEXT + 4,
+    OPT_INCIDENTS = OPT_NEXT + 5
 };
 
 struct aw_config;

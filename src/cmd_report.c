@@ -30,6 +30,8 @@ const char aw_report_usage[] =
     "  --category C       only findings of category C (ssl, connection, ...)\n"
     "  --rule ID          only findings of rule ID\n"
     "  --host H           only findings from host H\n"
+    "  --incidents N      list the N most recent incidents (default 10, at\n"
+    "                     most 10000)\n"
     "  --format FORMAT    table (default), json or csv\n"
     "  --db PATH          database file (also accepted before the command)\n"
     "  -h, --help         show this help\n"
@@ -43,6 +45,7 @@ int aw_cmd_report(struct aw_cli *cli, int argc, char **argv)
     static const struct option longopts[] = {
         AW_CLI_WINDOW_LONGOPTS,
         { "by", required_argument, NULL, OPT_BY },
+        { "incidents", required_argument, NULL, OPT_INCIDENTS },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "db", required_argument, NULL, OPT_DB },
         { "help", no_argument, NULL, 'h' },
@@ -62,6 +65,12 @@ int aw_cmd_report(struct aw_cli *cli, int argc, char **argv)
             if (aw_report_by_from_name(optarg, &opts.by) != AW_OK) {
                 return aw_cli_usage_error("report", "invalid --by '%s': expected minute, hour or"
                                           " day", optarg);
+            }
+            break;
+        case OPT_INCIDENTS:
+            if (aw_cli_parse_size(optarg, 1, AW_REPORT_INCIDENTS_MAX, &opts.incidents) != AW_OK) {
+                return aw_cli_usage_error("report", "invalid --incidents '%s': expected a number "
+                                          "from 1 to %d", optarg, AW_REPORT_INCIDENTS_MAX);
             }
             break;
         case OPT_FORMAT:

@@ -267,6 +267,7 @@ static void render_json_state(FILE *out, const struct report *r)
         aw_fields_json(out, f, sizeof(f) / sizeof(f[0]));
     }
     fputs(r->incidents.count ? "\n ]" : "]", out);
+    fprintf(out, ",\n \"more_incidents\": %s", r->incidents.more ? "true" : "false");
 }
 
 static void render_json_buckets(FILE *out, const struct aw_report_opts *o, const struct grid *g)

@@ -182,7 +182,7 @@ static void test_scan_report_end_to_end(void)
         "  {\"start\": \"2025-03-11T07:00:02.500Z\", \"end\": \"2025-03-11T08:00:00.000Z\","
         " \"last\": \"2025-03-11T07:00:02.500Z\", \"ongoing\": false, \"duration_ms\": 3597500,"
         " \"category\": \"ssl\", \"count\": 1}\n"
-        " ]}\n";
+        " ],\n \"more_incidents\": false}\n";
 
     tu_write_str(rules, rules_yaml);
     tu_write_str(log, log_text);
@@ -490,6 +490,80 @@ static void test_window_options(void)
     free(db);
 }
 
+static size_t count_substr(const char *s, const char *needle)
+{
+    size_t n = 0;
+
+    for (const char *p = s; p != NULL && (p = strstr(p, needle)) != NULL; p++) {
+        n++;
+    }
+    return n;
+}
+
+/* report lists the --incidents N most recent incidents (default 10) and
+ * says in the JSON whether older ones were left out. */
+static void test_report_incidents_limit(void)
+{
+    char *rules = tu_path(dir, "inc-rules.yaml");
+    char *log = tu_path(dir, "inc-agent.log");
+    char *db = tu_path(dir, "inc.db");
+    char *out = NULL, *err = NULL;
+    char line[512];
+    FILE *f;
+
+    tu_write_str(rules, rules_yaml);
+    f = fopen(log, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    /* 12 incidents: a failure at hh:00, the success that ends it at hh:30. */
+    for (int h = 0; h < 12; h++) {
+        for (int half = 0; half < 2; half++) {
+            snprintf(line, sizeof(line),
+                     "<event date='03/11/2025 %02d:%02d:00.0000000 +00:00' severity='1' "
+                     "hostName='WKS-1' source='A' module='m' process='p' pid='1' thread='2' "
+                     "tickCount='%d' ><![CDATA[%s]]></event>\n", h, half * 30, h * 2 + half,
+                     half ? "Configuration updated successfully"
+                          : "Could not establish trust relationship for the SSL/TLS channel.");
+            fputs(line, f);
+        }
+    }
+    fclose(f);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--quiet", "--rules", rules,
+                                      log, NULL), 0);
+    free(out);
+    free(err);
+
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--format", "json", NULL),
+                    0);
+    CU_ASSERT_EQUAL(count_substr(out, "\"ongoing\": "), 10);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n \"more_incidents\": true}\n"));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--format", "json",
+                                      "--incidents", "12", NULL), 0);
+    CU_ASSERT_EQUAL(count_substr(out, "\"ongoing\": "), 12);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n \"more_incidents\": false}\n"));
+    /* most recent first */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n  {\"start\": \"2025-03-11T11:00:00.000Z\""));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--incidents", "2",
+                                      NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "2025-03-11 10:00:00Z  2025-03-11 10:30:00Z"));
+    CU_ASSERT_PTR_NULL(strstr(out, "2025-03-11 09:00:00Z"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "(older incidents not shown)\n"));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--incidents", "0",
+                                      NULL), 2);
+    CU_ASSERT_STRING_EQUAL(err, "agentwatch: report: invalid --incidents '0': expected a number "
+                                "from 1 to 10000 (see 'agentwatch report --help')\n");
+    free(out);
+    free(err);
+    free(rules);
+    free(log);
+    free(db);
+}
+
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("cli", setup, teardown);
@@ -505,6 +579,7 @@ static int reg(void)
     CU_add_test(s, "rules check and list", test_rules_check);
     CU_add_test(s, "shipped samples", test_samples);
     CU_add_test(s, "hostile input files", test_hostile_input_files);
+    CU_add_test(s, "report --incidents and more_incidents", test_report_incidents_limit);
     CU_add_test(s, "report and export window options", test_window_options);
     return 0;
 }

@@ -163,7 +163,7 @@ static void test_json(void)
         "  {\"start\": \"2025-03-11T07:01:00.000Z\", \"end\": \"2025-03-11T07:05:00.121Z\","
         " \"last\": \"2025-03-11T07:04:00.000Z\", \"ongoing\": false, \"duration_ms\": 240121,"
         " \"category\": \"ssl\", \"count\": 4}\n"
-        " ]}\n";
+        " ],\n \"more_incidents\": false}\n";
 
     CU_ASSERT_STRING_EQUAL(text, expected);
     free(text);
@@ -197,7 +197,7 @@ static void test_json_filtered_and_empty(void)
         "  {\"start\": \"2025-03-11T07:02:00.000Z\", \"end\": null,"
         " \"last\": \"2025-03-11T07:03:00.000Z\", \"ongoing\": true, \"duration_ms\": 60000,"
         " \"category\": \"resolution\", \"count\": 2}\n"
-        " ]}\n";
+        " ],\n \"more_incidents\": false}\n";
 
     CU_ASSERT_STRING_EQUAL(text, expected);
     free(text);
@@ -209,7 +209,7 @@ static void test_json_filtered_and_empty(void)
                                  " \"since\": \"2025-03-11T07:05:00.121Z\", \"failures\": 0,"
                                  " \"category\": null, \"last_failure\": null,"
                                  " \"last_success\": \"2025-03-11T07:05:00.121Z\"},\n"
-                                 " \"incidents\": []}\n");
+                                 " \"incidents\": [],\n \"more_incidents\": false}\n");
     free(text);
 }
 
@@ -318,7 +318,7 @@ static void test_buckets_json_csv(void)
                                       T0 + 130 * MIN);
     char *text = run_opts(db_path, &o, AW_OK);
     const char *buckets =
-        "],\n \"by\": \"hour\", \"buckets\": [\n"
+        "],\n \"more_incidents\": false,\n \"by\": \"hour\", \"buckets\": [\n"
         "  {\"start\": \"2025-03-11T06:00:00.000Z\","
         " \"counts\": {\"health\": 0, \"resolution\": 0, \"ssl\": 0}},\n"
         "  {\"start\": \"2025-03-11T07:00:00.000Z\","
@@ -328,7 +328,7 @@ static void test_buckets_json_csv(void)
         "  {\"start\": \"2025-03-11T09:00:00.000Z\","
         " \"counts\": {\"health\": 0, \"resolution\": 0, \"ssl\": 0}}\n"
         " ]}\n";
-    const char *tail = strstr(text, "],\n \"by\"");
+    const char *tail = strstr(text, "],\n \"more_incidents\": false,\n \"by\"");
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(tail);
     CU_ASSERT_STRING_EQUAL(tail, buckets);
@@ -492,7 +492,7 @@ static void test_rule_and_host_filters(void)
                                  " \"state\": {\"status\": \"unknown\", \"since\": null,"
                                  " \"failures\": 0, \"category\": null, \"last_failure\": null,"
                                  " \"last_success\": null},\n"
-                                 " \"incidents\": []}\n");
+                                 " \"incidents\": [],\n \"more_incidents\": false}\n");
     free(text);
     o.format = AW_REPORT_CSV;
     text = run_opts(db_path, &o, AW_OK);

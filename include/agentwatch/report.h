@@ -17,7 +17,8 @@
  *           "state": {"status", "since", "failures", "category",
  *                     "last_failure", "last_success"},
  *           "incidents": [{"start", "end", "last", "ongoing",
- *                          "duration_ms", "category", "count"}]
+ *                          "duration_ms", "category", "count"}],
+ *           "more_incidents": true when older incidents were left out
  *           and with --by: "by": "minute"|"hour"|"day",
  *           "buckets": [{"start", "counts": {CATEGORY: N, ...}}]}
  *          with ISO-8601 UTC timestamps ("2025-03-11T07:00:01.121Z");
@@ -46,8 +47,10 @@ enum aw_report_by {
     AW_REPORT_BY_DAY
 };
 
-/* Incidents listed when opts.incidents is 0. */
+/* Incidents listed when opts.incidents is 0, and the most --incidents
+ * accepts. */
 #define AW_REPORT_INCIDENTS_DEFAULT 10
+#define AW_REPORT_INCIDENTS_MAX 10000
 
 /* Most buckets one report shows (a year of hours fits). */
 #define AW_REPORT_BUCKETS_MAX 100000

@@ -92,13 +92,13 @@ static int make_parent_dirs(const char *path, struct aw_err *err)
  * platform default. */
 static const char *db_path(const struct aw_cli *cli, char *buf, size_t size, bool *is_default)
 {
-    const char *env = getenv("AGENTWATCH_DB");
+    const char *env = cli->env_db;
 
     *is_default = false;
     if (cli->db != NULL) {
         return cli->db;
     }
-    if (env != NULL && env[0] != '\0') {
+    if (env != NULL) {
         return env;
     }
     if (cli->config != NULL && cli->config->database != NULL) {
@@ -110,12 +110,12 @@ static const char *db_path(const struct aw_cli *cli, char *buf, size_t size, boo
 
 const char *aw_cli_rules_path(const struct aw_cli *cli, const char *opt)
 {
-    const char *env = getenv("AGENTWATCH_RULES");
+    const char *env = cli->env_rules;
 
     if (opt != NULL) {
         return opt;
     }
-    if (env != NULL && env[0] != '\0') {
+    if (env != NULL) {
         return env;
     }
     if (cli->config != NULL && cli->config->rules != NULL) {
@@ -333,9 +333,8 @@ static void main_usage(FILE *out)
           "Run 'agentwatch COMMAND --help' for the options of a command.\n", out);
 }
 
-int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
+static int run_cli(struct aw_cli *cli, int argc, char **argv)
 {
-    struct aw_cli cli = { NULL, &signals->stop, signals, NULL, NULL };
     int i;
 
     opterr = 0;
@@ -352,16 +351,16 @@ int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
             if (i + 1 >= argc) {
                 return aw_cli_usage_error(NULL, "option '--db' needs a value");
             }
-            cli.db = argv[++i];
+            cli->db = argv[++i];
         } else if (strncmp(a, "--db=", 5) == 0) {
-            cli.db = a + 5;
+            cli->db = a + 5;
         } else if (strcmp(a, "--config") == 0) {
             if (i + 1 >= argc) {
                 return aw_cli_usage_error(NULL, "option '--config' needs a value");
             }
-            cli.config_path = argv[++i];
+            cli->config_path = argv[++i];
         } else if (strncmp(a, "--config=", 9) == 0) {
-            cli.config_path = a + 9;
+            cli->config_path = a + 9;
         } else {
             return aw_cli_usage_error(NULL, "unknown option '%s'", a);
         }
@@ -370,36 +369,62 @@ int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
         main_usage(stderr);
         return AW_EXIT_USAGE;
     }
-    if (cli.db != NULL && cli.db[0] == '\0') {
+    if (cli->db != NULL && cli->db[0] == '\0') {
         return aw_cli_usage_error(NULL, "--db needs a non-empty path");
     }
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) == 0) {
             struct aw_config cfg;
             int cmd_argc = argc - i;
-            int status = take_config_option(&cli, &cmd_argc, argv + i);
+            int status = take_config_option(cli, &cmd_argc, argv + i);
 
             if (status != AW_EXIT_OK) {
                 return status;
             }
-            if (cli.config_path != NULL && cli.config_path[0] == '\0') {
+            if (cli->config_path != NULL && cli->config_path[0] == '\0') {
                 return aw_cli_usage_error(NULL, "--config needs a non-empty path");
             }
             memset(&cfg, 0, sizeof(cfg));
             /* Help never depends on a configuration file being valid. */
             if (!asks_for_help(cmd_argc, argv + i)) {
-                status = load_config(&cli, &cfg, commands[k].name);
+                status = load_config(cli, &cfg, commands[k].name);
             }
 
             if (status == AW_EXIT_OK) {
                 /* GNU getopt: optind 0 re-initialises its state per command. */
                 optind = 0;
-                status = commands[k].run(&cli, cmd_argc, argv + i);
+                status = commands[k].run(cli, cmd_argc, argv + i);
             }
-            cli.config = NULL;
+            cli->config = NULL;
             aw_config_free(&cfg);
             return status;
         }
     }
     return aw_cli_usage_error(NULL, "unknown command '%s'", argv[i]);
+}
+
+
+int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
+{
+    struct aw_cli cli = { NULL, &signals->stop, signals, NULL, NULL, NULL, NULL };
+    int status = AW_EXIT_FAILURE;
+
+    /* Read once, as UTF-8 (Windows gives UTF-16 here).  A variable that
+     * cannot be read is not taken as unset: that could pick another
+     * database. */
+    cli.env_db = aw_os_getenv_dup("AGENTWATCH_DB");
+    if (cli.env_db == NULL && errno != 0) {
+        fprintf(stderr, "agentwatch: cannot read $AGENTWATCH_DB: %s\n", strerror(errno));
+        goto out;
+    }
+    cli.env_rules = aw_os_getenv_dup("AGENTWATCH_RULES");
+    if (cli.env_rules == NULL && errno != 0) {
+        fprintf(stderr, "agentwatch: cannot read $AGENTWATCH_RULES: %s\n", strerror(errno));
+        goto out;
+    }
+    status = run_cli(&cli, argc, argv);
+out:
+    free(cli.env_db);
+    free(cli.env_rules);
+    return status;
 }

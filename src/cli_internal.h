@@ -50,6 +50,9 @@ struct aw_cli {
     const struct aw_signals *signals;
     const char *config_path;  /* --config, or NULL for AW_CONFIG_FILE */
     const struct aw_config *config;  /* loaded before the command runs */
+    char *env_db;             /* $AGENTWATCH_DB, $AGENTWATCH_RULES (UTF-8,
+                                 owned; NULL when unset or empty) */
+    char *env_rules;
 };
 
 struct aw_command {

@@ -126,6 +126,22 @@ int aw_os_hostname(char *buf, size_t size)
     return gethostname(buf, size - 1);
 }
 
+char *aw_os_getenv_dup(const char *name)
+{
+    const char *v = getenv(name);
+    char *copy;
+
+    errno = 0;
+    if (v == NULL || v[0] == '\0') {
+        return NULL;
+    }
+    copy = strdup(v);
+    if (copy == NULL) {
+        errno = ENOMEM;
+    }
+    return copy;
+}
+
 int64_t aw_os_now_ms(void)
 {
     struct timespec ts;

@@ -442,6 +442,41 @@ int aw_os_hostname(char *buf, size_t size)
     return to_utf8_buf(w, buf, size);
 }
 
+char *aw_os_getenv_dup(const char *name)
+{
+    wchar_t *wname = to_wide(name), *w = NULL;
+    char *out = NULL;
+    DWORD n;
+    int len;
+
+    if (wname == NULL) {
+        return NULL;
+    }
+    errno = 0;
+    /* The size with the NUL, or 0 when unset; the value may change
+     * between the two calls, hence the check of the second. */
+    n = GetEnvironmentVariableW(wname, NULL, 0);
+    if (n > 1) {
+        w = malloc((size_t)n * sizeof(wchar_t));
+        if (w == NULL) {
+            errno = ENOMEM;
+        } else if (GetEnvironmentVariableW(wname, w, n) < n) {
+            len = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL);
+            out = len > 0 ? malloc((size_t)len) : NULL;
+            if (out != NULL) {
+                WideCharToMultiByte(CP_UTF8, 0, w, -1, out, len, NULL, NULL);
+            } else {
+                errno = len > 0 ? ENOMEM : EILSEQ;
+            }
+        } else {
+            errno = EAGAIN;
+        }
+    }
+    free(w);
+    free(wname);
+    return out;
+}
+
 int64_t aw_os_now_ms(void)
 {
     FILETIME ft;

@@ -120,6 +120,11 @@ long aw_os_getpid(void);
 /* This machine's name into buf (NUL-terminated, UTF-8).  0 or -1. */
 int aw_os_hostname(char *buf, size_t size);
 
+/* A copy of environment variable name's value in UTF-8 (caller frees), or
+ * NULL when it is unset or empty (errno 0) or on failure (errno set).  On
+ * Windows it is read as UTF-16, whatever the ANSI code page. */
+char *aw_os_getenv_dup(const char *name);
+
 /* Wall-clock time, milliseconds since 1970 UTC, or INT64_MIN. */
 int64_t aw_os_now_ms(void);
 

@@ -189,13 +189,19 @@ void aw_cli_follow_defaults(const struct aw_cli *cli, struct aw_follow_opts *opt
 
 /* scan and follow read all their paths in one format, so sources of
  * different formats cannot be read together; rather than guess, say so. */
-int aw_cli_config_sources(const struct aw_cli *cli, const char *cmd, bool format_given,
-                          enum aw_format *format, char *const **paths, size_t *npaths)
+int aw_cli_paths(const struct aw_cli *cli, const char *cmd, int n, char **operands,
+                 bool format_given, enum aw_format *format, char *const **paths,
+                 size_t *npaths)
 {
     const struct aw_config *cfg = cli->config;
 
+    if (n > 0) {
+        *paths = operands;
+        *npaths = (size_t)n;
+        return AW_EXIT_OK;
+    }
     if (cfg == NULL || cfg->nsources == 0) {
-        return AW_ENOTFOUND;
+        return aw_cli_usage_error(cmd, "no PATH given and no sources in the configuration");
     }
     if (!format_given) {
         const struct aw_config_source *s = cfg->sources;
@@ -206,14 +212,14 @@ int aw_cli_config_sources(const struct aw_cli *cli, const char *cmd, bool format
                         "the same format, or auto\n", cfg->file, s[i].line, s[i].column,
                         aw_format_name(s[i].format), aw_format_name(s[0].format), cfg->file,
                         s[0].line, s[0].column, cmd);
-                return AW_ESYNTAX;
+                return AW_EXIT_FAILURE;
             }
         }
         *format = s[0].format;
     }
     *paths = cfg->source_paths;
     *npaths = cfg->nsources;
-    return AW_OK;
+    return AW_EXIT_OK;
 }
 
 /* Load the configuration, printing every problem.  status speaks the

@@ -93,12 +93,14 @@ int aw_cli_open_store(const struct aw_cli *cli, unsigned flags, struct aw_store 
  * rescan and poll intervals), to be applied before the options. */
 void aw_cli_follow_defaults(const struct aw_cli *cli, struct aw_follow_opts *opts);
 
-/* The configuration's sources for a scan or follow (cmd) given no PATH:
- * their paths (owned by the configuration) and, unless format_given, their
- * common format.  AW_ENOTFOUND when none are configured (nothing printed);
- * AW_ESYNTAX, printed, when their formats differ. */
-int aw_cli_config_sources(const struct aw_cli *cli, const char *cmd, bool format_given,
-                          enum aw_format *format, char *const **paths, size_t *npaths);
+/* The paths scan or follow (cmd) reads: its n operands, else the
+ * configuration's sources (owned by the configuration) and, unless
+ * format_given, their common format.  Returns AW_EXIT_OK, or with the
+ * error printed AW_EXIT_USAGE (no operand, no source) or AW_EXIT_FAILURE
+ * (sources of different formats). */
+int aw_cli_paths(const struct aw_cli *cli, const char *cmd, int n, char **operands,
+                 bool format_given, enum aw_format *format, char *const **paths,
+                 size_t *npaths);
 
 /* The options of the commands that read findings back (report, export):
  * their getopt_long entries, to open a longopts table with. */

@@ -104,7 +104,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     bool verbose = false, format_given = false;
     char *const *paths;
     size_t value, npaths;
-    int c, status = AW_EXIT_FAILURE;
+    int c, rc, status = AW_EXIT_FAILURE;
 
     memset(&opts, 0, sizeof(opts));
     opts.format = AW_FORMAT_AUTO;
@@ -160,18 +160,11 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
         default: return aw_cli_bad_option("follow", argv, c);
         }
     }
-    paths = argv + optind;
-    npaths = (size_t)(argc - optind);
-    if (npaths == 0) {
-        /* Without PATHs, the configuration's sources (the service's case). */
-        int rc = aw_cli_config_sources(cli, "follow", format_given, &opts.format, &paths, &npaths);
-        if (rc == AW_ENOTFOUND) {
-            return aw_cli_usage_error("follow", "no PATH given and no sources in the "
-                                      "configuration");
-        }
-        if (rc != AW_OK) {
-            return AW_EXIT_FAILURE;
-        }
+    /* Without PATHs, the configuration's sources (the service's case). */
+    rc = aw_cli_paths(cli, "follow", argc - optind, argv + optind, format_given, &opts.format,
+                      &paths, &npaths);
+    if (rc != AW_EXIT_OK) {
+        return rc;
     }
     opts.rules_path = aw_cli_rules_path(cli, rules_opt);
     opts.stop = &cli->signals->stop;

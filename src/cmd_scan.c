@@ -89,7 +89,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     char *const *paths;
     size_t npaths;
     bool format_given = false;
-    int c, status = AW_EXIT_FAILURE;
+    int c, rc, status = AW_EXIT_FAILURE;
 
     if (cli->config != NULL) {
         opts.host = cli->config->host;
@@ -123,17 +123,10 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
         default: return aw_cli_bad_option("scan", argv, c);
         }
     }
-    paths = argv + optind;
-    npaths = (size_t)(argc - optind);
-    if (npaths == 0) {
-        int rc = aw_cli_config_sources(cli, "scan", format_given, &opts.format, &paths, &npaths);
-        if (rc == AW_ENOTFOUND) {
-            return aw_cli_usage_error("scan", "no PATH given and no sources in the "
-                                      "configuration");
-        }
-        if (rc != AW_OK) {
-            return AW_EXIT_FAILURE;
-        }
+    rc = aw_cli_paths(cli, "scan", argc - optind, argv + optind, format_given, &opts.format,
+                      &paths, &npaths);
+    if (rc != AW_EXIT_OK) {
+        return rc;
     }
     opts.on_file = print_file;
     opts.ctx = &print;

@@ -21,14 +21,11 @@
 #include "agentwatch/platform.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "agentwatch/retention.h"
 #include "agentwatch/yamltree.h"
@@ -376,67 +373,29 @@ void aw_config_free(struct aw_config *cfg)
     config_init(cfg);
 }
 
-/* Read a regular file of at most CONFIG_FILE_MAX bytes.  *missing is set
- * (and AW_ENOTFOUND returned) when it does not exist. */
+/* Read the configuration, at most CONFIG_FILE_MAX bytes; AW_ENOTFOUND
+ * when it does not exist. */
 static int read_config_file(const char *path, unsigned char **buf, size_t *len,
                             struct aw_err *err)
 {
-    int fd = -1, rc = AW_OK;
-    struct stat st;
-    unsigned char *b = NULL;
-    size_t n = 0;
-
-    *buf = NULL;
-    *len = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = aw_err_set(err, errno == ENOENT || errno == ENOTDIR ? AW_ENOTFOUND : AW_EIO,
-                        "%s: cannot open the configuration: %s", path, strerror(errno));
-        goto out;
+    switch (aw_yaml_read_file(path, CONFIG_FILE_MAX, buf, len)) {
+    case AW_YAML_READ_OK:
+        return AW_OK;
+    case AW_YAML_READ_OPEN:
+        return aw_err_set(err, errno == ENOENT || errno == ENOTDIR ? AW_ENOTFOUND : AW_EIO,
+                          "%s: cannot open the configuration: %s", path, strerror(errno));
+    case AW_YAML_READ_NOT_FILE:
+        return aw_err_set(err, AW_EIO, "%s: the configuration is not a regular file", path);
+    case AW_YAML_READ_TOO_BIG:
+        return aw_err_set(err, AW_EIO, "%s: the configuration is larger than %d bytes", path,
+                          CONFIG_FILE_MAX);
+    case AW_YAML_READ_IO:
+        return aw_err_set(err, AW_EIO, "%s: cannot read the configuration: %s", path,
+                          strerror(errno));
+    case AW_YAML_READ_NOMEM:
+    default:
+        return aw_err_set(err, AW_ENOMEM, "%s: out of memory", path);
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = aw_err_set(err, AW_EIO, "%s: the configuration is not a regular file", path);
-        goto out;
-    }
-    if (st.st_size > CONFIG_FILE_MAX) {
-        rc = aw_err_set(err, AW_EIO, "%s: the configuration is larger than %d bytes", path,
-                        CONFIG_FILE_MAX);
-        goto out;
-    }
-    b = malloc(CONFIG_FILE_MAX + 1);
-    if (b == NULL) {
-        rc = aw_err_set(err, AW_ENOMEM, "%s: out of memory", path);
-        goto out;
-    }
-    while (n < CONFIG_FILE_MAX + 1) {
-        ssize_t got = read(fd, b + n, CONFIG_FILE_MAX + 1 - n);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got < 0) {
-            rc = aw_err_set(err, AW_EIO, "%s: cannot read the configuration: %s", path,
-                            strerror(errno));
-            goto out;
-        }
-        if (got == 0) {
-            break;
-        }
-        n += (size_t)got;
-    }
-    if (n > CONFIG_FILE_MAX) {
-        rc = aw_err_set(err, AW_EIO, "%s: the configuration is larger than %d bytes", path,
-                        CONFIG_FILE_MAX);
-        goto out;
-    }
-    *buf = b;
-    *len = n;
-    b = NULL;
-out:
-    free(b);
-    if (fd >= 0) {
-        close(fd);
-    }
-    return rc;
 }
 
 int aw_config_load(const char *path, bool must_exist, struct aw_config *out,

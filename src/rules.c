@@ -2076,56 +2076,24 @@ static void load_tree(struct loader *ld, const struct aw_yaml_node *root)
 /* Read a regular file of at most RULE_FILE_MAX bytes. */
 static int read_rule_file(const char *path, unsigned char **buf, size_t *len, bool *too_big, struct aw_err *err)
 {
-    int fd = -1, rc = AW_OK;
-    struct aw_os_stat st;
-    unsigned char *b = NULL;
-    size_t n = 0;
-
-    *buf = NULL;
-    *len = 0;
     *too_big = false;
-    fd = aw_os_open_read(path);
-    if (fd < 0) {
-        rc = aw_err_set(err, errno == ENOENT ? AW_ENOTFOUND : AW_EIO, "cannot open rule file '%s': %s",
-                        path, strerror(errno));
-        goto out;
-    }
-    if (aw_os_fstat(fd, &st) != 0 || !st.is_reg) {
-        rc = aw_err_set(err, AW_EIO, "rule file '%s': not a regular file", path);
-        goto out;
-    }
-    b = malloc(RULE_FILE_MAX + 1);
-    if (b == NULL) {
-        rc = aw_err_set(err, AW_ENOMEM, "rule file '%s': out of memory", path);
-        goto out;
-    }
-    while (n < RULE_FILE_MAX + 1) {
-        ssize_t got = aw_os_read(fd, b + n, RULE_FILE_MAX + 1 - n);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got < 0) {
-            rc = aw_err_set(err, AW_EIO, "cannot read rule file '%s': %s", path, strerror(errno));
-            goto out;
-        }
-        if (got == 0) {
-            break;
-        }
-        n += (size_t)got;
-    }
-    if (n > RULE_FILE_MAX) {
+    switch (aw_yaml_read_file(path, RULE_FILE_MAX, buf, len)) {
+    case AW_YAML_READ_OK:
+        return AW_OK;
+    case AW_YAML_READ_OPEN:
+        return aw_err_set(err, errno == ENOENT ? AW_ENOTFOUND : AW_EIO,
+                          "cannot open rule file '%s': %s", path, strerror(errno));
+    case AW_YAML_READ_NOT_FILE:
+        return aw_err_set(err, AW_EIO, "rule file '%s': not a regular file", path);
+    case AW_YAML_READ_TOO_BIG:
         *too_big = true;
-        n = 0;
+        return AW_OK;
+    case AW_YAML_READ_IO:
+        return aw_err_set(err, AW_EIO, "cannot read rule file '%s': %s", path, strerror(errno));
+    case AW_YAML_READ_NOMEM:
+    default:
+        return aw_err_set(err, AW_ENOMEM, "rule file '%s': out of memory", path);
     }
-    *buf = b;
-    *len = n;
-    b = NULL;
-out:
-    free(b);
-    if (fd >= 0) {
-        aw_os_close(fd);
-    }
-    return rc;
 }
 
 static int add_file_name(struct loader *ld, const char *path)

@@ -3,9 +3,12 @@
  */
 #include "agentwatch/yamltree.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "agentwatch/platform.h"
 
 /* ------------------------------------------------------------------ */
 /* Positioned diagnostics                                               */
@@ -340,4 +343,62 @@ int aw_yaml_parse(const unsigned char *buf, size_t len, unsigned max_depth,
     }
     *root = top;
     return AW_OK;
+}
+
+enum aw_yaml_read aw_yaml_read_file(const char *path, size_t max, unsigned char **buf,
+                                    size_t *len)
+{
+    enum aw_yaml_read rc = AW_YAML_READ_OK;
+    struct aw_os_stat st;
+    unsigned char *b = NULL;
+    size_t n = 0;
+    int fd, saved;
+
+    *buf = NULL;
+    *len = 0;
+    fd = aw_os_open_read(path);
+    if (fd < 0) {
+        return AW_YAML_READ_OPEN;
+    }
+    if (aw_os_fstat(fd, &st) != 0 || !st.is_reg) {
+        rc = AW_YAML_READ_NOT_FILE;
+        goto out;
+    }
+    if (st.size > max) {
+        rc = AW_YAML_READ_TOO_BIG;
+        goto out;
+    }
+    /* One byte more than allowed tells a file that grew meanwhile. */
+    b = malloc(max + 1);
+    if (b == NULL) {
+        rc = AW_YAML_READ_NOMEM;
+        goto out;
+    }
+    while (n < max + 1) {
+        ssize_t got = aw_os_read(fd, b + n, max + 1 - n);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got < 0) {
+            rc = AW_YAML_READ_IO;
+            goto out;
+        }
+        if (got == 0) {
+            break;
+        }
+        n += (size_t)got;
+    }
+    if (n > max) {
+        rc = AW_YAML_READ_TOO_BIG;
+        goto out;
+    }
+    *buf = b;
+    *len = n;
+    b = NULL;
+out:
+    saved = errno;
+    free(b);
+    aw_os_close(fd);
+    errno = saved;
+    return rc;
 }

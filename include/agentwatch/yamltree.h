@@ -66,6 +66,22 @@ void aw_yaml_diags_sort(struct aw_yaml_diags *d);
 /* Free every message and reset the list to empty. */
 void aw_yaml_diags_free(struct aw_yaml_diags *d);
 
+/* How aw_yaml_read_file() ended. */
+enum aw_yaml_read {
+    AW_YAML_READ_OK = 0,
+    AW_YAML_READ_OPEN,        /* cannot open: errno says why */
+    AW_YAML_READ_NOT_FILE,    /* not a regular file */
+    AW_YAML_READ_TOO_BIG,     /* more than max bytes */
+    AW_YAML_READ_IO,          /* cannot read: errno says why */
+    AW_YAML_READ_NOMEM
+};
+
+/* Read the file at path, at most max bytes, into *buf (the caller frees
+ * it; *len bytes) through the platform layer, so that a path is UTF-8 on
+ * every system.  The loaders word the messages. */
+enum aw_yaml_read aw_yaml_read_file(const char *path, size_t max, unsigned char **buf,
+                                    size_t *len);
+
 /* Parse the single document in buf into *root: NULL when the stream holds
  * no document (an empty or comment-only file).  Collections may nest at
  * most max_depth deep.  Problems go to diags.  Returns AW_OK (a tree,

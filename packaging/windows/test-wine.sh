@@ -11,7 +11,19 @@
 #     rotates it twice through cmd.exe's move (Windows rename semantics),
 #     and a second writer refused by the lock naming the follower's pid;
 #     then Ctrl-C (wine turns SIGINT into CTRL_C_EVENT) and the exact set of
-#     findings, no data gaps, and nothing new for a scan afterwards.
+#     findings, no data gaps, and nothing new for a scan afterwards;
+#   - the MSI (build-msi.sh): its tables (msiinfo), then msiexec /i /qn of
+#     one version with AGENTLOG set, an upgrade to a newer one that keeps
+#     the edited configuration and the remembered log, msiexec /x, and a
+#     reinstallation with the default log; each time the files, the
+#     installed exe (--version, rules check with its own rules and the
+#     installed configuration) and the service's registry entry;
+#   - the service the MSI started: its start line in its --log file, the
+#     findings it commits while running, an append, the paramchange
+#     control (tests/windows/svcctl.c), stop with exit code 0 and its
+#     summary line; and a service whose command fails (exit codes 1066/1);
+#   - a relative path beyond MAX_PATH, and $AGENTWATCH_DB/$AGENTWATCH_RULES
+#     and a --config path outside every ANSI code page.
 #
 #   packaging/windows/test-wine.sh [BUILD_DIR]      (default: build-windows)
 #   AW_NATIVE_BIN=build-test/agentwatch packaging/windows/test-wine.sh
@@ -22,16 +34,23 @@ cd "$(dirname "$0")/../.."
 src=$(pwd)
 
 started=$(date +%s)
-scripts/deps.sh wine wine64 python3
-exe=$(packaging/windows/build.sh "${1:-build-windows}")
+scripts/deps.sh wine wine64 python3 wixl msitools procps
+build_dir=${1:-build-windows}
+exe=$(packaging/windows/build.sh "$build_dir")
 version=$(sed -n "s/^  version: '\(.*\)',/\1/p" meson.build | head -n1)
 
 tmp=$(mktemp -d /tmp/aw-wine.XXXXXX)
 follow_pid=
+keeper_pid=
+msi_newer=
 cleanup() {
-    if [ -n "$follow_pid" ] && kill -0 "$follow_pid" 2>/dev/null; then
-        kill -KILL "$follow_pid" 2>/dev/null || true
-    fi
+    local p
+    for p in "$follow_pid" "$keeper_pid"; do
+        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+            { kill -KILL "$p"; wait "$p"; } 2>/dev/null || true
+        fi
+    done
+    [ -z "$msi_newer" ] || rm -f "$msi_newer"
     WINEPREFIX=$tmp/prefix wineserver -k 2>/dev/null || true
     rm -rf "$tmp"
 }
@@ -115,6 +134,30 @@ fi
 out=$(aw --db "$db" scan --rules "$(winpath "$src/rules")" "$(winpath "$logs/itms/agent.log")" 2>&1)
 [[ "$out" == *"scanned 3 files: 0 records, 0 new findings"* ]] && pass "second scan: nothing new" \
     || fail "second scan: $out"
+
+echo "== a path beyond MAX_PATH, UTF-16 environment variables"
+# A relative path of more than 260 characters (Windows wants it absolute
+# with \\?\ in front), the database and rules named by environment
+# variables in characters outside every ANSI code page.
+long=long
+for i in 1 2 3 4 5 6 7 8; do long="$long/segment-$i-of-a-path-beyond-max-path"; done
+mkdir -p "$tmp/$long" "$tmp/Règles 規則"
+cp samples/itms/agent.log "$tmp/$long/agent.log"
+cp rules/*.yaml "$tmp/Règles 規則/"
+out=$(cd "$tmp" && AGENTWATCH_DB="$(winpath "$tmp/データ-été.db")" \
+      AGENTWATCH_RULES="$(winpath "$tmp/Règles 規則")" aw scan "$long/agent.log" 2>&1) && rc=0 || rc=$?
+if [ $rc -eq 0 ] && [ ${#long} -gt 260 ] && [[ "$out" == *"scanned 1 file: 70 records, 26 new findings" ]] &&
+   [ -f "$tmp/データ-été.db" ]; then
+    pass "a ${#long}-character relative path; \$AGENTWATCH_DB and \$AGENTWATCH_RULES in UTF-16"
+else
+    fail "long path / environment: exit $rc: $out"
+fi
+
+mkdir -p "$tmp/設定"
+printf 'rules: %s\r\n' "$(winpath "$tmp/Règles 規則")" >"$tmp/設定/agentwatch.yaml"
+out=$(aw --config "$(winpath "$tmp/設定/agentwatch.yaml")" rules check 2>&1) && rc=0 || rc=$?
+[ $rc -eq 0 ] && [[ "$out" == *"Règles 規則: 35 rules OK"* ]] \
+    && pass "--config in UTF-16: the configured rules: $out" || fail "--config: exit $rc: $out"
 
 echo "== follow, appends and rotations of agent.log while followed"
 dir="$tmp/Symantec Agent/Logs"
@@ -204,6 +247,279 @@ out=$(aw --db "$fdb" scan --rules "$(winpath "$src/rules")" "$(winpath "$dir/age
 if [ -s "$tmp/follow.err" ]; then
     echo "follow stderr:"; cat "$tmp/follow.err"
 fi
+
+echo "== MSI: the package's tables"
+msi=$(packaging/windows/build-msi.sh "$build_dir")
+tables=$(msiinfo tables "$msi" | tr -d '\r')
+export_table() { msiinfo export "$msi" "$1" | tail -n +4 | tr -d '\r'; }
+missing=
+for t in File Component Directory ServiceInstall ServiceControl Upgrade Registry RegLocator \
+         AppSearch Signature DrLocator CustomAction CreateFolder MsiLockPermissionsEx \
+         MsiServiceConfigFailureActions; do
+    grep -qxF "$t" <<<"$tables" || missing="$missing $t"
+done
+[ -z "$missing" ] && pass "msi: tables present" || fail "msi: tables missing:$missing"
+# Component attributes: 256 = 64-bit; + 16 Permanent; + 16384 NeverOverwrite;
+# [the condition].
+attrs=$(export_table Component | awk -F'\t' '{ print $1 "=" $4 ($5 == "" ? "" : "[" $5 "]") }' |
+        sort | tr '\n' ' ')
+sequence=$(export_table InstallExecuteSequence | sort -t$'\t' -k3,3n | cut -f1 | tr '\n' ' ')
+if [ "$attrs" = "Config=16656[NOT CONFIGFILE] DataDir=272 Program=256 Readme=256 Rules=256 " ] &&
+   [[ "$sequence" == *" InstallValidate RemoveExistingProducts InstallInitialize "* ]] &&
+   [[ "$sequence" == *" InstallServices MsiConfigureServices StartServices "* ]] &&
+   [[ "$(export_table ServiceInstall | cut -f1-6)" == $'agentwatch\tagentwatch\tagentwatch\t16\t2\t32769' ]] &&
+   [ "$(export_table ServiceControl | cut -f1,3,5 | sort | tr '\n' ' ')" = \
+     $'agentwatchStart\t1\t0 agentwatchStop\t162\t1 ' ]; then
+    pass "msi: components, sequence, service (auto, vital; start without wait; stop, remove)"
+else
+    fail "msi: components '$attrs', sequence '$sequence', service rows (see msiinfo export)"
+fi
+
+# msiexec in the prefix.  wine ends its system processes (services.exe)
+# a few seconds after the last process of the prefix has ended; a process
+# started meanwhile can get a second services.exe beside the first (and
+# wineboot leaves two): an msiexec then creates the service in one and
+# fails to open it in the other (1060).  So: wait until none runs, then a
+# follower of an empty log keeps exactly one for the whole MSI part (and
+# the service it starts alive).
+prefix_services() {
+    local p n=0
+    for p in $(pgrep -f 'system32\\services\.exe' || true); do
+        [ "$(ps -o stat= -p "$p" 2>/dev/null | cut -c1)" = Z ] && continue
+        tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "WINEPREFIX=$WINEPREFIX" &&
+            n=$((n + 1))
+    done
+    echo "$n"
+}
+wait_services() {
+    local deadline=$(($(date +%s) + 60))
+    until [ "$(prefix_services)" -eq "$1" ]; do
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            fail "msi: $(prefix_services) services.exe in the prefix after 60 s, not $1"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+wait_services 0 || true
+mkdir -p "$tmp/keeper"
+: >"$tmp/keeper/agent.log"
+wine "$exe" --db "$(winpath "$tmp/keeper.db")" follow --rules "$(winpath "$src/rules")" \
+    --poll-interval 5000 "$(winpath "$tmp/keeper/agent.log")" >/dev/null 2>&1 &
+keeper_pid=$!
+wait_services 1 || true
+
+programs="$WINEPREFIX/drive_c/Program Files/agentwatch"
+data="$WINEPREFIX/drive_c/ProgramData/agentwatch"
+installed_exe='C:\Program Files\agentwatch\agentwatch.exe'
+svc_key='HKLM\System\CurrentControlSet\Services\agentwatch'
+# msiexec's exit status reaches us modulo 256 (1603 -> 67); its log's end
+# says why.
+msi_run() {
+    local log=$1 rc
+    shift
+    timeout 300 wine msiexec "$@" /qn /l*v "$(winpath "$log")" >/dev/null 2>&1 && rc=0 || rc=$?
+    [ $rc -eq 0 ] || { tr -d '\0\r' <"$log" 2>/dev/null | tail -n 25 >&2 || true; }
+    return $rc
+}
+# wine's msi sends STOP but does not wait for STOPPED (Windows Installer
+# waits up to 30 s, ServiceControl Wait="yes"), and a running exe cannot
+# be replaced or deleted: before an upgrade or an uninstallation the test
+# stops the service itself and waits (deadline 60 s).
+stop_service() {
+    local deadline=$(($(date +%s) + 60)) state
+    timeout 120 wine net stop agentwatch >/dev/null 2>&1 || true
+    while :; do
+        state=$(timeout 120 wine sc query agentwatch 2>/dev/null | tr -d '\r' |
+                sed -n 's/^ *STATE *: *[0-9]* *//p')
+        [ "$state" = RUNNING ] || [ "$state" = STOP_PENDING ] || return 0
+        [ "$(date +%s)" -lt "$deadline" ] || { fail "msi: the service is still $state after 60 s"; return 1; }
+        sleep 0.2
+    done
+}
+reg_value() {                          # KEY NAME -> the value, or nothing
+    local out
+    out=$(timeout 120 wine reg query "$1" /v "$2" 2>/dev/null) || return 0
+    tr -d '\r' <<<"$out" | sed -n "s/^ *$2 *REG_[A-Z_]* *//p"
+}
+product_code() { export_table Property | sed -n 's/^ProductCode\t//p'; }
+uninstall_key() { echo "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\$1"; }
+# The installed files, the installed exe with its own rules and the
+# installed configuration, and the service's command line.
+check_installed() {
+    local what=$1 agentlog=$2 want got image args quoted out2 rc2
+    want=$(printf '%s\n' README.txt agentwatch.exe; for f in rules/*.yaml rules/*.yml; do
+               if [ -f "$f" ]; then printf 'rules/%s\n' "$(basename "$f")"; fi; done | LC_ALL=C sort)
+    got=$(cd "$programs" 2>/dev/null && find . -type f | sed 's|^\./||' | LC_ALL=C sort)
+    if [ "$got" = "$want" ] && cmp -s "$exe" "$programs/agentwatch.exe" &&
+       [ -f "$data/agentwatch.yaml" ]; then
+        pass "msi $what: files in Program Files\\agentwatch, configuration in ProgramData"
+    else
+        fail "msi $what: installed files '$(tr '\n' ' ' <<<"$got")'"
+    fi
+    out=$(timeout 120 env -u AGENTWATCH_RULES -u AGENTWATCH_DB wine "$installed_exe" --version 2>&1) \
+        && rc=0 || rc=$?
+    out2=$(timeout 120 env -u AGENTWATCH_RULES -u AGENTWATCH_DB wine "$installed_exe" rules check 2>&1) \
+        && rc2=0 || rc2=$?
+    if [ $rc -eq 0 ] && [ "$out" = "agentwatch $version" ] && [ $rc2 -eq 0 ] &&
+       [[ "$out2" == 'C:\Program Files\agentwatch\rules: '*' rules OK'* ]]; then
+        pass "msi $what: installed exe: $out; $out2"
+    else
+        fail "msi $what: installed exe: '$out' ($rc), rules check '$out2' ($rc2)"
+    fi
+    # Windows Installer quotes the program's path, wine 8 does not (its
+    # CreateProcess copes): either is accepted, the arguments are exact.
+    image=$(reg_value "$svc_key" ImagePath)
+    quoted="\"$installed_exe\" "
+    args=${image#"$quoted"}
+    [ "$args" != "$image" ] || args=${image#"$installed_exe "}
+    want='service --log "C:\ProgramData\agentwatch\agentwatch.log" --db "C:\ProgramData\agentwatch\agentwatch.db" follow --rules "C:\Program Files\agentwatch\rules" "'$agentlog'"'
+    if [ "$args" = "$want" ] && [ "$(reg_value "$svc_key" Start)" = 0x2 ] &&
+       [ "$(reg_value "$svc_key" ObjectName)" = LocalSystem ]; then
+        pass "msi $what: service agentwatch (automatic, LocalSystem): ...agentwatch.exe $args"
+    else
+        fail "msi $what: service ImagePath '$image', Start '$(reg_value "$svc_key" Start)'"
+    fi
+}
+
+logs_win='C:\Agent Logs\agent.log'            # AGENTLOG: a folder with a space
+mkdir -p "$WINEPREFIX/drive_c/Agent Logs"
+cp samples/itms/agent.log "$WINEPREFIX/drive_c/Agent Logs/agent.log"
+
+echo "== MSI: install $(basename "$msi") with AGENTLOG"
+code1=$(product_code)
+if msi_run "$tmp/msi-install.log" /i "$(winpath "$msi")" "AGENTLOG=$logs_win"; then
+    pass "msi: msiexec /i /qn AGENTLOG=..."
+else
+    fail "msi: msiexec /i exit $? (log above)"
+fi
+check_installed install "$logs_win"
+
+echo "== the installed service"
+# The service msiexec started: its --log file, the findings it commits
+# while running (report reads alongside), the paramchange control, and
+# stop with exit code 0.  svcctl.exe sends the control (wine's sc.exe has
+# no "control").
+svclog="$data/agentwatch.log"
+svc_findings() {
+    timeout 120 env -u AGENTWATCH_DB wine "$installed_exe" report --format json 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])' 2>/dev/null || echo -1
+}
+# until SECONDS COMMAND...: poll COMMAND until it succeeds.
+until_ok() {
+    local deadline=$(($(date +%s) + $1)); shift
+    until "$@"; do
+        [ "$(date +%s)" -lt "$deadline" ] || return 1
+        sleep 0.3
+    done
+}
+svc_findings_are() { [ "$(svc_findings)" = "$1" ]; }
+log_has() { grep -q -- "$2" "$1" 2>/dev/null; }
+sc_field() {                           # NAME FIELD -> the number sc.exe query shows
+    timeout 120 wine sc query "$1" 2>/dev/null | tr -d '\r' | sed -n "s/^ *$2 *: *\([0-9]*\).*/\1/p"
+}
+sc_stopped() { [ "$(sc_field "$1" STATE)" = 1 ]; }
+x86_64-w64-mingw32-gcc -Wall -Wextra -Werror -O2 -municode -o "$tmp/svcctl.exe" \
+    tests/windows/svcctl.c
+if until_ok 60 log_has "$svclog" '^following 1 path with [0-9]* rules; the paramchange control reloads the rules, stop stops$'; then
+    pass "service: running, its start line in ProgramData\\agentwatch\\agentwatch.log"
+else
+    fail "service: no start line in agentwatch.log: '$(cat "$svclog" 2>/dev/null)'"
+fi
+# The itms sample holds 26 findings (samples/README.md).
+until_ok 60 svc_findings_are 26 && pass "service: the log's 26 findings committed while running" \
+    || fail "service: $(svc_findings) findings, want 26"
+printf "<event date='03/13/2025 10:00:00.0000000 +01:00' severity='1' hostName='WKS-0142' source='ClientPolicyMgr' module='AeXNetComms.dll' process='AeXNSAgent' pid='2984' thread='4420' tickCount='1' ><![CDATA[Failed to send request to smp01.corp.example: A security error occurred (0x80072F8F)]]></event>\r\n" \
+    >>"$WINEPREFIX/drive_c/Agent Logs/agent.log"
+until_ok 60 svc_findings_are 27 && pass "service: an appended failure becomes a finding" \
+    || fail "service: $(svc_findings) findings after the append, want 27"
+out=$(timeout 120 wine "$tmp/svcctl.exe" agentwatch paramchange 2>&1) || fail "paramchange: $out"
+until_ok 60 log_has "$svclog" 'agentwatch: C:\\Program Files\\agentwatch\\rules: reloaded [0-9]* rules$' \
+    && pass "service: the paramchange control reloads the rules" \
+    || fail "service: no reload line in agentwatch.log"
+stop_service || true
+code=$(sc_field agentwatch WIN32_EXIT_CODE)
+if sc_stopped agentwatch && [ "$code" = 0 ] &&
+   log_has "$svclog" '^stopped after [0-9]* scans (polling): [0-9]* records, 27 new findings, 0 data gaps$'; then
+    pass "service: stop: STOPPED, exit code 0, summary line in its log"
+else
+    fail "service: stop: state $(sc_field agentwatch STATE), exit code $code: $(tail -n 2 "$svclog")"
+fi
+
+# A service whose command fails stops with ERROR_SERVICE_SPECIFIC_ERROR
+# (1066) and agentwatch's exit status, the reason in its --log file.
+timeout 120 wine sc create agentwatch-bad binPath= "$(winpath "$exe") service --log $(winpath "$tmp/bad.log") --db $(winpath "$tmp/bad.db") follow --rules $(winpath "$tmp/no-such-rules") $(winpath "$tmp/keeper/agent.log")" >/dev/null \
+    || fail "service: sc create agentwatch-bad"
+timeout 120 wine sc start agentwatch-bad >/dev/null 2>&1 || true
+if until_ok 60 sc_stopped agentwatch-bad && [ "$(sc_field agentwatch-bad WIN32_EXIT_CODE)" = 1066 ] &&
+   [ "$(sc_field agentwatch-bad SERVICE_EXIT_CODE)" = 1 ] && log_has "$tmp/bad.log" 'no-such-rules'; then
+    pass "service: a failing command: 1066, exit code 1, '$(head -n 1 "$tmp/bad.log")'"
+else
+    fail "service: a failing command: state $(sc_field agentwatch-bad STATE)," \
+         "exit $(sc_field agentwatch-bad WIN32_EXIT_CODE)/$(sc_field agentwatch-bad SERVICE_EXIT_CODE)," \
+         "log '$(cat "$tmp/bad.log" 2>/dev/null)'"
+fi
+timeout 120 wine sc delete agentwatch-bad >/dev/null 2>&1 || true
+
+echo "== MSI: upgrade to a newer version"
+IFS=. read -r v1 v2 v3 < <(export_table Property | sed -n 's/^ProductVersion\t//p')
+msi_newer=$(AW_MSI_VERSION="$v1.$v2.$((v3 + 1))" packaging/windows/build-msi.sh "$build_dir")
+printf '# edited by test-wine.sh\r\n' >>"$data/agentwatch.yaml"
+msi_old=$msi msi=$msi_newer
+code2=$(product_code)
+if msi_run "$tmp/msi-upgrade.log" /i "$(winpath "$msi")"; then
+    pass "msi: upgrade $v1.$v2.$v3 -> $v1.$v2.$((v3 + 1)) with msiexec /i /qn"
+else
+    fail "msi: upgrade: msiexec /i exit $? (log above)"
+fi
+if [ "$code1" != "$code2" ] && ! timeout 120 wine reg query "$(uninstall_key "$code1")" >/dev/null 2>&1 &&
+   timeout 120 wine reg query "$(uninstall_key "$code2")" >/dev/null 2>&1; then
+    pass "msi: upgrade: the older product is gone, the newer one registered"
+else
+    fail "msi: upgrade: products $code1 (older) / $code2 (newer) registered wrongly"
+fi
+grep -q '^# edited by test-wine.sh' "$data/agentwatch.yaml" &&
+    pass "msi: upgrade kept the edited configuration" ||
+    fail "msi: upgrade replaced the edited configuration"
+check_installed upgrade "$logs_win"          # the log given at the first installation
+stop_service || true
+
+echo "== MSI: uninstall"
+if msi_run "$tmp/msi-uninstall.log" /x "$(winpath "$msi")"; then
+    pass "msi: msiexec /x /qn"
+else
+    fail "msi: msiexec /x exit $? (log above)"
+fi
+if [ ! -e "$programs" ] && ! timeout 120 wine reg query "$svc_key" >/dev/null 2>&1 &&
+   [ -z "$(reg_value 'HKLM\Software\agentwatch' AgentLog)" ] &&
+   ! timeout 120 wine reg query "$(uninstall_key "$code2")" >/dev/null 2>&1; then
+    pass "msi: program files, service and product registration gone"
+else
+    fail "msi: after msiexec /x: $(ls "$programs" 2>&1 | head -3 | tr '\n' ' ') service key" \
+         "$(timeout 120 wine reg query "$svc_key" >/dev/null 2>&1 && echo present || echo gone)"
+fi
+grep -q '^# edited by test-wine.sh' "$data/agentwatch.yaml" 2>/dev/null &&
+    pass "msi: the edited configuration is kept after uninstallation" ||
+    fail "msi: the edited configuration is gone after uninstallation"
+
+echo "== MSI: install again, default log"
+msi=$msi_old
+if msi_run "$tmp/msi-install2.log" /i "$(winpath "$msi")"; then
+    check_installed reinstall 'C:\ProgramData\Symantec\Symantec Agent\Logs\agent.log'
+    stop_service || true
+    grep -q '^# edited by test-wine.sh' "$data/agentwatch.yaml" &&
+        pass "msi: an existing configuration is not overwritten" ||
+        fail "msi: the existing configuration was overwritten"
+    msi_run "$tmp/msi-uninstall2.log" /x "$(winpath "$msi")" && [ ! -e "$programs" ] &&
+        pass "msi: uninstalled again" || fail "msi: second msiexec /x"
+else
+    fail "msi: second msiexec /i exit $? (log above)"
+fi
+kill -INT "$keeper_pid" 2>/dev/null || true
+deadline=$(($(date +%s) + 30))
+while kill -0 "$keeper_pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
+{ kill -KILL "$keeper_pid"; wait "$keeper_pid"; } 2>/dev/null || true
+keeper_pid=
 
 echo "windows tests took $(($(date +%s) - started)) s"
 echo "wine: $passes passed, $failures failed"

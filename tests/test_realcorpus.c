@@ -1,0 +1,295 @@
+/*
+ * Accuracy of the shipped rules on records that real software wrote
+ * (tests/corpus/real/, see its README.md): per category precision and
+ * recall, on the working part of the corpus and on the held-out part
+ * (whole sources listed in holdout.txt, kept out of sight while the rules
+ * were written).  Each record goes through the real matcher; a record kept
+ * with its CMTrace/itms envelope goes through the real record reader
+ * first, as `scan` would read it.  The goal of issue 11 is enforced on
+ * both parts: recall >= 0.95 and precision >= 0.98 for ssl, connection
+ * and resolution, recall >= 0.90 for health.  Misses of the working part
+ * are printed; of the held-out part only the counts.
+ */
+#include "testutil.h"
+
+#include "agentwatch/record.h"
+#include "agentwatch/rules.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MIN_RECORDS 250
+#define FAIL_RECALL 0.95
+#define FAIL_PRECISION 0.98
+#define HEALTH_RECALL 0.90
+#define MAX_FILES 32
+
+static const char *const categories[] = { "ssl", "connection", "resolution", "health" };
+#define NCAT (sizeof(categories) / sizeof(categories[0]))
+enum { PART_WORK, PART_HOLDOUT, NPART };
+static const char *const part_names[NPART] = { "working", "held-out" };
+
+struct tally {
+    size_t tp[NCAT], fp[NCAT], fn[NCAT], pos[NCAT];
+    size_t records, benign, benign_flagged, codes, codes_ok;
+};
+
+struct realrun {
+    struct aw_matcher *m;
+    const struct aw_ruleset *rs;
+    char *tmpdir;
+    char *holdout;      /* holdout.txt, one source a line */
+    struct tally t[NPART];
+};
+
+static int cat_index(const char *c)
+{
+    for (size_t i = 0; c != NULL && i < NCAT; i++) {
+        if (strcmp(c, categories[i]) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static double ratio(size_t num, size_t den)
+{
+    return den == 0 ? 0.0 : (double)num / (double)den;
+}
+
+/* The corpus escapes \t, \n and \\ in the text column; any other
+ * backslash is kept as written. */
+static void unescape(char *s)
+{
+    char *w = s;
+
+    for (const char *r = s; *r != '\0'; r++) {
+        if (r[0] == '\\' && (r[1] == 't' || r[1] == 'n' || r[1] == '\\')) {
+            *w++ = r[1] == 't' ? '\t' : r[1] == 'n' ? '\n' : '\\';
+            r++;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+}
+
+static bool is_holdout(const struct realrun *run, const char *source)
+{
+    size_t n = strlen(source);
+
+    for (const char *p = run->holdout; p != NULL && *p != '\0';) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+
+        if (p[0] != '#' && len == n && memcmp(p, source, n) == 0) {
+            return true;
+        }
+        p = eol ? eol + 1 : p + len;
+    }
+    return false;
+}
+
+/* Classify one record's message; a record kept with its envelope is
+ * written to a file and read back through the record reader. */
+static long classify(struct realrun *run, const char *format, const char *text)
+{
+    struct aw_err err = { 0, "" };
+    struct aw_reader *r = NULL;
+    struct aw_record rec;
+    char *path;
+    long got = -1;
+
+    if (strcmp(format, "message") == 0) {
+        return aw_matcher_classify(run->m, text, strlen(text));
+    }
+    path = tu_path(run->tmpdir, "record.log");
+    tu_write_str(path, text);
+    CU_ASSERT_EQUAL_FATAL(aw_reader_open(&r, path, 0, NULL, &err), AW_OK);
+    if (aw_reader_next(r, &rec, &err) == 1) {
+        got = aw_matcher_classify(run->m, rec.message.ptr, rec.message.len);
+    } else {
+        CU_FAIL("a corpus record with an envelope yields no record");
+    }
+    aw_reader_close(&r);
+    free(path);
+    return got;
+}
+
+static bool code_captured(const struct aw_matcher *m, const char *want)
+{
+    const char *t;
+    size_t len;
+
+    return aw_matcher_capture(m, "code", &t, &len) && len == strlen(want) && strncasecmp(t, want, len) == 0;
+}
+
+/* One corpus line: label, code, format, reconstructed, source, text. */
+static void run_line(struct realrun *run, char *line, const char *file)
+{
+    char *col[6];
+    size_t n = 0;
+
+    for (char *p = line; n < 6; n++) {
+        col[n] = p;
+        p = n < 5 ? strchr(p, '\t') : NULL;
+        if (p == NULL) {
+            n++;
+            break;
+        }
+        *p++ = '\0';
+    }
+    if (n != 6) {
+        fprintf(stderr, "\n  %s: malformed line: %.80s", file, line);
+        CU_FAIL("malformed corpus line");
+        return;
+    }
+    unescape(col[5]);
+    int part = is_holdout(run, col[4]) ? PART_HOLDOUT : PART_WORK;
+    struct tally *t = &run->t[part];
+    long got = classify(run, col[2], col[5]);
+    const char *gcat = got >= 0 ? aw_rules_get(run->rs, (size_t)got)->category : NULL;
+    int wi = cat_index(col[0]), gi = cat_index(gcat);
+
+    CU_ASSERT(wi >= 0 || strcmp(col[0], "benign") == 0);
+    t->records++;
+    if (wi < 0) {
+        t->benign++;
+        t->benign_flagged += gi >= 0;
+    } else {
+        t->pos[wi]++;
+    }
+    if (wi == gi && wi >= 0) {
+        t->tp[wi]++;
+    } else if (wi != gi) {
+        t->fn[wi >= 0 ? wi : 0] += wi >= 0;
+        t->fp[gi >= 0 ? gi : 0] += gi >= 0;
+        if (part == PART_WORK) {
+            fprintf(stderr, "\n  miss: want %s, got %s (%s): %.160s", col[0], gcat ? gcat : "-",
+                    got >= 0 ? aw_rules_get(run->rs, (size_t)got)->id : "-", col[5]);
+        }
+    }
+    if (got >= 0 && wi == gi && strcmp(col[1], "-") != 0) {
+        t->codes++;
+        t->codes_ok += code_captured(run->m, col[1]);
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.tsv file of the corpus directory, in name order. */
+static void run_corpus(struct realrun *run, const char *dir)
+{
+    char *names[MAX_FILES];
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    while ((e = readdir(d)) != NULL && n < MAX_FILES) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".tsv") == 0) {
+            names[n++] = strdup(e->d_name);
+        }
+    }
+    closedir(d);
+    qsort(names, n, sizeof(names[0]), cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        char *path = tu_path(dir, names[i]);
+        char *text = tu_read_file(path, NULL);
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+        for (char *line = text, *eol; *line != '\0'; line = eol + 1) {
+            eol = strchr(line, '\n');
+            if (eol == NULL) {
+                eol = line + strlen(line) - 1;
+            } else {
+                *eol = '\0';
+            }
+            if (line[0] != '#' && line[0] != '\0' && strncmp(line, "label\t", 6) != 0) {
+                run_line(run, line, names[i]);
+            }
+        }
+        free(text);
+        free(path);
+        free(names[i]);
+    }
+}
+
+/* Print one part's figures and hold them to the goal. */
+static void report_part(const struct tally *t, const char *name)
+{
+    fprintf(stderr, "\n  real records, %s part: %zu records (%zu benign, %zu of them flagged)\n", name, t->records,
+            t->benign, t->benign_flagged);
+    fprintf(stderr, "    %-11s %5s %5s %5s %5s %9s %7s\n", "category", "n", "tp", "fp", "fn", "precision", "recall");
+    for (size_t k = 0; k < NCAT; k++) {
+        double p = ratio(t->tp[k], t->tp[k] + t->fp[k]), r = ratio(t->tp[k], t->pos[k]);
+        bool health = strcmp(categories[k], "health") == 0;
+
+        fprintf(stderr, "    %-11s %5zu %5zu %5zu %5zu %9.4f %7.4f\n", categories[k], t->pos[k], t->tp[k], t->fp[k],
+                t->fn[k], p, r);
+        if (t->pos[k] > 0) {
+            CU_ASSERT(r >= (health ? HEALTH_RECALL : FAIL_RECALL));
+        }
+        if (!health && t->tp[k] + t->fp[k] > 0) {
+            CU_ASSERT(p >= FAIL_PRECISION);
+        }
+    }
+    fprintf(stderr, "    codes captured as labelled: %zu/%zu\n", t->codes_ok, t->codes);
+}
+
+static void test_real_records(void)
+{
+    char *rules = tu_src_path("rules");
+    char *dir = tu_src_path("tests/corpus/real");
+    char *hold = tu_path(dir, "holdout.txt");
+    struct aw_ruleset *rs = NULL;
+    struct aw_diags diags = { NULL, 0, 0 };
+    struct aw_err err = { 0, "" };
+    struct realrun run;
+
+    memset(&run, 0, sizeof(run));
+    CU_ASSERT_EQUAL_FATAL(aw_rules_load(rules, &rs, &diags, &err), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_matcher_new(rs, &run.m, &err), AW_OK);
+    run.rs = rs;
+    run.tmpdir = tu_mkdtemp();
+    run.holdout = tu_read_file(hold, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(run.holdout);
+    run_corpus(&run, dir);
+    for (int p = 0; p < NPART; p++) {
+        report_part(&run.t[p], part_names[p]);
+    }
+    CU_ASSERT(run.t[PART_WORK].records + run.t[PART_HOLDOUT].records >= MIN_RECORDS);
+    CU_ASSERT(run.t[PART_HOLDOUT].records * 5 >= run.t[PART_WORK].records);
+    aw_matcher_free(&run.m);
+    aw_rules_free(&rs);
+    aw_diags_free(&diags);
+    tu_rmtree(run.tmpdir);
+    free(run.tmpdir);
+    free(run.holdout);
+    free(hold);
+    free(dir);
+    free(rules);
+}
+
+static int reg(void)
+{
+    CU_pSuite s = CU_add_suite("realcorpus", NULL, NULL);
+
+    if (s == NULL || CU_add_test(s, "shipped rules on real records", test_real_records) == NULL) {
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    return tu_main(argc, argv, reg);
+}

@@ -149,7 +149,7 @@ static const struct text failures[] = {
     { "connection", "The remote server returned an error: (503) Server Unavailable." },
     { "connection", "The remote server returned an error: (403) Forbidden." },
     { "connection", "The remote server returned an error: (404) Not Found." },
-    { "connection", "[CCMHTTP] ERROR INFO: StatusCode= 403 StatusText= CMGConnector_Clientcertificaterequired" },
+    { "ssl", "[CCMHTTP] ERROR INFO: StatusCode= 403 StatusText= CMGConnector_Clientcertificaterequired" },
     { "connection", "[CCMHTTP] ERROR INFO: StatusCode=500 StatusText=Internal Server Error" },
     { "connection", "Policy request failed: HTTP status 404 (Not Found)" },
     { "connection", "HTTP/1.1 502 Bad Gateway from %H" },

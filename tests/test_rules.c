@@ -1211,7 +1211,7 @@ static void test_shipped_rules_classify(void)
         { "Configuration unchanged (42 policies, 0 errors)", "health.policy-request-ok" },
         { "CRL http://pki.corp.example/crl/CorpIssuingCA2025.crl: download failed after 15000 ms", "ssl.revocation-check" },
         { "[CCMHTTP] ERROR: URL=https://CMG.CORP.EXAMPLE/CCM_Proxy_ServerAuth/72057594037927941/CCM_STS, Port=443, Options=63, Code=12175, Text=ERROR_WINHTTP_SECURE_FAILURE", "ssl.secure-failure.code" },
-        { "[CCMHTTP] ERROR INFO: StatusCode= 403 StatusText= CMGConnector_Clientcertificaterequired", "connection.http-client-error" },
+        { "[CCMHTTP] ERROR INFO: StatusCode= 403 StatusText= CMGConnector_Clientcertificaterequired", "ssl.client-cert-missing.code" },
         { "Connected to server smp01.corp.example (HTTPS, port 443)", "health.connected" },
         { "Configuration updated successfully (41 policies)", "health.config-updated" },
         { "The underlying connection was closed: An unexpected error occurred on a send.", "ssl.connection-closed" },

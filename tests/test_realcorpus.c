@@ -51,6 +51,8 @@ struct realrun {
     const struct aw_ruleset *rs;
     char *tmpdir;
     char *holdout;      /* holdout.txt, one source a line */
+    char *message;      /* the last enveloped record's message: captures
+                           point into it until the next record */
     struct tally t[NPART];
 };
 
@@ -103,7 +105,8 @@ static bool is_holdout(const struct realrun *run, const char *source)
 }
 
 /* Classify one record's message; a record kept with its envelope is
- * written to a file and read back through the record reader. */
+ * written to a file and read back through the record reader, its message
+ * copied (run->message) so the captures outlive the reader. */
 static long classify(struct realrun *run, const char *format, const char *text)
 {
     struct aw_err err = { 0, "" };
@@ -119,7 +122,12 @@ static long classify(struct realrun *run, const char *format, const char *text)
     tu_write_str(path, text);
     CU_ASSERT_EQUAL_FATAL(aw_reader_open(&r, path, 0, NULL, &err), AW_OK);
     if (aw_reader_next(r, &rec, &err) == 1) {
-        got = aw_matcher_classify(run->m, rec.message.ptr, rec.message.len);
+        free(run->message);
+        run->message = malloc(rec.message.len + 1);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(run->message);
+        memcpy(run->message, rec.message.ptr, rec.message.len);
+        run->message[rec.message.len] = '\0';
+        got = aw_matcher_classify(run->m, run->message, rec.message.len);
     } else {
         CU_FAIL("a corpus record with an envelope yields no record");
     }
@@ -283,6 +291,7 @@ static void test_real_records(void)
     tu_rmtree(run.tmpdir);
     free(run.tmpdir);
     free(run.holdout);
+    free(run.message);
     free(hold);
     free(dir);
     free(rules);

@@ -31,9 +31,10 @@
 #define HEALTH_RECALL 0.90
 #define MAX_FILES 32
 
-/* Held-out recall and precision as first measured, after the rework of
- * issue 11 (ssl, connection, resolution, health); see README.md there. */
-static const double holdout_recall_floor[] = { 1.0, 0.75, 1.0, 0.66 };
+/* Held-out recall as first measured after each batch of sources was
+ * added and the rules reworked on its working part (ssl, connection,
+ * resolution, health); see tests/corpus/real/README.md. */
+static const double holdout_recall_floor[] = { 0.90, 0.77, 1.0, 0.71 };
 #define HOLDOUT_PRECISION_FLOOR 0.98
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };
@@ -184,7 +185,8 @@ static void run_line(struct realrun *run, char *line, const char *file)
     } else if (wi != gi) {
         t->fn[wi >= 0 ? wi : 0] += wi >= 0;
         t->fp[gi >= 0 ? gi : 0] += gi >= 0;
-        if (part == PART_WORK || getenv("AW_REALCORPUS_SHOW_HOLDOUT") != NULL) {
+        const char *show = getenv("AW_REALCORPUS_SHOW_HOLDOUT");
+        if (part == PART_WORK || (show != NULL && show[0] != '\0')) {
             fprintf(stderr, "\n  miss: want %s, got %s (%s): %.160s", col[0], gcat ? gcat : "-",
                     got >= 0 ? aw_rules_get(run->rs, (size_t)got)->id : "-", col[5]);
         }

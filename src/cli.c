@@ -2,14 +2,14 @@
  * The command line (see cli.h).
  *
  * Commands are rows of a table, each implemented in its own src/cmd_*.c;
- * each parses its own options with getopt_long and reports every usage problem as one line naming the
- * command, so a script's log says exactly what was wrong.  Only this
+ * each command's options are rows of its own table (cli_opt.h), and every
+ * usage problem is reported as one line naming the command, so a script's
+ * log says exactly what was wrong.  Only this
  * module prints; the modules below it return status and messages.
  */
 #include "agentwatch/cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -46,20 +46,6 @@ int aw_cli_failure(const struct aw_err *err)
 {
     fprintf(stderr, "agentwatch: %s\n", err->msg[0] ? err->msg : aw_status_text(err->code));
     return AW_EXIT_FAILURE;
-}
-
-/* Report an option getopt_long rejected (opterr is off). */
-int aw_cli_bad_option(const char *cmd, char **argv, int c)
-{
-    const char *arg = argv[optind - 1];
-
-    if (c == ':') {
-        return aw_cli_usage_error(cmd, "option '%s' needs a value", arg);
-    }
-    if (optopt != 0 && optopt < 256) {
-        return aw_cli_usage_error(cmd, "unknown option '-%c'", optopt);
-    }
-    return aw_cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
 /* mkdir -p for the directories above path, mode 0700. */
@@ -287,30 +273,16 @@ static int take_config_option(struct aw_cli *cli, int *argc, char **argv)
     return AW_EXIT_OK;
 }
 
-int aw_cli_parse_size(const char *text, size_t min, size_t max, size_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    errno = 0;
-    v = strtoull(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < min || v > max) {
-        return AW_ESYNTAX;
-    }
-    *out = (size_t)v;
-    return AW_OK;
-}
-
 /* ---- dispatch ------------------------------------------------------ */
 
 static const struct aw_command commands[] = {
-    { "export", "write the stored findings as NDJSON or CSV", aw_export_usage, aw_cmd_export },
-    { "follow", "follow logs as they are written until stopped", aw_follow_usage, aw_cmd_follow },
-    { "prune", "delete old findings and reclaim their space", aw_prune_usage, aw_cmd_prune },
-    { "report", "summarise the stored findings", aw_report_usage, aw_cmd_report },
-    { "rules", "check or list a rule set", aw_rules_usage, aw_cmd_rules },
-    { "scan", "classify log files and store the findings", aw_scan_usage, aw_cmd_scan },
-    { "status", "one-line health check for monitoring (exit 0-3)", aw_status_usage,
+    { "export", "write the stored findings as NDJSON or CSV", &aw_export_spec, aw_cmd_export },
+    { "follow", "follow logs as they are written until stopped", &aw_follow_spec, aw_cmd_follow },
+    { "prune", "delete old findings and reclaim their space", &aw_prune_spec, aw_cmd_prune },
+    { "report", "summarise the stored findings", &aw_report_spec, aw_cmd_report },
+    { "rules", "check or list a rule set", &aw_rules_spec, aw_cmd_rules },
+    { "scan", "classify log files and store the findings", &aw_scan_spec, aw_cmd_scan },
+    { "status", "one-line health check for monitoring (exit 0-3)", &aw_status_spec,
       aw_cmd_status },
 };
 
@@ -343,7 +315,6 @@ static int run_cli(struct aw_cli *cli, int argc, char **argv)
 {
     int i;
 
-    opterr = 0;
     /* Global options end at the first word that is not one. */
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -397,8 +368,6 @@ static int run_cli(struct aw_cli *cli, int argc, char **argv)
             }
 
             if (status == AW_EXIT_OK) {
-                /* GNU getopt: optind 0 re-initialises its state per command. */
-                optind = 0;
                 status = commands[k].run(cli, cmd_argc, argv + i);
             }
             cli->config = NULL;

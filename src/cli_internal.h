@@ -16,30 +16,6 @@
 #include "agentwatch/rules.h"
 #include "agentwatch/store.h"
 
-/* Long-only options, shared so that one option has one number everywhere. */
-enum {
-    OPT_DB = 256,
-    OPT_RULES,
-    OPT_FORMAT,
-    OPT_HOST,
-    OPT_SINCE,
-    OPT_UNTIL,
-    OPT_CATEGORY,
-    OPT_MAX_RECORD,
-    OPT_QUIET,
-    OPT_NEXT          /* first free number for new options */
-};
-
-/* report, status, export, prune (issue 4). */
-enum {
-    OPT_BY = OPT_NEXT + 0,
-    OPT_RULE = OPT_NEXT + 1,
-    OPT_WARN = OPT_NEXT + 2,
-    OPT_CRIT = OPT_NEXT + 3,
-    OPT_OLDER_THAN = OPT_NEXT + 4,
-    OPT_INCIDENTS = OPT_NEXT + 5
-};
-
 struct aw_config;
 struct aw_follow_opts;
 struct aw_query_filter;
@@ -55,10 +31,12 @@ struct aw_cli {
     char *env_rules;
 };
 
+struct aw_cli_spec;
+
 struct aw_command {
     const char *name;
     const char *summary;
-    const char *usage;        /* full --help text */
+    const struct aw_cli_spec *spec;   /* its options and --help (cli_opt.h) */
     int (*run)(struct aw_cli *cli, int argc, char **argv);
 };
 
@@ -68,12 +46,6 @@ int aw_cli_usage_error(const char *cmd, const char *fmt, ...) AW_PRINTF(2, 3);
 
 /* Print "agentwatch: <err>" and return AW_EXIT_FAILURE. */
 int aw_cli_failure(const struct aw_err *err);
-
-/* Report an option getopt_long rejected (opterr is off); AW_EXIT_USAGE. */
-int aw_cli_bad_option(const char *cmd, char **argv, int c);
-
-/* A decimal size in [min, max]; AW_ESYNTAX otherwise. */
-int aw_cli_parse_size(const char *text, size_t min, size_t max, size_t *out);
 
 /* --rules, else $AGENTWATCH_RULES, else the configuration's rules, else
  * the installed rules folder. */
@@ -102,33 +74,19 @@ int aw_cli_paths(const struct aw_cli *cli, const char *cmd, int n, char **operan
                  bool format_given, enum aw_format *format, char *const **paths,
                  size_t *npaths);
 
-/* The options of the commands that read findings back (report, export):
- * their getopt_long entries, to open a longopts table with. */
-#define AW_CLI_WINDOW_LONGOPTS \
-    { "since", required_argument, NULL, OPT_SINCE }, \
-    { "until", required_argument, NULL, OPT_UNTIL }, \
-    { "category", required_argument, NULL, OPT_CATEGORY }, \
-    { "rule", required_argument, NULL, OPT_RULE }, \
-    { "host", required_argument, NULL, OPT_HOST }
-
-/* Apply option c (from getopt_long, with optarg) of AW_CLI_WINDOW_LONGOPTS
- * to f, WHEN relative to now_ms; any other c is an option getopt_long
- * rejected.  Returns AW_EXIT_OK, or AW_EXIT_USAGE with the error printed. */
-int aw_cli_window_option(const char *cmd, char **argv, int c, int64_t now_ms,
-                         struct aw_query_filter *f);
-
-/* After the options: no operand left, and --since not after --until.
- * Returns AW_EXIT_OK, or AW_EXIT_USAGE with the error printed. */
-int aw_cli_window_check(const char *cmd, int argc, char **argv,
+/* After the options (aw_cli_parse() left nargs operands at argv[1...]):
+ * no operand, and --since not after --until.  Returns AW_EXIT_OK, or
+ * AW_EXIT_USAGE with the error printed. */
+int aw_cli_window_check(const char *cmd, int nargs, char **argv,
                         const struct aw_query_filter *f);
 
-extern const char aw_scan_usage[];
-extern const char aw_report_usage[];
-extern const char aw_rules_usage[];
-extern const char aw_status_usage[];
-extern const char aw_export_usage[];
-extern const char aw_prune_usage[];
-extern const char aw_follow_usage[];
+extern const struct aw_cli_spec aw_scan_spec;
+extern const struct aw_cli_spec aw_report_spec;
+extern const struct aw_cli_spec aw_rules_spec;
+extern const struct aw_cli_spec aw_status_spec;
+extern const struct aw_cli_spec aw_export_spec;
+extern const struct aw_cli_spec aw_prune_spec;
+extern const struct aw_cli_spec aw_follow_spec;
 
 int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv);
 int aw_cmd_report(struct aw_cli *cli, int argc, char **argv);

@@ -6,8 +6,9 @@
  * that are retried, data gaps) to stderr as "agentwatch: ...", so a
  * service manager's journal shows both and scripts can tell them apart.
  */
-#include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,16 +20,46 @@
 #include "agentwatch/rules.h"
 #include "agentwatch/store.h"
 #include "cli_internal.h"
+#include "cli_opt.h"
 
-/* Options only follow has; numbered apart from the shared ones. */
-enum {
-    OPT_POLL = OPT_NEXT + 100,
-    OPT_RESCAN,
-    OPT_VERBOSE,
-    OPT_RETENTION
+/* What the command line gives, preset from the configuration; format -1
+ * until --format is given. */
+struct follow_args {
+    const char *rules;
+    int format;
+    const char *host;
+    uint64_t max_record;
+    uint64_t poll_ms;
+    uint64_t rescan_s;
+    uint64_t retention_days;
+    bool verbose;
 };
 
-const char aw_follow_usage[] =
+static const struct aw_opt follow_opts[] = {
+    AW_OPT_ROW_RULES(struct follow_args),
+    AW_OPT_ROW_LOG_FORMAT(struct follow_args),
+    AW_OPT_ROW_HOST(struct follow_args),
+    AW_OPT_ROW_MAX_RECORD(struct follow_args),
+    { .name = "poll-interval", .kind = AW_OPT_UINT, .arg = "MS", .min = 50, .max = 3600000,
+      .unit = "milliseconds", .offset = offsetof(struct follow_args, poll_ms),
+      .help = "poll the folders every MS milliseconds instead of\n"
+              "using change notifications (network file systems)" },
+    { .name = "rescan", .kind = AW_OPT_UINT, .arg = "SECONDS", .min = 1, .max = 86400,
+      .unit = "seconds", .offset = offsetof(struct follow_args, rescan_s),
+      .help = "look even without a change notice (default 30)" },
+    { .name = "retention-days", .kind = AW_OPT_UINT, .arg = "N", .min = 0, .max = 36500,
+      .unit = "days", .offset = offsetof(struct follow_args, retention_days),
+      .help = "delete findings older than N days, at start and\n"
+              "hourly (default 90; 0 keeps everything)" },
+    { .name = "verbose", .kind = AW_OPT_FLAG, .offset = offsetof(struct follow_args, verbose),
+      .help = "print a line per file each time it is read" },
+    AW_OPT_ROW_DB,
+    AW_OPT_ROW_HELP,
+    { .name = NULL }
+};
+
+const struct aw_cli_spec aw_follow_spec = {
+    "follow",
     "Usage: agentwatch [--db PATH] follow [options] [PATH...]\n"
     "\n"
     "Follow the logs PATH stands for (as for scan: an active log and its\n"
@@ -47,20 +78,10 @@ const char aw_follow_usage[] =
     "$AGENTWATCH_RULES), --host, --retention-days, --poll-interval and\n"
     "--rescan; options override it.\n"
     "\n"
-    "Options:\n"
-    "  --rules PATH          rule file or folder (default: $AGENTWATCH_RULES, else\n"
-    "                        " AW_RULES_DIR ")\n"
-    "  --format FORMAT       auto (default), itms, cmtrace or line\n"
-    "  --host NAME           attribute findings to NAME\n"
-    "  --max-record BYTES    longest record kept for matching (default 65536)\n"
-    "  --poll-interval MS    poll the folders every MS milliseconds instead of\n"
-    "                        using change notifications (network file systems)\n"
-    "  --rescan SECONDS      look even without a change notice (default 30)\n"
-    "  --retention-days N    delete findings older than N days, at start and\n"
-    "                        hourly (default 90; 0 keeps everything)\n"
-    "  --verbose             print a line per file each time it is read\n"
-    "  --db PATH             database file (also accepted before the command)\n"
-    "  -h, --help            show this help\n";
+    "Options:\n",
+    follow_opts,
+    NULL
+};
 
 static void log_line(void *ctx, const char *line)
 {
@@ -82,96 +103,47 @@ static void print_file(void *ctx, const struct aw_scan_file_stats *st)
 
 int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "rules", required_argument, NULL, OPT_RULES },
-        { "format", required_argument, NULL, OPT_FORMAT },
-        { "host", required_argument, NULL, OPT_HOST },
-        { "max-record", required_argument, NULL, OPT_MAX_RECORD },
-        { "poll-interval", required_argument, NULL, OPT_POLL },
-        { "rescan", required_argument, NULL, OPT_RESCAN },
-        { "verbose", no_argument, NULL, OPT_VERBOSE },
-        { "retention-days", required_argument, NULL, OPT_RETENTION },
-        { "db", required_argument, NULL, OPT_DB },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
+    struct follow_args a = { .format = -1 };
     struct aw_follow_opts opts;
     struct aw_follow_stats stats;
     struct aw_ruleset *rs = NULL;
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
-    const char *rules_opt = NULL;
-    bool verbose = false, format_given = false;
     char *const *paths;
-    size_t value, npaths;
-    int c, rc, status = AW_EXIT_FAILURE;
+    size_t npaths;
+    int n, rc, status = AW_EXIT_FAILURE;
 
     memset(&opts, 0, sizeof(opts));
     opts.format = AW_FORMAT_AUTO;
     opts.retention_days = AW_RETENTION_DAYS_DEFAULT;
     aw_cli_follow_defaults(cli, &opts);   /* the configuration's; options override */
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_RULES: rules_opt = optarg; break;
-        case OPT_FORMAT:
-            format_given = true;
-            if (aw_format_from_name(optarg, &opts.format) != AW_OK) {
-                return aw_cli_usage_error("follow", "invalid --format '%s': expected auto, "
-                                          "itms, cmtrace or line", optarg);
-            }
-            break;
-        case OPT_HOST:
-            if (optarg[0] == '\0' || strlen(optarg) > 255) {
-                return aw_cli_usage_error("follow", "invalid --host: expected 1 to 255 "
-                                          "characters");
-            }
-            opts.host = optarg;
-            break;
-        case OPT_MAX_RECORD:
-            if (aw_cli_parse_size(optarg, 256, 64u * 1024 * 1024, &opts.max_record) != AW_OK) {
-                return aw_cli_usage_error("follow", "invalid --max-record '%s': expected a "
-                                          "number of bytes from 256 to 67108864", optarg);
-            }
-            break;
-        case OPT_POLL:
-            if (aw_cli_parse_size(optarg, 50, 3600000, &value) != AW_OK) {
-                return aw_cli_usage_error("follow", "invalid --poll-interval '%s': expected "
-                                          "milliseconds from 50 to 3600000", optarg);
-            }
-            opts.poll_ms = (unsigned)value;
-            break;
-        case OPT_RESCAN:
-            if (aw_cli_parse_size(optarg, 1, 86400, &value) != AW_OK) {
-                return aw_cli_usage_error("follow", "invalid --rescan '%s': expected seconds "
-                                          "from 1 to 86400", optarg);
-            }
-            opts.rescan_ms = (unsigned)value * 1000;
-            break;
-        case OPT_VERBOSE: verbose = true; break;
-        case OPT_RETENTION:
-            if (aw_cli_parse_size(optarg, 0, 36500, &value) != AW_OK) {
-                return aw_cli_usage_error("follow", "invalid --retention-days '%s': expected "
-                                          "days from 0 to 36500", optarg);
-            }
-            opts.retention_days = (int)value;
-            break;
-        case OPT_DB: cli->db = optarg; break;
-        case 'h': fputs(aw_follow_usage, stdout); return AW_EXIT_OK;
-        default: return aw_cli_bad_option("follow", argv, c);
-        }
+    a.host = opts.host;
+    a.poll_ms = opts.poll_ms;
+    a.rescan_s = opts.rescan_ms / 1000;
+    a.retention_days = (uint64_t)opts.retention_days;
+    rc = aw_cli_parse(&aw_follow_spec, cli, argc, argv, &a, &n);
+    if (rc != AW_CLI_CONTINUE) {
+        return rc;
     }
+    if (a.format >= 0) {
+        opts.format = (enum aw_format)a.format;
+    }
+    opts.host = a.host;
+    opts.max_record = (size_t)a.max_record;
+    opts.poll_ms = (unsigned)a.poll_ms;
+    opts.rescan_ms = (unsigned)a.rescan_s * 1000;
+    opts.retention_days = (int)a.retention_days;
     /* Without PATHs, the configuration's sources (the service's case). */
-    rc = aw_cli_paths(cli, "follow", argc - optind, argv + optind, format_given, &opts.format,
-                      &paths, &npaths);
+    rc = aw_cli_paths(cli, "follow", n, argv + 1, a.format >= 0, &opts.format, &paths, &npaths);
     if (rc != AW_EXIT_OK) {
         return rc;
     }
-    opts.rules_path = aw_cli_rules_path(cli, rules_opt);
+    opts.rules_path = aw_cli_rules_path(cli, a.rules);
     opts.stop = &cli->signals->stop;
     opts.reloads = &cli->signals->reloads;
     opts.log = log_line;
     opts.on_file = print_file;
-    opts.ctx = &verbose;
+    opts.ctx = &a.verbose;
     if (aw_cli_load_rules(opts.rules_path, &rs) != AW_OK ||
         aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;

@@ -4,7 +4,7 @@
  * also converts a database created before schema 4 to incremental vacuum
  * (one VACUUM): the admin asked for the space now.
  */
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -12,58 +12,61 @@
 #include "agentwatch/store.h"
 #include "agentwatch/timeutil.h"
 #include "cli_internal.h"
+#include "cli_opt.h"
 
-const char aw_prune_usage[] =
+/* What the command line gives. */
+struct prune_args {
+    int64_t cut_ms;
+};
+
+static const struct aw_opt prune_opts[] = {
+    { .name = "older-than", .kind = AW_OPT_WHEN, .arg = "WHEN",
+      .offset = offsetof(struct prune_args, cut_ms),
+      .help = "a duration back from now (90d, 12w) or an ISO-8601\n"
+              "date or date-time (2025-01-01); required" },
+    AW_OPT_ROW_DB,
+    AW_OPT_ROW_HELP,
+    { .name = NULL }
+};
+
+const struct aw_cli_spec aw_prune_spec = {
+    "prune",
     "Usage: agentwatch [--db PATH] prune --older-than WHEN\n"
     "\n"
     "Delete the findings recorded before WHEN and reclaim their space. Read\n"
     "positions and rule metadata are kept, so later scans neither re-read nor\n"
     "re-store what was pruned.\n"
     "\n"
-    "Options:\n"
-    "  --older-than WHEN  a duration back from now (90d, 12w) or an ISO-8601\n"
-    "                     date or date-time (2025-01-01); required\n"
-    "  --db PATH          database file (also accepted before the command)\n"
-    "  -h, --help         show this help\n";
+    "Options:\n",
+    prune_opts,
+    NULL
+};
 
 int aw_cmd_prune(struct aw_cli *cli, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "older-than", required_argument, NULL, OPT_OLDER_THAN },
-        { "db", required_argument, NULL, OPT_DB },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
+    struct prune_args a = { AW_TIME_NONE };
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
-    int64_t cut = AW_TIME_NONE;
     uint64_t deleted = 0;
     char iso[AW_TIME_ISO_MAX];
-    int c, status = AW_EXIT_FAILURE;
+    int n, status = AW_EXIT_FAILURE;
 
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_OLDER_THAN:
-            if (aw_time_parse_when(optarg, aw_time_now_ms(), &cut, &err) != AW_OK) {
-                return aw_cli_usage_error("prune", "--older-than: %s", err.msg);
-            }
-            break;
-        case OPT_DB: cli->db = optarg; break;
-        case 'h': fputs(aw_prune_usage, stdout); return AW_EXIT_OK;
-        default: return aw_cli_bad_option("prune", argv, c);
-        }
+    status = aw_cli_parse(&aw_prune_spec, cli, argc, argv, &a, &n);
+    if (status != AW_CLI_CONTINUE) {
+        return status;
     }
-    if (optind < argc) {
-        return aw_cli_usage_error("prune", "unexpected argument '%s'", argv[optind]);
+    status = AW_EXIT_FAILURE;
+    if (n > 0) {
+        return aw_cli_usage_error("prune", "unexpected argument '%s'", argv[1]);
     }
-    if (cut == AW_TIME_NONE) {
+    if (a.cut_ms == AW_TIME_NONE) {
         return aw_cli_usage_error("prune", "--older-than is required");
     }
     if (aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
     }
-    aw_time_format_iso(cut, iso);
-    if (aw_store_prune_ex(store, cut, AW_PRUNE_CONVERT, &deleted, &err) != AW_OK) {
+    aw_time_format_iso(a.cut_ms, iso);
+    if (aw_store_prune_ex(store, a.cut_ms, AW_PRUNE_CONVERT, &deleted, &err) != AW_OK) {
         aw_cli_failure(&err);
         goto out;
     }

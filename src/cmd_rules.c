@@ -11,8 +11,8 @@
  * grep can jump to it.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +23,38 @@
 #include "agentwatch/rules.h"
 #include "agentwatch/text.h"
 #include "cli_internal.h"
+#include "cli_opt.h"
 
-const char aw_rules_usage[] =
+/* What the command line gives; --format's words depend on the action, so
+ * it is checked once the action is known. */
+struct rules_args {
+    const char *rules;
+    const char *format;
+    bool quiet;
+};
+
+static const struct aw_opt_word list_formats[] = {
+    { "table", 0 },
+    { "tsv", 1 },
+    { NULL, 0 }
+};
+
+static const struct aw_opt rules_opts[] = {
+    AW_OPT_ROW_RULES(struct rules_args),
+    { .name = "format", .kind = AW_OPT_STRING, .arg = "FORMAT",
+      .offset = offsetof(struct rules_args, format),
+      .help = "list: table (default) or tsv; test FILE...: the log\n"
+              "format, auto (default, detected per file), itms,\n"
+              "cmtrace or line" },
+    { .name = "quiet", .kind = AW_OPT_FLAG, .offset = offsetof(struct rules_args, quiet),
+      .help = "test: leave out the per-rule (without FILE) or\n"
+              "per-record (with FILE) lines" },
+    AW_OPT_ROW_HELP,
+    { .name = NULL }
+};
+
+const struct aw_cli_spec aw_rules_spec = {
+    "rules",
     "Usage: agentwatch rules check [--rules PATH]\n"
     "       agentwatch rules list  [--rules PATH] [--format table|tsv]\n"
     "       agentwatch rules test  [--rules PATH] [--quiet]\n"
@@ -48,15 +78,10 @@ const char aw_rules_usage[] =
     "       code and target, and the message's first line; then the hits per\n"
     "       rule and the error and warning records no rule matched.\n"
     "\n"
-    "Options:\n"
-    "  --rules PATH       rule file or folder (default: $AGENTWATCH_RULES, else\n"
-    "                     " AW_RULES_DIR ")\n"
-    "  --format FORMAT    list: table (default) or tsv; test FILE...: the log\n"
-    "                     format, auto (default, detected per file), itms,\n"
-    "                     cmtrace or line\n"
-    "  --quiet            test: leave out the per-rule (without FILE) or\n"
-    "                     per-record (with FILE) lines\n"
-    "  -h, --help         show this help\n";
+    "Options:\n",
+    rules_opts,
+    NULL
+};
 
 /* Longest message excerpt shown per line, in characters. */
 #define EXCERPT_COLS 160
@@ -430,70 +455,57 @@ out:
 
 int aw_cmd_rules(struct aw_cli *cli, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "rules", required_argument, NULL, OPT_RULES },
-        { "format", required_argument, NULL, OPT_FORMAT },
-        { "quiet", no_argument, NULL, OPT_QUIET },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
+    struct rules_args a = { NULL, NULL, false };
     struct aw_ruleset *rs = NULL;
-    const char *rules_opt = NULL, *action = NULL, *format = NULL, *path;
-    enum aw_format log_format = AW_FORMAT_AUTO;
-    bool quiet = false, is_test;
-    int c;
+    const char *action = NULL, *path;
+    int log_format = AW_FORMAT_AUTO, tsv = 0, n, rc;
+    bool is_test;
 
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_RULES: rules_opt = optarg; break;
-        case OPT_FORMAT: format = optarg; break;
-        case OPT_QUIET: quiet = true; break;
-        case 'h': fputs(aw_rules_usage, stdout); return AW_EXIT_OK;
-        default: return aw_cli_bad_option("rules", argv, c);
-        }
+    rc = aw_cli_parse(&aw_rules_spec, cli, argc, argv, &a, &n);
+    if (rc != AW_CLI_CONTINUE) {
+        return rc;
     }
     /* The wording predates `test` and is pinned by tests/test_cli.c; the
      * usage text (see --help) lists all three actions. */
-    if (optind >= argc) {
+    if (n == 0) {
         return aw_cli_usage_error("rules", "missing action: check, list or test");
     }
-    action = argv[optind];
+    action = argv[1];
     if (strcmp(action, "check") != 0 && strcmp(action, "list") != 0 && strcmp(action, "test") != 0) {
         return aw_cli_usage_error("rules", "unknown action '%s': expected check, list or test", action);
     }
     is_test = strcmp(action, "test") == 0;
-    if (!is_test && optind + 1 < argc) {
-        return aw_cli_usage_error("rules", "unexpected argument '%s'", argv[optind + 1]);
+    if (!is_test && n > 1) {
+        return aw_cli_usage_error("rules", "unexpected argument '%s'", argv[2]);
     }
-    if (quiet && !is_test) {
+    if (a.quiet && !is_test) {
         return aw_cli_usage_error("rules", "--quiet applies to 'rules test' only");
     }
-    if (format != NULL && strcmp(action, "list") == 0) {
-        if (strcmp(format, "tsv") != 0 && strcmp(format, "table") != 0) {
-            return aw_cli_usage_error("rules", "invalid --format '%s': expected table or tsv", format);
+    if (a.format != NULL && strcmp(action, "list") == 0) {
+        if (!aw_cli_word(list_formats, a.format, &tsv)) {
+            return aw_cli_bad_word("rules", "format", a.format, list_formats);
         }
-    } else if (format != NULL && is_test && optind + 1 < argc) {
-        if (aw_format_from_name(format, &log_format) != AW_OK) {
-            return aw_cli_usage_error("rules", "invalid --format '%s': expected auto, itms, cmtrace or line",
-                                      format);
+    } else if (a.format != NULL && is_test && n > 1) {
+        if (!aw_cli_word(aw_cli_log_formats, a.format, &log_format)) {
+            return aw_cli_bad_word("rules", "format", a.format, aw_cli_log_formats);
         }
-    } else if (format != NULL) {
+    } else if (a.format != NULL) {
         return aw_cli_usage_error("rules", "--format applies to 'rules list' and 'rules test FILE...' only");
     }
-    path = aw_cli_rules_path(cli, rules_opt);
+    path = aw_cli_rules_path(cli, a.rules);
     if (strcmp(action, "check") == 0) {
         return cmd_check(path);
     }
     if (is_test) {
-        if (optind + 1 < argc) {
-            return cmd_test_files(path, argv + optind + 1, argc - optind - 1, log_format, quiet);
+        if (n > 1) {
+            return cmd_test_files(path, argv + 2, n - 1, (enum aw_format)log_format, a.quiet);
         }
-        return cmd_test_examples(path, quiet);
+        return cmd_test_examples(path, a.quiet);
     }
     if (aw_cli_load_rules(path, &rs) != AW_OK) {
         return AW_EXIT_FAILURE;
     }
-    print_rules(rs, format != NULL && strcmp(format, "tsv") == 0);
+    print_rules(rs, tsv == 1);
     aw_rules_free(&rs);
     return AW_EXIT_OK;
 }

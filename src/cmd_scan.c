@@ -2,8 +2,9 @@
  * agentwatch scan: classify log files and store the findings (see scan.h).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,31 @@
 #include "agentwatch/scan.h"
 #include "agentwatch/store.h"
 #include "cli_internal.h"
+#include "cli_opt.h"
 
-const char aw_scan_usage[] =
+/* What the command line gives; format -1 until --format is given. */
+struct scan_args {
+    const char *rules;
+    int format;
+    const char *host;
+    uint64_t max_record;
+    bool quiet;
+};
+
+static const struct aw_opt scan_opts[] = {
+    AW_OPT_ROW_RULES(struct scan_args),
+    AW_OPT_ROW_LOG_FORMAT(struct scan_args),
+    AW_OPT_ROW_HOST(struct scan_args),
+    AW_OPT_ROW_MAX_RECORD(struct scan_args),
+    { .name = "quiet", .kind = AW_OPT_FLAG, .offset = offsetof(struct scan_args, quiet),
+      .help = "print nothing on success" },
+    AW_OPT_ROW_DB,
+    AW_OPT_ROW_HELP,
+    { .name = NULL }
+};
+
+const struct aw_cli_spec aw_scan_spec = {
+    "scan",
     "Usage: agentwatch [--db PATH] scan [options] [PATH...]\n"
     "\n"
     "Read the log files PATH stands for, classify every record not read before\n"
@@ -29,16 +53,10 @@ const char aw_scan_usage[] =
     "'agentwatch --help'), which also gives the defaults of --rules (after\n"
     "$AGENTWATCH_RULES) and --host; options override it.\n"
     "\n"
-    "Options:\n"
-    "  --rules PATH       rule file or folder (default: $AGENTWATCH_RULES, else\n"
-    "                     " AW_RULES_DIR ")\n"
-    "  --format FORMAT    auto (default), itms, cmtrace or line\n"
-    "  --host NAME        attribute findings to NAME (default: the configuration's\n"
-    "                     host, else the record's host, else this machine's name)\n"
-    "  --max-record BYTES longest record kept for matching (default 65536)\n"
-    "  --quiet            print nothing on success\n"
-    "  --db PATH          database file (also accepted before the command)\n"
-    "  -h, --help         show this help\n";
+    "Options:\n",
+    scan_opts,
+    NULL
+};
 
 struct scan_print {
     bool quiet;
@@ -69,68 +87,38 @@ static void print_file(void *ctx, const struct aw_scan_file_stats *st)
 
 int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "rules", required_argument, NULL, OPT_RULES },
-        { "format", required_argument, NULL, OPT_FORMAT },
-        { "host", required_argument, NULL, OPT_HOST },
-        { "max-record", required_argument, NULL, OPT_MAX_RECORD },
-        { "quiet", no_argument, NULL, OPT_QUIET },
-        { "db", required_argument, NULL, OPT_DB },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
+    struct scan_args a = { .format = -1 };
     struct aw_scan_opts opts = { .format = AW_FORMAT_AUTO, .stop = cli->stop };
     struct scan_print print = { false };
     struct aw_scan_stats stats;
     struct aw_ruleset *rs = NULL;
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
-    const char *rules_opt = NULL;
     char *const *paths;
     size_t npaths;
-    bool format_given = false;
-    int c, rc, status = AW_EXIT_FAILURE;
+    int n, rc, status = AW_EXIT_FAILURE;
 
     if (cli->config != NULL) {
-        opts.host = cli->config->host;
+        a.host = cli->config->host;
     }
-
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_RULES: rules_opt = optarg; break;
-        case OPT_FORMAT:
-            if (aw_format_from_name(optarg, &opts.format) != AW_OK) {
-                return aw_cli_usage_error("scan", "invalid --format '%s': expected auto, itms, "
-                                   "cmtrace or line", optarg);
-            }
-            format_given = true;
-            break;
-        case OPT_HOST:
-            if (optarg[0] == '\0' || strlen(optarg) > 255) {
-                return aw_cli_usage_error("scan", "invalid --host: expected 1 to 255 characters");
-            }
-            opts.host = optarg;
-            break;
-        case OPT_MAX_RECORD:
-            if (aw_cli_parse_size(optarg, 256, 64u * 1024 * 1024, &opts.max_record) != AW_OK) {
-                return aw_cli_usage_error("scan", "invalid --max-record '%s': expected a number of "
-                                   "bytes from 256 to 67108864", optarg);
-            }
-            break;
-        case OPT_QUIET: print.quiet = true; break;
-        case OPT_DB: cli->db = optarg; break;
-        case 'h': fputs(aw_scan_usage, stdout); return AW_EXIT_OK;
-        default: return aw_cli_bad_option("scan", argv, c);
-        }
+    rc = aw_cli_parse(&aw_scan_spec, cli, argc, argv, &a, &n);
+    if (rc != AW_CLI_CONTINUE) {
+        return rc;
     }
-    rc = aw_cli_paths(cli, "scan", argc - optind, argv + optind, format_given, &opts.format,
-                      &paths, &npaths);
+    if (a.format >= 0) {
+        opts.format = (enum aw_format)a.format;
+    }
+    opts.host = a.host;
+    opts.max_record = (size_t)a.max_record;
+    print.quiet = a.quiet;
+    rc = aw_cli_paths(cli, "scan", n, argv + 1, a.format >= 0, &opts.format, &paths, &npaths);
     if (rc != AW_EXIT_OK) {
         return rc;
     }
     opts.on_file = print_file;
     opts.ctx = &print;
-    if (aw_cli_load_rules(aw_cli_rules_path(cli, rules_opt), &rs) != AW_OK || aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
+    if (aw_cli_load_rules(aw_cli_rules_path(cli, a.rules), &rs) != AW_OK ||
+        aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
     }
     if (aw_scan_run(store, rs, paths, npaths, &opts, &stats, &err) != AW_OK) {

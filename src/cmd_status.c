@@ -12,7 +12,8 @@
  * Usage errors exit 3 too: to a monitoring system, a broken check is
  * UNKNOWN, never CRITICAL.
  */
-#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "agentwatch/text.h"
 #include "agentwatch/timeutil.h"
 #include "cli_internal.h"
+#include "cli_opt.h"
 
 enum status_exit {
     STATUS_OK = 0,
@@ -33,7 +35,29 @@ enum status_exit {
 #define STATUS_WARN_DEFAULT 0
 #define STATUS_CRIT_DEFAULT 10
 
-const char aw_status_usage[] =
+/* What the command line gives. */
+struct status_args {
+    int64_t since_ms;
+    uint64_t warn, crit;
+};
+
+static const struct aw_opt status_opts[] = {
+    { .name = "since", .kind = AW_OPT_WHEN, .arg = "WHEN",
+      .offset = offsetof(struct status_args, since_ms),
+      .help = "only look at findings at or after WHEN (e.g. 24h)" },
+    { .name = "warn", .kind = AW_OPT_UINT, .arg = "N", .min = 0, .max = INT32_MAX,
+      .unit = "a count", .flags = AW_OPT_NO_UPPER, .offset = offsetof(struct status_args, warn),
+      .help = "WARNING above N failures (default 0)" },
+    { .name = "crit", .kind = AW_OPT_UINT, .arg = "N", .min = 0, .max = INT32_MAX,
+      .unit = "a count", .flags = AW_OPT_NO_UPPER, .offset = offsetof(struct status_args, crit),
+      .help = "CRITICAL above N failures (default 10)" },
+    AW_OPT_ROW_DB,
+    AW_OPT_ROW_HELP,
+    { .name = NULL }
+};
+
+const struct aw_cli_spec aw_status_spec = {
+    "status",
     "Usage: agentwatch [--db PATH] status [--since WHEN] [--warn N] [--crit N]\n"
     "\n"
     "Print one line for a monitoring system and exit with its status:\n"
@@ -43,12 +67,10 @@ const char aw_status_usage[] =
     "  3 UNKNOWN   no database, no finding in the window, or a usage error\n"
     "Without a success marker in the window, every failure in it counts.\n"
     "\n"
-    "Options:\n"
-    "  --since WHEN       only look at findings at or after WHEN (e.g. 24h)\n"
-    "  --warn N           WARNING above N failures (default 0)\n"
-    "  --crit N           CRITICAL above N failures (default 10)\n"
-    "  --db PATH          database file (also accepted before the command)\n"
-    "  -h, --help         show this help\n";
+    "Options:\n",
+    status_opts,
+    NULL
+};
 
 /* A usage problem: the usual one line on stderr, UNKNOWN for the monitor. */
 static int status_usage(void)
@@ -57,64 +79,33 @@ static int status_usage(void)
     return STATUS_UNKNOWN;
 }
 
-static int parse_threshold(const char *text, int64_t *out)
-{
-    size_t v;
-
-    if (aw_cli_parse_size(text, 0, (size_t)INT32_MAX, &v) != AW_OK) {
-        return AW_ESYNTAX;
-    }
-    *out = (int64_t)v;
-    return AW_OK;
-}
-
 int aw_cmd_status(struct aw_cli *cli, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "since", required_argument, NULL, OPT_SINCE },
-        { "warn", required_argument, NULL, OPT_WARN },
-        { "crit", required_argument, NULL, OPT_CRIT },
-        { "db", required_argument, NULL, OPT_DB },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
+    struct status_args sa = { AW_TIME_NONE, STATUS_WARN_DEFAULT, STATUS_CRIT_DEFAULT };
     struct aw_query_filter f = { AW_TIME_NONE, AW_TIME_NONE, NULL, NULL, NULL };
     struct aw_incidents recent = { 0 };
     struct aw_health_state st;
     struct aw_store *store = NULL;
     struct aw_query *q = NULL;
     struct aw_err err = { 0 };
-    int64_t warn = STATUS_WARN_DEFAULT, crit = STATUS_CRIT_DEFAULT, n;
+    int64_t warn, crit, n;
     char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX], c[AW_TIME_ISO_MAX];
-    int opt, status = STATUS_UNKNOWN;
+    int nargs, rc, status = STATUS_UNKNOWN;
 
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case OPT_SINCE:
-            if (aw_time_parse_when(optarg, aw_time_now_ms(), &f.since_ms, &err) != AW_OK) {
-                aw_cli_usage_error("status", "--since: %s", err.msg);
-                return status_usage();
-            }
-            break;
-        case OPT_WARN:
-        case OPT_CRIT:
-            if (parse_threshold(optarg, opt == OPT_WARN ? &warn : &crit) != AW_OK) {
-                aw_cli_usage_error("status", "invalid --%s '%s': expected a count of 0 or more",
-                                   opt == OPT_WARN ? "warn" : "crit", optarg);
-                return status_usage();
-            }
-            break;
-        case OPT_DB: cli->db = optarg; break;
-        case 'h': fputs(aw_status_usage, stdout); return STATUS_OK;
-        default:
-            aw_cli_bad_option("status", argv, opt);
-            return status_usage();
-        }
-    }
-    if (optind < argc) {
-        aw_cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
+    rc = aw_cli_parse(&aw_status_spec, cli, argc, argv, &sa, &nargs);
+    if (rc == AW_EXIT_USAGE) {
         return status_usage();
     }
+    if (rc != AW_CLI_CONTINUE) {
+        return STATUS_OK;     /* --help */
+    }
+    if (nargs > 0) {
+        aw_cli_usage_error("status", "unexpected argument '%s'", argv[1]);
+        return status_usage();
+    }
+    f.since_ms = sa.since_ms;
+    warn = (int64_t)sa.warn;
+    crit = (int64_t)sa.crit;
     if (aw_cli_open_store(cli, AW_STORE_READONLY, &store) != AW_OK) {
         fputs("UNKNOWN: no readable agentwatch database (see stderr)\n", stdout);
         goto out;

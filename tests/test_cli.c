@@ -127,6 +127,81 @@ static void test_usage_errors(void)
     }
 }
 
+/* Options are matched by their exact name only (issue 10): a prefix of
+ * every option of every command is an unknown option, with the command's
+ * usage exit status (status: 3, UNKNOWN), not an alias that would become
+ * part of the contract. */
+static void test_exact_option_names(void)
+{
+    const char *cmds[] = { "scan", "follow", "report", "status", "export", "prune", "rules" };
+    char *db = tu_path(dir, "exact.db");
+    size_t checked = 0;
+
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        char *help = NULL, *err = NULL, *line;
+        int usage_exit = strcmp(cmds[i], "status") == 0 ? 3 : 2;
+
+        CU_ASSERT_EQUAL_FATAL(tu_run_agentwatch(&help, &err, cmds[i], "--help", NULL), 0);
+        free(err);
+        for (line = strstr(help, "\n  --"); line != NULL; line = strstr(line + 1, "\n  --")) {
+            char name[64], prefix[64], expected[256], row[80];
+            char *out = NULL;
+            size_t len = strcspn(line + 5, " \n");
+
+            if (len < 2 || len >= sizeof(name)) {
+                continue;
+            }
+            memcpy(name, line + 5, len);
+            name[len] = '\0';
+            snprintf(prefix, sizeof(prefix), "--%.*s", (int)len - 1, name);
+            snprintf(expected, sizeof(expected), "agentwatch: %s: unknown option '%s' (see "
+                     "'agentwatch %s --help')\n", cmds[i], prefix, cmds[i]);
+            /* a prefix that is an option of its own ("--rule") is no test */
+            snprintf(row, sizeof(row), "\n  %s ", prefix);
+            if (strstr(help, row) != NULL) {
+                continue;
+            }
+            CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, cmds[i], prefix, "1", NULL),
+                            usage_exit);
+            CU_ASSERT_STRING_EQUAL(err, expected);
+            checked++;
+            free(out);
+            free(err);
+        }
+        free(help);
+    }
+    CU_ASSERT(checked >= 25);
+    {
+        /* the examples of the issue, and a flag given a value */
+        char *out = NULL, *err = NULL;
+
+        CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--form", "json", NULL), 2);
+        CU_ASSERT_STRING_EQUAL(err, "agentwatch: report: unknown option '--form' (see 'agentwatch "
+                               "report --help')\n");
+        free(out);
+        free(err);
+        CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "status", "--wa", "0", NULL), 3);
+        CU_ASSERT_STRING_EQUAL(out, "UNKNOWN: invalid command line (see 'agentwatch status --help')\n");
+        CU_ASSERT_STRING_EQUAL(err, "agentwatch: status: unknown option '--wa' (see 'agentwatch "
+                               "status --help')\n");
+        free(out);
+        free(err);
+        CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "scan", "--quiet=yes", "x.log", NULL), 2);
+        CU_ASSERT_STRING_EQUAL(err, "agentwatch: scan: unknown option '--quiet=yes' (see "
+                               "'agentwatch scan --help')\n");
+        free(out);
+        free(err);
+        /* the exact names still work, in either spelling */
+        CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "status", "--warn=0", "--crit", "0",
+                                          NULL), 3);
+        CU_ASSERT_PTR_NULL(strstr(out, "invalid command line"));
+        CU_ASSERT_PTR_NULL(strstr(err, "option"));
+        free(out);
+        free(err);
+    }
+    free(db);
+}
+
 static const char rules_yaml[] =
     "version: 1\n"
     "rules:\n"
@@ -573,6 +648,7 @@ static int reg(void)
     }
     CU_add_test(s, "version and help", test_version_and_help);
     CU_add_test(s, "usage errors", test_usage_errors);
+    CU_add_test(s, "exact option names", test_exact_option_names);
     CU_add_test(s, "help needs no valid configuration", test_help_needs_no_valid_config);
     CU_add_test(s, "scan and report end to end", test_scan_report_end_to_end);
     CU_add_test(s, "failures are one line", test_failures_are_one_line);

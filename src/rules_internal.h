@@ -1,7 +1,8 @@
 /*
  * Internal entry points of the rules module, for its test suite and rule
- * tooling only.  Nothing outside src/rules.c and tests/test_rules.c should
- * depend on them; the public contract is include/agentwatch/rules.h.
+ * tooling only.  Nothing outside the rules engine (see rules_engine.h)
+ * and tests/test_rules.c should depend on them; the public contract is
+ * include/agentwatch/rules.h.
  */
 #ifndef AGENTWATCH_RULES_INTERNAL_H
 #define AGENTWATCH_RULES_INTERNAL_H

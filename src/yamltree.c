@@ -4,6 +4,7 @@
 #include "agentwatch/yamltree.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,4 +402,81 @@ out:
     aw_os_close(fd);
     errno = saved;
     return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Positions inside scalars                                             */
+
+/* Byte offset of (line, column) marks in the file, or SIZE_MAX.  Line
+ * breaks as libyaml counts them; columns are characters. */
+static size_t mark_offset(const unsigned char *b, size_t n, const yaml_mark_t *mk)
+{
+    size_t i = 0, line = 0;
+
+    if (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
+        i = 3;
+    }
+    while (line < mk->line && i < n) {
+        if (b[i] == '\r') {
+            i += (i + 1 < n && b[i + 1] == '\n') ? 2 : 1;
+            line++;
+        } else if (b[i] == '\n') {
+            i++;
+            line++;
+        } else if (b[i] == 0xC2 && i + 1 < n && b[i + 1] == 0x85) {
+            i += 2;
+            line++;
+        } else if (b[i] == 0xE2 && i + 2 < n && b[i + 1] == 0x80 && (b[i + 2] == 0xA8 || b[i + 2] == 0xA9)) {
+            i += 3;
+            line++;
+        } else {
+            i++;
+        }
+    }
+    if (line != mk->line) {
+        return SIZE_MAX;
+    }
+    for (size_t c = 0; c < mk->column; c++) {
+        if (i >= n) {
+            return SIZE_MAX;
+        }
+        i++;
+        while (i < n && (b[i] & 0xC0) == 0x80) {
+            i++;
+        }
+    }
+    return i;
+}
+
+unsigned aw_yaml_scalar_column(const unsigned char *buf, size_t buflen, const struct aw_yaml_node *v,
+                               size_t off)
+{
+    unsigned col = (unsigned)v->start.column + 1;
+    size_t pos, q;
+    char quote = 0;
+
+    if (v->start.line != v->end.line) {
+        return col;
+    }
+    switch (v->style) {
+    case YAML_PLAIN_SCALAR_STYLE: q = 0; break;
+    case YAML_SINGLE_QUOTED_SCALAR_STYLE: q = 1; quote = '\''; break;
+    case YAML_DOUBLE_QUOTED_SCALAR_STYLE: q = 1; quote = '"'; break;
+    default: return col;
+    }
+    pos = mark_offset(buf, buflen, &v->start);
+    if (pos == SIZE_MAX || pos + q + v->len + q > buflen ||
+        memcmp(buf + pos + q, v->val, v->len) != 0) {
+        return col;
+    }
+    if (quote != 0 && (buf[pos] != (unsigned char)quote || buf[pos + 1 + v->len] != (unsigned char)quote)) {
+        return col;
+    }
+    col += (unsigned)q;
+    for (size_t i = 0; i < off && i < v->len; i++) {
+        if (((unsigned char)v->val[i] & 0xC0) != 0x80) {
+            col++;
+        }
+    }
+    return col;
 }

@@ -102,4 +102,12 @@ const char *aw_yaml_kind_name(const struct aw_yaml_node *n);
  * Returns out. */
 const char *aw_yaml_show(char *out, size_t cap, const char *s, size_t len);
 
+/* The 1-based column of byte off of scalar v in buf (the file's buflen
+ * bytes it was parsed from), when the scalar's source text is exactly its
+ * value (one line; plain, or quoted without escapes); otherwise the
+ * scalar's own column.  Lets a message point into a value, such as the
+ * offending character of a pattern. */
+unsigned aw_yaml_scalar_column(const unsigned char *buf, size_t buflen, const struct aw_yaml_node *v,
+                               size_t off);
+
 #endif

@@ -1,0 +1,469 @@
+/*
+ * The rule schema: one rule file's YAML tree (yamltree.h) validated key by
+ * key into rules (the format is documented in rules/README.md).
+ *
+ * Validation reports every problem it finds instead of stopping at the
+ * first.  Every scalar is taken as a string (no YAML 1.1 type guessing),
+ * except that a plain empty/~/null scalar is null and never a valid
+ * string.  A rule with any problem is not kept; its patterns are still
+ * compiled and its examples run, so one pass reports everything.
+ */
+#include "rules_load.h"
+#include "rules_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentwatch/grow.h"
+
+#define RULE_NAME_MAX 64          /* ids and categories */
+
+/* ---- validation helpers ---- */
+
+enum want { WANT_STRING, WANT_SEQ, WANT_MAP };
+
+struct keyspec {
+    const char *name;
+    enum want want;
+    struct aw_yaml_node *key;
+    struct aw_yaml_node *val;
+    bool ok;                  /* present with the right type */
+};
+
+static const char *want_name(enum want w)
+{
+    return w == WANT_STRING ? "a string" : w == WANT_SEQ ? "a sequence" : "a mapping";
+}
+
+static bool node_is(const struct aw_yaml_node *n, enum want w)
+{
+    switch (w) {
+    case WANT_STRING: return n->kind == AW_YAML_SCALAR && !n->null;
+    case WANT_SEQ: return n->kind == AW_YAML_SEQ;
+    default: return n->kind == AW_YAML_MAP;
+    }
+}
+
+static void walk_map(struct loader *ld, const struct aw_yaml_node *map, const char *where,
+                     struct keyspec *keys, size_t nkeys)
+{
+    char buf[96];
+
+    for (size_t i = 0; i + 1 < map->nkids; i += 2) {
+        struct aw_yaml_node *k = map->kids[i], *v = map->kids[i + 1];
+        struct keyspec *spec = NULL;
+
+        if (k->bad) {
+            continue;
+        }
+        if (k->kind != AW_YAML_SCALAR || k->null) {
+            DIAG(ld, k->start, "mapping keys must be strings, not %s", aw_yaml_kind_name(k));
+            continue;
+        }
+        for (size_t s = 0; s < nkeys; s++) {
+            if (strlen(keys[s].name) == k->len && memcmp(keys[s].name, k->val, k->len) == 0) {
+                spec = &keys[s];
+                break;
+            }
+        }
+        if (spec == NULL) {
+            DIAG(ld, k->start, "unknown key '%s' %s", aw_yaml_show(buf, sizeof(buf), k->val, k->len), where);
+            continue;
+        }
+        if (spec->key != NULL) {
+            DIAG(ld, k->start, "duplicate key '%s' (first defined at %s:%u:%u)", spec->name, ld->file,
+                 (unsigned)spec->key->start.line + 1, (unsigned)spec->key->start.column + 1);
+            continue;
+        }
+        spec->key = k;
+        spec->val = v;
+        if (v->bad) {
+            continue;
+        }
+        if (!node_is(v, spec->want)) {
+            DIAG(ld, v->start, "key '%s' must be %s, not %s", spec->name, want_name(spec->want),
+                 aw_yaml_kind_name(v));
+            continue;
+        }
+        if (spec->want == WANT_STRING && memchr(v->val, '\0', v->len) != NULL) {
+            DIAG(ld, v->start, "key '%s' must not contain NUL bytes", spec->name);
+            continue;
+        }
+        spec->ok = true;
+    }
+}
+
+static bool valid_name(const char *s, size_t len, bool id)
+{
+    if (len == 0 || len > RULE_NAME_MAX) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool lower = c >= 'a' && c <= 'z', digit = c >= '0' && c <= '9';
+        if (i == 0) {
+            if (!(lower || (id && digit))) {
+                return false;
+            }
+        } else if (!(lower || digit || c == '-' || c == '_' || (id && c == '.'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    for (; *s != '\0'; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    }
+    return h;
+}
+
+/* Register id; returns the earlier definition when it is a duplicate. */
+static const struct idpos *id_register(struct loader *ld, const char *id, unsigned line, unsigned col)
+{
+    size_t mask, i;
+
+    if (ld->idcount * 2 >= ld->idcap) {
+        size_t cap = ld->idcap ? ld->idcap * 2 : 64;
+        struct idpos *t = calloc(cap, sizeof(*t));
+        if (t == NULL) {
+            ld->oom = true;
+            return NULL;
+        }
+        for (size_t k = 0; k < ld->idcap; k++) {
+            if (ld->ids[k].id != NULL) {
+                size_t j = hash_str(ld->ids[k].id) & (cap - 1);
+                while (t[j].id != NULL) {
+                    j = (j + 1) & (cap - 1);
+                }
+                t[j] = ld->ids[k];
+            }
+        }
+        free(ld->ids);
+        ld->ids = t;
+        ld->idcap = cap;
+    }
+    mask = ld->idcap - 1;
+    for (i = hash_str(id) & mask; ld->ids[i].id != NULL; i = (i + 1) & mask) {
+        if (strcmp(ld->ids[i].id, id) == 0) {
+            return &ld->ids[i];
+        }
+    }
+    ld->ids[i].id = strdup(id);
+    if (ld->ids[i].id == NULL) {
+        ld->oom = true;
+        return NULL;
+    }
+    ld->ids[i].file = ld->file;
+    ld->ids[i].line = line;
+    ld->ids[i].col = col;
+    ld->idcount++;
+    return NULL;
+}
+
+static char *dup_node(struct loader *ld, const struct keyspec *k)
+{
+    char *s;
+
+    if (k == NULL || !k->ok) {
+        s = strdup("");
+    } else {
+        s = malloc(k->val->len + 1);
+        if (s != NULL) {
+            memcpy(s, k->val->val, k->val->len + 1);
+        }
+    }
+    if (s == NULL) {
+        ld->oom = true;
+    }
+    return s;
+}
+
+enum { K_ID, K_CATEGORY, K_SEVERITY, K_PATTERN, K_CAUSE, K_REMEDY, K_DESCRIPTION, K_EXAMPLES, K_COUNT };
+
+/* Check the examples of a rule against its compiled pattern and copy
+ * them into r. */
+static void load_examples(struct loader *ld, struct rule *r, const struct aw_yaml_node *exmap, const char *label)
+{
+    struct keyspec keys[2] = {
+        { "match", WANT_SEQ, NULL, NULL, false },
+        { "no_match", WANT_SEQ, NULL, NULL, false },
+    };
+
+    walk_map(ld, exmap, "in examples", keys, 2);
+    for (int k = 0; k < 2; k++) {
+        const struct aw_yaml_node *seq = keys[k].val;
+        size_t cnt = 0;
+
+        if (!keys[k].ok) {
+            continue;
+        }
+        if (r != NULL) {
+            r->ex[k] = calloc(seq->nkids ? seq->nkids : 1, sizeof(*r->ex[k]));
+            if (r->ex[k] == NULL) {
+                ld->oom = true;
+                return;
+            }
+        }
+        for (size_t i = 0; i < seq->nkids; i++) {
+            const struct aw_yaml_node *e = seq->kids[i];
+            int m;
+
+            if (e->bad) {
+                continue;
+            }
+            if (e->kind != AW_YAML_SCALAR || e->null) {
+                DIAG(ld, e->start, "%s: examples must be strings, not %s", label, aw_yaml_kind_name(e));
+                continue;
+            }
+            if (r == NULL || r->code == NULL) {
+                continue;
+            }
+            m = aw_rule_run(&ld->scratch, r, e->val, e->len);
+            if (ld->flags & AW_RULES_LOAD_KEEP_FAILING_EXAMPLES) {
+                /* kept for aw_rules_example() users to judge */
+            } else if (k == 0 && m != 1) {
+                DIAG(ld, e->start, "%s: example does not match the pattern%s", label,
+                     m < 0 ? " (match limit hit)" : "");
+            } else if (k == 1 && m == 1) {
+                DIAG(ld, e->start, "%s: no_match example matches the pattern", label);
+            }
+            r->ex[k][cnt].text = malloc(e->len + 1);
+            if (r->ex[k][cnt].text == NULL) {
+                ld->oom = true;
+                return;
+            }
+            memcpy(r->ex[k][cnt].text, e->val, e->len + 1);
+            r->ex[k][cnt].len = e->len;
+            r->ex[k][cnt].line = (unsigned)e->start.line + 1;
+            r->ex[k][cnt].col = (unsigned)e->start.column + 1;
+            cnt++;
+            /* kept current so aw_rule_fini() frees exactly what exists */
+            if (k == 0) {
+                r->info.example_match_count = cnt;
+            } else {
+                r->info.example_no_match_count = cnt;
+            }
+        }
+    }
+}
+
+static void compile_pattern(struct loader *ld, struct rule *r, const struct aw_yaml_node *v, const char *label)
+{
+    int errcode;
+    PCRE2_SIZE erroff;
+
+    /* DUPNAMES: one rule may capture "code" in each of its alternatives */
+    r->code = pcre2_compile((PCRE2_SPTR)v->val, v->len, PCRE2_NEVER_UTF | PCRE2_DUPNAMES, &errcode,
+                            &erroff, NULL);
+    if (r->code == NULL) {
+        PCRE2_UCHAR msg[256];
+        if (pcre2_get_error_message(errcode, msg, sizeof(msg)) < 0) {
+            snprintf((char *)msg, sizeof(msg), "error %d", errcode);
+        }
+        if (errcode == PCRE2_ERROR_NOMEMORY) {
+            ld->oom = true;
+            return;
+        }
+        aw_load_diag(ld, (unsigned)v->start.line + 1, aw_yaml_scalar_column(ld->buf, ld->buflen, v, erroff),
+                "%s: invalid pattern: %s at pattern offset %zu", label, (const char *)msg, (size_t)erroff);
+        return;
+    }
+    r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
+}
+
+/* The id (unique across files), category and severity of a rule. */
+static void check_names(struct loader *ld, const struct keyspec *k, enum aw_rule_severity *sev)
+{
+    char buf[96];
+
+    if (k[K_ID].ok) {
+        const struct aw_yaml_node *v = k[K_ID].val;
+        if (!valid_name(v->val, v->len, true)) {
+            DIAG(ld, v->start, "invalid rule id '%s': expected [a-z0-9][a-z0-9._-]*, at most %d characters",
+                 aw_yaml_show(buf, sizeof(buf), v->val, v->len), RULE_NAME_MAX);
+        } else {
+            const struct idpos *first = id_register(ld, v->val, (unsigned)v->start.line + 1,
+                                                    (unsigned)v->start.column + 1);
+            if (first != NULL) {
+                DIAG(ld, v->start, "duplicate rule id '%s' (first defined at %s:%u:%u)", v->val,
+                     first->file, first->line, first->col);
+            }
+        }
+    }
+    if (k[K_CATEGORY].ok) {
+        const struct aw_yaml_node *v = k[K_CATEGORY].val;
+        if (!valid_name(v->val, v->len, false)) {
+            DIAG(ld, v->start, "invalid category '%s': expected [a-z][a-z0-9_-]*, at most %d characters",
+                 aw_yaml_show(buf, sizeof(buf), v->val, v->len), RULE_NAME_MAX);
+        }
+    }
+    if (k[K_SEVERITY].ok) {
+        const struct aw_yaml_node *v = k[K_SEVERITY].val;
+        if (aw_rule_severity_from_name(v->val, sev) != AW_OK) {
+            DIAG(ld, v->start, "invalid severity '%s': expected info, warning, error or critical",
+                 aw_yaml_show(buf, sizeof(buf), v->val, v->len));
+        }
+    }
+}
+
+/* A valid rule r (its pattern compiled, its examples copied): give it its
+ * strings and prefilter literals and append it to ld->rules.  r is taken
+ * over either way. */
+static void keep_rule(struct loader *ld, struct rule *r, const struct keyspec *k, enum aw_rule_severity sev,
+                      const struct aw_yaml_node *map)
+{
+    r->id = dup_node(ld, &k[K_ID]);
+    r->category = dup_node(ld, &k[K_CATEGORY]);
+    r->pattern = dup_node(ld, &k[K_PATTERN]);
+    r->pattern_len = k[K_PATTERN].val->len;
+    r->cause = dup_node(ld, &k[K_CAUSE]);
+    r->remedy = dup_node(ld, &k[K_REMEDY]);
+    r->description = dup_node(ld, &k[K_DESCRIPTION]);
+    if (!ld->oom && aw_rules_extract_literals(r->pattern, r->pattern_len, &r->lits, &r->nlits) != AW_OK) {
+        ld->oom = true;
+    }
+    if (ld->oom) {
+        aw_rule_fini(r);
+        return;
+    }
+    /* Safety net: a match example the prefilter would reject means the
+     * extractor is wrong for this pattern; run its regex always.  (Only
+     * examples the regex matches count: with failing examples kept, a
+     * wrong example must not cost the rule its prefilter.) */
+    for (size_t e = 0; e < r->info.example_match_count && r->nlits > 0; e++) {
+        const struct example *x = &r->ex[0][e];
+        if (aw_rule_run(&ld->scratch, r, x->text, x->len) == 1 &&
+            !aw_literals_any_in(r->lits, r->nlits, x->text, x->len)) {
+            aw_rules_literals_free(r->lits, r->nlits);
+            r->lits = NULL;
+            r->nlits = 0;
+        }
+    }
+    r->info.id = r->id;
+    r->info.category = r->category;
+    r->info.severity = sev;
+    r->info.pattern = r->pattern;
+    r->info.cause = r->cause;
+    r->info.remedy = r->remedy;
+    r->info.file = ld->file;
+    r->info.line = (unsigned)map->start.line + 1;
+    r->info.column = (unsigned)map->start.column + 1;
+    r->info.literal_count = r->nlits;
+    if (AW_GROW(ld->rules, ld->cap, ld->count + 1, 32) != AW_OK) {
+        ld->oom = true;
+        aw_rule_fini(r);
+        return;
+    }
+    ld->rules[ld->count++] = *r;
+}
+
+static void load_rule(struct loader *ld, const struct aw_yaml_node *map, size_t index)
+{
+    struct keyspec k[K_COUNT] = {
+        { "id", WANT_STRING, NULL, NULL, false },
+        { "category", WANT_STRING, NULL, NULL, false },
+        { "severity", WANT_STRING, NULL, NULL, false },
+        { "pattern", WANT_STRING, NULL, NULL, false },
+        { "cause", WANT_STRING, NULL, NULL, false },
+        { "remedy", WANT_STRING, NULL, NULL, false },
+        { "description", WANT_STRING, NULL, NULL, false },
+        { "examples", WANT_MAP, NULL, NULL, false },
+    };
+    static const int required[] = { K_ID, K_CATEGORY, K_SEVERITY, K_PATTERN };
+    char label[128], buf[96];
+    size_t errors_before = ld->errors;
+    struct rule r;
+    bool complete = true;
+    enum aw_rule_severity sev = AW_RULE_INFO;
+
+    memset(&r, 0, sizeof(r));
+    walk_map(ld, map, "in rule", k, K_COUNT);
+    if (k[K_ID].ok) {
+        snprintf(label, sizeof(label), "rule '%s'",
+                 aw_yaml_show(buf, sizeof(buf), k[K_ID].val->val, k[K_ID].val->len));
+    } else {
+        snprintf(label, sizeof(label), "rule #%zu", index);
+    }
+    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+        if (k[required[i]].key == NULL) {
+            DIAG(ld, map->start, "%s: missing required key '%s'", label, k[required[i]].name);
+        }
+        complete = complete && k[required[i]].ok;
+    }
+    check_names(ld, k, &sev);
+    if (k[K_PATTERN].ok) {
+        const struct aw_yaml_node *v = k[K_PATTERN].val;
+        if (v->len == 0) {
+            DIAG(ld, v->start, "%s: empty pattern", label);
+        } else {
+            compile_pattern(ld, &r, v, label);
+            if (r.code != NULL) {
+                aw_rules_lint_pattern(ld, v, label);
+            }
+        }
+    }
+    if (k[K_EXAMPLES].ok) {
+        load_examples(ld, &r, k[K_EXAMPLES].val, label);
+    }
+    if (ld->oom || !complete || ld->errors != errors_before) {
+        aw_rule_fini(&r);
+        return;
+    }
+    keep_rule(ld, &r, k, sev, map);
+}
+
+void aw_rules_load_tree(struct loader *ld, const struct aw_yaml_node *root)
+{
+    struct keyspec top[2] = {
+        { "version", WANT_STRING, NULL, NULL, false },
+        { "rules", WANT_SEQ, NULL, NULL, false },
+    };
+    const struct aw_yaml_node *rules;
+
+    if (root == NULL) {
+        aw_load_diag(ld, 1, 1, "empty rule file: expected a mapping with a 'rules' sequence");
+        return;
+    }
+    if (root->kind != AW_YAML_MAP) {
+        DIAG(ld, root->start, "top level must be a mapping, not %s", aw_yaml_kind_name(root));
+        return;
+    }
+    walk_map(ld, root, "at top level", top, 2);
+    if (top[0].ok && !(top[0].val->len == 1 && top[0].val->val[0] == '1')) {
+        char buf[96];
+        DIAG(ld, top[0].val->start, "unsupported version '%s': expected 1",
+             aw_yaml_show(buf, sizeof(buf), top[0].val->val, top[0].val->len));
+    }
+    if (top[1].key == NULL) {
+        DIAG(ld, root->start, "missing required key 'rules'");
+        return;
+    }
+    if (!top[1].ok) {
+        return;
+    }
+    rules = top[1].val;
+    if (!ld->have_empty_pos) {
+        ld->have_empty_pos = true;
+        ld->empty_file = ld->file;
+        ld->empty_line = (unsigned)rules->start.line + 1;
+        ld->empty_col = (unsigned)rules->start.column + 1;
+    }
+    for (size_t i = 0; i < rules->nkids && !ld->oom; i++) {
+        const struct aw_yaml_node *item = rules->kids[i];
+        if (item->bad) {
+            continue;
+        }
+        if (item->kind != AW_YAML_MAP) {
+            DIAG(ld, item->start, "rule #%zu must be a mapping, not %s", i + 1, aw_yaml_kind_name(item));
+            continue;
+        }
+        load_rule(ld, item, i + 1);
+    }
+}
+

@@ -114,12 +114,13 @@ scan_and_report "$WORK/s1.db" rules samples/itms/agent.log
 scan_and_report "$WORK/s2.db" rules samples/itms
 scan_and_report "$WORK/s3.db" rules samples/ccm/LocationServices.log
 scan_and_report "$WORK/s4.db" rules samples/plain/agent-text.log --format line
-scan_and_report "$WORK/s5.db" rules samples --host WKS-TEST --max-record 512
-scan_and_report "$WORK/s6.db" testrules/valid.yaml samples
+scan_and_report "$WORK/s5.db" rules samples/itms samples/ccm samples/plain --host WKS-TEST --max-record 512
+scan_and_report "$WORK/s6.db" testrules/valid.yaml "${samples[@]}"
 # the prefilter under mutated (valid) patterns: must find the same records
 for r in mut/rules/pat-*.yaml; do
     rm -f "$WORK/p.db"*
-    run --config empty.yaml --db "$WORK/p.db" scan --rules "$r" samples
+    run --config empty.yaml --db "$WORK/p.db" scan --rules "$r" "${samples[@]}"
+    run --config empty.yaml --db "$WORK/p.db" export --format ndjson
 done
 
 # the extractor on every pattern

@@ -5,14 +5,17 @@
 #
 # Writes OUTDIR/agentwatch_VERSION-REVISION_ARCH.deb (OUTDIR: BUILDDIR/dist) and
 # prints its path.  Needs only dpkg-deb; uses dpkg-shlibdeps for the
-# library dependencies when dpkg-dev is installed, else dpkg -S.
+# library dependencies when dpkg-dev is installed, else dpkg -S.  The
+# package's name, maintainer, description, version and changelog come
+# from debian/ (the source package that dpkg-buildpackage builds).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
+src=$aw_src
 build=${2:-$src/build-package}
 out=${1:-$build/dist}
-revision=${AW_DEB_REVISION:-1}
+revision=${AW_DEB_REVISION:-${aw_deb_version##*-}}
 
 command -v dpkg-deb >/dev/null || { echo "build-deb.sh: dpkg-deb is missing" >&2; exit 1; }
 
@@ -21,9 +24,14 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 "$here/stage.sh" "$root" "$build"
 
-version=$(meson introspect "$build" --projectinfo | sed -n 's/.*"version": *"\([^"]*\)".*/\1/p')
+version=$(aw_meson_version "$build")
 arch=$(dpkg --print-architecture)
 [ -n "$version" ] || { echo "build-deb.sh: no version from meson" >&2; exit 1; }
+if [ "$version" != "${aw_deb_version%-*}" ]; then
+    echo "build-deb.sh: meson says version $version, debian/changelog $aw_deb_version:" \
+         "add a changelog entry (dch -v $version-1)" >&2
+    exit 1
+fi
 
 # Library dependencies of the binary.
 depends=
@@ -41,36 +49,39 @@ if [ -z "$depends" ]; then
     done
 fi
 
+# Debian's own files: the changelog (compressed, a fixed mtime as the
+# rest) and the lintian overrides, each with its reason.
+gzip -9nc "$src/debian/changelog" >"$root/usr/share/doc/agentwatch/changelog.Debian.gz"
+install -D -m 0644 "$src/debian/agentwatch.lintian-overrides" "$root/usr/share/lintian/overrides/agentwatch"
+find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+
 mkdir -p "$root/DEBIAN"
-installed_size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
+# dpkg-gencontrol's measure: KiB per file, rounded up, 1 per folder.
+installed_size=$(find "$root" -path "$root/DEBIAN" -prune -o -mindepth 1 -printf '%y %s\n' |
+                 awk '{ n += ($1 == "f") ? int(($2 + 1023) / 1024) : 1 } END { print n }')
+description=$(awk '/^Package: agentwatch$/ { p = 1 } p && /^Description:/ { d = 1 } d && /^$/ { exit } d' \
+              "$src/debian/control")
 cat >"$root/DEBIAN/control" <<CONTROL
 Package: agentwatch
 Version: $version-$revision
 Architecture: $arch
-Maintainer: agentwatch maintainers <agentwatch@localhost>
+Maintainer: $aw_maintainer
 Installed-Size: $installed_size
 Depends: $depends
 Section: admin
 Priority: optional
-Description: tells why endpoints stopped talking to their management server
- agentwatch reads an endpoint's management-agent logs (Symantec/Altiris
- agent.log and its rollovers, ConfigMgr CMTrace logs, plain logs),
- classifies every record with YAML rules (TLS trust, connection and name
- resolution failures, success markers), keeps the findings in SQLite and
- reports since when, how often and why the endpoint failed.
- .
- The agentwatch service follows the logs named in
- /etc/agentwatch/agentwatch.yaml.
+$description
 CONTROL
 echo /etc/agentwatch/agentwatch.yaml >"$root/DEBIAN/conffiles"
 for script in postinst prerm postrm; do
-    install -m 0755 "$here/deb/$script" "$root/DEBIAN/$script"
+    install -m 0755 "$src/debian/agentwatch.$script" "$root/DEBIAN/$script"
 done
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/conffiles"
 # Conffiles are not listed: dpkg keeps their hashes itself.
 (cd "$root" && find . \( -path ./DEBIAN -o -path ./etc \) -prune -o -type f -printf '%P\0' |
-    sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
+    LC_ALL=C sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/md5sums"
+find "$root/DEBIAN" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 mkdir -p "$out"
 deb="$out/agentwatch_${version}-${revision}_${arch}.deb"

@@ -13,5 +13,26 @@ if [ -f build-test/build.ninja ] && ninja -C build-test agentwatch >/dev/null; t
     native=build-test/agentwatch
 fi
 AW_NATIVE_BIN=$native packaging/windows/test-wine.sh build-windows
-packaging/windows/build-zip.sh build-windows
-packaging/windows/build-msi.sh build-windows
+zip=$(packaging/windows/build-zip.sh build-windows)
+msi=$(packaging/windows/build-msi.sh build-windows)
+
+# Hardening read back from the exe (the stack protector and fortified
+# calls from the symbols of the unstripped build; ASLR, DEP, high-entropy
+# ASLR from the PE header of the exe the packages hold).
+unzip -p "$zip" "$(basename "$zip" .zip)/agentwatch.exe" >build-windows/shipped.exe
+tests/hardening.sh --pe build-windows/shipped.exe build-windows/cross/agentwatch.exe
+
+# Reproducible: the zip and the MSI built again from the same exe and
+# sources are the same bytes (SOURCE_DATE_EPOCH, packaging/lib.sh).
+mkdir -p build-windows/first
+cp "$zip" "$msi" build-windows/first/
+zip2=$(packaging/windows/build-zip.sh build-windows)
+msi2=$(packaging/windows/build-msi.sh build-windows)
+for f in "$zip2" "$msi2"; do
+    if cmp -s "build-windows/first/$(basename "$f")" "$f"; then
+        echo "reproducible: $(basename "$f") $(sha256sum <"$f" | cut -d' ' -f1)"
+    else
+        echo "NOT reproducible: $(basename "$f") differs between two builds" >&2
+        exit 1
+    fi
+done

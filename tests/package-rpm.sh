@@ -58,8 +58,8 @@ rpm=$("$src/packaging/build-rpm.sh" "$tmp/dist" "$pkgbuild")
 echo "$rpm: $(stat -c %s "$rpm") bytes"
 
 step "metadata"
-version=$(meson introspect "$pkgbuild" --projectinfo | sed -n 's/.*"version": *"\([^"]*\)".*/\1/p')
-[ -n "$version" ] || fail "no version from meson introspect $pkgbuild"
+version=$(. "$src/packaging/lib.sh" && aw_project_version)
+[ -n "$version" ] || fail "no version in meson.build"
 [ "$(rpmq --qf '%{NAME}' "$rpm")" = agentwatch ] || fail "package name"
 [ "$(rpmq --qf '%{VERSION}' "$rpm")" = "$version" ] ||
     fail "version $(rpmq --qf '%{VERSION}' "$rpm"), meson says $version"
@@ -93,12 +93,30 @@ for s in PREIN POSTIN PREUN POSTUN; do
 done
 [ -s "$tmp/POSTIN" ] && [ -s "$tmp/PREUN" ] && [ -s "$tmp/POSTUN" ] || fail "a scriptlet is missing"
 
+step "rpmlint with packaging/rpm/rpmlint.toml: no error, no warning (the .rpm and the spec)"
+if command -v rpmlint >/dev/null; then
+    rpmlint -c "$src/packaging/rpm/rpmlint.toml" "$rpm" "$src/packaging/rpm/agentwatch.spec" \
+        >"$tmp/rpmlint.out" 2>&1 || fail "rpmlint exited $?: $(cat "$tmp/rpmlint.out")"
+    tail -n1 "$tmp/rpmlint.out"
+    grep -q ' 0 errors, 0 warnings' "$tmp/rpmlint.out" || fail "rpmlint: $(cat "$tmp/rpmlint.out")"
+else
+    echo "rpmlint not installed: skipped"
+fi
+has 'd -rw-r--r-- root:root /usr/share/doc/agentwatch/rules.md'
+[ "$(rpmq --qf '%{PACKAGER}' "$rpm")" = "$(sed -n 's/^Maintainer: //p' "$src/debian/control")" ] ||
+    fail "Packager: $(rpmq --qf '%{PACKAGER}' "$rpm")"
+# The source tarball the package was built from: the spec's BuildRequires.
+for b in meson 'pkgconfig(libpcre2-8)' 'pkgconfig(sqlite3)' 'pkgconfig(yaml-0.1)'; do
+    grep -q "^BuildRequires: *$b" "$src/packaging/rpm/agentwatch.spec" || fail "spec lacks BuildRequires $b"
+done
+
 step "extract into a scratch root and run the installed binary"
 root=$tmp/root
 mkdir "$root"
 (cd "$root" && rpm2cpio "$rpm" | cpio -idm --quiet --no-absolute-filenames) || fail "rpm2cpio | cpio"
 [ "$(stat -c %a "$root/var/lib/agentwatch")" = 700 ] || fail "extracted state dir mode"
 bin=$root/usr/bin/agentwatch
+"$src/tests/hardening.sh" "$bin" || fail "the packaged binary lacks hardening"
 cfg=$root/etc/agentwatch/agentwatch.yaml
 rules=$root/usr/share/agentwatch/rules
 out=$("$bin" --version) || fail "--version exited $?"
@@ -136,8 +154,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 step "release 2, with a changed default configuration"
+# The whole tree (the rpm is built from a tarball of it), without .git:
+# the tarball's dates come from SOURCE_DATE_EPOCH, which stays the commit's.
 mkdir "$tmp/src2"
-cp -a "$src/packaging" "$tmp/src2/packaging"
+(. "$src/packaging/lib.sh" && aw_source_files | tar -C "$src" --null -T - -cf - | tar -C "$tmp/src2" -xf -)
 echo "# release 2" >>"$tmp/src2/packaging/agentwatch.yaml"
 rpm2=$(AW_RPM_RELEASE=2 "$tmp/src2/packaging/build-rpm.sh" "$tmp/dist2" "$pkgbuild")
 [ "$(rpmq --qf '%{VERSION}-%{RELEASE}' "$rpm2")" = "$version-2" ] || fail "release 2 is $(rpmq --qf '%{VERSION}-%{RELEASE}' "$rpm2")"

@@ -57,10 +57,30 @@ for f in ./usr/bin/agentwatch ./usr/share/agentwatch/rules/90-health.yaml \
 done
 if grep -q ' ./var/' <<<"$listing"; then fail "the package ships /var (the scripts create it)"; fi
 
+for f in ./usr/share/doc/agentwatch/changelog.Debian.gz ./usr/share/doc/agentwatch/rules.md \
+         ./usr/share/lintian/overrides/agentwatch; do
+    grep -q " $f\$" <<<"$listing" || fail "$f not in the package"
+done
+[ "$(dpkg-deb -f "$deb" Maintainer)" = "$(sed -n 's/^Maintainer: //p' "$src/debian/control")" ] ||
+    fail "Maintainer is not debian/control's: $(dpkg-deb -f "$deb" Maintainer)"
+
+step "lintian -EvIL +pedantic: no tag but the overridden ones (debian/agentwatch.lintian-overrides)"
+if ! command -v lintian >/dev/null && [ "$(id -u)" -eq 0 ]; then
+    "$src/scripts/deps.sh" lintian
+fi
+if command -v lintian >/dev/null; then
+    lintian -EvIL +pedantic "$deb" >"$tmp/lintian.out" 2>&1 || fail "lintian exited $?: $(cat "$tmp/lintian.out")"
+    cat "$tmp/lintian.out"
+    if grep -E '^[EWIPXO]: ' "$tmp/lintian.out"; then fail "lintian tags"; fi
+else
+    echo "lintian not installed (not root): skipped"
+fi
+
 step "unpack into a scratch root and run the installed binary"
 root=$tmp/root
 dpkg-deb -x "$deb" "$root"
 bin=$root/usr/bin/agentwatch
+"$src/tests/hardening.sh" "$bin" || fail "the packaged binary lacks hardening"
 cfg=$root/etc/agentwatch/agentwatch.yaml
 rules=$root/usr/share/agentwatch/rules
 out=$("$bin" --version) || fail "--version exited $?"

@@ -16,7 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-scripts/deps.sh wixl msitools
+scripts/deps.sh wixl msitools faketime
+. packaging/lib.sh
 exe=$(packaging/windows/build.sh "${1:-build-windows}")
 build=$(cd "${1:-build-windows}" && pwd)
 version=$(sed -n "s/^  version: '\(.*\)',/\1/p" meson.build | head -n1)
@@ -68,15 +69,31 @@ crlf packaging/windows/agentwatch.yaml "$stage/agentwatch.yaml"
         echo "      <File Id=\"rules_${b//-/_}\" Name=\"$b\" Source=\"stage/rules/$b\" KeyPath=\"$key\" />"
         key=no
     done
+    # The rule schema, beside the rules it describes.
+    crlf rules/README.md "$stage/rules/README.md"
+    echo '      <File Id="rules_README.md" Name="README.md" Source="stage/rules/README.md" KeyPath="no" />'
     echo '    </Component>'
     echo '  </DirectoryRef>'
     echo '</Fragment></Wix>'
 } >"$build/msi/rules.wxs"
 [ "$key" = no ] || { echo "build-msi: no rule files in rules/" >&2; exit 1; }
 
+# Reproducible: the cabinet takes the files' times, the summary its
+# creation time from the clock (wixl and msibuild run at SOURCE_DATE_EPOCH,
+# frozen, under faketime), the PackageCode is derived from what the
+# package holds (as ProductCode above) and set with msibuild -s below;
+# tested by scripts/test-windows.sh.
+find "$stage" "$build/msi/rules.wxs" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+h=$( (cd "$stage" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+      cat "$build/msi/rules.wxs" packaging/windows/agentwatch.wxs
+      echo "$product_code $SOURCE_DATE_EPOCH") | sha1sum | tr a-f A-F)
+variant=$(printf '%X' $(((16#${h:16:1} & 3) | 8)))
+package_code=${h:0:8}-${h:8:4}-5${h:13:3}-$variant${h:17:3}-${h:20:12}
+frozen() { TZ=UTC faketime -f "$(TZ=UTC date -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S')" "$@"; }
+
 # wixl takes Source paths relative to the current folder only.
 wxs=$(pwd)/packaging/windows/agentwatch.wxs
-(cd "$build/msi" && wixl --arch x64 -D Version="$msi_version" -D ProductCode="$product_code" \
+(cd "$build/msi" && frozen wixl --arch x64 -D Version="$msi_version" -D ProductCode="$product_code" \
     -D Stage=stage -o "$name.msi" "$wxs" rules.wxs)
 
 # What wixl has no syntax for, in SQL on the built database (msibuild):
@@ -119,7 +136,10 @@ CREATE TABLE `MsiServiceConfigFailureActions` (`MsiServiceConfigFailureActions` 
 INSERT INTO `MsiServiceConfigFailureActions` (`MsiServiceConfigFailureActions`, `Name`, `Event`, `ResetPeriod`, `Actions`, `DelayActions`, `Component_`) VALUES ('agentwatchRestart', 'agentwatch', 5, 86400, '1[~]1[~]1', '60000[~]60000[~]300000', 'Program')
 INSERT INTO `InstallExecuteSequence` (`Action`, `Condition`, `Sequence`) VALUES ('MsiConfigureServices', 'VersionNT >= 600', 5850)
 SQL
-msibuild "$build/msi/$name.msi" "${queries[@]}"
+# -s: the summary's Subject (as agentwatch.wxs has it), Author, Template
+# and the derived PackageCode in place of wixl's random one.
+frozen msibuild "$build/msi/$name.msi" "${queries[@]}" \
+    -s "agentwatch $msi_version (Windows x86-64)" agentwatch "x64;1033" "{$package_code}"
 
 mv "$build/msi/$name.msi" "$msifile"
 echo "build-msi: $(du -k "$msifile" | cut -f1) KiB, ProductVersion $msi_version," \

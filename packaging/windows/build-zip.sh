@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 scripts/deps.sh zip
+. packaging/lib.sh
 exe=$(packaging/windows/build.sh "${1:-build-windows}")
 build=$(cd "${1:-build-windows}" && pwd)
 version=$(sed -n "s/^  version: '\(.*\)',/\1/p" meson.build | head -n1)
@@ -22,11 +23,14 @@ crlf() { sed 's/\r*$/\r/' "$1" >"$2"; }
 for f in rules/*.yaml rules/*.yml; do
     [ -f "$f" ] && crlf "$f" "$stage/rules/$(basename "$f")"
 done
+# The rule schema, beside the rules it describes.
+crlf rules/README.md "$stage/rules/README.md"
 crlf packaging/windows/README.txt "$stage/README.txt"
 crlf packaging/windows/install.ps1 "$stage/install.ps1"
 crlf packaging/windows/uninstall.ps1 "$stage/uninstall.ps1"
 # Same timestamps every build: the zip changes only when its content does.
-find "$stage" -exec touch -h -d "@$(git log -1 --format=%ct 2>/dev/null || date +%s)" {} +
+# (SOURCE_DATE_EPOCH: the commit's time, packaging/lib.sh.)
+find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 (cd "$build/zip" && find "$name" -print | LC_ALL=C sort | zip -q -X -9 "$zipfile" -@)
 echo "build-zip: $(du -k "$zipfile" | cut -f1) KiB, $(unzip -Z1 "$zipfile" | grep -vc '/$') files" >&2
 echo "$zipfile"

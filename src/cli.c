@@ -22,6 +22,7 @@
 #include "aw_config.h"
 #include "agentwatch/config.h"
 #include "agentwatch/follow.h"
+#include "agentwatch/notify.h"
 #include "agentwatch/platform.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/store.h"
@@ -31,7 +32,7 @@ int aw_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("agentwatch: ", stderr);
+    fprintf(stderr, "%sagentwatch: ", aw_journal_prefix(AW_PRIO_ERR));
     if (cmd != NULL) {
         fprintf(stderr, "%s: ", cmd);
     }
@@ -44,7 +45,8 @@ int aw_cli_usage_error(const char *cmd, const char *fmt, ...)
 
 int aw_cli_failure(const struct aw_err *err)
 {
-    fprintf(stderr, "agentwatch: %s\n", err->msg[0] ? err->msg : aw_status_text(err->code));
+    fprintf(stderr, "%sagentwatch: %s\n", aw_journal_prefix(AW_PRIO_ERR),
+            err->msg[0] ? err->msg : aw_status_text(err->code));
     return AW_EXIT_FAILURE;
 }
 
@@ -208,9 +210,9 @@ int aw_cli_paths(const struct aw_cli *cli, const char *cmd, int n, char **operan
     return AW_EXIT_OK;
 }
 
-/* Load the configuration, printing every problem.  status speaks the
- * monitoring convention, where a broken check is UNKNOWN (3), not 1. */
-static int load_config(struct aw_cli *cli, struct aw_config *cfg, const char *cmd)
+/* status speaks the monitoring convention, where a broken check is
+ * UNKNOWN (3), not 1. */
+int aw_cli_load_config(struct aw_cli *cli, struct aw_config *cfg, const char *cmd)
 {
     const char *path = cli->config_path != NULL ? cli->config_path : AW_CONFIG_FILE;
     struct aw_diags diags = { 0 };
@@ -364,7 +366,7 @@ static int run_cli(struct aw_cli *cli, int argc, char **argv)
             memset(&cfg, 0, sizeof(cfg));
             /* Help never depends on a configuration file being valid. */
             if (!asks_for_help(cmd_argc, argv + i)) {
-                status = load_config(cli, &cfg, commands[k].name);
+                status = aw_cli_load_config(cli, &cfg, commands[k].name);
             }
 
             if (status == AW_EXIT_OK) {

@@ -61,6 +61,11 @@ int aw_cli_load_rules_ex(const char *path, unsigned flags, struct aw_ruleset **r
  * or the default), printing the error on failure; returns the status. */
 int aw_cli_open_store(const struct aw_cli *cli, unsigned flags, struct aw_store **store);
 
+/* Load the configuration file (--config, else the default) into cfg,
+ * printing every problem, and make it cli->config.  AW_EXIT_OK, else the
+ * exit status (status's 3, every other command's 1). */
+int aw_cli_load_config(struct aw_cli *cli, struct aw_config *cfg, const char *cmd);
+
 /* follow's defaults from the configuration (host, retention, commit,
  * rescan and poll intervals), to be applied before the options. */
 void aw_cli_follow_defaults(const struct aw_cli *cli, struct aw_follow_opts *opts);

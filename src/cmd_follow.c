@@ -10,15 +10,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "aw_config.h"
+#include "agentwatch/config.h"
 #include "agentwatch/follow.h"
+#include "agentwatch/notify.h"
 #include "agentwatch/platform.h"
 #include "agentwatch/record.h"
 #include "agentwatch/retention.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/store.h"
+#include "agentwatch/timeutil.h"
 #include "cli_internal.h"
 #include "cli_opt.h"
 
@@ -33,6 +37,7 @@ struct follow_args {
     uint64_t rescan_s;
     uint64_t retention_days;
     bool verbose;
+    bool wait_source;
 };
 
 static const struct aw_opt follow_opts[] = {
@@ -53,6 +58,11 @@ static const struct aw_opt follow_opts[] = {
               "hourly (default 90; 0 keeps everything)" },
     { .name = "verbose", .kind = AW_OPT_FLAG, .offset = offsetof(struct follow_args, verbose),
       .help = "print a line per file each time it is read" },
+    { .name = "wait-for-source", .kind = AW_OPT_FLAG,
+      .offset = offsetof(struct follow_args, wait_source),
+      .help = "without PATH and with no source configured, wait\n"
+              "(not an error) until " AW_OS_RELOAD_LOWER " brings a\n"
+              "configuration with sources, then follow them" },
     AW_OPT_ROW_DB,
     AW_OPT_ROW_HELP,
     { .name = NULL }
@@ -83,10 +93,74 @@ const struct aw_cli_spec aw_follow_spec = {
     NULL
 };
 
-static void log_line(void *ctx, const char *line)
+static void log_line(void *ctx, int priority, const char *line)
 {
     (void)ctx;
-    fprintf(stderr, "agentwatch: %s\n", line);
+    fprintf(stderr, "%sagentwatch: %s\n", aw_journal_prefix(priority), line);
+}
+
+/* No source configured yet (a fresh installation): ready, idle and saying
+ * so, until a reload brings a configuration with sources (loaded into
+ * cfg, AW_EXIT_OK) or a stop (*stopped).  The service stays active rather
+ * than failed, and starts following without a restart. */
+static int wait_for_source(struct aw_cli *cli, struct aw_notify *notify, struct aw_config *cfg,
+                           bool *stopped)
+{
+    const char *file = cli->config_path != NULL ? cli->config_path : AW_CONFIG_FILE;
+    sig_atomic_t seen = cli->signals->reloads;
+    struct aw_err err = { 0 };
+
+    *stopped = false;
+    fprintf(stderr, "%sagentwatch: follow: no PATH and no sources in %s: waiting for a source "
+            "(add one to sources:, then %s)\n", aw_journal_prefix(AW_PRIO_NOTICE), file,
+            AW_OS_RELOAD_HOWTO);
+    if (aw_notify_send(notify, &err, "READY=1\nSTATUS=waiting for a source: no sources in %s",
+                       file) != AW_OK) {
+        fprintf(stderr, "%sagentwatch: %s\n", aw_journal_prefix(AW_PRIO_WARNING), err.msg);
+    }
+    while (cli->signals->stop == 0) {
+        aw_notify_watchdog(notify, aw_time_now_ms());
+        if (cli->signals->reloads != seen) {
+            seen = cli->signals->reloads;
+            memset(cfg, 0, sizeof(*cfg));
+            if (aw_cli_load_config(cli, cfg, "follow") == AW_EXIT_OK && cfg->nsources > 0) {
+                return AW_EXIT_OK;
+            }
+            aw_config_free(cfg);
+            fprintf(stderr, "%sagentwatch: follow: still no sources in %s: waiting\n",
+                    aw_journal_prefix(AW_PRIO_NOTICE), file);
+        }
+        (void)aw_os_sleep_ms(1000);   /* a signal cuts it short */
+    }
+    *stopped = true;
+    (void)aw_notify_send(notify, &err, "STOPPING=1");
+    return AW_EXIT_OK;
+}
+
+/* --wait-for-source and nothing to follow yet: wait, then start over with
+ * the new configuration, exactly as a restart would (its sources, rules,
+ * host and intervals; the command line's options still win). */
+static int wait_then_follow(struct aw_cli *cli, int argc, char **argv)
+{
+    const struct aw_config *before = cli->config;
+    struct aw_notify notify;
+    struct aw_config cfg;
+    struct aw_err err = { 0 };
+    bool stopped;
+    int status;
+
+    memset(&cfg, 0, sizeof(cfg));
+    if (aw_notify_init(&notify, &err) != AW_OK) {
+        return aw_cli_failure(&err);
+    }
+    status = wait_for_source(cli, &notify, &cfg, &stopped);
+    aw_notify_free(&notify);
+    if (status == AW_EXIT_OK && !stopped) {
+        status = aw_cmd_follow(cli, argc, argv);
+        aw_config_free(&cfg);
+    }
+    cli->config = before;
+    return status;
 }
 
 static void print_file(void *ctx, const struct aw_scan_file_stats *st)
@@ -94,9 +168,10 @@ static void print_file(void *ctx, const struct aw_scan_file_stats *st)
     const bool *verbose = ctx;
 
     if (*verbose && st->to > st->from) {
-        printf("%s: bytes %llu-%llu: %llu records, %llu new findings\n", st->path,
+        printf("%s: bytes %llu-%llu: %llu record%s, %llu new finding%s\n", st->path,
                (unsigned long long)st->from, (unsigned long long)st->to,
-               (unsigned long long)st->records, (unsigned long long)st->findings);
+               (unsigned long long)st->records, AW_PLURAL(st->records),
+               (unsigned long long)st->findings, AW_PLURAL(st->findings));
         fflush(stdout);
     }
 }
@@ -109,7 +184,9 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     struct aw_ruleset *rs = NULL;
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
+    struct aw_notify notify;
     char *const *paths;
+    char **given = NULL;
     size_t npaths;
     int n, rc, status = AW_EXIT_FAILURE;
 
@@ -121,10 +198,25 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     a.poll_ms = opts.poll_ms;
     a.rescan_s = opts.rescan_ms / 1000;
     a.retention_days = (uint64_t)opts.retention_days;
+    /* The arguments as given: the parser moves the operands, and
+     * --wait-for-source parses them again once a source is configured. */
+    given = calloc((size_t)argc + 1, sizeof(char *));
+    if (given == NULL) {
+        fprintf(stderr, "%sagentwatch: out of memory\n", aw_journal_prefix(AW_PRIO_ERR));
+        return AW_EXIT_FAILURE;
+    }
+    memcpy(given, argv, (size_t)argc * sizeof(char *));
     rc = aw_cli_parse(&aw_follow_spec, cli, argc, argv, &a, &n);
     if (rc != AW_CLI_CONTINUE) {
+        free(given);
         return rc;
     }
+    if (a.wait_source && n == 0 && (cli->config == NULL || cli->config->nsources == 0)) {
+        rc = wait_then_follow(cli, argc, given);
+        free(given);
+        return rc;
+    }
+    free(given);
     if (a.format >= 0) {
         opts.format = (enum aw_format)a.format;
     }
@@ -141,6 +233,12 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     opts.rules_path = aw_cli_rules_path(cli, a.rules);
     opts.stop = &cli->signals->stop;
     opts.reloads = &cli->signals->reloads;
+    memset(&notify, 0, sizeof(notify));
+    if (aw_notify_init(&notify, &err) != AW_OK) {
+        aw_cli_failure(&err);
+        goto out;
+    }
+    opts.notify = &notify;
     opts.log = log_line;
     opts.on_file = print_file;
     opts.ctx = &a.verbose;
@@ -157,13 +255,15 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
         aw_cli_failure(&err);
         goto out;
     }
-    printf("stopped after %llu scans (%s): %llu records, %llu new findings, %llu data gaps\n",
-           (unsigned long long)stats.scans,
+    printf("stopped after %llu scan%s (%s): %llu record%s, %llu new finding%s, %llu data gap%s\n",
+           (unsigned long long)stats.scans, AW_PLURAL(stats.scans),
            stats.mode == AW_WATCH_NOTIFY ? "change notifications" : "polling",
-           (unsigned long long)stats.records, (unsigned long long)stats.findings,
-           (unsigned long long)stats.gaps);
+           (unsigned long long)stats.records, AW_PLURAL(stats.records),
+           (unsigned long long)stats.findings, AW_PLURAL(stats.findings),
+           (unsigned long long)stats.gaps, AW_PLURAL(stats.gaps));
     status = AW_EXIT_OK;
 out:
+    aw_notify_free(&notify);
     aw_store_close(&store);
     aw_rules_free(&rs);
     return status;

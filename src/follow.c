@@ -11,6 +11,7 @@
 #include "agentwatch/follow.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +35,14 @@ struct follower {
     bool sync_rules;
     char last_error[AW_ERR_MSG_MAX];
     int64_t last_error_ms;
+    size_t files;             /* files the last completed scan saw */
+    int64_t last_commit_ms;   /* when a scan last stored records */
+    uint64_t status_records;  /* stats->records when STATUS= was sent */
 };
 
-static void say(struct follower *f, const char *fmt, ...) AW_PRINTF(2, 3);
+static void say(struct follower *f, int priority, const char *fmt, ...) AW_PRINTF(3, 4);
 
-static void say(struct follower *f, const char *fmt, ...)
+static void say(struct follower *f, int priority, const char *fmt, ...)
 {
     char line[2048];
     va_list ap;
@@ -49,7 +53,41 @@ static void say(struct follower *f, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    f->opts->log(f->opts->ctx, line);
+    f->opts->log(f->opts->ctx, priority, line);
+}
+
+/* Tell the service manager; a failure is said once (then repeats are
+ * limited like scan errors) and never stops the follow. */
+static void report_error(struct follower *f, const struct aw_err *err);
+
+static void notify_status(struct follower *f, bool force)
+{
+    struct aw_err err = { 0 };
+    char when[AW_TIME_ISO_MAX];
+
+    if (f->opts->notify == NULL || (!force && f->stats->records == f->status_records)) {
+        return;
+    }
+    f->status_records = f->stats->records;
+    aw_time_format_short(f->last_commit_ms, when);
+    if (aw_notify_send(f->opts->notify, &err,
+                       "STATUS=following %zu file%s; last commit %s; %llu record%s, "
+                       "%llu finding%s since start", f->files, f->files == 1 ? "" : "s",
+                       when[0] != '\0' ? when : "none yet",
+                       (unsigned long long)f->stats->records, f->stats->records == 1 ? "" : "s",
+                       (unsigned long long)f->stats->findings,
+                       f->stats->findings == 1 ? "" : "s") != AW_OK) {
+        report_error(f, &err);
+    }
+}
+
+/* Scan progress: proof of life for the watchdog during a long catch-up. */
+static void on_progress(void *ctx, const struct aw_scan_progress *p)
+{
+    const struct follower *f = ctx;
+
+    (void)p;
+    aw_notify_watchdog(f->opts->notify, aw_time_now_ms());
 }
 
 static void report_error(struct follower *f, const struct aw_err *err)
@@ -62,7 +100,7 @@ static void report_error(struct follower *f, const struct aw_err *err)
     }
     snprintf(f->last_error, sizeof(f->last_error), "%s", err->msg);
     f->last_error_ms = now;
-    say(f, "%s (will retry)", err->msg);
+    say(f, AW_PRIO_WARNING, "%s (will retry)", err->msg);
 }
 
 static void one_scan(struct follower *f)
@@ -83,6 +121,8 @@ static void one_scan(struct follower *f)
     so.gaps = &f->gaps;
     so.on_file = f->opts->on_file;
     so.ctx = f->opts->ctx;
+    so.on_progress = on_progress;
+    so.progress_ctx = f;
     f->stats->scans++;
     if (aw_scan_run(f->store, *f->rules, f->paths, f->npaths, &so, &st, &err) != AW_OK) {
         report_error(f, &err);
@@ -93,10 +133,15 @@ static void one_scan(struct follower *f)
     f->stats->records += st.records;
     f->stats->findings += st.findings;
     f->stats->gaps += st.gaps;
-    if (st.gaps > 0) {
-        say(f, "%llu data gap%s recorded: content was rotated away or deleted before it was"
-               " read", (unsigned long long)st.gaps, st.gaps == 1 ? "" : "s");
+    f->files = st.files;
+    if (st.records > 0 || st.findings > 0 || st.gaps > 0) {
+        f->last_commit_ms = aw_time_now_ms();
     }
+    if (st.gaps > 0) {
+        say(f, AW_PRIO_WARNING, "%llu data gap%s recorded: content was rotated away or deleted"
+            " before it was read", (unsigned long long)st.gaps, st.gaps == 1 ? "" : "s");
+    }
+    notify_status(f, false);
 }
 
 /* Automatic retention: cheap when there is nothing to delete. */
@@ -112,7 +157,7 @@ static void retain(struct follower *f)
         AW_OK) {
         report_error(f, &err);
     } else if (deleted > 0) {
-        say(f, "retention: deleted %llu findings older than %d days",
+        say(f, AW_PRIO_INFO, "retention: deleted %llu findings older than %d days",
             (unsigned long long)deleted, f->opts->retention_days);
     }
 }
@@ -127,9 +172,9 @@ static void reload(struct follower *f)
 
     if (rc != AW_OK) {
         for (size_t i = 0; i < diags.count; i++) {
-            say(f, "%s", diags.items[i]);
+            say(f, AW_PRIO_ERR, "%s", diags.items[i]);
         }
-        say(f, "%s: rules not reloaded (%s); still using the %zu rules loaded before",
+        say(f, AW_PRIO_ERR, "%s: rules not reloaded (%s); still using the %zu rules loaded before",
             f->opts->rules_path, diags.count > 0 ? "invalid rule set" : err.msg,
             aw_rules_count(*f->rules));
     } else {
@@ -137,7 +182,7 @@ static void reload(struct follower *f)
         *f->rules = fresh;
         f->sync_rules = true;
         f->stats->reloads++;
-        say(f, "%s: reloaded %zu rules", f->opts->rules_path, aw_rules_count(fresh));
+        say(f, AW_PRIO_INFO, "%s: reloaded %zu rules", f->opts->rules_path, aw_rules_count(fresh));
     }
     aw_diags_free(&diags);
 }
@@ -202,6 +247,7 @@ int aw_follow_run(struct aw_store *store, struct aw_ruleset **rules, char *const
     size_t ndirs = 0;
     unsigned rescan_ms = opts->rescan_ms ? opts->rescan_ms : 30000;
     sig_atomic_t reloads_seen = *opts->reloads;
+    struct aw_err notify_err = { 0 };
     int64_t last_scan, last_retention;
     int rc;
 
@@ -222,13 +268,23 @@ int aw_follow_run(struct aw_store *store, struct aw_ruleset **rules, char *const
         goto out;
     }
     stats->mode = aw_watch_get_mode(watch);
+    f.last_commit_ms = AW_TIME_NONE;
+    /* Ready once following is set up: the catch-up may take long, and
+     * what it reads is committed as it goes. */
+    if (aw_notify_send(opts->notify, &notify_err, "READY=1\nSTATUS=catching up with %zu path%s",
+                       npaths, npaths == 1 ? "" : "s") != AW_OK) {
+        report_error(&f, &notify_err);
+    }
     retain(&f);
     last_retention = aw_time_now_ms();
     one_scan(&f);   /* catch up */
+    notify_status(&f, true);
     last_scan = aw_time_now_ms();
     while (*opts->stop == 0) {
         int64_t now, wait_ms;
         int changed;
+
+        aw_notify_watchdog(opts->notify, aw_time_now_ms());
 
         if (*opts->reloads != reloads_seen) {
             reloads_seen = *opts->reloads;
@@ -256,6 +312,9 @@ int aw_follow_run(struct aw_store *store, struct aw_ruleset **rules, char *const
             retain(&f);
             last_retention = aw_time_now_ms();
         }
+    }
+    if (aw_notify_send(opts->notify, &notify_err, "STOPPING=1") != AW_OK) {
+        report_error(&f, &notify_err);
     }
     rc = AW_OK;
 out:

@@ -13,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -217,4 +220,46 @@ void aw_os_dir_close(struct aw_os_dir *d)
         closedir(d->d);
         free(d);
     }
+}
+
+int aw_os_notify_send(const char *addr, const char *msg, size_t len)
+{
+    struct sockaddr_un sa;
+    size_t n = strlen(addr);
+    socklen_t salen;
+    ssize_t sent;
+    int fd, saved;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    if (n < 2 || n >= sizeof(sa.sun_path) || (addr[0] != '/' && addr[0] != '@')) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(sa.sun_path, addr, n);
+    salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+    if (addr[0] == '@') {
+        sa.sun_path[0] = '\0';   /* abstract: the length bounds the name */
+    } else {
+        salen++;                 /* a path counts its NUL */
+    }
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    sent = sendto(fd, msg, len, MSG_NOSIGNAL, (const struct sockaddr *)&sa, salen);
+    saved = errno;
+    close(fd);
+    if (sent < 0 || (size_t)sent != len) {
+        errno = sent < 0 ? saved : EMSGSIZE;
+        return -1;
+    }
+    return 0;
+}
+
+bool aw_os_fd_is(int fd, uint64_t dev, uint64_t ino)
+{
+    struct stat st;
+
+    return fstat(fd, &st) == 0 && (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
 }

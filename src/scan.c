@@ -50,6 +50,8 @@ struct scan_ctx {
     char local_host[HOST_MAX + 1];
     char record_host[HOST_MAX + 1];
     int64_t now_ms;
+    struct aw_scan_progress progress;
+    uint64_t done_before;     /* sizes of the files behind the scan */
 };
 
 /* The state of reading one file. */
@@ -63,6 +65,19 @@ struct file_read {
     uint64_t truncated;
     struct aw_scan_file_stats fs;
 };
+
+static void report_progress(struct scan_ctx *c, const struct file_read *fr)
+{
+    if (c->opts->on_progress == NULL) {
+        return;
+    }
+    c->progress.path = fr->src->path;
+    c->progress.done = c->done_before + (fr->reader != NULL ? aw_reader_offset(fr->reader) : 0);
+    if (c->progress.done > c->progress.total) {
+        c->progress.total = c->progress.done;   /* a file grew meanwhile */
+    }
+    c->opts->on_progress(c->opts->progress_ctx, &c->progress);
+}
 
 static bool stop_requested(const struct scan_ctx *c)
 {
@@ -247,6 +262,7 @@ static int read_records(struct scan_ctx *c, struct file_read *fr, struct aw_err 
         if (!rec.partial) {
             fr->records++;
             fr->truncated += rec.truncated;
+            c->progress.records++;
         }
         rule = aw_matcher_classify(c->matcher, rec.message.ptr, rec.message.len);
         if (rule >= 0) {
@@ -258,6 +274,9 @@ static int read_records(struct scan_ctx *c, struct file_read *fr, struct aw_err 
             fr->findings += inserted;
         }
         in_batch++;
+        if (in_batch % CLOCK_EVERY == 0) {
+            report_progress(c, fr);
+        }
         due = in_batch >= batch || stop_requested(c);
         if (!due && c->opts->commit_ms > 0 && in_batch % CLOCK_EVERY == 0) {
             due = aw_time_now_ms() - batch_started >= (int64_t)c->opts->commit_ms;
@@ -377,6 +396,9 @@ static int scan_file(struct scan_ctx *c, const struct aw_source_file *src, struc
     fr.fs.skipped_bytes = rstats.skipped_bytes;
 report:
     add_stats(c, &fr.fs);
+    aw_reader_close(&fr.reader);
+    c->done_before += fr.fid.size;
+    report_progress(c, &fr);
     if (c->opts->on_file != NULL) {
         c->opts->on_file(c->opts->ctx, &fr.fs);
     }
@@ -608,6 +630,9 @@ int aw_scan_run(struct aw_store *store, const struct aw_ruleset *rs, char *const
         if (rc == AW_OK) {
             rc = aw_store_commit(store, err);
         }
+    }
+    for (size_t i = 0; i < sources.count; i++) {
+        c.progress.total += sources.items[i].id.size;
     }
     for (size_t i = 0; rc == AW_OK && i < sources.count && !stats->interrupted; i++) {
         rc = scan_file(&c, &sources.items[i], err);

@@ -101,6 +101,34 @@ total=$("$bin" --db "$db" report --format json | sed -n 's/^{"since": [^,]*, "un
 [ "$(stat -c %a "$db")" = 600 ] || fail "database mode $(stat -c %a "$db")"
 zcat "$root/usr/share/man/man1/agentwatch.1.gz" | grep -q '^\.TH AGENTWATCH 1' || fail "man page header"
 
+step "the unit on a fresh installation: its ExecStart with the shipped configuration (no source) waits"
+unit=$root/usr/lib/systemd/system/agentwatch.service
+grep -qx 'Type=notify' "$unit" || fail "the unit is not Type=notify"
+grep -q '^WatchdogSec=' "$unit" || fail "the unit has no WatchdogSec="
+exec_start=$(sed -n 's|^ExecStart=/usr/bin/agentwatch ||p' "$unit")
+[ -n "$exec_start" ] || fail "no ExecStart=/usr/bin/agentwatch in the unit"
+# shellcheck disable=SC2086 # the unit's arguments, split as systemd does
+"$bin" --config "$cfg" --db "$tmp/state/unit.db" $exec_start >"$tmp/unit.out" 2>"$tmp/unit.err" &
+unit_pid=$!
+for _ in $(seq 200); do
+    grep -q 'waiting for a source' "$tmp/unit.err" && break
+    kill -0 "$unit_pid" 2>/dev/null || break
+    sleep 0.1
+done
+kill -0 "$unit_pid" 2>/dev/null || { wait "$unit_pid" && rc=0 || rc=$?
+    fail "ExecStart exited ($rc) with no source configured: $(cat "$tmp/unit.err")"; }
+grep -q 'waiting for a source' "$tmp/unit.err" || fail "ExecStart does not say it waits: $(cat "$tmp/unit.err")"
+kill -TERM "$unit_pid"
+wait "$unit_pid" || fail "stopped while waiting, ExecStart exited $?"
+if systemd-analyze security --offline=yes "$unit" >"$tmp/security.out" 2>&1; then
+    exposure=$(sed -n 's/^→ Overall exposure level for [^:]*: \([0-9.]*\) .*/\1/p' "$tmp/security.out")
+    echo "systemd-analyze security: exposure $exposure"
+    awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 1.0) }' ||
+        fail "systemd-analyze security: exposure '$exposure' above 1.0: $(cat "$tmp/security.out")"
+else
+    echo "systemd-analyze has no --offline: exposure not checked"
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
     echo "not root: dpkg --root install/upgrade/remove/purge skipped"
     exit 0

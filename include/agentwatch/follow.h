@@ -19,14 +19,16 @@
 #include <stddef.h>
 
 #include "agentwatch/err.h"
+#include "agentwatch/notify.h"
 #include "agentwatch/record.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/scan.h"
 #include "agentwatch/store.h"
 #include "agentwatch/watch.h"
 
-/* A one-line message for the operator (reloads, errors while following). */
-typedef void (*aw_follow_log_fn)(void *ctx, const char *line);
+/* A one-line message for the operator (reloads, errors while following),
+ * with its syslog priority (AW_PRIO_* of notify.h). */
+typedef void (*aw_follow_log_fn)(void *ctx, int priority, const char *line);
 
 struct aw_follow_opts {
     enum aw_format format;
@@ -41,6 +43,11 @@ struct aw_follow_opts {
                                      days, at start and hourly; 0: never */
     const volatile sig_atomic_t *stop;     /* non-zero: commit and return */
     const volatile sig_atomic_t *reloads;  /* changes: reload the rules */
+    struct aw_notify *notify;     /* the service manager (may be NULL):
+                                     READY=1 when the catch-up starts,
+                                     STATUS= after scans that changed
+                                     something, WATCHDOG=1 from the loop
+                                     and during long scans, STOPPING=1 */
     aw_follow_log_fn log;         /* may be NULL */
     aw_scan_file_fn on_file;      /* per file and scan (may be NULL) */
     void *ctx;                    /* for log and on_file */

@@ -125,6 +125,15 @@ int aw_os_hostname(char *buf, size_t size);
  * Windows it is read as UTF-16, whatever the ANSI code page. */
 char *aw_os_getenv_dup(const char *name);
 
+/* Send one datagram msg to the AF_UNIX socket addr: a path, or an
+ * abstract-namespace name written "@name" (systemd's $NOTIFY_SOCKET).
+ * 0 or -1/errno; ENOSYS on Windows, which has no service manager socket. */
+int aw_os_notify_send(const char *addr, const char *msg, size_t len);
+
+/* Is descriptor fd the file or socket with this device and inode number
+ * (systemd's $JOURNAL_STREAM "DEV:INO")?  Always false on Windows. */
+bool aw_os_fd_is(int fd, uint64_t dev, uint64_t ino);
+
 /* Wall-clock time, milliseconds since 1970 UTC, or INT64_MIN. */
 int64_t aw_os_now_ms(void);
 
@@ -143,12 +152,16 @@ const char *aw_os_default_db_path(char *buf, size_t size);
 #define AW_OS_DEFAULT_DB_TEXT "                 %ProgramData%\\agentwatch\\agentwatch.db"
 #define AW_OS_STOP_TEXT "Ctrl-C or the service's stop control"
 #define AW_OS_RELOAD_TEXT "The service's\n"  "paramchange control"
+#define AW_OS_RELOAD_LOWER "the service's\n                        paramchange control"
+#define AW_OS_RELOAD_HOWTO "sc.exe control agentwatch paramchange"
 #else
 #define AW_OS_DEFAULT_DB_TEXT                                                 \
     "                 /var/lib/agentwatch/agentwatch.db for root, else\n"    \
     "                 $XDG_STATE_HOME or ~/.local/state/agentwatch/agentwatch.db"
 #define AW_OS_STOP_TEXT "SIGINT or SIGTERM"
 #define AW_OS_RELOAD_TEXT "SIGHUP"
+#define AW_OS_RELOAD_LOWER "SIGHUP (systemctl\n                        reload agentwatch)"
+#define AW_OS_RELOAD_HOWTO "systemctl reload agentwatch, or SIGHUP"
 #endif
 
 /* The default rules folder: the installed data dir on POSIX; on Windows

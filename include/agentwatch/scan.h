@@ -46,6 +46,19 @@ struct aw_scan_file_stats {
 
 typedef void (*aw_scan_file_fn)(void *ctx, const struct aw_scan_file_stats *st);
 
+/* Where a scan is, for progress displays and liveness (a service
+ * watchdog): done counts the files already behind the scan whole, and of
+ * the current one everything before the reader (also what an earlier scan
+ * read), so done reaches total when the scan ends. */
+struct aw_scan_progress {
+    const char *path;         /* the file being read */
+    uint64_t done;            /* bytes */
+    uint64_t total;           /* bytes: the listed files' sizes */
+    uint64_t records;         /* records read by this scan so far */
+};
+
+typedef void (*aw_scan_progress_fn)(void *ctx, const struct aw_scan_progress *p);
+
 struct aw_scan_opts {
     enum aw_format format;    /* AW_FORMAT_AUTO: detect per file */
     const char *host;         /* NULL: the record's host, else this machine's */
@@ -63,7 +76,11 @@ struct aw_scan_opts {
     struct aw_gap_state *gaps;/* follow's memory across passes (NULL: a
                                  one-shot scan) */
     aw_scan_file_fn on_file;  /* called after each file (may be NULL) */
-    void *ctx;
+    aw_scan_progress_fn on_progress;  /* called every few hundred records
+                                 and after each file (may be NULL; the
+                                 callee limits its own rate) */
+    void *progress_ctx;       /* for on_progress */
+    void *ctx;                /* for on_file */
 };
 
 /* Content that vanished before it was read is reported once as a finding

@@ -84,9 +84,9 @@ crlf packaging/windows/agentwatch.yaml "$stage/agentwatch.yaml"
 # package holds (as ProductCode above) and set with msibuild -s below;
 # tested by scripts/test-windows.sh.
 find "$stage" "$build/msi/rules.wxs" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-h=$( (cd "$stage" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-      cat "$build/msi/rules.wxs" packaging/windows/agentwatch.wxs
-      echo "$product_code $SOURCE_DATE_EPOCH") | sha1sum | tr a-f A-F)
+h=$({ (cd "$stage" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+       cat "$build/msi/rules.wxs" packaging/windows/agentwatch.wxs
+       echo "$product_code $SOURCE_DATE_EPOCH"; } | sha1sum | tr a-f A-F)
 variant=$(printf '%X' $(((16#${h:16:1} & 3) | 8)))
 package_code=${h:0:8}-${h:8:4}-5${h:13:3}-$variant${h:17:3}-${h:20:12}
 frozen() { TZ=UTC faketime -f "$(TZ=UTC date -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S')" "$@"; }

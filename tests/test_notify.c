@@ -1,0 +1,492 @@
+/*
+ * The service-manager side channel (notify.h) with a real datagram socket
+ * standing in for systemd's: the module alone (path and abstract
+ * addresses, the watchdog interval and its owner, no socket), the journal
+ * priority prefix against real descriptors, and the built binary's follow
+ * as the unit runs it (READY=1, STATUS=, WATCHDOG=1, STOPPING=1; with
+ * --wait-for-source and no configured source: ready and waiting, then
+ * following after a reload brings one).
+ *
+ * Nothing sleeps to synchronise: every wait is poll() on the socket or a
+ * condition polled against a deadline.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agentwatch/notify.h"
+#include "agentwatch/timeutil.h"
+#include "testutil.h"
+
+#define DEADLINE_MS 20000
+
+static const char rules_yaml[] =
+    "rules:\n"
+    "  - id: trust\n"
+    "    category: ssl\n"
+    "    severity: error\n"
+    "    pattern: '(?i)could not establish trust relationship'\n";
+
+/* A bound datagram socket: at path, or abstract when path starts '@'. */
+static int listen_at(const char *addr)
+{
+    struct sockaddr_un sa;
+    size_t n = strlen(addr);
+    socklen_t len;
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_FATAL(n < sizeof(sa.sun_path));
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, addr, n);
+    len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+    if (addr[0] == '@') {
+        sa.sun_path[0] = '\0';
+    } else {
+        len++;
+    }
+    CU_ASSERT_FATAL(bind(fd, (struct sockaddr *)&sa, len) == 0);
+    return fd;
+}
+
+/* The next datagram within ms milliseconds (malloc'd), or NULL. */
+static char *next_message(int fd, int ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    char buf[2048];
+    ssize_t n;
+
+    if (poll(&p, 1, ms) <= 0) {
+        return NULL;
+    }
+    n = recv(fd, buf, sizeof(buf) - 1, 0);
+    if (n < 0) {
+        return NULL;
+    }
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+/* Wait until a datagram starting with prefix arrives (others are
+ * skipped); it, malloc'd, or NULL at the deadline. */
+static char *wait_message(int fd, const char *prefix)
+{
+    int64_t deadline = aw_time_now_ms() + DEADLINE_MS;
+
+    while (aw_time_now_ms() < deadline) {
+        char *m = next_message(fd, 200);
+        if (m != NULL && strncmp(m, prefix, strlen(prefix)) == 0) {
+            return m;
+        }
+        free(m);
+    }
+    return NULL;
+}
+
+static void clear_env(void)
+{
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+    unsetenv("WATCHDOG_PID");
+    unsetenv("JOURNAL_STREAM");
+}
+
+static void send_and_receive(const char *addr)
+{
+    struct aw_notify n;
+    struct aw_err err = { 0 };
+    int fd = listen_at(addr);
+    char *m;
+
+    setenv("NOTIFY_SOCKET", addr, 1);
+    CU_ASSERT_EQUAL_FATAL(aw_notify_init(&n, &err), AW_OK);
+    CU_ASSERT_EQUAL(aw_notify_send(&n, &err, "READY=1\nSTATUS=%s %d", "following", 3), AW_OK);
+    m = next_message(fd, DEADLINE_MS);
+    CU_ASSERT_STRING_EQUAL(m != NULL ? m : "(none)", "READY=1\nSTATUS=following 3");
+    free(m);
+    aw_notify_free(&n);
+    close(fd);
+    clear_env();
+}
+
+static void test_path_socket(void)
+{
+    char *dir = tu_mkdtemp();
+    char *addr = tu_path(dir, "notify");
+
+    send_and_receive(addr);
+    tu_rmtree(dir);
+    free(addr);
+    free(dir);
+}
+
+static void test_abstract_socket(void)
+{
+    char addr[64];
+
+    snprintf(addr, sizeof(addr), "@agentwatch-test-%ld", (long)getpid());
+    send_and_receive(addr);
+}
+
+static void test_no_socket(void)
+{
+    struct aw_notify n;
+    struct aw_err err = { 0 };
+
+    clear_env();
+    setenv("WATCHDOG_USEC", "1000000", 1);
+    CU_ASSERT_EQUAL_FATAL(aw_notify_init(&n, &err), AW_OK);
+    CU_ASSERT_PTR_NULL(n.socket);
+    CU_ASSERT_EQUAL(n.watchdog_ms, 0);
+    CU_ASSERT_EQUAL(aw_notify_send(&n, &err, "READY=1"), AW_OK);
+    aw_notify_free(&n);
+
+    /* A socket nobody listens at is an error with its name. */
+    setenv("NOTIFY_SOCKET", "/nonexistent/agentwatch/notify", 1);
+    CU_ASSERT_EQUAL_FATAL(aw_notify_init(&n, &err), AW_OK);
+    CU_ASSERT_NOT_EQUAL(aw_notify_send(&n, &err, "READY=1"), AW_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "/nonexistent/agentwatch/notify"));
+    aw_notify_free(&n);
+    clear_env();
+}
+
+static void test_watchdog(void)
+{
+    char *dir = tu_mkdtemp();
+    char *addr = tu_path(dir, "notify");
+    int fd = listen_at(addr);
+    struct aw_notify n;
+    struct aw_err err = { 0 };
+    char pid[32];
+    char *m;
+
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    setenv("NOTIFY_SOCKET", addr, 1);
+    setenv("WATCHDOG_USEC", "2000000", 1);
+    setenv("WATCHDOG_PID", pid, 1);
+    CU_ASSERT_EQUAL_FATAL(aw_notify_init(&n, &err), AW_OK);
+    CU_ASSERT_EQUAL(n.watchdog_ms, 1000);   /* half the interval */
+    aw_notify_watchdog(&n, 50000);
+    m = next_message(fd, DEADLINE_MS);
+    CU_ASSERT_STRING_EQUAL(m != NULL ? m : "(none)", "WATCHDOG=1");
+    free(m);
+    aw_notify_watchdog(&n, 50999);          /* not due yet: nothing sent */
+    m = next_message(fd, 0);
+    CU_ASSERT_PTR_NULL(m);
+    free(m);
+    aw_notify_watchdog(&n, 51000);
+    m = next_message(fd, DEADLINE_MS);
+    CU_ASSERT_STRING_EQUAL(m != NULL ? m : "(none)", "WATCHDOG=1");
+    free(m);
+    aw_notify_free(&n);
+
+    /* The watchdog of another process (the unit's ExecStartPre, say). */
+    setenv("WATCHDOG_PID", "1", 1);
+    CU_ASSERT_EQUAL_FATAL(aw_notify_init(&n, &err), AW_OK);
+    CU_ASSERT_EQUAL(n.watchdog_ms, 0);
+    aw_notify_free(&n);
+    close(fd);
+    clear_env();
+    tu_rmtree(dir);
+    free(addr);
+    free(dir);
+}
+
+/* "<3>" only when $JOURNAL_STREAM names what stderr is. */
+static void test_journal_prefix(void)
+{
+    struct stat st;
+    char value[64];
+
+    clear_env();
+    CU_ASSERT_STRING_EQUAL(aw_journal_prefix(AW_PRIO_ERR), "");
+    CU_ASSERT_FATAL(fstat(2, &st) == 0);
+    snprintf(value, sizeof(value), "%llu:%llu", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    setenv("JOURNAL_STREAM", value, 1);
+    CU_ASSERT_STRING_EQUAL(aw_journal_prefix(AW_PRIO_ERR), "<3>");
+    CU_ASSERT_STRING_EQUAL(aw_journal_prefix(AW_PRIO_WARNING), "<4>");
+    snprintf(value, sizeof(value), "%llu:%llu", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino + 1);
+    setenv("JOURNAL_STREAM", value, 1);
+    CU_ASSERT_STRING_EQUAL(aw_journal_prefix(AW_PRIO_ERR), "");
+    setenv("JOURNAL_STREAM", "garbage", 1);
+    CU_ASSERT_STRING_EQUAL(aw_journal_prefix(AW_PRIO_ERR), "");
+    clear_env();
+}
+
+/* The binary's error line, with stderr a file that $JOURNAL_STREAM names
+ * (what systemd sets up for a unit logging to the journal), and without. */
+static void test_binary_error_priority(void)
+{
+    char *dir = tu_mkdtemp();
+    char *errfile = tu_path(dir, "stderr");
+    char *db = tu_path(dir, "missing/folder/aw.db");
+    const char *prefixes[] = { "<3>agentwatch: ", "agentwatch: " };
+
+    for (int journal = 1; journal >= 0; journal--) {
+        int fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        struct stat st;
+        char value[64];
+        pid_t pid;
+        int status;
+        char *text;
+
+        CU_ASSERT_FATAL(fd >= 0 && fstat(fd, &st) == 0);
+        snprintf(value, sizeof(value), "%llu:%llu", (unsigned long long)st.st_dev,
+                 (unsigned long long)st.st_ino);
+        pid = fork();
+        CU_ASSERT_FATAL(pid >= 0);
+        if (pid == 0) {
+            if (journal) {
+                setenv("JOURNAL_STREAM", value, 1);
+            }
+            if (dup2(fd, 2) < 0) {
+                _exit(127);
+            }
+            execl(tu_agentwatch_bin(), tu_agentwatch_bin(), "--db", db, "report", (char *)NULL);
+            _exit(127);
+        }
+        close(fd);
+        CU_ASSERT_FATAL(waitpid(pid, &status, 0) == pid);
+        CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+        text = tu_read_file(errfile, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+        CU_ASSERT_EQUAL(strncmp(text, prefixes[journal == 1 ? 0 : 1],
+                                strlen(prefixes[journal == 1 ? 0 : 1])), 0);
+        if (!journal) {
+            CU_ASSERT_PTR_NULL(strstr(text, "<3>"));
+        }
+        free(text);
+    }
+    tu_rmtree(dir);
+    free(errfile);
+    free(db);
+    free(dir);
+}
+
+/* Start `agentwatch --config CFG --db DB follow ARGS...` with the test
+ * socket as $NOTIFY_SOCKET and a 400 ms watchdog; stderr to errfile. */
+static pid_t spawn_follow(const char *sock, const char *cfg, const char *db, const char *errfile,
+                          const char *a1, const char *a2, const char *a3, const char *a4)
+{
+    pid_t pid = fork();
+
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        int e = open(errfile, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        int o = open("/dev/null", O_WRONLY);
+        char self[32];
+
+        snprintf(self, sizeof(self), "%ld", (long)getpid());
+        setenv("NOTIFY_SOCKET", sock, 1);
+        setenv("WATCHDOG_USEC", "400000", 1);
+        setenv("WATCHDOG_PID", self, 1);
+        if (e < 0 || o < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) {
+            _exit(127);
+        }
+        execl(tu_agentwatch_bin(), tu_agentwatch_bin(), "--config", cfg, "--db", db, "follow",
+              a1, a2, a3, a4, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int stop_child(pid_t pid, int sig)
+{
+    int status;
+
+    kill(pid, sig);
+    if (waitpid(pid, &status, 0) != pid) {
+        return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static long long findings(const char *db)
+{
+    return tu_sql_int(db, "SELECT count(*) FROM findings");
+}
+
+static bool wait_findings(const char *db, long long want)
+{
+    int64_t deadline = aw_time_now_ms() + DEADLINE_MS;
+
+    while (aw_time_now_ms() < deadline) {
+        struct stat st;
+        if (stat(db, &st) == 0 && findings(db) >= want) {
+            return true;
+        }
+        poll(NULL, 0, 20);
+    }
+    return false;
+}
+
+static const char failure_line[] =
+    "<![LOG[Could not establish trust relationship for the SSL/TLS secure channel]LOG]!>"
+    "<time=\"08:00:00.000+000\" date=\"03-11-2025\" component=\"CcmMessaging\" context=\"\" "
+    "type=\"3\" thread=\"1\" file=\"\">\n";
+
+static void test_follow_notifies(void)
+{
+    char *dir = tu_mkdtemp();
+    char *sock = tu_path(dir, "notify");
+    char *cfg = tu_path(dir, "agentwatch.yaml");
+    char *db = tu_path(dir, "aw.db");
+    char *rules = tu_path(dir, "rules.yaml");
+    char *log = tu_path(dir, "CcmMessaging.log");
+    char *errfile = tu_path(dir, "stderr");
+    int fd = listen_at(sock);
+    pid_t pid;
+    char *m;
+
+    tu_write_str(rules, rules_yaml);
+    tu_write_str(cfg, "retention_days: 0\n");
+    tu_write_str(log, failure_line);
+    pid = spawn_follow(sock, cfg, db, errfile, "--rules", rules, log, NULL);
+    m = wait_message(fd, "READY=1");
+    CU_ASSERT_STRING_EQUAL(m != NULL ? m : "(none)", "READY=1\nSTATUS=catching up with 1 path");
+    free(m);
+    m = wait_message(fd, "STATUS=following");
+    CU_ASSERT_PTR_NOT_NULL(m);
+    if (m != NULL) {
+        CU_ASSERT_PTR_NOT_NULL(strstr(m, "STATUS=following 1 file; last commit 20"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(m, "1 record, 1 finding since start"));
+    }
+    free(m);
+    m = wait_message(fd, "WATCHDOG=1");
+    CU_ASSERT_PTR_NOT_NULL(m);
+    free(m);
+    m = wait_message(fd, "WATCHDOG=1");   /* fed again: from the loop */
+    CU_ASSERT_PTR_NOT_NULL(m);
+    free(m);
+    tu_append_str(log, failure_line);
+    m = wait_message(fd, "STATUS=following 1 file");
+    CU_ASSERT_PTR_NOT_NULL(m);
+    if (m != NULL) {
+        CU_ASSERT_PTR_NOT_NULL(strstr(m, "2 records, 2 findings since start"));
+    }
+    free(m);
+    CU_ASSERT_EQUAL(stop_child(pid, SIGTERM), 0);
+    m = wait_message(fd, "STOPPING=1");
+    CU_ASSERT_PTR_NOT_NULL(m);
+    free(m);
+    close(fd);
+    tu_rmtree(dir);
+    free(sock); free(cfg); free(db); free(rules); free(log); free(errfile); free(dir);
+}
+
+static void test_wait_for_source(void)
+{
+    char *dir = tu_mkdtemp();
+    char *sock = tu_path(dir, "notify");
+    char *cfg = tu_path(dir, "agentwatch.yaml");
+    char *db = tu_path(dir, "aw.db");
+    char *rules = tu_path(dir, "rules.yaml");
+    char *log = tu_path(dir, "CcmMessaging.log");
+    char *errfile = tu_path(dir, "stderr");
+    int fd = listen_at(sock);
+    char *out = NULL, *errout = NULL, *text, *m;
+    char yaml[4096];
+    pid_t pid;
+
+    tu_write_str(rules, rules_yaml);
+    snprintf(yaml, sizeof(yaml), "sources:\n#  - /opt/agent/logs/agent.log\nrules: %s\n"
+             "retention_days: 0\n", rules);
+    tu_write_str(cfg, yaml);
+    tu_write_str(log, failure_line);
+
+    /* Without the option: no source is a usage error, as before. */
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &errout, "--config", cfg, "--db", db, "follow",
+                                      (char *)NULL), 2);
+    CU_ASSERT_PTR_NOT_NULL(errout != NULL ? strstr(errout, "no sources") : NULL);
+    free(out);
+    free(errout);
+
+    pid = spawn_follow(sock, cfg, db, errfile, "--wait-for-source", NULL, NULL, NULL);
+    m = wait_message(fd, "READY=1");
+    CU_ASSERT_PTR_NOT_NULL(m);
+    CU_ASSERT_PTR_NOT_NULL(m != NULL ? strstr(m, "STATUS=waiting for a source") : NULL);
+    free(m);
+    m = wait_message(fd, "WATCHDOG=1");   /* alive while waiting */
+    CU_ASSERT_PTR_NOT_NULL(m);
+    free(m);
+    text = tu_read_file(errfile, NULL);
+    CU_ASSERT_PTR_NOT_NULL(text != NULL ? strstr(text, "waiting for a source") : NULL);
+    free(text);
+
+    /* A reload without a source yet: still waiting, still alive. */
+    kill(pid, SIGHUP);
+    {
+        int64_t deadline = aw_time_now_ms() + DEADLINE_MS;
+        bool said = false;
+        while (!said && aw_time_now_ms() < deadline) {
+            text = tu_read_file(errfile, NULL);
+            said = text != NULL && strstr(text, "still no sources") != NULL;
+            free(text);
+            if (!said) {
+                poll(NULL, 0, 20);
+            }
+        }
+        CU_ASSERT(said);
+    }
+    CU_ASSERT_EQUAL(waitpid(pid, NULL, WNOHANG), 0);
+
+    /* The admin configures a source and reloads: it follows it. */
+    snprintf(yaml, sizeof(yaml), "sources:\n  - %s\nrules: %s\nretention_days: 0\n", log, rules);
+    tu_write_str(cfg, yaml);
+    kill(pid, SIGHUP);
+    m = wait_message(fd, "READY=1\nSTATUS=catching up with 1 path");
+    CU_ASSERT_PTR_NOT_NULL(m);
+    free(m);
+    CU_ASSERT(wait_findings(db, 1));
+    tu_append_str(log, failure_line);
+    CU_ASSERT(wait_findings(db, 2));
+    CU_ASSERT_EQUAL(stop_child(pid, SIGTERM), 0);
+
+    /* Stopped while waiting: a clean exit, not a failure. */
+    tu_write_str(cfg, "sources:\n");
+    pid = spawn_follow(sock, cfg, db, errfile, "--wait-for-source", NULL, NULL, NULL);
+    m = wait_message(fd, "READY=1\nSTATUS=waiting");
+    CU_ASSERT_PTR_NOT_NULL(m);
+    free(m);
+    CU_ASSERT_EQUAL(stop_child(pid, SIGTERM), 0);
+    close(fd);
+    tu_rmtree(dir);
+    free(sock); free(cfg); free(db); free(rules); free(log); free(errfile); free(dir);
+}
+
+static int register_suites(void)
+{
+    CU_pSuite s = CU_add_suite("notify", NULL, NULL);
+
+    if (s == NULL) {
+        return -1;
+    }
+    CU_add_test(s, "a path socket", test_path_socket);
+    CU_add_test(s, "an abstract socket", test_abstract_socket);
+    CU_add_test(s, "no socket, and a socket nobody listens at", test_no_socket);
+    CU_add_test(s, "watchdog interval and owner", test_watchdog);
+    CU_add_test(s, "journal priority prefix", test_journal_prefix);
+    CU_add_test(s, "the binary's error line in the journal", test_binary_error_priority);
+    CU_add_test(s, "follow: READY, STATUS, WATCHDOG, STOPPING", test_follow_notifies);
+    CU_add_test(s, "follow --wait-for-source", test_wait_for_source);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    return tu_main(argc, argv, register_suites);
+}

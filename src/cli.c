@@ -177,16 +177,48 @@ void aw_cli_follow_defaults(const struct aw_cli *cli, struct aw_follow_opts *opt
 
 /* scan and follow read all their paths in one format, so sources of
  * different formats cannot be read together; rather than guess, say so. */
-int aw_cli_paths(const struct aw_cli *cli, const char *cmd, int n, char **operands,
+static void free_paths(struct aw_cli *cli)
+{
+    for (size_t i = 0; i < cli->npaths; i++) {
+        free(cli->paths[i]);
+    }
+    free(cli->paths);
+    cli->paths = NULL;
+    cli->npaths = 0;
+}
+
+/* The stored and printed form of paths[0..n) into cli->paths. */
+static int absolute_paths(struct aw_cli *cli, char *const *given, size_t n,
+                          char *const **paths, size_t *npaths)
+{
+    free_paths(cli);
+    cli->paths = calloc(n ? n : 1, sizeof(char *));
+    if (cli->paths == NULL) {
+        fprintf(stderr, "%sagentwatch: out of memory\n", aw_journal_prefix(AW_PRIO_ERR));
+        return AW_EXIT_FAILURE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cli->paths[i] = aw_os_path_absolute(given[i]);
+        if (cli->paths[i] == NULL) {
+            fprintf(stderr, "%sagentwatch: %s: cannot make the path absolute: %s\n",
+                    aw_journal_prefix(AW_PRIO_ERR), given[i], strerror(errno));
+            return AW_EXIT_FAILURE;
+        }
+        cli->npaths++;
+    }
+    *paths = cli->paths;
+    *npaths = cli->npaths;
+    return AW_EXIT_OK;
+}
+
+int aw_cli_paths(struct aw_cli *cli, const char *cmd, int n, char **operands,
                  bool format_given, enum aw_format *format, char *const **paths,
                  size_t *npaths)
 {
     const struct aw_config *cfg = cli->config;
 
     if (n > 0) {
-        *paths = operands;
-        *npaths = (size_t)n;
-        return AW_EXIT_OK;
+        return absolute_paths(cli, operands, (size_t)n, paths, npaths);
     }
     if (cfg == NULL || cfg->nsources == 0) {
         return aw_cli_usage_error(cmd, "no PATH given and no sources in the configuration");
@@ -205,9 +237,7 @@ int aw_cli_paths(const struct aw_cli *cli, const char *cmd, int n, char **operan
         }
         *format = s[0].format;
     }
-    *paths = cfg->source_paths;
-    *npaths = cfg->nsources;
-    return AW_EXIT_OK;
+    return absolute_paths(cli, cfg->source_paths, cfg->nsources, paths, npaths);
 }
 
 /* status speaks the monitoring convention, where a broken check is
@@ -282,7 +312,8 @@ static const struct aw_command commands[] = {
     { "follow", "follow logs as they are written until stopped", &aw_follow_spec, aw_cmd_follow },
     { "prune", "delete old findings and reclaim their space", &aw_prune_spec, aw_cmd_prune },
     { "report", "summarise the stored findings", &aw_report_spec, aw_cmd_report },
-    { "rules", "check or list a rule set", &aw_rules_spec, aw_cmd_rules },
+    { "rules", "check, list or test a rule set (its examples, or on log files)", &aw_rules_spec,
+      aw_cmd_rules },
     { "scan", "classify log files and store the findings", &aw_scan_spec, aw_cmd_scan },
     { "status", "one-line health check for monitoring (exit 0-3)", &aw_status_spec,
       aw_cmd_status },
@@ -374,6 +405,7 @@ static int run_cli(struct aw_cli *cli, int argc, char **argv)
             }
             cli->config = NULL;
             aw_config_free(&cfg);
+            free_paths(cli);
             return status;
         }
     }
@@ -383,7 +415,7 @@ static int run_cli(struct aw_cli *cli, int argc, char **argv)
 
 int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
 {
-    struct aw_cli cli = { NULL, &signals->stop, signals, NULL, NULL, NULL, NULL };
+    struct aw_cli cli = { NULL, &signals->stop, signals, NULL, NULL, NULL, NULL, NULL, 0 };
     int status = AW_EXIT_FAILURE;
 
     /* Read once, as UTF-8 (Windows gives UTF-16 here).  A variable that

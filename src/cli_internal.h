@@ -15,6 +15,7 @@
 #include "agentwatch/record.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/store.h"
+#include "agentwatch/text.h"
 
 struct aw_config;
 struct aw_follow_opts;
@@ -29,6 +30,9 @@ struct aw_cli {
     char *env_db;             /* $AGENTWATCH_DB, $AGENTWATCH_RULES (UTF-8,
                                  owned; NULL when unset or empty) */
     char *env_rules;
+    char **paths;             /* aw_cli_paths()'s absolute paths (owned,
+                                 freed when the command returns) */
+    size_t npaths;
 };
 
 struct aw_cli_spec;
@@ -71,11 +75,12 @@ int aw_cli_load_config(struct aw_cli *cli, struct aw_config *cfg, const char *cm
 void aw_cli_follow_defaults(const struct aw_cli *cli, struct aw_follow_opts *opts);
 
 /* The paths scan or follow (cmd) reads: its n operands, else the
- * configuration's sources (owned by the configuration) and, unless
- * format_given, their common format.  Returns AW_EXIT_OK, or with the
+ * configuration's sources and, unless format_given, their common format;
+ * each made absolute and without repeated separators
+ * (aw_os_path_absolute), owned by cli.  Returns AW_EXIT_OK, or with the
  * error printed AW_EXIT_USAGE (no operand, no source) or AW_EXIT_FAILURE
  * (sources of different formats). */
-int aw_cli_paths(const struct aw_cli *cli, const char *cmd, int n, char **operands,
+int aw_cli_paths(struct aw_cli *cli, const char *cmd, int n, char **operands,
                  bool format_given, enum aw_format *format, char *const **paths,
                  size_t *npaths);
 

@@ -69,10 +69,16 @@ static void print_file(void *ctx, const struct aw_scan_file_stats *st)
     if (p->quiet) {
         return;
     }
-    printf("%s: %s %s, bytes %llu-%llu%s: %llu records, %llu new findings", st->path, st->format,
-           st->encoding, (unsigned long long)st->from, (unsigned long long)st->to,
+    /* Nothing new since the last scan: the file was not even opened. */
+    if (!st->new_file && !st->replaced && st->from == st->to && st->records == 0) {
+        printf("%s: unchanged, %llu bytes read before\n", st->path, (unsigned long long)st->to);
+        return;
+    }
+    printf("%s: %s %s, bytes %llu-%llu%s: %llu record%s, %llu new finding%s", st->path,
+           st->format, st->encoding, (unsigned long long)st->from, (unsigned long long)st->to,
            st->new_file ? " (new file)" : (st->replaced ? " (content replaced, reread)" : ""),
-           (unsigned long long)st->records, (unsigned long long)st->findings);
+           (unsigned long long)st->records, AW_PLURAL(st->records),
+           (unsigned long long)st->findings, AW_PLURAL(st->findings));
     if (st->truncated > 0) {
         printf(", %llu truncated", (unsigned long long)st->truncated);
     }
@@ -131,9 +137,10 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
         goto out;
     }
     if (!print.quiet) {
-        printf("scanned %zu file%s: %llu records, %llu new findings\n", stats.files,
-               stats.files == 1 ? "" : "s", (unsigned long long)stats.records,
-               (unsigned long long)stats.findings);
+        printf("scanned %zu file%s: %llu record%s, %llu new finding%s\n", stats.files,
+               AW_PLURAL(stats.files), (unsigned long long)stats.records,
+               AW_PLURAL(stats.records), (unsigned long long)stats.findings,
+               AW_PLURAL(stats.findings));
     }
     status = AW_EXIT_OK;
 out:

@@ -263,3 +263,52 @@ bool aw_os_fd_is(int fd, uint64_t dev, uint64_t ino)
 
     return fstat(fd, &st) == 0 && (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
 }
+
+char *aw_os_path_absolute(const char *path)
+{
+    char *cwd = NULL, *joined, *out;
+    size_t n, k = 0;
+
+    if (path[0] != '/') {
+        cwd = getcwd(NULL, 0);
+        if (cwd == NULL) {
+            return NULL;
+        }
+    }
+    n = (cwd != NULL ? strlen(cwd) + 1 : 0) + strlen(path) + 1;
+    joined = malloc(n);
+    out = malloc(n + 1);
+    if (joined == NULL || out == NULL) {
+        free(cwd);
+        free(joined);
+        free(out);
+        errno = ENOMEM;
+        return NULL;
+    }
+    snprintf(joined, n, "%s%s%s", cwd != NULL ? cwd : "", cwd != NULL ? "/" : "", path);
+    free(cwd);
+    /* One segment at a time: skip empty and "." segments. */
+    for (const char *p = joined; *p != '\0';) {
+        const char *end;
+
+        while (*p == '/') {
+            p++;
+        }
+        end = strchr(p, '/');
+        if (end == NULL) {
+            end = p + strlen(p);
+        }
+        if (end > p && !(end - p == 1 && p[0] == '.')) {
+            out[k++] = '/';
+            memcpy(out + k, p, (size_t)(end - p));
+            k += (size_t)(end - p);
+        }
+        p = end;
+    }
+    if (k == 0) {
+        out[k++] = '/';
+    }
+    out[k] = '\0';
+    free(joined);
+    return out;
+}

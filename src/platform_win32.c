@@ -626,3 +626,13 @@ bool aw_os_fd_is(int fd, uint64_t dev, uint64_t ino)
     (void)ino;
     return false;
 }
+
+char *aw_os_path_absolute(const char *path)
+{
+    char *copy = strdup(path);
+
+    if (copy == NULL) {
+        errno = ENOMEM;
+    }
+    return copy;
+}

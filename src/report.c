@@ -638,8 +638,9 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
         return;
     }
     render_state_line(out, &rep->state);
-    fprintf(out, "%lld findings in %zu categories from %zu rules\n\n", (long long)rep->total,
-            cats->count, rules->count);
+    fprintf(out, "%lld finding%s in %zu categor%s from %zu rule%s\n\n", (long long)rep->total,
+            AW_PLURAL(rep->total), cats->count, cats->count == 1 ? "y" : "ies", rules->count,
+            AW_PLURAL(rules->count));
 
     cell(out, "CATEGORY", cw);
     fprintf(out, "  %8s  %-20s  %s\n", "COUNT", "FIRST SEEN", "LAST SEEN");

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -437,6 +439,61 @@ static void test_samples(void)
     free(ccm);
 }
 
+/* What a person reads after scan: singular counts, "unchanged" for a file
+ * read before, and the path as stored: absolute, without "//" or "./",
+ * however it was typed. */
+static void test_scan_lines_and_paths(void)
+{
+    char *top = tu_mkdtemp();
+    char *sub = tu_path(top, "logs");
+    char *log = tu_path(sub, "agent.log");
+    char *rules = tu_path(top, "rules.yaml");
+    char *db = tu_path(top, "aw.db");
+    char *cwd = getcwd(NULL, 0);
+    char *out = NULL, *err = NULL, *stored;
+    char want[4096];
+
+    CU_ASSERT_FATAL(cwd != NULL && mkdir(sub, 0700) == 0);
+    tu_write_str(rules, rules_yaml);
+    tu_write_str(log, "2025-03-11 07:00:02.500 Could not establish trust relationship\n");
+    CU_ASSERT_FATAL(chdir(top) == 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--rules", rules,
+                                      "./logs//", NULL), 0);
+    snprintf(want, sizeof(want), "%s: line utf-8, bytes 0-63 (new file): 1 record, "
+             "1 new finding\nscanned 1 file: 1 record, 1 new finding\n", log);
+    CU_ASSERT_STRING_EQUAL(out, want);
+    free(out);
+    free(err);
+    stored = tu_sql_text(db, "SELECT path FROM files");
+    CU_ASSERT_STRING_EQUAL(stored != NULL ? stored : "(none)", log);
+    free(stored);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--rules", rules,
+                                      "logs/agent.log", NULL), 0);
+    snprintf(want, sizeof(want), "%s: unchanged, 63 bytes read before\n"
+             "scanned 1 file: 0 records, 0 new findings\n", log);
+    CU_ASSERT_STRING_EQUAL(out, want);
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_sql_int(db, "SELECT count(*) FROM files"), 1);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "1 finding in 1 category from 1 rule\n"));
+    free(out);
+    free(err);
+    /* --help names every command's purpose; rules can test too. */
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--help", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "  rules    check, list or test a rule set"));
+    free(out);
+    free(err);
+    CU_ASSERT(chdir(cwd) == 0);
+    tu_rmtree(top);
+    free(cwd);
+    free(top);
+    free(sub);
+    free(log);
+    free(rules);
+    free(db);
+}
+
 static void test_hostile_input_files(void)
 {
     char *rules = tu_path(dir, "h-rules.yaml");
@@ -655,6 +712,7 @@ static int reg(void)
     CU_add_test(s, "rules check and list", test_rules_check);
     CU_add_test(s, "shipped samples", test_samples);
     CU_add_test(s, "hostile input files", test_hostile_input_files);
+    CU_add_test(s, "scan lines, plurals and stored paths", test_scan_lines_and_paths);
     CU_add_test(s, "report --incidents and more_incidents", test_report_incidents_limit);
     CU_add_test(s, "report and export window options", test_window_options);
     return 0;

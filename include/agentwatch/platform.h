@@ -134,6 +134,13 @@ int aw_os_notify_send(const char *addr, const char *msg, size_t len);
  * (systemd's $JOURNAL_STREAM "DEV:INO")?  Always false on Windows. */
 bool aw_os_fd_is(int fd, uint64_t dev, uint64_t ino);
 
+/* path as the stored, printed form: absolute (the current folder
+ * prepended to a relative path) with repeated separators, "." segments and
+ * a trailing separator removed; ".." is kept (a symbolic link may make it
+ * mean another folder).  malloc'd, or NULL/errno.  Windows: a copy, as
+ * given (its file API already takes paths absolute, see long paths). */
+char *aw_os_path_absolute(const char *path);
+
 /* Wall-clock time, milliseconds since 1970 UTC, or INT64_MIN. */
 int64_t aw_os_now_ms(void);
 

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stddef.h>
 
+/* The plural "s" of a count, for messages: "%llu finding%s", n, AW_PLURAL(n). */
+#define AW_PLURAL(n) ((n) == 1 ? "" : "s")
+
 /* Copy at most max bytes of valid UTF-8 made from src into dst (which has
  * room for max + 1 bytes) and NUL-terminate it: invalid sequences and NUL
  * bytes become U+FFFD, a character that would not fit is dropped whole.

@@ -13,6 +13,7 @@
 #include "agentwatch/report.h"
 #include "agentwatch/store.h"
 #include "agentwatch/timeutil.h"
+#include "agentwatch/platform.h"
 #include "cli_internal.h"
 #include "cli_opt.h"
 
@@ -69,6 +70,56 @@ const struct aw_cli_spec aw_report_spec = {
     AW_CLI_WHEN_NOTE
 };
 
+/* The width a table must fit: a terminal's ($COLUMNS, else its size,
+ * else 80); none when the output is a file or a pipe. */
+static size_t output_columns(void)
+{
+    size_t cols = 0;
+    char *env;
+
+    if (!aw_os_isatty(1)) {
+        return 0;
+    }
+    env = aw_os_getenv_dup("COLUMNS");
+    if (env != NULL) {
+        char *end;
+        unsigned long v = strtoul(env, &end, 10);
+        cols = env[0] >= '0' && env[0] <= '9' && *end == '\0' && v >= 20 && v <= 10000 ? v : 0;
+    }
+    if (cols == 0) {
+        cols = aw_os_terminal_columns(1);
+    }
+    free(env);
+    return cols > 0 ? cols : 80;
+}
+
+/* --by's window: without --since the recent past (report.h), and --by
+ * minute over no more than a day. */
+static int by_window(const char *cmd, int64_t now, struct aw_report_opts *opts)
+{
+    struct aw_query_filter *f = &opts->filter;
+    int64_t until = f->until_ms != AW_TIME_NONE ? f->until_ms : now;
+    char fit[AW_TIME_ISO_MAX];
+
+    if (f->since_ms == AW_TIME_NONE && opts->by == AW_REPORT_BY_HOUR) {
+        f->since_ms = until - AW_REPORT_BY_HOUR_DEFAULT_MS;
+    } else if (f->since_ms == AW_TIME_NONE && opts->by == AW_REPORT_BY_MINUTE) {
+        f->since_ms = until - AW_REPORT_BY_MINUTE_DEFAULT_MS;
+    }
+    if (opts->by == AW_REPORT_BY_MINUTE && until - f->since_ms > AW_REPORT_BY_MINUTE_MAX_MS) {
+        if (f->until_ms == AW_TIME_NONE) {
+            return aw_cli_usage_error(cmd, "--by minute spans at most 24 hours (%lld minutes "
+                                      "asked): use --since 24h, or --by hour",
+                                      (long long)((until - f->since_ms) / 60000));
+        }
+        aw_time_format_iso(until - AW_REPORT_BY_MINUTE_MAX_MS, fit);
+        return aw_cli_usage_error(cmd, "--by minute spans at most 24 hours (%lld minutes "
+                                  "asked): use --since %s, or --by hour",
+                                  (long long)((until - f->since_ms) / 60000), fit);
+    }
+    return AW_EXIT_OK;
+}
+
 int aw_cmd_report(struct aw_cli *cli, int argc, char **argv)
 {
     struct report_args a = {
@@ -93,6 +144,11 @@ int aw_cmd_report(struct aw_cli *cli, int argc, char **argv)
     opts.by = (enum aw_report_by)a.by;
     opts.incidents = (size_t)a.incidents;
     opts.format = (enum aw_report_format)a.format;
+    rc = by_window("report", aw_time_now_ms(), &opts);
+    if (rc != AW_EXIT_OK) {
+        return rc;
+    }
+    opts.columns = opts.format == AW_REPORT_TABLE ? output_columns() : 0;
     if (aw_cli_open_store(cli, AW_STORE_READONLY, &store) != AW_OK) {
         goto out;
     }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <stddef.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -311,4 +312,19 @@ char *aw_os_path_absolute(const char *path)
     out[k] = '\0';
     free(joined);
     return out;
+}
+
+size_t aw_os_terminal_columns(int fd)
+{
+    struct winsize ws;
+
+    if (!isatty(fd) || ioctl(fd, TIOCGWINSZ, &ws) != 0) {
+        return 0;
+    }
+    return ws.ws_col;
+}
+
+bool aw_os_isatty(int fd)
+{
+    return isatty(fd) == 1;
 }

@@ -636,3 +636,23 @@ char *aw_os_path_absolute(const char *path)
     }
     return copy;
 }
+
+size_t aw_os_terminal_columns(int fd)
+{
+    CONSOLE_SCREEN_BUFFER_INFO info;
+    HANDLE h;
+
+    if (!_isatty(fd)) {
+        return 0;
+    }
+    h = (HANDLE)_get_osfhandle(fd);
+    if (h == INVALID_HANDLE_VALUE || !GetConsoleScreenBufferInfo(h, &info)) {
+        return 0;
+    }
+    return (size_t)(info.srWindow.Right - info.srWindow.Left + 1);
+}
+
+bool aw_os_isatty(int fd)
+{
+    return _isatty(fd) != 0;
+}

@@ -390,6 +390,44 @@ static void cell(FILE *out, const char *s, size_t cols)
     }
 }
 
+/* The width of a narrow table's times: "MM-DD HH:MM:SS". */
+#define NARROW_TIME 14
+
+/* ms as a table shows it: "YYYY-MM-DD HH:MM:SSZ", or narrow without the
+ * year and zone (the report's header line names both). */
+static void table_time(bool narrow, int64_t ms, char *out)
+{
+    aw_time_format_short(ms, out);
+    if (narrow && strlen(out) == 20) {
+        memmove(out, out + 5, NARROW_TIME);
+        out[NARROW_TIME] = '\0';
+    }
+}
+
+/* Write the pieces joined by "; ", starting a new line (indented under
+ * the first piece's text) before a piece that would pass columns. */
+static void joined_lines(FILE *out, const char *const *pieces, size_t n, size_t columns,
+                         size_t indent)
+{
+    size_t col = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t w = strlen(pieces[i]);
+        if (i > 0) {
+            if (columns > 0 && col + 2 + w > columns) {
+                fprintf(out, ";\n%*s", (int)indent, "");
+                col = indent;
+            } else {
+                fputs("; ", out);
+                col += 2;
+            }
+        }
+        fputs(pieces[i], out);
+        col += w;
+    }
+    fputc('\n', out);
+}
+
 /* Word-wrap text at width columns, each line prefixed by indent. */
 static void wrap(FILE *out, const char *label, const char *text, size_t width)
 {
@@ -457,24 +495,34 @@ static void format_duration(int64_t ms, char *buf, size_t size)
     }
 }
 
-static void render_state_line(FILE *out, const struct aw_health_state *st)
+static void render_state_line(FILE *out, const struct aw_health_state *st, size_t columns)
 {
     char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX], c[AW_TIME_ISO_MAX];
+    char head[160], fail[64], ok[64], cat[48];
+    const char *pieces[3];
 
     aw_time_format_short(st->since_ms, a);
     aw_time_format_short(st->last_failure_ms, b);
     aw_time_format_short(st->last_success_ms, c);
+    snprintf(fail, sizeof(fail), "%s%s", b[0] ? "last failure " : "no failure", b);
+    snprintf(ok, sizeof(ok), "%s%s", c[0] ? "last success " : "no success marker", c);
     switch (st->health) {
     case AW_HEALTH_FAILING:
-        fprintf(out, "state: FAILING since %s: %lld failure%s, mostly ", a,
-                (long long)st->failures, st->failures == 1 ? "" : "s");
-        aw_text_terminal(out, st->category != NULL ? st->category : "", 40);
-        fprintf(out, "; last failure %s; %s%s\n", b, c[0] ? "last success " : "no success marker",
-                c);
+        aw_text_utf8_clean(st->category != NULL ? st->category : "",
+                           st->category != NULL ? strlen(st->category) : 0, cat, 40);
+        snprintf(head, sizeof(head), "state: FAILING since %s: %lld failure%s, mostly %s", a,
+                 (long long)st->failures, AW_PLURAL(st->failures), cat);
+        pieces[0] = head;
+        pieces[1] = fail;
+        pieces[2] = ok;
+        joined_lines(out, pieces, 3, columns, strlen("state: "));
         break;
     case AW_HEALTH_HEALTHY:
-        fprintf(out, "state: healthy since %s; last success %s; %s%s\n", a, c,
-                b[0] ? "last failure " : "no failure", b);
+        snprintf(head, sizeof(head), "state: healthy since %s", a);
+        pieces[0] = head;
+        pieces[1] = ok;
+        pieces[2] = fail;
+        joined_lines(out, pieces, 3, columns, strlen("state: "));
         break;
     case AW_HEALTH_UNKNOWN:
     default:
@@ -530,25 +578,53 @@ static void sparkline(FILE *out, const struct grid *g, size_t c, size_t cols, si
     }
 }
 
+/* The trend: a sparkline per category, then a row per bucket with the
+ * counts and a bar of the total.  Within o->columns: fewer sparkline
+ * columns (each summing more buckets), narrow times, a shorter bar, and
+ * without the per-category counts when even those do not fit. */
 static void render_trend(FILE *out, const struct aw_report_opts *o, const struct grid *g)
 {
     char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX];
-    size_t cols, span, cw = strlen("CATEGORY");
+    size_t cols, span, cw = strlen("CATEGORY"), spark = 60, bar_max = 20, row = 20 + 2 + 8;
+    bool narrow = false, per_cat = true;
+    int tw = 20;
     int64_t busiest = 0;
 
     if (g->buckets == 0) {
         return;
     }
-    span = (g->buckets + 59) / 60;
-    cols = (g->buckets + span - 1) / span;
-    aw_time_format_short(g->start_ms, a);
-    aw_time_format_short(g->start_ms + (int64_t)(g->buckets - 1) * g->width, b);
-    fprintf(out, "\nFindings per %s (UTC buckets), %s to %s:\n", by_names[o->by], a, b);
     for (size_t c = 0; c < g->ncat; c++) {
         size_t w = aw_text_width(g->names[c]);
         cw = w > cw ? w : cw;
     }
     cw = cw > 24 ? 24 : cw;
+    for (size_t c = 0; c < g->ncat; c++) {
+        size_t w = aw_text_width(g->names[c]);
+        w = w > 24 ? 24 : w;
+        row += 2 + (w > 8 ? w : 8);
+    }
+    if (o->columns > 0) {
+        size_t fixed = 2 + cw + 2 + 8 + 2 + 2;
+        if (fixed + spark > o->columns) {
+            spark = o->columns > fixed + 10 ? o->columns - fixed : 10;
+        }
+        if (row + 2 + bar_max > o->columns) {
+            narrow = true;
+            tw = NARROW_TIME;
+            row -= (size_t)(20 - NARROW_TIME);
+            if (row + 2 + 4 > o->columns) {
+                per_cat = false;
+                row = (size_t)tw + 2 + 8;
+            }
+            bar_max = o->columns > row + 2 ? o->columns - row - 2 : 0;
+            bar_max = bar_max > 20 ? 20 : bar_max;
+        }
+    }
+    span = (g->buckets + spark - 1) / spark;
+    cols = (g->buckets + span - 1) / span;
+    aw_time_format_short(g->start_ms, a);
+    aw_time_format_short(g->start_ms + (int64_t)(g->buckets - 1) * g->width, b);
+    fprintf(out, "\nFindings per %s (UTC buckets), %s to %s:\n", by_names[o->by], a, b);
     for (size_t c = 0; c < g->ncat; c++) {
         int64_t total = 0;
         for (size_t k = 0; k < g->buckets; k++) {
@@ -564,8 +640,8 @@ static void render_trend(FILE *out, const struct aw_report_opts *o, const struct
         fprintf(out, "  (one column per %zu %ss)\n", span, by_names[o->by]);
     }
     /* One row per bucket: the counts and a bar of the total. */
-    fprintf(out, "\n%-20s  %8s", "BUCKET", "TOTAL");
-    for (size_t c = 0; c < g->ncat; c++) {
+    fprintf(out, "\n%-*s  %8s", tw, narrow ? "BUCKET (UTC)" : "BUCKET", "TOTAL");
+    for (size_t c = 0; c < g->ncat && per_cat; c++) {
         size_t w = aw_text_width(g->names[c]);
         fputs("  ", out);
         if (w < 8) {
@@ -580,17 +656,17 @@ static void render_trend(FILE *out, const struct aw_report_opts *o, const struct
     }
     for (size_t k = 0; k < g->buckets; k++) {
         int64_t t = grid_total(g, k);
-        size_t bar = busiest ? (size_t)((t * 20 + busiest - 1) / busiest) : 0;
-        aw_time_format_short(g->start_ms + (int64_t)k * g->width, a);
-        fprintf(out, "%-20s  %8lld", a, (long long)t);
-        for (size_t c = 0; c < g->ncat; c++) {
+        size_t bar = busiest ? (size_t)((t * (int64_t)bar_max + busiest - 1) / busiest) : 0;
+        table_time(narrow, g->start_ms + (int64_t)k * g->width, a);
+        fprintf(out, "%-*s  %8lld", tw, a, (long long)t);
+        for (size_t c = 0; c < g->ncat && per_cat; c++) {
             size_t w = aw_text_width(g->names[c]);
             w = w > 24 ? 24 : w;
             fprintf(out, "  %*lld", (int)(w > 8 ? w : 8), (long long)g->counts[k * g->ncat + c]);
         }
         if (bar > 0) {
             fputs("  ", out);
-            for (size_t i = 0; i < bar; i++) {
+            for (size_t n = 0; n < bar; n++) {
                 fputc('#', out);
             }
         }
@@ -598,13 +674,67 @@ static void render_trend(FILE *out, const struct aw_report_opts *o, const struct
     }
 }
 
-static void render_table(FILE *out, const struct aw_report_opts *o, const struct report *rep)
+/* The category and rule tables.  Full width: RULE, CATEGORY, COUNT, FIRST
+ * SEEN, LAST SEEN.  When that passes o->columns, narrow: times without
+ * year and zone, no CATEGORY column in the rule table (the category table
+ * above has the categories), a rule id too long for its column on a line
+ * of its own with its numbers on the next. */
+static void render_counts(FILE *out, const struct aw_report_opts *o, const struct rows *cats,
+                          const struct rows *rules)
 {
-    const struct rows *cats = &rep->cats, *rules = &rep->rules;
     char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX];
     size_t cw = max_width(cats, false, strlen("CATEGORY"));
     size_t rw = max_width(rules, true, strlen("RULE"));
     size_t rcw = max_width(rules, false, strlen("CATEGORY"));
+    bool narrow = o->columns > 0 && rw + 2 + rcw + 2 + 8 + 2 + 20 + 2 + 20 > o->columns;
+    int tw = narrow ? NARROW_TIME : 20, nw = narrow ? 6 : 8;
+    const char *first = narrow ? "FIRST (UTC)" : "FIRST SEEN";
+    const char *last = narrow ? "LAST (UTC)" : "LAST SEEN";
+
+    if (narrow) {
+        /* What is left for the ids, at least the header's width. */
+        size_t rest = (size_t)(2 + nw + 2 + tw + 2 + tw);
+        rw = o->columns > rest + 4 ? (rw < o->columns - rest ? rw : o->columns - rest) : 4;
+    }
+    cell(out, "CATEGORY", cw);
+    fprintf(out, "  %*s  %-*s  %s\n", nw, "COUNT", tw, first, last);
+    for (size_t i = 0; i < cats->count; i++) {
+        const struct row *r = &cats->items[i];
+        table_time(narrow, r->first_ms, a);
+        table_time(narrow, r->last_ms, b);
+        cell(out, r->category, cw);
+        fprintf(out, "  %*lld  %-*s  %s\n", nw, (long long)r->count, tw, a, b);
+    }
+    fputc('\n', out);
+    cell(out, "RULE", rw);
+    if (!narrow) {
+        fputs("  ", out);
+        cell(out, "CATEGORY", rcw);
+    }
+    fprintf(out, "  %*s  %-*s  %s\n", nw, "COUNT", tw, first, last);
+    for (size_t i = 0; i < rules->count; i++) {
+        const struct row *r = &rules->items[i];
+        table_time(narrow, r->first_ms, a);
+        table_time(narrow, r->last_ms, b);
+        if (narrow && aw_text_width(r->rule) > rw) {
+            aw_text_terminal(out, r->rule, 0);
+            fputc('\n', out);
+            cell(out, "", rw);
+        } else {
+            cell(out, r->rule, rw);
+        }
+        if (!narrow) {
+            fputs("  ", out);
+            cell(out, r->category, rcw);
+        }
+        fprintf(out, "  %*lld  %-*s  %s\n", nw, (long long)r->count, tw, a, b);
+    }
+}
+
+static void render_table(FILE *out, const struct aw_report_opts *o, const struct report *rep)
+{
+    const struct rows *cats = &rep->cats, *rules = &rep->rules;
+    char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX];
     size_t explain = o->explain_top ? o->explain_top : 3, explained = 0;
 
     aw_time_format_short(o->filter.since_ms, a);
@@ -637,34 +767,11 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
         fputs("no findings\n", out);
         return;
     }
-    render_state_line(out, &rep->state);
+    render_state_line(out, &rep->state, o->columns);
     fprintf(out, "%lld finding%s in %zu categor%s from %zu rule%s\n\n", (long long)rep->total,
             AW_PLURAL(rep->total), cats->count, cats->count == 1 ? "y" : "ies", rules->count,
             AW_PLURAL(rules->count));
-
-    cell(out, "CATEGORY", cw);
-    fprintf(out, "  %8s  %-20s  %s\n", "COUNT", "FIRST SEEN", "LAST SEEN");
-    for (size_t i = 0; i < cats->count; i++) {
-        const struct row *r = &cats->items[i];
-        aw_time_format_short(r->first_ms, a);
-        aw_time_format_short(r->last_ms, b);
-        cell(out, r->category, cw);
-        fprintf(out, "  %8lld  %-20s  %s\n", (long long)r->count, a, b);
-    }
-    fputc('\n', out);
-    cell(out, "RULE", rw);
-    fputs("  ", out);
-    cell(out, "CATEGORY", rcw);
-    fprintf(out, "  %8s  %-20s  %s\n", "COUNT", "FIRST SEEN", "LAST SEEN");
-    for (size_t i = 0; i < rules->count; i++) {
-        const struct row *r = &rules->items[i];
-        aw_time_format_short(r->first_ms, a);
-        aw_time_format_short(r->last_ms, b);
-        cell(out, r->rule, rw);
-        fputs("  ", out);
-        cell(out, r->category, rcw);
-        fprintf(out, "  %8lld  %-20s  %s\n", (long long)r->count, a, b);
-    }
+    render_counts(out, o, cats, rules);
     render_incidents(out, &rep->incidents);
     /* Success markers are evidence of health, not problems to explain. */
     for (size_t i = 0; i < rules->count && explained < explain; i++) {

@@ -141,6 +141,13 @@ bool aw_os_fd_is(int fd, uint64_t dev, uint64_t ino);
  * given (its file API already takes paths absolute, see long paths). */
 char *aw_os_path_absolute(const char *path);
 
+/* The width in columns of the terminal fd is, or 0 when fd is not a
+ * terminal (a file, a pipe) or its width is unknown. */
+size_t aw_os_terminal_columns(int fd);
+
+/* Is fd a terminal? */
+bool aw_os_isatty(int fd);
+
 /* Wall-clock time, milliseconds since 1970 UTC, or INT64_MIN. */
 int64_t aw_os_now_ms(void);
 

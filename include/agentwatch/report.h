@@ -55,6 +55,14 @@ enum aw_report_by {
 /* Most buckets one report shows (a year of hours fits). */
 #define AW_REPORT_BUCKETS_MAX 100000
 
+/* --by without --since looks back this far (hour: a week, minute: an
+ * hour); --by day keeps everything since the first finding.  --by minute
+ * spans at most a day (a longer one is a usage error naming a --since
+ * that fits). */
+#define AW_REPORT_BY_HOUR_DEFAULT_MS (7 * 86400000LL)
+#define AW_REPORT_BY_MINUTE_DEFAULT_MS 3600000LL
+#define AW_REPORT_BY_MINUTE_MAX_MS 86400000LL
+
 struct aw_report_opts {
     struct aw_query_filter filter;  /* the window and filters (query.h) */
     enum aw_report_format format;
@@ -64,6 +72,14 @@ struct aw_report_opts {
     size_t incidents;         /* most recent incidents listed; 0: default */
     int64_t now_ms;           /* end of the buckets without --until;
                                  0: the clock */
+    size_t columns;           /* table: the width to fit (a terminal's);
+                                 0: no limit.  A table wider than this is
+                                 drawn narrow: times without the year and
+                                 zone ("MM-DD HH:MM:SS", UTC as said in
+                                 the header), the rule table without its
+                                 category column (a long id on a line of
+                                 its own), the state line wrapped, fewer
+                                 trend columns */
 };
 
 /* "table", "json", "csv"; AW_ESYNTAX otherwise. */

@@ -404,23 +404,20 @@ static void table_time(bool narrow, int64_t ms, char *out)
     }
 }
 
-/* Write the pieces joined by "; ", starting a new line (indented under
- * the first piece's text) before a piece that would pass columns. */
-static void joined_lines(FILE *out, const char *const *pieces, size_t n, size_t columns,
-                         size_t indent)
+/* After a first piece that took col columns, write the others each
+ * preceded by "; ", starting a new line (indented under the first piece's
+ * text) before a piece that would pass columns. */
+static void joined_lines(FILE *out, size_t col, const char *const *pieces, size_t n,
+                         size_t columns, size_t indent)
 {
-    size_t col = 0;
-
     for (size_t i = 0; i < n; i++) {
         size_t w = strlen(pieces[i]);
-        if (i > 0) {
-            if (columns > 0 && col + 2 + w > columns) {
-                fprintf(out, ";\n%*s", (int)indent, "");
-                col = indent;
-            } else {
-                fputs("; ", out);
-                col += 2;
-            }
+        if (columns > 0 && col + 2 + w > columns) {
+            fprintf(out, ";\n%*s", (int)indent, "");
+            col = indent;
+        } else {
+            fputs("; ", out);
+            col += 2;
         }
         fputs(pieces[i], out);
         col += w;
@@ -498,8 +495,10 @@ static void format_duration(int64_t ms, char *buf, size_t size)
 static void render_state_line(FILE *out, const struct aw_health_state *st, size_t columns)
 {
     char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX], c[AW_TIME_ISO_MAX];
-    char head[160], fail[64], ok[64], cat[48];
-    const char *pieces[3];
+    char fail[64], ok[64];
+    const char *pieces[2];
+    size_t indent = strlen("state: ");
+    int col;
 
     aw_time_format_short(st->since_ms, a);
     aw_time_format_short(st->last_failure_ms, b);
@@ -507,22 +506,24 @@ static void render_state_line(FILE *out, const struct aw_health_state *st, size_
     snprintf(fail, sizeof(fail), "%s%s", b[0] ? "last failure " : "no failure", b);
     snprintf(ok, sizeof(ok), "%s%s", c[0] ? "last success " : "no success marker", c);
     switch (st->health) {
-    case AW_HEALTH_FAILING:
-        aw_text_utf8_clean(st->category != NULL ? st->category : "",
-                           st->category != NULL ? strlen(st->category) : 0, cat, 40);
-        snprintf(head, sizeof(head), "state: FAILING since %s: %lld failure%s, mostly %s", a,
-                 (long long)st->failures, AW_PLURAL(st->failures), cat);
-        pieces[0] = head;
-        pieces[1] = fail;
-        pieces[2] = ok;
-        joined_lines(out, pieces, 3, columns, strlen("state: "));
-        break;
-    case AW_HEALTH_HEALTHY:
-        snprintf(head, sizeof(head), "state: healthy since %s", a);
-        pieces[0] = head;
+    case AW_HEALTH_FAILING: {
+        const char *cat = st->category != NULL ? st->category : "";
+        size_t cw = aw_text_width(cat);
+
+        col = fprintf(out, "state: FAILING since %s: %lld failure%s, mostly ", a,
+                      (long long)st->failures, AW_PLURAL(st->failures));
+        aw_text_terminal(out, cat, 40);
+        pieces[0] = fail;
         pieces[1] = ok;
-        pieces[2] = fail;
-        joined_lines(out, pieces, 3, columns, strlen("state: "));
+        joined_lines(out, (size_t)(col > 0 ? col : 0) + (cw > 40 ? 40 : cw), pieces, 2, columns,
+                     indent);
+        break;
+    }
+    case AW_HEALTH_HEALTHY:
+        col = fprintf(out, "state: healthy since %s", a);
+        pieces[0] = ok;
+        pieces[1] = fail;
+        joined_lines(out, (size_t)(col > 0 ? col : 0), pieces, 2, columns, indent);
         break;
     case AW_HEALTH_UNKNOWN:
     default:

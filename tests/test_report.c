@@ -466,7 +466,7 @@ static void test_rule_and_host_filters(void)
         "host: WKS-0142\n"
         "state: healthy since 2025-03-11 07:05:00Z; last success 2025-03-11 07:05:00Z;"
         " last failure 2025-03-11 07:04:00Z\n"
-        "3 findings in 1 categories from 1 rules\n"
+        "3 findings in 1 category from 1 rule\n"
         "\n"
         "CATEGORY     COUNT  FIRST SEEN            LAST SEEN\n"
         "ssl              3  2025-03-11 07:01:00Z  2025-03-11 07:04:00Z\n"

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pty.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -494,6 +497,152 @@ static void test_scan_lines_and_paths(void)
     free(db);
 }
 
+/* Run the built agentwatch on a pseudo-terminal cols columns wide (with
+ * $COLUMNS set to columns_env unless NULL); its output, '\r' removed. */
+static char *run_on_terminal(unsigned short cols, const char *columns_env, char *const argv[])
+{
+    struct winsize ws = { .ws_row = 50, .ws_col = cols };
+    size_t len = 0, cap = 1 << 16;
+    char *text = malloc(cap);
+    int fd, status;
+    pid_t pid;
+
+    CU_ASSERT_FATAL(text != NULL);
+    pid = forkpty(&fd, NULL, NULL, &ws);
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        if (columns_env != NULL) {
+            setenv("COLUMNS", columns_env, 1);
+        } else {
+            unsetenv("COLUMNS");
+        }
+        execv(tu_agentwatch_bin(), argv);
+        _exit(127);
+    }
+    for (;;) {
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0) {
+            break;   /* EIO once the child closed the terminal */
+        }
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == '\r') {
+                continue;
+            }
+            if (len + 1 >= cap) {
+                char *bigger = realloc(text, cap *= 2);
+                CU_ASSERT_FATAL(bigger != NULL);
+                text = bigger;
+            }
+            text[len++] = buf[i];
+        }
+    }
+    text[len] = '\0';
+    close(fd);
+    CU_ASSERT(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return text;
+}
+
+static size_t longest_line(const char *text)
+{
+    size_t longest = 0;
+
+    for (const char *p = text; *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+        longest = n > longest ? n : longest;
+        p += n + (nl != NULL);
+    }
+    return longest;
+}
+
+/* report fits the terminal it writes to: 80 columns (the samples' rule
+ * ids and times make 111 at full width), $COLUMNS when set, and the full
+ * width into a pipe or file. */
+static void test_report_terminal_width(void)
+{
+    char *top = tu_mkdtemp();
+    char *db = tu_path(top, "aw.db");
+    char *samples = tu_src_path("samples/itms/agent.log");
+    char *rules = tu_src_path("rules");
+    char *out = NULL, *err = NULL, *text;
+    char *argv[] = { (char *)tu_agentwatch_bin(), "--db", db, "report", "--since", "2025-03-10",
+                     "--until", "2025-03-12T23:00", "--by", "hour", NULL };
+
+    CU_ASSERT_EQUAL_FATAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--quiet", "--rules",
+                                            rules, samples, NULL), 0);
+    free(out);
+    free(err);
+    text = run_on_terminal(80, NULL, argv);
+    CU_ASSERT(longest_line(text) <= 80);
+    CU_ASSERT(longest_line(text) > 60);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "FIRST (UTC)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nstate: healthy since 2025-03-12 07:02:33Z; last success"));
+    free(text);
+    text = run_on_terminal(80, "200", argv);
+    CU_ASSERT(longest_line(text) > 80);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "FIRST SEEN"));
+    free(text);
+    text = run_on_terminal(200, "100", argv);
+    CU_ASSERT(longest_line(text) <= 100);
+    free(text);
+    CU_ASSERT_EQUAL(tu_run(argv, &out, &err), 0);
+    CU_ASSERT(longest_line(out) > 100);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "RULE                               CATEGORY"));
+    free(out);
+    free(err);
+    tu_rmtree(top);
+    free(top);
+    free(db);
+    free(samples);
+    free(rules);
+}
+
+/* --by hour without --since looks back a week, not to the first finding;
+ * --by minute over more than a day is a usage error naming a --since. */
+static void test_report_by_windows(void)
+{
+    char *top = tu_mkdtemp();
+    char *db = tu_path(top, "aw.db");
+    char *samples = tu_src_path("samples/itms/agent.log");
+    char *rules = tu_src_path("rules");
+    char *out = NULL, *err = NULL;
+
+    CU_ASSERT_EQUAL_FATAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--quiet", "--rules",
+                                            rules, samples, NULL), 0);
+    free(out);
+    free(err);
+    /* The samples are from March 2025: a week back from --until. */
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--by", "hour", "--until",
+                                      "2025-03-12T12:00:00Z", "--format", "csv", NULL), 0);
+    CU_ASSERT_EQUAL(tu_count_lines(out), 1 + 7 * 24 + 1);
+    CU_ASSERT_EQUAL(strncmp(out, "start,total", 11), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n2025-03-05T12:00:00.000Z,"));
+    free(out);
+    free(err);
+    /* Without --until: the week before now holds none of them. */
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--by", "hour", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "no findings"));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--by", "minute", "--since",
+                                      "2025-03-10", "--until", "2025-03-12T23:00:00Z", NULL), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "use --since 2025-03-11T23:00:00.000Z, or --by hour"));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--by", "minute", "--since",
+                                      "2025-03-12T00:00:00Z", "--until", "2025-03-12T23:00:00Z",
+                                      "--format", "csv", NULL), 0);
+    CU_ASSERT_EQUAL(tu_count_lines(out), 1 + 23 * 60 + 1);
+    free(out);
+    free(err);
+    tu_rmtree(top);
+    free(top);
+    free(db);
+    free(samples);
+    free(rules);
+}
+
 static void test_hostile_input_files(void)
 {
     char *rules = tu_path(dir, "h-rules.yaml");
@@ -713,6 +862,8 @@ static int reg(void)
     CU_add_test(s, "shipped samples", test_samples);
     CU_add_test(s, "hostile input files", test_hostile_input_files);
     CU_add_test(s, "scan lines, plurals and stored paths", test_scan_lines_and_paths);
+    CU_add_test(s, "report fits the terminal", test_report_terminal_width);
+    CU_add_test(s, "report --by windows", test_report_by_windows);
     CU_add_test(s, "report --incidents and more_incidents", test_report_incidents_limit);
     CU_add_test(s, "report and export window options", test_window_options);
     return 0;

@@ -348,8 +348,8 @@ uninstall_key() { echo "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Unin
 # installed configuration, and the service's command line.
 check_installed() {
     local what=$1 agentlog=$2 want got image args quoted out2 rc2
-    want=$(printf '%s\n' README.txt agentwatch.exe rules/README.md; for f in rules/*.yaml rules/*.yml; do
-               if [ -f "$f" ]; then printf 'rules/%s\n' "$(basename "$f")"; fi; done | LC_ALL=C sort)
+    want=$({ printf '%s\n' README.txt agentwatch.exe rules/README.md; for f in rules/*.yaml rules/*.yml; do
+               if [ -f "$f" ]; then printf 'rules/%s\n' "$(basename "$f")"; fi; done; } | LC_ALL=C sort)
     got=$(cd "$programs" 2>/dev/null && find . -type f | sed 's|^\./||' | LC_ALL=C sort)
     if [ "$got" = "$want" ] && cmp -s "$exe" "$programs/agentwatch.exe" &&
        [ -f "$data/agentwatch.yaml" ]; then

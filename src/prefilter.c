@@ -43,6 +43,7 @@ struct build {
     size_t npairs;
     uint32_t *fail, *queue;
     uint32_t *own_off;            /* per state, into pairs */
+    uint32_t *goto_;              /* the trie's own edges, before linking */
     size_t nouts, outcap;
 };
 
@@ -87,6 +88,54 @@ static void assign_classes(struct build *b, size_t *total, size_t *count)
     pf->ncls = ncls;
 }
 
+static void set_pair(struct aw_prefilter *pf, unsigned b0, unsigned b1)
+{
+    unsigned bit = b0 | b1 << 8;
+
+    pf->pairs[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+}
+
+static unsigned upper(unsigned c)
+{
+    return (c >= 'a' && c <= 'z') ? c - ('a' - 'A') : c;
+}
+
+/* The first-look entries of literal l, in both cases of each byte (the
+ * literals are lower case). */
+static void add_pair(struct aw_prefilter *pf, const unsigned char *l)
+{
+    unsigned a[2] = { l[0], upper(l[0]) }, b[2] = { l[1], upper(l[1]) };
+
+    for (int x = 0; x < 2 && l[0] != '\0'; x++) {
+        if (l[1] == '\0') {
+            /* A one-byte literal starts at its byte whatever follows. */
+            pf->single[a[x]] = true;
+            for (unsigned c = 0; c < 256; c++) {
+                set_pair(pf, a[x], c);
+            }
+            continue;
+        }
+        for (int y = 0; y < 2; y++) {
+            set_pair(pf, a[x], b[y]);
+            if (l[2] == '\0' || l[3] == '\0') {
+                unsigned bit = a[x] | b[y] << 8;
+                pf->short_pairs[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+            }
+        }
+    }
+    if (l[1] != '\0' && l[2] != '\0' && l[3] != '\0') {
+        /* Every case variant of the first four bytes. */
+        for (unsigned v = 0; v < 16; v++) {
+            unsigned char q[4];
+            for (int k = 0; k < 4; k++) {
+                q[k] = (unsigned char)((v >> k) & 1u ? upper(l[k]) : l[k]);
+            }
+            unsigned h = aw_prefilter_quad_hash(q);
+            pf->quads[h >> 3] |= (uint8_t)(1u << (h & 7));
+        }
+    }
+}
+
 /* Insert every literal into the trie, recording its final state. */
 static void build_trie(struct build *b)
 {
@@ -99,6 +148,7 @@ static void build_trie(struct build *b)
         for (size_t j = 0; j < b->nlits[r]; j++) {
             const unsigned char *l = (const unsigned char *)b->lits[r][j];
             uint32_t s = 0;
+            add_pair(pf, l);
             for (; *l != '\0'; l++) {
                 uint32_t *cell = &b->trie[(size_t)s * ncls + pf->cls[*l]];
                 if (*cell == 0) {
@@ -195,18 +245,25 @@ static int build_dfa(struct build *b)
     b->fail = calloc(ns, sizeof(*b->fail));
     b->queue = malloc(ns * sizeof(*b->queue));
     b->own_off = calloc((size_t)ns + 1, sizeof(*b->own_off));
+    b->goto_ = malloc((size_t)ns * pf->ncls * sizeof(*b->goto_));
     pf->out_off = calloc(ns, sizeof(*pf->out_off));
     pf->out_cnt = calloc(ns, sizeof(*pf->out_cnt));
+    if (b->goto_ == NULL) {
+        return AW_ENOMEM;
+    }
+    memcpy(b->goto_, b->trie, (size_t)ns * pf->ncls * sizeof(*b->goto_));
     if (b->fail == NULL || b->queue == NULL || b->own_off == NULL || pf->out_off == NULL ||
         pf->out_cnt == NULL || link_dfa(b) != AW_OK) {
         return AW_ENOMEM;
     }
+    /* The scan walks the trie from each candidate position, so it keeps
+     * the trie's own edges (0: none); the linking was for the outputs. */
     for (size_t k = 0; k < (size_t)ns * pf->ncls; k++) {
-        uint32_t t = b->trie[k];
-        b->trie[k] = ((t * pf->ncls) << 1) | (pf->out_cnt[t] != 0 ? 1u : 0u);
+        uint32_t t = b->goto_[k];
+        b->goto_[k] = t == 0 ? 0 : ((t * pf->ncls) << 1) | (pf->out_cnt[t] != 0 ? 1u : 0u);
     }
-    pf->delta = b->trie;
-    b->trie = NULL;
+    pf->delta = b->goto_;
+    b->goto_ = NULL;
     pf->have_dfa = true;
     return AW_OK;
 }
@@ -236,6 +293,7 @@ int aw_prefilter_build(struct aw_prefilter *pf, size_t nrules, char **const *lit
     free(b.fail);
     free(b.queue);
     free(b.own_off);
+    free(b.goto_);
     return rc;
 }
 

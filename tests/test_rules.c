@@ -10,6 +10,7 @@
 
 #include "agentwatch/rules.h"
 #include "../src/rules_internal.h"
+#include "../src/prefilter.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -1433,6 +1434,49 @@ static void test_lint_backtracking(void)
 /* A rule whose every match example an earlier rule takes first can never
  * match; a rule shadowed on some examples only, or without examples, is
  * not reported. */
+/* The prefilter's first look: literals that start in the last one to four
+ * bytes (where the four-byte hash cannot be taken), upper case in the
+ * message, a one-byte literal, and a literal that begins inside another's
+ * near miss.  Each marks exactly its rule. */
+static void test_prefilter_first_look(void)
+{
+    static char *l0[] = { "x" }, *l1[] = { "ab" }, *l2[] = { "abc" }, *l3[] = { "wxyz0" },
+                *l4[] = { "conn" };
+    char **const lits[] = { l0, l1, l2, l3, l4 };
+    const size_t nlits[] = { 1, 1, 1, 1, 1 };
+    static const struct {
+        const char *msg;
+        uint64_t want;
+    } cases[] = {
+        { "", 0 },
+        { "q", 0 },
+        { "X", 1 },
+        { "...... X", 1 },
+        { "......AB", 2 },
+        { "......aBc", 6 },
+        { "zzWXYZ0", 8 | 1 },
+        { "WXYZ", 1 },
+        { "cocoCONn", 16 },
+        { "coNcOnN tail", 16 },
+        { "wxyz wxyz0", 8 | 1 },
+        { "none of them here, 12345 yes", 0 },
+    };
+    struct aw_prefilter pf;
+    uint64_t bits[1];
+
+    CU_ASSERT_EQUAL_FATAL(aw_prefilter_build(&pf, 5, lits, nlits), AW_OK);
+    CU_ASSERT_TRUE_FATAL(pf.have_dfa);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        aw_prefilter_scan(&pf, bits, (const unsigned char *)cases[i].msg, strlen(cases[i].msg));
+        if (bits[0] != cases[i].want) {
+            fprintf(stderr, "\n  '%s': bits %llx, want %llx", cases[i].msg,
+                    (unsigned long long)bits[0], (unsigned long long)cases[i].want);
+        }
+        CU_ASSERT_EQUAL(bits[0], cases[i].want);
+    }
+    aw_prefilter_free(&pf);
+}
+
 static void test_lint_shadowing(void)
 {
     struct fixture fx;
@@ -1811,6 +1855,7 @@ static int reg(void)
         { "keep failing examples", test_keep_failing_examples },
         { "lint: backtracking", test_lint_backtracking },
         { "lint: shadowing", test_lint_shadowing },
+        { "prefilter: first look", test_prefilter_first_look },
         { "cli: rules test, examples", test_cli_rules_test_examples },
         { "cli: rules test FILE...", test_cli_rules_test_files },
         { "cli: rules check warnings", test_cli_rules_check_warnings },

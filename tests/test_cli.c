@@ -16,20 +16,6 @@
 
 #include "testutil.h"
 
-static char *dir;
-
-static int setup(void)
-{
-    dir = tu_mkdtemp();
-    return 0;
-}
-
-static int teardown(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-    return 0;
-}
 
 static void test_version_and_help(void)
 {
@@ -60,7 +46,7 @@ static void test_version_and_help(void)
 
 static void test_help_needs_no_valid_config(void)
 {
-    char *broken = tu_path(dir, "broken-config.yaml");
+    char *broken = tu_path(tu_dir(), "broken-config.yaml");
     char *out = NULL, *err = NULL;
 
     tu_write_str(broken, "database: [not, a, path\n");
@@ -139,7 +125,7 @@ static void test_usage_errors(void)
 static void test_exact_option_names(void)
 {
     const char *cmds[] = { "scan", "follow", "report", "status", "export", "prune", "rules" };
-    char *db = tu_path(dir, "exact.db");
+    char *db = tu_path(tu_dir(), "exact.db");
     size_t checked = 0;
 
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -207,20 +193,6 @@ static void test_exact_option_names(void)
     free(db);
 }
 
-static const char rules_yaml[] =
-    "version: 1\n"
-    "rules:\n"
-    "  - id: ssl-trust\n"
-    "    category: ssl\n"
-    "    severity: error\n"
-    "    pattern: '(?i)could not establish trust relationship'\n"
-    "    cause: The client does not trust the server's certificate chain.\n"
-    "    remedy: Import the issuing CA on the clients.\n"
-    "  - id: config-ok\n"
-    "    category: health\n"
-    "    severity: info\n"
-    "    pattern: 'Configuration updated successfully'\n";
-
 static const char log_text[] =
     "<event date='03/11/2025 08:00:01.0000000 +01:00' severity='4' hostName='WKS-1' source='A' "
     "module='m' process='p' pid='1' thread='2' tickCount='3' ><![CDATA[Agent started]]></event>\n"
@@ -234,9 +206,9 @@ static const char log_text[] =
 
 static void test_scan_report_end_to_end(void)
 {
-    char *rules = tu_path(dir, "e2e-rules.yaml");
-    char *log = tu_path(dir, "agent.log");
-    char *db = tu_path(dir, "e2e.db");
+    char *rules = tu_path(tu_dir(), "e2e-rules.yaml");
+    char *log = tu_path(tu_dir(), "agent.log");
+    char *db = tu_path(tu_dir(), "e2e.db");
     char *out = NULL, *err = NULL;
     const char *expected_json =
         "{\"since\": null, \"until\": null, \"total\": 2,\n"
@@ -264,7 +236,7 @@ static void test_scan_report_end_to_end(void)
         " \"category\": \"ssl\", \"count\": 1}\n"
         " ],\n \"more_incidents\": false}\n";
 
-    tu_write_str(rules, rules_yaml);
+    tu_write_str(rules, tu_rules_trust_health);
     tu_write_str(log, log_text);
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--rules", rules, log, NULL), 0);
     CU_ASSERT_STRING_EQUAL(err, "");
@@ -316,15 +288,15 @@ static void test_scan_report_end_to_end(void)
 
 static void test_failures_are_one_line(void)
 {
-    char *rules = tu_path(dir, "f-rules.yaml");
-    char *db = tu_path(dir, "notes.txt");
-    char *missing = tu_path(dir, "gone/agent.log");
-    char *log = tu_path(dir, "f-agent.log");
-    char *fresh = tu_path(dir, "f.db");
+    char *rules = tu_path(tu_dir(), "f-rules.yaml");
+    char *db = tu_path(tu_dir(), "notes.txt");
+    char *missing = tu_path(tu_dir(), "gone/agent.log");
+    char *log = tu_path(tu_dir(), "f-agent.log");
+    char *fresh = tu_path(tu_dir(), "f.db");
     char *out = NULL, *err = NULL, *after;
     const char *notes = "not a database, an admin's notes\n";
 
-    tu_write_str(rules, rules_yaml);
+    tu_write_str(rules, tu_rules_trust_health);
     tu_write_str(log, log_text);
     /* A missing log. */
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", fresh, "scan", "--rules", rules,
@@ -364,13 +336,13 @@ static void test_failures_are_one_line(void)
 
 static void test_rules_check(void)
 {
-    char *bad = tu_path(dir, "bad-rules.yaml");
-    char *good = tu_path(dir, "good-rules.yaml");
+    char *bad = tu_path(tu_dir(), "bad-rules.yaml");
+    char *good = tu_path(tu_dir(), "good-rules.yaml");
     char *shipped = tu_src_path("rules");
     char *out = NULL, *err = NULL;
     char prefix[512];
 
-    tu_write_str(good, rules_yaml);
+    tu_write_str(good, tu_rules_trust_health);
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "rules", "check", "--rules", good, NULL), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "2 rules OK"));
     free(out);
@@ -404,7 +376,7 @@ static void test_rules_check(void)
 
 static void test_samples(void)
 {
-    char *db = tu_path(dir, "samples.db");
+    char *db = tu_path(tu_dir(), "samples.db");
     char *rules = tu_src_path("rules");
     char *itms = tu_src_path("samples/itms/agent.log");
     char *ccm = tu_src_path("samples/ccm");
@@ -645,9 +617,9 @@ static void test_report_by_windows(void)
 
 static void test_hostile_input_files(void)
 {
-    char *rules = tu_path(dir, "h-rules.yaml");
-    char *log = tu_path(dir, "garbage.log");
-    char *db = tu_path(dir, "h.db");
+    char *rules = tu_path(tu_dir(), "h-rules.yaml");
+    char *log = tu_path(tu_dir(), "garbage.log");
+    char *db = tu_path(tu_dir(), "h.db");
     unsigned char *junk = malloc(300000);
     uint32_t x = 2463534242u;
     char *out = NULL, *err = NULL;
@@ -659,7 +631,7 @@ static void test_hostile_input_files(void)
         x ^= x << 5;
         junk[i] = (unsigned char)x;
     }
-    tu_write_str(rules, rules_yaml);
+    tu_write_str(rules, tu_rules_trust_health);
     tu_write_file(log, junk, 300000);
     free(junk);
     for (size_t i = 0; i < 4; i++) {
@@ -685,9 +657,9 @@ static void test_hostile_input_files(void)
  * through one parser: the same values, and the same one-line errors. */
 static void test_window_options(void)
 {
-    char *rules = tu_path(dir, "w-rules.yaml");
-    char *log = tu_path(dir, "w-agent.log");
-    char *db = tu_path(dir, "w.db");
+    char *rules = tu_path(tu_dir(), "w-rules.yaml");
+    char *log = tu_path(tu_dir(), "w-agent.log");
+    char *db = tu_path(tu_dir(), "w.db");
     char *out = NULL, *err = NULL;
     const char *cmds[] = { "report", "export" };
     struct {
@@ -714,7 +686,7 @@ static void test_window_options(void)
         { { "--until", "2025-03-11T07:00:02.499Z" }, "" },
     };
 
-    tu_write_str(rules, rules_yaml);
+    tu_write_str(rules, tu_rules_trust_health);
     tu_write_str(log, log_text);
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--rules", rules, log, NULL), 0);
     free(out);
@@ -785,14 +757,14 @@ static size_t count_substr(const char *s, const char *needle)
  * says in the JSON whether older ones were left out. */
 static void test_report_incidents_limit(void)
 {
-    char *rules = tu_path(dir, "inc-rules.yaml");
-    char *log = tu_path(dir, "inc-agent.log");
-    char *db = tu_path(dir, "inc.db");
+    char *rules = tu_path(tu_dir(), "inc-rules.yaml");
+    char *log = tu_path(tu_dir(), "inc-agent.log");
+    char *db = tu_path(tu_dir(), "inc.db");
     char *out = NULL, *err = NULL;
     char line[512];
     FILE *f;
 
-    tu_write_str(rules, rules_yaml);
+    tu_write_str(rules, tu_rules_trust_health);
     f = fopen(log, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     /* 12 incidents: a failure at hh:00, the success that ends it at hh:30. */
@@ -847,7 +819,7 @@ static void test_report_incidents_limit(void)
 
 static int reg(void)
 {
-    CU_pSuite s = CU_add_suite("cli", setup, teardown);
+    CU_pSuite s = CU_add_suite("cli", tu_suite_setup, tu_suite_teardown);
 
     if (s == NULL) {
         return 1;

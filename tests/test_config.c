@@ -18,20 +18,6 @@
 #include "agentwatch/timeutil.h"
 #include "testutil.h"
 
-static char *dir;
-
-static int setup(void)
-{
-    dir = tu_mkdtemp();
-    return 0;
-}
-
-static int teardown(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-    return 0;
-}
 
 /* Write text to dir/name and load it; returns the status.  The path is
  * returned in *path (caller frees). */
@@ -40,7 +26,7 @@ static int load_text(const char *name, const char *text, struct aw_config *cfg,
 {
     struct aw_err err = { 0 };
 
-    *path = tu_path(dir, name);
+    *path = tu_path(tu_dir(), name);
     tu_write_str(*path, text);
     return aw_config_load(*path, true, cfg, diags, &err);
 }
@@ -68,7 +54,7 @@ static void test_missing_file(void)
     struct aw_config cfg;
     struct aw_diags diags = { 0 };
     struct aw_err err = { 0 };
-    char *path = tu_path(dir, "nope.yaml");
+    char *path = tu_path(tu_dir(), "nope.yaml");
 
     CU_ASSERT_EQUAL(aw_config_load(path, false, &cfg, &diags, &err), AW_OK);
     CU_ASSERT_PTR_NULL(cfg.file);
@@ -86,7 +72,7 @@ static void test_missing_file(void)
     aw_config_free(NULL);
 
     /* A folder is not a configuration, even when it may be missing. */
-    CU_ASSERT_EQUAL(aw_config_load(dir, false, &cfg, &diags, &err), AW_EIO);
+    CU_ASSERT_EQUAL(aw_config_load(tu_dir(), false, &cfg, &diags, &err), AW_EIO);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "the configuration is not a regular file"));
     aw_config_free(&cfg);
     free(path);
@@ -358,7 +344,7 @@ static void fx_fini(struct fx *f)
 
 static void test_cli_config_errors(void)
 {
-    char *out = NULL, *err = NULL, *path = tu_path(dir, "broken.yaml");
+    char *out = NULL, *err = NULL, *path = tu_path(tu_dir(), "broken.yaml");
     char want[2048];
 
     tu_write_str(path, "retention_days: soon\nfollow: 5\n");
@@ -640,7 +626,7 @@ static void test_cli_scan_sources(void)
 
 static int reg(void)
 {
-    CU_pSuite s = CU_add_suite("config", setup, teardown);
+    CU_pSuite s = CU_add_suite("config", tu_suite_setup, tu_suite_teardown);
 
     if (s == NULL) {
         return 1;

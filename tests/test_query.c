@@ -18,13 +18,6 @@
 #include "agentwatch/timeutil.h"
 #include "testutil.h"
 
-static char *dir;
-
-/* 2025-03-11T07:00:00Z */
-#define T0 INT64_C(1741676400000)
-#define SEC INT64_C(1000)
-#define MIN INT64_C(60000)
-#define HOUR INT64_C(3600000)
 
 struct fx {
     int64_t ts;
@@ -32,18 +25,6 @@ struct fx {
     const char *host;         /* NULL: WKS-1 */
 };
 
-static int setup(void)
-{
-    dir = tu_mkdtemp();
-    return 0;
-}
-
-static int teardown(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-    return 0;
-}
 
 static void category_of(const char *rule, char *out, size_t size)
 {
@@ -66,7 +47,7 @@ static void add_rows(struct aw_store *s, int64_t file_id, uint64_t *offset, cons
         memset(&f, 0, sizeof(f));
         category_of(rows[i].rule, cat, sizeof(cat));
         f.ts_ms = rows[i].ts;
-        f.read_ms = T0;
+        f.read_ms = TU_T0;
         f.host = rows[i].host != NULL ? rows[i].host : "WKS-1";
         f.file_id = file_id;
         f.path = "agent.log";
@@ -85,7 +66,7 @@ static void add_rows(struct aw_store *s, int64_t file_id, uint64_t *offset, cons
 /* A fresh database holding rows; caller frees the path. */
 static char *make_db(const char *name, const struct fx *rows, size_t n)
 {
-    char *path = tu_path(dir, name);
+    char *path = tu_path(tu_dir(), name);
     struct aw_store *s = NULL;
     struct aw_err err = { 0 };
     struct aw_file_id fid;
@@ -96,7 +77,7 @@ static char *make_db(const char *name, const struct fx *rows, size_t n)
     fid.head_len = 70;
     memset(fid.head, 'h', fid.head_len);
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, path, 0, &err), AW_OK);
-    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "agent.log", "itms", "utf-8", T0, &id, &err),
+    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "agent.log", "itms", "utf-8", TU_T0, &id, &err),
                           AW_OK);
     add_rows(s, id, &offset, rows, n);
     aw_store_close(&s);
@@ -128,25 +109,25 @@ static const struct aw_query_filter all = { AW_TIME_NONE, AW_TIME_NONE, NULL, NU
 static void test_same_millisecond(void)
 {
     /* Log order decides at the same millisecond. */
-    const struct fx fail_then_ok[] = { { T0, "ssl.a", NULL }, { T0, "health.ok", NULL } };
-    const struct fx ok_then_fail[] = { { T0, "health.ok", NULL }, { T0, "ssl.a", NULL } };
+    const struct fx fail_then_ok[] = { { TU_T0, "ssl.a", NULL }, { TU_T0, "health.ok", NULL } };
+    const struct fx ok_then_fail[] = { { TU_T0, "health.ok", NULL }, { TU_T0, "ssl.a", NULL } };
     struct result r;
     char *p1 = make_db("ms1.db", fail_then_ok, 2);
     char *p2 = make_db("ms2.db", ok_then_fail, 2);
 
     query(p1, &all, 10, &r);
     CU_ASSERT_EQUAL(r.st.health, AW_HEALTH_HEALTHY);
-    CU_ASSERT_EQUAL(r.st.since_ms, T0);
+    CU_ASSERT_EQUAL(r.st.since_ms, TU_T0);
     CU_ASSERT_EQUAL(r.inc.count, 1);
-    CU_ASSERT_EQUAL(r.inc.items[0].start_ms, T0);
-    CU_ASSERT_EQUAL(r.inc.items[0].end_ms, T0);
+    CU_ASSERT_EQUAL(r.inc.items[0].start_ms, TU_T0);
+    CU_ASSERT_EQUAL(r.inc.items[0].end_ms, TU_T0);
     CU_ASSERT_EQUAL(r.inc.items[0].count, 1);
     aw_incidents_free(&r.inc);
     query(p2, &all, 10, &r);
     CU_ASSERT_EQUAL(r.st.health, AW_HEALTH_FAILING);
-    CU_ASSERT_EQUAL(r.st.since_ms, T0);
+    CU_ASSERT_EQUAL(r.st.since_ms, TU_T0);
     CU_ASSERT_EQUAL(r.st.failures, 1);
-    CU_ASSERT_EQUAL(r.st.last_success_ms, T0);
+    CU_ASSERT_EQUAL(r.st.last_success_ms, TU_T0);
     CU_ASSERT_EQUAL(r.inc.count, 1);
     CU_ASSERT_EQUAL(r.inc.items[0].end_ms, AW_TIME_NONE);
     aw_incidents_free(&r.inc);
@@ -159,22 +140,22 @@ static void test_same_second_and_bursts(void)
     /* Within one second: fail, fail, ok (ms later), fail; several at one
      * instant on both sides of the success. */
     const struct fx rows[] = {
-        { T0 + 100, "ssl.a", NULL }, { T0 + 100, "connection.b", NULL },
-        { T0 + 100, "health.ok", NULL }, { T0 + 100, "ssl.a", NULL },
-        { T0 + 900, "ssl.a", NULL },
+        { TU_T0 + 100, "ssl.a", NULL }, { TU_T0 + 100, "connection.b", NULL },
+        { TU_T0 + 100, "health.ok", NULL }, { TU_T0 + 100, "ssl.a", NULL },
+        { TU_T0 + 900, "ssl.a", NULL },
     };
     struct result r;
     char *p = make_db("sec.db", rows, 5);
 
     query(p, &all, 10, &r);
     CU_ASSERT_EQUAL(r.st.health, AW_HEALTH_FAILING);
-    CU_ASSERT_EQUAL(r.st.since_ms, T0 + 100);
+    CU_ASSERT_EQUAL(r.st.since_ms, TU_T0 + 100);
     CU_ASSERT_EQUAL(r.st.failures, 2);
     CU_ASSERT_STRING_EQUAL(r.st.category, "ssl");
-    CU_ASSERT_EQUAL(r.st.last_failure_ms, T0 + 900);
+    CU_ASSERT_EQUAL(r.st.last_failure_ms, TU_T0 + 900);
     CU_ASSERT_EQUAL_FATAL(r.inc.count, 2);
-    CU_ASSERT_EQUAL(r.inc.items[1].start_ms, T0 + 100);
-    CU_ASSERT_EQUAL(r.inc.items[1].end_ms, T0 + 100);
+    CU_ASSERT_EQUAL(r.inc.items[1].start_ms, TU_T0 + 100);
+    CU_ASSERT_EQUAL(r.inc.items[1].end_ms, TU_T0 + 100);
     CU_ASSERT_EQUAL(r.inc.items[1].count, 2);
     /* A tie between ssl and connection goes to the first name. */
     CU_ASSERT_STRING_EQUAL(r.inc.items[1].category, "connection");
@@ -185,9 +166,9 @@ static void test_same_second_and_bursts(void)
 
 static void test_no_success_only_success_nothing(void)
 {
-    const struct fx fails[] = { { T0, "ssl.a", NULL }, { T0 + 5 * HOUR, "dns.b", NULL },
-                                { T0 + 5 * HOUR + 1, "dns.b", NULL } };
-    const struct fx oks[] = { { T0, "health.ok", NULL }, { T0 + 2 * HOUR, "health.ok", NULL } };
+    const struct fx fails[] = { { TU_T0, "ssl.a", NULL }, { TU_T0 + 5 * TU_HOUR, "dns.b", NULL },
+                                { TU_T0 + 5 * TU_HOUR + 1, "dns.b", NULL } };
+    const struct fx oks[] = { { TU_T0, "health.ok", NULL }, { TU_T0 + 2 * TU_HOUR, "health.ok", NULL } };
     struct aw_query_filter cat = all;
     struct result r;
     char *p1 = make_db("nosuccess.db", fails, 3);
@@ -196,7 +177,7 @@ static void test_no_success_only_success_nothing(void)
 
     query(p1, &all, 10, &r);
     CU_ASSERT_EQUAL(r.st.health, AW_HEALTH_FAILING);
-    CU_ASSERT_EQUAL(r.st.since_ms, T0);
+    CU_ASSERT_EQUAL(r.st.since_ms, TU_T0);
     CU_ASSERT_EQUAL(r.st.failures, 3);
     CU_ASSERT_STRING_EQUAL(r.st.category, "dns");
     CU_ASSERT_EQUAL(r.st.last_success_ms, AW_TIME_NONE);
@@ -204,8 +185,8 @@ static void test_no_success_only_success_nothing(void)
     aw_incidents_free(&r.inc);
     query(p2, &all, 10, &r);
     CU_ASSERT_EQUAL(r.st.health, AW_HEALTH_HEALTHY);
-    CU_ASSERT_EQUAL(r.st.since_ms, T0);
-    CU_ASSERT_EQUAL(r.st.last_success_ms, T0 + 2 * HOUR);
+    CU_ASSERT_EQUAL(r.st.since_ms, TU_T0);
+    CU_ASSERT_EQUAL(r.st.last_success_ms, TU_T0 + 2 * TU_HOUR);
     CU_ASSERT_EQUAL(r.st.last_failure_ms, AW_TIME_NONE);
     CU_ASSERT_EQUAL(r.inc.count, 0);
     aw_incidents_free(&r.inc);
@@ -231,14 +212,14 @@ static void test_no_success_only_success_nothing(void)
  * they must not turn a healthy endpoint into a failing one. */
 static void test_data_gaps_are_not_failures(void)
 {
-    const struct fx rows[] = { { T0, "ssl.a", NULL }, { T0 + HOUR, "health.ok", NULL },
-                               { T0 + 2 * HOUR, "agentwatch.data-gap", NULL } };
+    const struct fx rows[] = { { TU_T0, "ssl.a", NULL }, { TU_T0 + TU_HOUR, "health.ok", NULL },
+                               { TU_T0 + 2 * TU_HOUR, "agentwatch.data-gap", NULL } };
     struct result r;
     char *p = make_db("gaps.db", rows, 3);
 
     query(p, &all, 10, &r);
     CU_ASSERT_EQUAL(r.st.health, AW_HEALTH_HEALTHY);
-    CU_ASSERT_EQUAL(r.st.last_failure_ms, T0);
+    CU_ASSERT_EQUAL(r.st.last_failure_ms, TU_T0);
     CU_ASSERT_EQUAL(r.inc.count, 1);
     aw_incidents_free(&r.inc);
     free(p);
@@ -248,16 +229,16 @@ static void test_data_gaps_are_not_failures(void)
 static void test_incidents_across_hours(void)
 {
     const struct fx rows[] = {
-        { T0 - 30 * MIN, "health.ok", NULL },
-        { T0 + 10 * MIN, "ssl.a", NULL },                 /* incident 1: 07:10 .. */
-        { T0 + 2 * HOUR, "ssl.a", NULL },
-        { T0 + 3 * HOUR + 59 * MIN, "dns.b", NULL },
-        { T0 + 4 * HOUR, "health.ok", "OTHER" },          /* another host's success */
-        { T0 + 5 * HOUR, "ssl.a", NULL },
-        { T0 + 9 * HOUR, "health.ok", NULL },             /* .. ends 16:00 */
-        { T0 + 9 * HOUR + 1, "health.ok", NULL },
-        { T0 + 30 * HOUR, "connection.c", NULL },         /* incident 2, ongoing */
-        { T0 + 30 * HOUR + 5 * SEC, "connection.c", "OTHER" },
+        { TU_T0 - 30 * TU_MIN, "health.ok", NULL },
+        { TU_T0 + 10 * TU_MIN, "ssl.a", NULL },                 /* incident 1: 07:10 .. */
+        { TU_T0 + 2 * TU_HOUR, "ssl.a", NULL },
+        { TU_T0 + 3 * TU_HOUR + 59 * TU_MIN, "dns.b", NULL },
+        { TU_T0 + 4 * TU_HOUR, "health.ok", "OTHER" },          /* another host's success */
+        { TU_T0 + 5 * TU_HOUR, "ssl.a", NULL },
+        { TU_T0 + 9 * TU_HOUR, "health.ok", NULL },             /* .. ends 16:00 */
+        { TU_T0 + 9 * TU_HOUR + 1, "health.ok", NULL },
+        { TU_T0 + 30 * TU_HOUR, "connection.c", NULL },         /* incident 2, ongoing */
+        { TU_T0 + 30 * TU_HOUR + 5 * TU_SEC, "connection.c", "OTHER" },
     };
     struct aw_query_filter f = all;
     struct result r;
@@ -267,24 +248,24 @@ static void test_incidents_across_hours(void)
     query(p, &all, 10, &r);
     CU_ASSERT_EQUAL_FATAL(r.inc.count, 3);
     CU_ASSERT_FALSE(r.inc.more);
-    CU_ASSERT_EQUAL(r.inc.items[2].start_ms, T0 + 10 * MIN);
-    CU_ASSERT_EQUAL(r.inc.items[2].last_ms, T0 + 3 * HOUR + 59 * MIN);
-    CU_ASSERT_EQUAL(r.inc.items[2].end_ms, T0 + 4 * HOUR);
+    CU_ASSERT_EQUAL(r.inc.items[2].start_ms, TU_T0 + 10 * TU_MIN);
+    CU_ASSERT_EQUAL(r.inc.items[2].last_ms, TU_T0 + 3 * TU_HOUR + 59 * TU_MIN);
+    CU_ASSERT_EQUAL(r.inc.items[2].end_ms, TU_T0 + 4 * TU_HOUR);
     CU_ASSERT_EQUAL(r.inc.items[2].count, 3);
     CU_ASSERT_EQUAL(r.st.health, AW_HEALTH_FAILING);
-    CU_ASSERT_EQUAL(r.st.since_ms, T0 + 30 * HOUR);
+    CU_ASSERT_EQUAL(r.st.since_ms, TU_T0 + 30 * TU_HOUR);
     CU_ASSERT_EQUAL(r.st.failures, 2);
     CU_ASSERT_STRING_EQUAL(r.st.category, "connection");
-    CU_ASSERT_EQUAL(r.st.last_failure_ms, T0 + 30 * HOUR + 5 * SEC);
+    CU_ASSERT_EQUAL(r.st.last_failure_ms, TU_T0 + 30 * TU_HOUR + 5 * TU_SEC);
     aw_incidents_free(&r.inc);
     query(p, &all, 2, &r);
     CU_ASSERT_EQUAL_FATAL(r.inc.count, 2);
     CU_ASSERT_TRUE(r.inc.more);
-    CU_ASSERT_EQUAL(r.inc.items[0].start_ms, T0 + 30 * HOUR);
+    CU_ASSERT_EQUAL(r.inc.items[0].start_ms, TU_T0 + 30 * TU_HOUR);
     CU_ASSERT_EQUAL(r.inc.items[0].end_ms, AW_TIME_NONE);
     CU_ASSERT_EQUAL(r.inc.items[0].count, 2);
-    CU_ASSERT_EQUAL(r.inc.items[1].start_ms, T0 + 5 * HOUR);
-    CU_ASSERT_EQUAL(r.inc.items[1].end_ms, T0 + 9 * HOUR);
+    CU_ASSERT_EQUAL(r.inc.items[1].start_ms, TU_T0 + 5 * TU_HOUR);
+    CU_ASSERT_EQUAL(r.inc.items[1].end_ms, TU_T0 + 9 * TU_HOUR);
     CU_ASSERT_EQUAL(r.inc.items[1].count, 1);
     aw_incidents_free(&r.inc);
     /* Host WKS-1 only: one incident from 07:10 to 16:00, then ongoing. */
@@ -292,36 +273,36 @@ static void test_incidents_across_hours(void)
     query(p, &f, 10, &r);
     CU_ASSERT_EQUAL_FATAL(r.inc.count, 2);
     CU_ASSERT_FALSE(r.inc.more);
-    CU_ASSERT_EQUAL(r.inc.items[0].start_ms, T0 + 30 * HOUR);
+    CU_ASSERT_EQUAL(r.inc.items[0].start_ms, TU_T0 + 30 * TU_HOUR);
     CU_ASSERT_EQUAL(r.inc.items[0].count, 1);
-    CU_ASSERT_EQUAL(r.inc.items[1].start_ms, T0 + 10 * MIN);
-    CU_ASSERT_EQUAL(r.inc.items[1].last_ms, T0 + 5 * HOUR);
-    CU_ASSERT_EQUAL(r.inc.items[1].end_ms, T0 + 9 * HOUR);
+    CU_ASSERT_EQUAL(r.inc.items[1].start_ms, TU_T0 + 10 * TU_MIN);
+    CU_ASSERT_EQUAL(r.inc.items[1].last_ms, TU_T0 + 5 * TU_HOUR);
+    CU_ASSERT_EQUAL(r.inc.items[1].end_ms, TU_T0 + 9 * TU_HOUR);
     CU_ASSERT_EQUAL(r.inc.items[1].count, 4);
     CU_ASSERT_STRING_EQUAL(r.inc.items[1].category, "ssl");
     CU_ASSERT_EQUAL(r.st.health, AW_HEALTH_FAILING);
     CU_ASSERT_EQUAL(r.st.failures, 1);
-    CU_ASSERT_EQUAL(r.st.last_success_ms, T0 + 9 * HOUR + 1);
+    CU_ASSERT_EQUAL(r.st.last_success_ms, TU_T0 + 9 * TU_HOUR + 1);
     aw_incidents_free(&r.inc);
     /* A window that starts inside an hour and ends inside another. */
     f.host = "WKS-1";
-    f.since_ms = T0 + 1 * HOUR + 30 * MIN;
-    f.until_ms = T0 + 9 * HOUR;
+    f.since_ms = TU_T0 + 1 * TU_HOUR + 30 * TU_MIN;
+    f.until_ms = TU_T0 + 9 * TU_HOUR;
     query(p, &f, 10, &r);
     CU_ASSERT_EQUAL_FATAL(r.inc.count, 1);
-    CU_ASSERT_EQUAL(r.inc.items[0].start_ms, T0 + 2 * HOUR);
-    CU_ASSERT_EQUAL(r.inc.items[0].end_ms, T0 + 9 * HOUR);
+    CU_ASSERT_EQUAL(r.inc.items[0].start_ms, TU_T0 + 2 * TU_HOUR);
+    CU_ASSERT_EQUAL(r.inc.items[0].end_ms, TU_T0 + 9 * TU_HOUR);
     CU_ASSERT_EQUAL(r.inc.items[0].count, 3);
     CU_ASSERT_EQUAL(r.st.health, AW_HEALTH_HEALTHY);
-    CU_ASSERT_EQUAL(r.st.since_ms, T0 + 9 * HOUR);
+    CU_ASSERT_EQUAL(r.st.since_ms, TU_T0 + 9 * TU_HOUR);
     aw_incidents_free(&r.inc);
     /* Rule and category filters select failures only. */
     f = all;
     f.rule = "dns.b";
     query(p, &f, 10, &r);
     CU_ASSERT_EQUAL_FATAL(r.inc.count, 1);
-    CU_ASSERT_EQUAL(r.inc.items[0].start_ms, T0 + 3 * HOUR + 59 * MIN);
-    CU_ASSERT_EQUAL(r.inc.items[0].end_ms, T0 + 4 * HOUR);
+    CU_ASSERT_EQUAL(r.inc.items[0].start_ms, TU_T0 + 3 * TU_HOUR + 59 * TU_MIN);
+    CU_ASSERT_EQUAL(r.inc.items[0].end_ms, TU_T0 + 4 * TU_HOUR);
     CU_ASSERT_EQUAL(r.st.health, AW_HEALTH_HEALTHY);
     aw_incidents_free(&r.inc);
     free(p);
@@ -370,7 +351,7 @@ static void test_hourly_counts_match_findings(void)
 
     for (size_t i = 0; i < 400; i++) {
         x = x * 1103515245u + 12345u;
-        rows[i].ts = T0 - 2 * HOUR + (int64_t)(x % (uint32_t)(50 * HOUR / SEC)) * SEC +
+        rows[i].ts = TU_T0 - 2 * TU_HOUR + (int64_t)(x % (uint32_t)(50 * TU_HOUR / TU_SEC)) * TU_SEC +
                      (int64_t)(i % 3) * 999;
         rows[i].rule = (x >> 8) % 3 == 0 ? "health.ok" : (x >> 8) % 3 == 1 ? "ssl.a" : "dns.b";
         rows[i].host = (x >> 12) % 4 == 0 ? "OTHER" : NULL;
@@ -387,13 +368,13 @@ static void test_hourly_counts_match_findings(void)
         struct sum got;
 
         x = x * 1103515245u + 12345u;
-        a = T0 - 3 * HOUR + (int64_t)(x % (uint32_t)(54 * HOUR / SEC)) * SEC;
+        a = TU_T0 - 3 * TU_HOUR + (int64_t)(x % (uint32_t)(54 * TU_HOUR / TU_SEC)) * TU_SEC;
         x = x * 1103515245u + 12345u;
         /* Edges on, just before and just after hour boundaries too. */
         if (k % 3 == 0) {
-            a = a - a % HOUR - (k % 2);
+            a = a - a % TU_HOUR - (k % 2);
         }
-        b = a + (int64_t)(x % (uint32_t)(20 * HOUR / SEC)) * SEC + (k % 5 == 0 ? HOUR - 1 : 0);
+        b = a + (int64_t)(x % (uint32_t)(20 * TU_HOUR / TU_SEC)) * TU_SEC + (k % 5 == 0 ? TU_HOUR - 1 : 0);
         got = summary(s, a, b, host);
         sqlite3_bind_int64(st, 1, a);
         sqlite3_bind_int64(st, 2, b);
@@ -434,8 +415,8 @@ static void assert_hours_exact(const char *path)
 
 static void test_triggers_partial_and_migration(void)
 {
-    const struct fx rows[] = { { T0, "ssl.a", NULL }, { T0 - 1, "dns.b", NULL },
-                               { T0 - HOUR - 1, "ssl.a", NULL } };
+    const struct fx rows[] = { { TU_T0, "ssl.a", NULL }, { TU_T0 - 1, "dns.b", NULL },
+                               { TU_T0 - TU_HOUR - 1, "ssl.a", NULL } };
     char *p = make_db("trig.db", rows, 3);
     struct aw_store *s = NULL;
     struct aw_err err = { 0 };
@@ -447,8 +428,8 @@ static void test_triggers_partial_and_migration(void)
     /* A partial finding, completed with another rule and time. */
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, p, 0, &err), AW_OK);
     memset(&f, 0, sizeof(f));
-    f.ts_ms = T0 + 10;
-    f.read_ms = T0;
+    f.ts_ms = TU_T0 + 10;
+    f.read_ms = TU_T0;
     f.host = "WKS-1";
     f.file_id = 1;
     f.path = "agent.log";
@@ -463,7 +444,7 @@ static void test_triggers_partial_and_migration(void)
     CU_ASSERT_EQUAL(aw_store_add_finding(s, &f, &inserted, &err), AW_OK);
     CU_ASSERT_TRUE(inserted);
     f.partial = false;
-    f.ts_ms = T0 + 2 * HOUR;
+    f.ts_ms = TU_T0 + 2 * TU_HOUR;
     f.rule = "dns.b";
     f.category = "dns";
     CU_ASSERT_EQUAL(aw_store_add_finding(s, &f, &inserted, &err), AW_OK);
@@ -499,7 +480,7 @@ static void test_prune(void)
     uint64_t deleted = 99;
 
     for (size_t i = 0; i < 60; i++) {
-        rows[i].ts = T0 + (int64_t)i * 10 * MIN;   /* 07:00 .. 16:50 */
+        rows[i].ts = TU_T0 + (int64_t)i * 10 * TU_MIN;   /* 07:00 .. 16:50 */
         rows[i].rule = i % 2 ? "ssl.a" : "health.ok";
         rows[i].host = NULL;
     }
@@ -508,25 +489,25 @@ static void test_prune(void)
     CU_ASSERT_EQUAL(tu_sql_int(p, "PRAGMA auto_vacuum"), 2);
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, p, 0, &err), AW_OK);
     /* Nothing older than the first finding. */
-    CU_ASSERT_EQUAL(aw_store_prune(s, T0, &deleted, &err), AW_OK);
+    CU_ASSERT_EQUAL(aw_store_prune(s, TU_T0, &deleted, &err), AW_OK);
     CU_ASSERT_EQUAL(deleted, 0);
     /* A cut in the middle of an hour (09:25): 07:00 .. 09:20 go (15). */
-    CU_ASSERT_EQUAL(aw_store_prune(s, T0 + 2 * HOUR + 25 * MIN, &deleted, &err), AW_OK);
+    CU_ASSERT_EQUAL(aw_store_prune(s, TU_T0 + 2 * TU_HOUR + 25 * TU_MIN, &deleted, &err), AW_OK);
     CU_ASSERT_EQUAL(deleted, 15);
     /* Not inside a transaction. */
     CU_ASSERT_EQUAL(aw_store_begin(s, &err), AW_OK);
-    CU_ASSERT_EQUAL(aw_store_prune(s, T0 + 3 * HOUR, &deleted, &err), AW_EUSAGE);
+    CU_ASSERT_EQUAL(aw_store_prune(s, TU_T0 + 3 * TU_HOUR, &deleted, &err), AW_EUSAGE);
     aw_store_rollback(s);
-    /* Retention by days: everything is older than a day before T0 + 2d. */
-    CU_ASSERT_EQUAL(aw_retention_run(s, 0, T0, &deleted, &err), AW_EUSAGE);
+    /* Retention by days: everything is older than a day before TU_T0 + 2d. */
+    CU_ASSERT_EQUAL(aw_retention_run(s, 0, TU_T0, &deleted, &err), AW_EUSAGE);
     aw_store_close(&s);
     CU_ASSERT_EQUAL(tu_sql_int(p, "SELECT count(*) FROM findings"), 45);
-    CU_ASSERT_EQUAL(tu_sql_int(p, "SELECT min(ts) FROM findings"), T0 + 2 * HOUR + 30 * MIN);
+    CU_ASSERT_EQUAL(tu_sql_int(p, "SELECT min(ts) FROM findings"), TU_T0 + 2 * TU_HOUR + 30 * TU_MIN);
     assert_hours_exact(p);
     CU_ASSERT_EQUAL(tu_sql_int(p, "SELECT min(first) FROM finding_hours"),
-                    T0 + 2 * HOUR + 30 * MIN);
+                    TU_T0 + 2 * TU_HOUR + 30 * TU_MIN);
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, p, 0, &err), AW_OK);
-    CU_ASSERT_EQUAL(aw_retention_run(s, 1, T0 + 2 * 24 * HOUR, &deleted, &err), AW_OK);
+    CU_ASSERT_EQUAL(aw_retention_run(s, 1, TU_T0 + 2 * 24 * TU_HOUR, &deleted, &err), AW_OK);
     CU_ASSERT_EQUAL(deleted, 45);
     aw_store_close(&s);
     CU_ASSERT_EQUAL(hours_sum(p), 0);
@@ -537,7 +518,7 @@ static void test_prune(void)
 
 static void test_prune_converts_old_database(void)
 {
-    const struct fx rows[] = { { T0, "ssl.a", NULL }, { T0 + 3 * HOUR, "ssl.a", NULL } };
+    const struct fx rows[] = { { TU_T0, "ssl.a", NULL }, { TU_T0 + 3 * TU_HOUR, "ssl.a", NULL } };
     char *p = make_db("oldvac.db", rows, 2);
     struct aw_store *s = NULL;
     struct aw_err err = { 0 };
@@ -548,12 +529,12 @@ static void test_prune_converts_old_database(void)
     CU_ASSERT_EQUAL_FATAL(tu_sql_int(p, "PRAGMA auto_vacuum"), 0);
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, p, 0, &err), AW_OK);
     /* Automatic retention never rewrites the file. */
-    CU_ASSERT_EQUAL(aw_store_prune(s, T0 + 1, &deleted, &err), AW_OK);
+    CU_ASSERT_EQUAL(aw_store_prune(s, TU_T0 + 1, &deleted, &err), AW_OK);
     CU_ASSERT_EQUAL(deleted, 1);
     aw_store_close(&s);
     CU_ASSERT_EQUAL(tu_sql_int(p, "PRAGMA auto_vacuum"), 0);
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, p, 0, &err), AW_OK);
-    CU_ASSERT_EQUAL(aw_store_prune_ex(s, T0 + 1, AW_PRUNE_CONVERT, &deleted, &err), AW_OK);
+    CU_ASSERT_EQUAL(aw_store_prune_ex(s, TU_T0 + 1, AW_PRUNE_CONVERT, &deleted, &err), AW_OK);
     CU_ASSERT_EQUAL(deleted, 0);
     aw_store_close(&s);
     CU_ASSERT_EQUAL(tu_sql_int(p, "PRAGMA auto_vacuum"), 2);
@@ -565,7 +546,7 @@ static void test_prune_converts_old_database(void)
 static char *run_export(const char *db, enum aw_export_format format,
                         const struct aw_query_filter *f)
 {
-    char *out_path = tu_path(dir, "export.out");
+    char *out_path = tu_path(tu_dir(), "export.out");
     FILE *out = fopen(out_path, "wb");
     struct aw_store *s = NULL;
     struct aw_err err = { 0 };
@@ -583,7 +564,7 @@ static char *run_export(const char *db, enum aw_export_format format,
 
 static void test_export_hostile(void)
 {
-    const struct fx rows[] = { { T0 + 2500, "ssl.a", NULL }, { T0 + 3000, "health.ok", NULL } };
+    const struct fx rows[] = { { TU_T0 + 2500, "ssl.a", NULL }, { TU_T0 + 3000, "health.ok", NULL } };
     struct aw_query_filter f = all;
     char *p = make_db("export.db", rows, 2);
     char *text;
@@ -620,8 +601,8 @@ static void test_export_hostile(void)
         "health.ok,health,error,error,m,,,false\r\n");
     free(text);
     /* The window is inclusive at both ends. */
-    f.since_ms = T0 + 3000;
-    f.until_ms = T0 + 3000;
+    f.since_ms = TU_T0 + 3000;
+    f.until_ms = TU_T0 + 3000;
     text = run_export(p, AW_EXPORT_CSV, &f);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "health.ok"));
     CU_ASSERT_PTR_NULL(strstr(text, "ssl.a"));
@@ -633,7 +614,7 @@ static void test_export_hostile(void)
  * CSV header alone (or nothing), and every boolean column turns. */
 static void test_export_empty_and_flags(void)
 {
-    const struct fx rows[] = { { T0 + 2500, "ssl.a", NULL }, { T0 + 3000, "health.ok", "WKS-2" } };
+    const struct fx rows[] = { { TU_T0 + 2500, "ssl.a", NULL }, { TU_T0 + 3000, "health.ok", "WKS-2" } };
     struct aw_query_filter f = all;
     char *p = make_db("export-flags.db", rows, 2);
     char *text;
@@ -670,7 +651,7 @@ static void test_export_empty_and_flags(void)
 
 static int reg(void)
 {
-    CU_pSuite s = CU_add_suite("query", setup, teardown);
+    CU_pSuite s = CU_add_suite("query", tu_suite_setup, tu_suite_teardown);
 
     if (s == NULL) {
         return 1;

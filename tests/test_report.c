@@ -12,12 +12,8 @@
 #include "agentwatch/timeutil.h"
 #include "testutil.h"
 
-static char *dir;
 static char *db_path;
 
-/* 2025-03-11T07:00:00Z */
-#define T0 INT64_C(1741676400000)
-#define MIN INT64_C(60000)
 
 static int add(struct aw_store *s, int64_t file_id, uint64_t offset, int64_t ts, const char *rule,
                 const char *category)
@@ -27,7 +23,7 @@ static int add(struct aw_store *s, int64_t file_id, uint64_t offset, int64_t ts,
 
     memset(&f, 0, sizeof(f));
     f.ts_ms = ts;
-    f.read_ms = T0;
+    f.read_ms = TU_T0;
     f.host = "WKS-0142";
     f.file_id = file_id;
     f.path = "agent.log";
@@ -50,24 +46,22 @@ static int setup(void)
     int64_t id;
     const char *head = "<event date='03/11/2025 08:00:01.1210000 +01:00' severity='4' x='y'>";
 
-    dir = tu_mkdtemp();
-    db_path = tu_path(dir, "report.db");
+    tu_suite_setup();
+    db_path = tu_path(tu_dir(), "report.db");
     if (aw_store_open(&s, db_path, 0, &err) != AW_OK) {
         return 1;
     }
-    memset(&fid, 0, sizeof(fid));
-    fid.head_len = strlen(head);
-    memcpy(fid.head, head, fid.head_len);
-    if (aw_store_file_add(s, &fid, "agent.log", "itms", "utf-8", T0, &id, &err) != AW_OK ||
+    tu_make_fid(&fid, head, 0, 0);
+    if (aw_store_file_add(s, &fid, "agent.log", "itms", "utf-8", TU_T0, &id, &err) != AW_OK ||
         aw_store_begin(s, &err) != AW_OK) {
         return 1;
     }
-    if (add(s, id, 10, T0 + 1 * MIN, "ssl-untrusted-root", "ssl") != AW_OK ||
-        add(s, id, 20, T0 + 2 * MIN, "ssl-untrusted-root", "ssl") != AW_OK ||
-        add(s, id, 30, T0 + 3 * MIN, "dns-not-resolved", "resolution") != AW_OK ||
-        add(s, id, 40, T0 + 4 * MIN, "ssl-untrusted-root", "ssl") != AW_OK ||
-        add(s, id, 50, T0 + 5 * MIN + 121, "config-updated", "health") != AW_OK ||
-        add(s, id, 60, T0 + 6 * MIN, "evil\x1b[31mrule", "ssl") != AW_OK ||
+    if (add(s, id, 10, TU_T0 + 1 * TU_MIN, "ssl-untrusted-root", "ssl") != AW_OK ||
+        add(s, id, 20, TU_T0 + 2 * TU_MIN, "ssl-untrusted-root", "ssl") != AW_OK ||
+        add(s, id, 30, TU_T0 + 3 * TU_MIN, "dns-not-resolved", "resolution") != AW_OK ||
+        add(s, id, 40, TU_T0 + 4 * TU_MIN, "ssl-untrusted-root", "ssl") != AW_OK ||
+        add(s, id, 50, TU_T0 + 5 * TU_MIN + 121, "config-updated", "health") != AW_OK ||
+        add(s, id, 60, TU_T0 + 6 * TU_MIN, "evil\x1b[31mrule", "ssl") != AW_OK ||
         aw_store_commit(s, &err) != AW_OK) {
         return 1;
     }
@@ -92,10 +86,8 @@ static int setup(void)
 
 static int teardown(void)
 {
-    tu_rmtree(dir);
-    free(dir);
     free(db_path);
-    return 0;
+    return tu_suite_teardown();
 }
 
 /* Run a report into a string; caller frees. */
@@ -105,7 +97,7 @@ static char *run_report(enum aw_report_format format, int64_t since, int64_t unt
     struct aw_report_opts o;
     struct aw_store *s = NULL;
     struct aw_err err = { 0 };
-    char *out_path = tu_path(dir, "out.txt");
+    char *out_path = tu_path(tu_dir(), "out.txt");
     FILE *out = fopen(out_path, "wb");
     char *text;
 
@@ -171,7 +163,7 @@ static void test_json(void)
 
 static void test_json_filtered_and_empty(void)
 {
-    char *text = run_report(AW_REPORT_JSON, T0 + 2 * MIN, T0 + 3 * MIN, NULL);
+    char *text = run_report(AW_REPORT_JSON, TU_T0 + 2 * TU_MIN, TU_T0 + 3 * TU_MIN, NULL);
     const char *expected =
         "{\"since\": \"2025-03-11T07:02:00.000Z\", \"until\": \"2025-03-11T07:03:00.000Z\","
         " \"total\": 2,\n"
@@ -223,7 +215,7 @@ static void test_csv(void)
 
     CU_ASSERT_STRING_EQUAL(text, expected);
     free(text);
-    text = run_report(AW_REPORT_CSV, T0 + 6 * MIN, AW_TIME_NONE, NULL);
+    text = run_report(AW_REPORT_CSV, TU_T0 + 6 * TU_MIN, AW_TIME_NONE, NULL);
     CU_ASSERT_STRING_EQUAL(text,
         "rule,category,count,first,last,cause,remedy\r\n"
         "evil?[31mrule,ssl,1,2025-03-11T07:06:00.000Z,2025-03-11T07:06:00.000Z,"
@@ -275,7 +267,7 @@ static void test_table(void)
     CU_ASSERT_PTR_NULL(strchr(text, '\x1b'));
     CU_ASSERT_PTR_NULL(strchr(text, '\x07'));
     free(text);
-    text = run_report(AW_REPORT_TABLE, AW_TIME_NONE, T0, NULL);
+    text = run_report(AW_REPORT_TABLE, AW_TIME_NONE, TU_T0, NULL);
     CU_ASSERT_STRING_EQUAL(text, "agentwatch report: until 2025-03-11 07:00:00Z\nno findings\n");
     free(text);
 }
@@ -285,7 +277,7 @@ static char *run_opts(const char *path, const struct aw_report_opts *o, int expe
 {
     struct aw_store *s = NULL;
     struct aw_err err = { 0 };
-    char *out_path = tu_path(dir, "out2.txt");
+    char *out_path = tu_path(tu_dir(), "out2.txt");
     FILE *out = fopen(out_path, "wb");
     char *text;
 
@@ -314,8 +306,8 @@ static struct aw_report_opts by_opts(enum aw_report_format format, enum aw_repor
 
 static void test_buckets_json_csv(void)
 {
-    struct aw_report_opts o = by_opts(AW_REPORT_JSON, AW_REPORT_BY_HOUR, T0 - 30 * MIN,
-                                      T0 + 130 * MIN);
+    struct aw_report_opts o = by_opts(AW_REPORT_JSON, AW_REPORT_BY_HOUR, TU_T0 - 30 * TU_MIN,
+                                      TU_T0 + 130 * TU_MIN);
     char *text = run_opts(db_path, &o, AW_OK);
     const char *buckets =
         "],\n \"more_incidents\": false,\n \"by\": \"hour\", \"buckets\": [\n"
@@ -349,8 +341,8 @@ static void test_bucket_boundaries(void)
 {
     /* 07:05:00.121 is in the 07:05 minute; an until one millisecond
      * before 07:06 leaves the 07:06 finding and bucket out. */
-    struct aw_report_opts o = by_opts(AW_REPORT_CSV, AW_REPORT_BY_MINUTE, T0 + 4 * MIN,
-                                      T0 + 6 * MIN);
+    struct aw_report_opts o = by_opts(AW_REPORT_CSV, AW_REPORT_BY_MINUTE, TU_T0 + 4 * TU_MIN,
+                                      TU_T0 + 6 * TU_MIN);
     char *text = run_opts(db_path, &o, AW_OK);
 
     CU_ASSERT_STRING_EQUAL(text, "start,total,health,ssl\r\n"
@@ -358,7 +350,7 @@ static void test_bucket_boundaries(void)
                                  "2025-03-11T07:05:00.000Z,1,1,0\r\n"
                                  "2025-03-11T07:06:00.000Z,1,0,1\r\n");
     free(text);
-    o.filter.until_ms = T0 + 6 * MIN - 1;
+    o.filter.until_ms = TU_T0 + 6 * TU_MIN - 1;
     text = run_opts(db_path, &o, AW_OK);
     CU_ASSERT_STRING_EQUAL(text, "start,total,health,ssl\r\n"
                                  "2025-03-11T07:04:00.000Z,1,0,1\r\n"
@@ -367,26 +359,26 @@ static void test_bucket_boundaries(void)
     /* Days are UTC days; without bounds they run from the first finding
      * to now. */
     o = by_opts(AW_REPORT_CSV, AW_REPORT_BY_DAY, AW_TIME_NONE, AW_TIME_NONE);
-    o.now_ms = T0 + 17 * 60 * MIN;   /* 2025-03-12T00:00:00Z */
+    o.now_ms = TU_T0 + 17 * 60 * TU_MIN;   /* 2025-03-12T00:00:00Z */
     text = run_opts(db_path, &o, AW_OK);
     CU_ASSERT_STRING_EQUAL(text, "start,total,health,resolution,ssl\r\n"
                                  "2025-03-11T00:00:00.000Z,6,1,1,4\r\n"
                                  "2025-03-12T00:00:00.000Z,0,0,0,0\r\n");
     free(text);
-    o.now_ms = T0 + 17 * 60 * MIN - 1;
+    o.now_ms = TU_T0 + 17 * 60 * TU_MIN - 1;
     text = run_opts(db_path, &o, AW_OK);
     CU_ASSERT_PTR_NULL(strstr(text, "2025-03-12"));
     free(text);
     /* A year of minutes is refused, not allocated. */
-    o = by_opts(AW_REPORT_CSV, AW_REPORT_BY_MINUTE, T0 - 365 * 24 * 60 * MIN, T0);
+    o = by_opts(AW_REPORT_CSV, AW_REPORT_BY_MINUTE, TU_T0 - 365 * 24 * 60 * TU_MIN, TU_T0);
     text = run_opts(db_path, &o, AW_ELIMIT);
     free(text);
 }
 
 static void test_table_trend(void)
 {
-    struct aw_report_opts o = by_opts(AW_REPORT_TABLE, AW_REPORT_BY_HOUR, T0 - 30 * MIN,
-                                      T0 + 130 * MIN);
+    struct aw_report_opts o = by_opts(AW_REPORT_TABLE, AW_REPORT_BY_HOUR, TU_T0 - 30 * TU_MIN,
+                                      TU_T0 + 130 * TU_MIN);
     char *text = run_opts(db_path, &o, AW_OK);
     const char *trend =
         "\nFindings per hour (UTC buckets), 2025-03-11 06:00:00Z to 2025-03-11 09:00:00Z:\n"
@@ -411,11 +403,11 @@ static void test_table_trend(void)
 
 static void test_hostile_categories(void)
 {
-    char *path = tu_path(dir, "hostile.db");
+    char *path = tu_path(tu_dir(), "hostile.db");
     struct aw_store *s = NULL;
     struct aw_err err = { 0 };
     struct aw_file_id fid;
-    struct aw_report_opts o = by_opts(AW_REPORT_JSON, AW_REPORT_BY_HOUR, T0, T0 + 59 * MIN);
+    struct aw_report_opts o = by_opts(AW_REPORT_JSON, AW_REPORT_BY_HOUR, TU_T0, TU_T0 + 59 * TU_MIN);
     int64_t id;
     char *text;
 
@@ -423,11 +415,11 @@ static void test_hostile_categories(void)
     fid.head_len = 64;
     memset(fid.head, 'x', 64);
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, path, 0, &err), AW_OK);
-    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "a.log", "line", "utf-8", T0, &id, &err),
+    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "a.log", "line", "utf-8", TU_T0, &id, &err),
                           AW_OK);
     CU_ASSERT_EQUAL_FATAL(aw_store_begin(s, &err), AW_OK);
-    CU_ASSERT_EQUAL(add(s, id, 1, T0 + MIN, "r1", "q\"x,y"), AW_OK);
-    CU_ASSERT_EQUAL(add(s, id, 2, T0 + 2 * MIN, "r2", "e\x1b[1m\x07"), AW_OK);
+    CU_ASSERT_EQUAL(add(s, id, 1, TU_T0 + TU_MIN, "r1", "q\"x,y"), AW_OK);
+    CU_ASSERT_EQUAL(add(s, id, 2, TU_T0 + 2 * TU_MIN, "r2", "e\x1b[1m\x07"), AW_OK);
     CU_ASSERT_EQUAL_FATAL(aw_store_commit(s, &err), AW_OK);
     aw_store_close(&s);
     text = run_opts(path, &o, AW_OK);

@@ -11,25 +11,11 @@
 #include "agentwatch/source.h"
 #include "testutil.h"
 
-static char *dir;
-
-static int setup(void)
-{
-    dir = tu_mkdtemp();
-    return 0;
-}
-
-static int teardown(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-    return 0;
-}
 
 /* Create dir/sub/name with text and the given mtime (seconds). */
 static char *make(const char *sub, const char *name, const char *text, long mtime)
 {
-    char *d = tu_path(dir, sub), *p;
+    char *d = tu_path(tu_dir(), sub), *p;
     struct timeval tv[2] = { { mtime, 0 }, { mtime, 0 } };
 
     mkdir(d, 0700);
@@ -114,7 +100,7 @@ static void test_rollover_alone_and_dedup(void)
     struct aw_err err = { 0 };
     char *solo = make("solo", "agent3.log", "three\n", 100);
     char *active = make("solo", "agent.log", "active\n", 200);
-    char *link_path = tu_path(dir, "solo-link.log");
+    char *link_path = tu_path(tu_dir(), "solo-link.log");
     char got[512];
 
     free(make("solo", "agent4.log", "four\n", 50));
@@ -142,10 +128,10 @@ static void test_directory_and_missing(void)
     free(make("dir", "a.LOG", "a\n", 200));
     free(make("dir", "c.lo_", "c\n", 100));
     free(make("dir", "notes.txt", "n\n", 50));
-    d = tu_path(dir, "dir");
+    d = tu_path(tu_dir(), "dir");
     expand(d, got, sizeof(got), AW_OK);
     CU_ASSERT_STRING_EQUAL(got, "c.lo_ a.LOG b.log");
-    missing = tu_path(dir, "nope/agent.log");
+    missing = tu_path(tu_dir(), "nope/agent.log");
     expand(missing, got, sizeof(got), AW_ENOTFOUND);
     CU_ASSERT_STRING_EQUAL(got, "");
     free(d);
@@ -154,7 +140,7 @@ static void test_directory_and_missing(void)
 
 static int reg(void)
 {
-    CU_pSuite s = CU_add_suite("source", setup, teardown);
+    CU_pSuite s = CU_add_suite("source", tu_suite_setup, tu_suite_teardown);
 
     if (s == NULL) {
         return 1;

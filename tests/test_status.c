@@ -10,24 +10,9 @@
 
 #include "testutil.h"
 
-static char *dir;
 static char *rules;
 static char *log_path;
 static char *db;
-
-static const char rules_yaml[] =
-    "version: 1\n"
-    "rules:\n"
-    "  - id: ssl-trust\n"
-    "    category: ssl\n"
-    "    severity: error\n"
-    "    pattern: '(?i)could not establish trust relationship'\n"
-    "    cause: The client does not trust the server's certificate chain.\n"
-    "    remedy: Import the issuing CA on the clients.\n"
-    "  - id: config-ok\n"
-    "    category: health\n"
-    "    severity: info\n"
-    "    pattern: 'Configuration updated successfully'\n";
 
 #define TRUST "Could not establish trust relationship for the SSL/TLS secure channel.\n"
 
@@ -44,11 +29,11 @@ static void scan(void)
 
 static int setup(void)
 {
-    dir = tu_mkdtemp();
-    rules = tu_path(dir, "rules.yaml");
-    log_path = tu_path(dir, "agent.log");
-    db = tu_path(dir, "status.db");
-    tu_write_str(rules, rules_yaml);
+    tu_suite_setup();
+    rules = tu_path(tu_dir(), "rules.yaml");
+    log_path = tu_path(tu_dir(), "agent.log");
+    db = tu_path(tu_dir(), "status.db");
+    tu_write_str(rules, tu_rules_trust_health);
     tu_write_str(log_path, "2025-03-11T07:00:00Z Configuration updated successfully\n"
                            "2025-03-11T07:01:00Z " TRUST
                            "2025-03-11T07:02:00Z " TRUST
@@ -58,12 +43,10 @@ static int setup(void)
 
 static int teardown(void)
 {
-    tu_rmtree(dir);
-    free(dir);
     free(rules);
     free(log_path);
     free(db);
-    return 0;
+    return tu_suite_teardown();
 }
 
 /* Expect exit code rc and exactly this stdout from status with args. */
@@ -83,7 +66,7 @@ static void status_is(int rc, const char *expected, const char *a1, const char *
 
 static void test_status(void)
 {
-    char *missing = tu_path(dir, "none/x.db");
+    char *missing = tu_path(tu_dir(), "none/x.db");
     char *out = NULL, *err = NULL;
 
     scan();

@@ -4,6 +4,8 @@
  */
 #include "testutil.h"
 
+#include "agentwatch/fileid.h"
+
 #include <CUnit/Basic.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +48,56 @@ int tu_main(int argc, char **argv, tu_register_fn register_suites)
     }
     CU_cleanup_registry();
     return failures == 0 ? 0 : 1;
+}
+
+/* The one suite of a test program at a time (CUnit runs suites in turn). */
+static char *suite_dir;
+
+int tu_suite_setup(void)
+{
+    suite_dir = tu_mkdtemp();
+    return 0;
+}
+
+int tu_suite_teardown(void)
+{
+    tu_rmtree(suite_dir);
+    free(suite_dir);
+    suite_dir = NULL;
+    return 0;
+}
+
+const char *tu_dir(void)
+{
+    if (suite_dir == NULL) {
+        fprintf(stderr, "testutil: tu_dir() outside a suite set up by tu_suite_setup()\n");
+        abort();
+    }
+    return suite_dir;
+}
+
+const char tu_rules_trust_health[] =
+    "version: 1\n"
+    "rules:\n"
+    "  - id: ssl-trust\n"
+    "    category: ssl\n"
+    "    severity: error\n"
+    "    pattern: '(?i)could not establish trust relationship'\n"
+    "    cause: The client does not trust the server's certificate chain.\n"
+    "    remedy: Import the issuing CA on the clients.\n"
+    "  - id: config-ok\n"
+    "    category: health\n"
+    "    severity: info\n"
+    "    pattern: 'Configuration updated successfully'\n";
+
+void tu_make_fid(struct aw_file_id *fid, const char *head, uint64_t dev, uint64_t ino)
+{
+    memset(fid, 0, sizeof(*fid));
+    fid->dev = dev;
+    fid->ino = ino;
+    fid->head_len = strlen(head);
+    memcpy(fid->head, head, fid->head_len);
+    fid->size = fid->head_len;
 }
 
 char *tu_mkdtemp(void)

@@ -7,6 +7,7 @@
 #define AGENTWATCH_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <CUnit/CUnit.h>
 
@@ -24,6 +25,31 @@ char *tu_mkdtemp(void);
 
 /* Remove a directory tree (like rm -rf). */
 void tu_rmtree(const char *path);
+
+/* The suite's scratch directory: CU_add_suite(name, tu_suite_setup,
+ * tu_suite_teardown) creates it before the suite's first test and removes
+ * it after the last; tu_dir() is its path meanwhile. */
+int tu_suite_setup(void);
+int tu_suite_teardown(void);
+const char *tu_dir(void);
+
+/* Two rules on plain text for black-box tests of the binary: ssl-trust
+ * (category ssl, with cause and remedy) on "could not establish trust
+ * relationship", and config-ok (category health, a success marker) on
+ * "Configuration updated successfully". */
+extern const char tu_rules_trust_health[];
+
+/* 2025-03-11T07:00:00Z, the start of the stored findings of the query and
+ * report fixtures, and the units they step in (ms). */
+#define TU_T0 INT64_C(1741676400000)
+#define TU_SEC INT64_C(1000)
+#define TU_MIN INT64_C(60000)
+#define TU_HOUR INT64_C(3600000)
+
+/* A file identity with the given head bytes (its whole content so far),
+ * device and inode. */
+struct aw_file_id;
+void tu_make_fid(struct aw_file_id *fid, const char *head, uint64_t dev, uint64_t ino);
 
 /* dir + "/" + name; caller frees. */
 char *tu_path(const char *dir, const char *name);

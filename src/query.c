@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agentwatch/rules.h"
 #include "agentwatch/timeutil.h"
 #include "store_internal.h"
 #include "store_sql.h"

@@ -26,38 +26,6 @@ enum r_stmt {
     R_COUNT
 };
 
-static int exec(struct aw_store *s, const char *sql, const char *what, struct aw_err *err)
-{
-    if (sqlite3_exec(aw_store_sqlite(s), sql, NULL, NULL, NULL) != SQLITE_OK) {
-        return aw_store_db_error(s, err, what);
-    }
-    return AW_OK;
-}
-
-/* Run a statement without result rows, then reset it. */
-static int run(struct aw_store *s, sqlite3_stmt *st, const char *what, struct aw_err *err)
-{
-    int rc = sqlite3_step(st) == SQLITE_DONE ? AW_OK : aw_store_db_error(s, err, what);
-
-    sqlite3_reset(st);
-    return rc;
-}
-
-static int pragma_int(struct aw_store *s, const char *sql, int *out, struct aw_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = AW_OK;
-
-    if (sqlite3_prepare_v2(aw_store_sqlite(s), sql, -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        rc = aw_store_db_error(s, err, "cannot read a database setting");
-    } else {
-        *out = sqlite3_column_int(st, 0);
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* Delete one hour's worth of findings older than cut in one transaction.
  * *more is false when nothing older than cut is left. */
 static int prune_hour(struct aw_store *s, sqlite3_stmt **st, int64_t cut, uint64_t *deleted,
@@ -67,7 +35,7 @@ static int prune_hour(struct aw_store *s, sqlite3_stmt **st, int64_t cut, uint64
     int rc;
 
     *more = false;
-    rc = exec(s, "BEGIN IMMEDIATE", "cannot begin pruning", err);
+    rc = aw_store_exec(s, "BEGIN IMMEDIATE", "cannot begin pruning", err);
     if (rc != AW_OK) {
         return rc;
     }
@@ -87,7 +55,7 @@ static int prune_hour(struct aw_store *s, sqlite3_stmt **st, int64_t cut, uint64
     end = hour + AW_MS_PER_HOUR;
     sqlite3_bind_int64(st[R_DELETE], 1, hour);
     sqlite3_bind_int64(st[R_DELETE], 2, end < cut ? end : cut);
-    rc = run(s, st[R_DELETE], "cannot delete old findings", err);
+    rc = aw_store_run(s, st[R_DELETE], "cannot delete old findings", err);
     if (rc != AW_OK) {
         goto out;
     }
@@ -96,16 +64,16 @@ static int prune_hour(struct aw_store *s, sqlite3_stmt **st, int64_t cut, uint64
         /* The cut goes through this hour: its first/last times changed. */
         sqlite3_bind_int64(st[R_UNCOUNT], 1, hour);
         sqlite3_bind_int64(st[R_RECOUNT], 1, hour);
-        rc = run(s, st[R_UNCOUNT], "cannot recount an hour", err);
+        rc = aw_store_run(s, st[R_UNCOUNT], "cannot recount an hour", err);
         if (rc == AW_OK) {
-            rc = run(s, st[R_RECOUNT], "cannot recount an hour", err);
+            rc = aw_store_run(s, st[R_RECOUNT], "cannot recount an hour", err);
         }
     } else {
         *more = true;
     }
 out:
     if (rc == AW_OK) {
-        rc = exec(s, "COMMIT", "cannot commit pruning", err);
+        rc = aw_store_exec(s, "COMMIT", "cannot commit pruning", err);
     }
     if (rc != AW_OK) {
         sqlite3_exec(aw_store_sqlite(s), "ROLLBACK", NULL, NULL, NULL);
@@ -120,7 +88,7 @@ static int reclaim(struct aw_store *s, unsigned flags, struct aw_err *err)
 {
     int mode = 0, rc;
 
-    rc = pragma_int(s, "PRAGMA auto_vacuum", &mode, err);
+    rc = aw_store_int(s, "PRAGMA auto_vacuum", &mode, "cannot read a database setting", err);
     if (rc != AW_OK) {
         return rc;
     }
@@ -128,13 +96,13 @@ static int reclaim(struct aw_store *s, unsigned flags, struct aw_err *err)
         if (!(flags & AW_PRUNE_CONVERT)) {
             return AW_OK;   /* freed pages are reused by later inserts */
         }
-        rc = exec(s, "PRAGMA auto_vacuum=INCREMENTAL", "cannot enable incremental vacuum", err);
+        rc = aw_store_exec(s, "PRAGMA auto_vacuum=INCREMENTAL", "cannot enable incremental vacuum", err);
         if (rc == AW_OK) {
-            rc = exec(s, "VACUUM", "cannot vacuum", err);
+            rc = aw_store_exec(s, "VACUUM", "cannot vacuum", err);
         }
         return rc;
     }
-    return exec(s, "PRAGMA incremental_vacuum", "cannot reclaim free pages", err);
+    return aw_store_exec(s, "PRAGMA incremental_vacuum", "cannot reclaim free pages", err);
 }
 
 int aw_store_prune_ex(struct aw_store *s, int64_t older_than_ms, unsigned flags,

@@ -41,8 +41,6 @@ enum stmt_id {
     STMT_FINDING_COMPLETE,
     STMT_RULE_UPSERT,
     STMT_HOURS_UPSERT,
-    STMT_COUNT_BY_CATEGORY,
-    STMT_COUNT_BY_RULE,
     STMT_COUNT
 };
 
@@ -56,8 +54,6 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_FINDING_COMPLETE] = SQL_FINDING_COMPLETE,
     [STMT_RULE_UPSERT] = SQL_RULE_UPSERT,
     [STMT_HOURS_UPSERT] = SQL_HOURS_UPSERT,
-    [STMT_COUNT_BY_CATEGORY] = SQL_COUNT_BY_CATEGORY,
-    [STMT_COUNT_BY_RULE] = SQL_COUNT_BY_RULE,
 };
 
 struct aw_store {
@@ -74,14 +70,19 @@ struct aw_store {
     struct aw_hours *hours;   /* new findings per hour, added at commit */
 };
 
-static const char *column_text(sqlite3_stmt *st, int col);
+static const char *column_text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    return t != NULL ? (const char *)t : "";
+}
 
 static int db_error(struct aw_store *s, struct aw_err *err, const char *what)
 {
     return aw_err_set(err, AW_EDB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
-static int exec_sql(struct aw_store *s, const char *sql, const char *what, struct aw_err *err)
+int aw_store_exec(struct aw_store *s, const char *sql, const char *what, struct aw_err *err)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
@@ -95,23 +96,39 @@ static int exec_sql(struct aw_store *s, const char *sql, const char *what, struc
     return AW_OK;
 }
 
+int aw_store_int(struct aw_store *s, const char *sql, int *out, const char *what,
+                 struct aw_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = AW_OK;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rc = db_error(s, err, what);
+    } else {
+        *out = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Read PRAGMA user_version. */
 static int read_version(struct aw_store *s, int *version, struct aw_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc;
+    return aw_store_int(s, "PRAGMA user_version", version, "cannot read the schema version", err);
+}
 
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
-        return db_error(s, err, "cannot read the schema version");
+/* A version-1 database from before SQL_MIGRATE_1 had findings.partial
+ * (see store_sql.h) gets the column, as the current migration 1 makes it. */
+static int repair_v1(struct aw_store *s, struct aw_err *err)
+{
+    int n = 0;
+    int rc = aw_store_int(s, SQL_V1_HAS_PARTIAL, &n, "cannot read the findings columns", err);
+
+    if (rc == AW_OK && n == 0) {
+        rc = aw_store_exec(s, SQL_V1_ADD_PARTIAL, "schema upgrade failed", err);
     }
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return db_error(s, err, "cannot read the schema version");
-    }
-    *version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return AW_OK;
+    return rc;
 }
 
 /* Bring the schema to AW_STORE_SCHEMA_VERSION, one transaction per step so
@@ -124,7 +141,7 @@ static int migrate(struct aw_store *s, struct aw_err *err)
     while (s->version < AW_STORE_SCHEMA_VERSION) {
         int next = s->version + 1;
 
-        rc = exec_sql(s, "BEGIN IMMEDIATE", "cannot start the schema upgrade", err);
+        rc = aw_store_exec(s, "BEGIN IMMEDIATE", "cannot start the schema upgrade", err);
         if (rc != AW_OK) {
             return rc;
         }
@@ -132,22 +149,27 @@ static int migrate(struct aw_store *s, struct aw_err *err)
          * migrated meanwhile. */
         rc = read_version(s, &s->version, err);
         if (rc != AW_OK || s->version >= next) {
-            exec_sql(s, "ROLLBACK", "rollback", NULL);
+            aw_store_exec(s, "ROLLBACK", "rollback", NULL);
             if (rc != AW_OK) {
                 return rc;
             }
             continue;
         }
-        rc = exec_sql(s, migrations[s->version], "schema upgrade failed", err);
+        if (s->version == 1) {
+            rc = repair_v1(s, err);
+        }
+        if (rc == AW_OK) {
+            rc = aw_store_exec(s, migrations[s->version], "schema upgrade failed", err);
+        }
         if (rc == AW_OK) {
             snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", next);
-            rc = exec_sql(s, sql, "schema upgrade failed", err);
+            rc = aw_store_exec(s, sql, "schema upgrade failed", err);
         }
         if (rc == AW_OK) {
-            rc = exec_sql(s, "COMMIT", "cannot commit the schema upgrade", err);
+            rc = aw_store_exec(s, "COMMIT", "cannot commit the schema upgrade", err);
         }
         if (rc != AW_OK) {
-            exec_sql(s, "ROLLBACK", "rollback", NULL);
+            aw_store_exec(s, "ROLLBACK", "rollback", NULL);
             return rc;
         }
         s->version = next;
@@ -157,12 +179,12 @@ static int migrate(struct aw_store *s, struct aw_err *err)
 
 static int prepare_all(struct aw_store *s, struct aw_err *err)
 {
+    /* Read-only stores never write: every statement here writes, and the
+     * readers (query.c, export.c) prepare their own. */
+    if (s->readonly) {
+        return AW_OK;
+    }
     for (int i = 0; i < STMT_COUNT; i++) {
-        /* Read-only stores never write: skip the write statements so a
-         * read-only open never needs more than the query plan. */
-        if (s->readonly && i < STMT_COUNT_BY_CATEGORY) {
-            continue;
-        }
         if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
                                NULL) != SQLITE_OK) {
             return db_error(s, err, "cannot prepare a statement");
@@ -294,7 +316,7 @@ int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struc
         /* auto_vacuum only takes effect before the first table exists (a
          * new database); on an older one it is a no-op until prune's
          * one-time VACUUM (see src/retention.c). */
-        rc = exec_sql(s, "PRAGMA auto_vacuum=INCREMENTAL;"
+        rc = aw_store_exec(s, "PRAGMA auto_vacuum=INCREMENTAL;"
                          " PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                          " PRAGMA foreign_keys=ON;", "cannot configure the database", err);
         if (rc == AW_OK) {
@@ -343,7 +365,7 @@ int aw_store_schema_version(const struct aw_store *s)
 
 int aw_store_begin(struct aw_store *s, struct aw_err *err)
 {
-    int rc = exec_sql(s, "BEGIN IMMEDIATE", "cannot begin a transaction", err);
+    int rc = aw_store_exec(s, "BEGIN IMMEDIATE", "cannot begin a transaction", err);
 
     if (rc == AW_OK) {
         s->in_txn = true;
@@ -365,7 +387,7 @@ int aw_store_commit(struct aw_store *s, struct aw_err *err)
     int rc = flush_hours(s, err);
 
     if (rc == AW_OK) {
-        rc = exec_sql(s, "COMMIT", "cannot commit", err);
+        rc = aw_store_exec(s, "COMMIT", "cannot commit", err);
     }
 
     if (rc == AW_OK) {
@@ -385,8 +407,7 @@ void aw_store_rollback(struct aw_store *s)
     }
 }
 
-/* Run a bound statement that returns no rows, then reset it. */
-static int step_done(struct aw_store *s, sqlite3_stmt *st, const char *what, struct aw_err *err)
+int aw_store_run(struct aw_store *s, sqlite3_stmt *st, const char *what, struct aw_err *err)
 {
     int rc = sqlite3_step(st);
 
@@ -502,7 +523,7 @@ int aw_store_file_add(struct aw_store *s, const struct aw_file_id *fid, const ch
     sqlite3_bind_text(st, 6, format, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, encoding, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 8, now_ms);
-    rc = step_done(s, st, "cannot record a new file", err);
+    rc = aw_store_run(s, st, "cannot record a new file", err);
     if (rc == AW_OK) {
         *id_out = sqlite3_last_insert_rowid(s->db);
     }
@@ -526,7 +547,7 @@ int aw_store_file_progress(struct aw_store *s, const struct aw_file_progress *p,
     sqlite3_bind_int64(st, 11, (sqlite3_int64)p->truncated);
     sqlite3_bind_int64(st, 12, (sqlite3_int64)p->findings);
     sqlite3_bind_int64(st, 13, p->now_ms);
-    return step_done(s, st, "cannot record the read position", err);
+    return aw_store_run(s, st, "cannot record the read position", err);
 }
 
 /* Bind a captured span, cleaned into buf, or NULL when there is none. */
@@ -570,7 +591,7 @@ int aw_store_add_finding(struct aw_store *s, const struct aw_finding *f, bool *i
 
     len = aw_text_utf8_clean(f->message, f->message_len, s->message, AW_FINDING_MESSAGE_MAX);
     bind_finding(s, s->stmt[STMT_FINDING_INSERT], f, len);
-    rc = step_done(s, s->stmt[STMT_FINDING_INSERT], "cannot store a finding", err);
+    rc = aw_store_run(s, s->stmt[STMT_FINDING_INSERT], "cannot store a finding", err);
     if (rc != AW_OK) {
         return rc;
     }
@@ -590,7 +611,7 @@ int aw_store_add_finding(struct aw_store *s, const struct aw_finding *f, bool *i
      * may be completed (rare, so the second statement costs nothing). */
     if (!added && rc == AW_OK) {
         bind_finding(s, s->stmt[STMT_FINDING_COMPLETE], f, len);
-        rc = step_done(s, s->stmt[STMT_FINDING_COMPLETE], "cannot complete a finding", err);
+        rc = aw_store_run(s, s->stmt[STMT_FINDING_COMPLETE], "cannot complete a finding", err);
     }
     if (rc == AW_OK && inserted != NULL) {
         *inserted = added;
@@ -623,7 +644,7 @@ int aw_store_file_settle(struct aw_store *s, int64_t id, struct aw_err *err)
     sqlite3_stmt *st = s->stmt[STMT_FILE_SETTLE];
 
     sqlite3_bind_int64(st, 1, id);
-    return step_done(s, st, "cannot settle a file", err);
+    return aw_store_run(s, st, "cannot settle a file", err);
 }
 
 int aw_store_sync_rules(struct aw_store *s, const struct aw_ruleset *rs, int64_t now_ms,
@@ -642,69 +663,9 @@ int aw_store_sync_rules(struct aw_store *s, const struct aw_ruleset *rs, int64_t
         sqlite3_bind_text(st, 5, r->remedy, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 6, r->pattern, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 7, now_ms);
-        rc = step_done(s, st, "cannot record rule metadata", err);
+        rc = aw_store_run(s, st, "cannot record rule metadata", err);
     }
     return rc;
-}
-
-static void bind_filter(sqlite3_stmt *st, const struct aw_filter *f)
-{
-    sqlite3_bind_int64(st, 1, f->since_ms != AW_TIME_NONE ? f->since_ms : INT64_MIN);
-    sqlite3_bind_int64(st, 2, f->until_ms != AW_TIME_NONE ? f->until_ms : INT64_MAX);
-    if (f->category != NULL) {
-        sqlite3_bind_text(st, 3, f->category, -1, SQLITE_STATIC);
-    } else {
-        sqlite3_bind_null(st, 3);
-    }
-}
-
-static const char *column_text(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-
-    return t != NULL ? (const char *)t : "";
-}
-
-/* Run a grouped count statement and hand each row to fn. by_rule selects
- * the column layout of SQL_COUNT_BY_RULE. */
-static int run_counts(struct aw_store *s, sqlite3_stmt *st, bool by_rule, const struct aw_filter *f,
-                      aw_count_fn fn, void *ctx, struct aw_err *err)
-{
-    int rc, step = SQLITE_DONE;
-
-    bind_filter(st, f);
-    rc = AW_OK;
-    while (rc == AW_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct aw_count_row row;
-        int c = by_rule ? 1 : 0;
-
-        row.rule = by_rule ? column_text(st, 0) : NULL;
-        row.category = column_text(st, c);
-        row.count = sqlite3_column_int64(st, c + 1);
-        row.first_ms = sqlite3_column_int64(st, c + 2);
-        row.last_ms = sqlite3_column_int64(st, c + 3);
-        row.cause = by_rule ? column_text(st, 5) : "";
-        row.remedy = by_rule ? column_text(st, 6) : "";
-        rc = fn(ctx, &row, err);
-    }
-    if (rc == AW_OK && step != SQLITE_DONE) {
-        rc = db_error(s, err, "query failed");
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
-}
-
-int aw_store_count_by_category(struct aw_store *s, const struct aw_filter *f, aw_count_fn fn,
-                               void *ctx, struct aw_err *err)
-{
-    return run_counts(s, s->stmt[STMT_COUNT_BY_CATEGORY], false, f, fn, ctx, err);
-}
-
-int aw_store_count_by_rule(struct aw_store *s, const struct aw_filter *f, aw_count_fn fn,
-                           void *ctx, struct aw_err *err)
-{
-    return run_counts(s, s->stmt[STMT_COUNT_BY_RULE], true, f, fn, ctx, err);
 }
 
 sqlite3 *aw_store_sqlite(struct aw_store *s)

@@ -19,4 +19,17 @@ const char *aw_store_path(const struct aw_store *s);
 /* Set err to "PATH: what: <sqlite message>" and return AW_EDB. */
 int aw_store_db_error(struct aw_store *s, struct aw_err *err, const char *what);
 
+/* Run sql (one or more statements without result rows); on failure set
+ * err to "PATH: what: <sqlite message>" and return AW_EDB. */
+int aw_store_exec(struct aw_store *s, const char *sql, const char *what, struct aw_err *err);
+
+/* Step a bound statement that returns no rows, then reset it and clear
+ * its bindings; errors as for aw_store_exec(). */
+int aw_store_run(struct aw_store *s, sqlite3_stmt *st, const char *what, struct aw_err *err);
+
+/* The first column of sql's first row as an int (PRAGMA auto_vacuum, ...);
+ * errors as for aw_store_exec(). */
+int aw_store_int(struct aw_store *s, const char *sql, int *out, const char *what,
+                 struct aw_err *err);
+
 #endif

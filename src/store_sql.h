@@ -54,6 +54,15 @@
     "  UNIQUE (file_id, offset));" \
     "CREATE INDEX findings_ts ON findings(ts);"
 
+/* Schema 1 as first released (commit b9cf504) had no findings.partial:
+ * the column was added to SQL_MIGRATE_1 itself afterwards (6e8d6a8), so a
+ * version-1 database may lack it.  The step to version 2 adds it then
+ * (tests/data/schema-v1.db is such a database). */
+#define SQL_V1_HAS_PARTIAL \
+    "SELECT count(*) FROM pragma_table_info('findings') WHERE name = 'partial'"
+#define SQL_V1_ADD_PARTIAL \
+    "ALTER TABLE findings ADD COLUMN partial INTEGER NOT NULL DEFAULT 0"
+
 #define SQL_MIGRATE_2 \
     "CREATE TABLE rules (" \
     "  id TEXT PRIMARY KEY," \
@@ -169,20 +178,6 @@
     " ON CONFLICT(id) DO UPDATE SET category = excluded.category," \
     " severity = excluded.severity, cause = excluded.cause, remedy = excluded.remedy," \
     " pattern = excluded.pattern, updated = excluded.updated"
-
-/* ?1 since, ?2 until, ?3 category (NULL = any). */
-#define SQL_FILTER \
-    " WHERE f.ts >= ?1 AND f.ts <= ?2 AND (?3 IS NULL OR f.category = ?3)"
-
-#define SQL_COUNT_BY_CATEGORY \
-    "SELECT f.category, count(*), min(f.ts), max(f.ts) FROM findings f" SQL_FILTER \
-    " GROUP BY f.category ORDER BY max(f.ts) DESC, f.category"
-
-#define SQL_COUNT_BY_RULE \
-    "SELECT f.rule, f.category, count(*), min(f.ts), max(f.ts)," \
-    " coalesce(r.cause, ''), coalesce(r.remedy, '')" \
-    " FROM findings f LEFT JOIN rules r ON r.id = f.rule" SQL_FILTER \
-    " GROUP BY f.rule, f.category ORDER BY max(f.ts) DESC, f.rule"
 
 /* ---- queries of src/query.c and src/retention.c (issue 4) ----------- */
 

@@ -151,14 +151,7 @@ int aw_store_file_settle(struct aw_store *s, int64_t id, struct aw_err *err);
 int aw_store_sync_rules(struct aw_store *s, const struct aw_ruleset *rs, int64_t now_ms,
                         struct aw_err *err);
 
-/* Query filter; AW_TIME_NONE / NULL leave a bound open. */
-struct aw_filter {
-    int64_t since_ms;         /* record time >= since */
-    int64_t until_ms;         /* record time <= until */
-    const char *category;
-};
-
-/* One row of a grouped count.  Strings are valid during the callback. */
+/* One row of a grouped count (aw_query_by_category/by_rule, query.h).  Strings are valid during the callback. */
 struct aw_count_row {
     const char *rule;         /* NULL for category rows */
     const char *category;
@@ -170,14 +163,5 @@ struct aw_count_row {
 };
 
 typedef int (*aw_count_fn)(void *ctx, const struct aw_count_row *row, struct aw_err *err);
-
-/* Findings counted per category, most recently seen first. */
-int aw_store_count_by_category(struct aw_store *s, const struct aw_filter *f,
-                               aw_count_fn fn, void *ctx, struct aw_err *err);
-
-/* Findings counted per rule with the rule's cause and remedy, most recently
- * seen first. */
-int aw_store_count_by_rule(struct aw_store *s, const struct aw_filter *f,
-                           aw_count_fn fn, void *ctx, struct aw_err *err);
 
 #endif

@@ -429,7 +429,7 @@ static void test_scan_lines_and_paths(void)
     char want[4096];
 
     CU_ASSERT_FATAL(cwd != NULL && mkdir(sub, 0700) == 0);
-    tu_write_str(rules, rules_yaml);
+    tu_write_str(rules, tu_rules_trust_health);
     tu_write_str(log, "2025-03-11 07:00:02.500 Could not establish trust relationship\n");
     CU_ASSERT_FATAL(chdir(top) == 0);
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--rules", rules,

@@ -1,7 +1,8 @@
 /*
  * Store: schema creation and migration, refusal of files that are not ours,
  * file identity lookup, finding de-duplication and text cleaning, and the
- * grouped counts report is built on (read through query.h beside a writer).  Real SQLite files in a scratch dir.
+ * grouped counts report is built on (read through query.h beside a
+ * writer).  Real SQLite files in a scratch dir.
  */
 #include <stdlib.h>
 #include <string.h>

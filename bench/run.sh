@@ -2,15 +2,28 @@
 # bench/run.sh: the on-demand benchmark (never run by `meson test`).
 #
 # Generates a synthetic itms agent.log (1,000,000 records, ~300 MB), then
-# compares `agentwatch scan` against `grep -E -i -c` over the same file with
-# the same rule patterns, and measures the scan's peak RSS.  Goals: scan
-# throughput at least half of grep's, peak RSS under 16 MiB.
+# compares `agentwatch scan` against `LC_ALL=C grep -E -c` and
+# `LC_ALL=C grep -E -i -c` over the same file with the same rule patterns,
+# and measures the scan's CPU time, peak RSS and (with perf) where its time
+# goes.  Goals: scan time at most half of `grep -E -c`'s, peak RSS <= 16 MiB.
+#
+#   bench/run.sh            one file of RECORDS records
+#   bench/run.sh --flat     also a 2,000,000-record file: cost per record
+#                           must stay flat as the file grows
 #
 # Environment: RECORDS (1000000), SEED (1), FAILURE_PERMILLE (11),
 # RUNS (3, best of), BUILD (build-bench).  See bench/README.md.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+FLAT=0
+for arg in "$@"; do
+    case $arg in
+        --flat) FLAT=1 ;;
+        *) printf 'usage: bench/run.sh [--flat]\n' >&2; exit 2 ;;
+    esac
+done
 
 RECORDS=${RECORDS:-1000000}
 SEED=${SEED:-1}
@@ -69,22 +82,27 @@ GEN=$BUILD/bench/gen_itms
 
 # ------------------------------------------------------------- workload
 mkdir -p "$OUT"
-# The stamp names everything the bytes depend on: the parameters and the
-# generator's source.  Reuse the file only when all of them and its size match.
-gen_sum=$(cksum < bench/gen_itms.c | awk '{print $1}')
-stamp="records=$RECORDS seed=$SEED permille=$FAILURE_PERMILLE gen=$gen_sum"
-if [[ -f $LOG && -f $OUT/gen.stamp ]] &&
-   [[ $(head -n1 "$OUT/gen.stamp") == "$stamp" ]] &&
-   [[ $(sed -n 2p "$OUT/gen.stamp") == "$(stat -c %s "$LOG")" ]]; then
-    say "reusing $LOG ($stamp)"
-else
-    say "generating $LOG ($RECORDS records)"
-    rm -f "$OUT/gen.stamp"
-    "$GEN" --records "$RECORDS" --seed "$SEED" --failure-permille "$FAILURE_PERMILLE" \
-        "$LOG" 2> "$OUT/gen.txt"
-    cat "$OUT/gen.txt" >&2
-    printf '%s\n%s\n' "$stamp" "$(stat -c %s "$LOG")" > "$OUT/gen.stamp"
-fi
+# generate FILE RECORDS.  The stamp (FILE.stamp) names everything the bytes
+# depend on: the parameters and the generator's source.  Reuse the file
+# only when all of them and its size match.
+generate() {
+    local file=$1 records=$2 gen_sum stamp
+    gen_sum=$(cksum < bench/gen_itms.c | awk '{print $1}')
+    stamp="records=$records seed=$SEED permille=$FAILURE_PERMILLE gen=$gen_sum"
+    if [[ -f $file && -f $file.stamp ]] &&
+       [[ $(head -n1 "$file.stamp") == "$stamp" ]] &&
+       [[ $(sed -n 2p "$file.stamp") == "$(stat -c %s "$file")" ]]; then
+        say "reusing $file ($stamp)"
+    else
+        say "generating $file ($records records)"
+        rm -f "$file.stamp"
+        "$GEN" --records "$records" --seed "$SEED" --failure-permille "$FAILURE_PERMILLE" \
+            "$file" 2> "$OUT/gen.txt"
+        cat "$OUT/gen.txt" >&2
+        printf '%s\n%s\n' "$stamp" "$(stat -c %s "$file")" > "$file.stamp"
+    fi
+}
+generate "$LOG" "$RECORDS"
 bytes=$(stat -c %s "$LOG")
 
 # ------------------------------------------------------------- patterns
@@ -186,50 +204,105 @@ rc=0; LC_ALL=C grep -E -i -c -f "$ERE" /dev/null > /dev/null 2> "$OUT/grep.err" 
 ((rc < 2)) || die "grep rejects $ERE: $(head -n1 "$OUT/grep.err")"
 
 # --------------------------------------------------------------- timing
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is required (package time)"
 
-# The count goes to a file: with stdout on /dev/null GNU grep stops at
-# the first match and the timing would mean nothing.
+# timed NAME CMD...: run CMD under /usr/bin/time; sets t_wall, t_cpu
+# (user + system) and t_rss (KiB) of the run.
+timed() {
+    local name=$1 rc=0 u s; shift
+    /usr/bin/time -f '%e %U %S %M' -o "$OUT/$name.time" "$@" || rc=$?
+    read -r t_wall u s t_rss < <(tail -n1 "$OUT/$name.time")
+    t_cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+    return $rc
+}
+
+# run_grep NAME [-i]: best wall and CPU time of RUNS runs, into NAME_s and
+# NAME_cpu.  The count goes to a file: with stdout on /dev/null GNU grep
+# stops at the first match and the timing would mean nothing.
 run_grep() {
-    local rc=0
-    LC_ALL=C grep -E -i -c -f "$ERE" "$LOG" > "$OUT/grep.count" || rc=$?
-    ((rc < 2)) || die "grep failed (status $rc)"
+    local name=$1 rc i wall="" cpu=""; shift
+    for ((i = 1; i <= RUNS; i++)); do
+        rc=0
+        timed "$name" env LC_ALL=C grep -E "$@" -c -f "$ERE" "$LOG" > "$OUT/$name.count" || rc=$?
+        ((rc < 2)) || die "grep failed (status $rc)"
+        wall=$(min "$wall" "$t_wall"); cpu=$(min "$cpu" "$t_cpu")
+        say "$name run $i: ${t_wall}s wall, ${t_cpu}s CPU"
+    done
+    printf -v "${name}_s" '%s' "$wall"
+    printf -v "${name}_cpu" '%s' "$cpu"
 }
 fresh_db() { rm -f "$DB" "$DB-wal" "$DB-shm" "$DB-journal"; }
+# run_scan FILE: best wall and CPU time of RUNS scans into a fresh
+# database each, and the highest peak RSS, into scan_s, scan_cpu, rss_kib.
 run_scan() {
-    "$AW" --db "$DB" scan --rules rules "$LOG" > "$OUT/scan.out" 2> "$OUT/scan.err" ||
-        die "agentwatch scan failed: $(tail -n1 "$OUT/scan.err")"
+    local file=$1 i
+    scan_s=""; scan_cpu=""; rss_kib=""
+    for ((i = 1; i <= RUNS; i++)); do
+        fresh_db
+        timed scan "$AW" --db "$DB" scan --rules rules "$file" > "$OUT/scan.out" 2> "$OUT/scan.err" ||
+            die "agentwatch scan failed: $(tail -n1 "$OUT/scan.err")"
+        scan_s=$(min "$scan_s" "$t_wall"); scan_cpu=$(min "$scan_cpu" "$t_cpu")
+        rss_kib=$(awk -v a="$rss_kib" -v b="$t_rss" 'BEGIN { print (b + 0 > a + 0) ? b : a }')
+        say "scan run $i: ${t_wall}s wall, ${t_cpu}s CPU, $t_rss KiB"
+    done
 }
 
 # Warm the page cache once so that both sides read from memory.
 cat "$LOG" > /dev/null
 
-grep_s=""
-for ((i = 1; i <= RUNS; i++)); do
-    t0=$(now); run_grep; t1=$(now)
-    s=$(elapsed "$t0" "$t1"); grep_s=$(min "$grep_s" "$s")
-    say "grep run $i: ${s}s"
-done
-grep_lines=$(cat "$OUT/grep.count")
+run_grep grep_i -i
+run_grep grep_plain
+grep_lines=$(cat "$OUT/grep_i.count")
+grep_plain_lines=$(cat "$OUT/grep_plain.count")
+grep_s=$grep_i_s
+run_scan "$LOG"
 
-scan_s=""
-for ((i = 1; i <= RUNS; i++)); do
+# Where the scan's CPU time goes, by where perf's samples fall: the first
+# look (aw_matcher_classify, where the prefilter is inlined), PCRE2 (its JIT
+# code and library), SQLite, the kernel (reading the log, writing the
+# database) and the rest (reading, framing, metadata, libc).
+phases="n/a (perf not installed)"
+if command -v perf >/dev/null; then
     fresh_db
-    t0=$(now); run_scan; t1=$(now)
-    s=$(elapsed "$t0" "$t1"); scan_s=$(min "$scan_s" "$s")
-    say "scan run $i: ${s}s"
-done
+    if perf record -q -F 2000 -o "$OUT/perf.data" "$AW" --db "$DB" scan --rules rules "$LOG" \
+           > /dev/null 2> "$OUT/perf.err"; then
+        phases=$(perf report -i "$OUT/perf.data" --sort dso,sym --stdio 2> /dev/null |
+            awk -v cpu="$scan_cpu" '
+            /^#/ || !/%/ { next }
+            { p = $1; sub(/%/, "", p); dso = $2
+              if (dso ~ /libsqlite3/) k = "sqlite"
+              else if (dso ~ /JIT|libpcre2/) k = "pcre2"
+              else if (dso ~ /kernel/) k = "kernel"
+              else if ($0 ~ /aw_matcher_classify|aw_prefilter/) k = "prefilter"
+              else k = "read/frame/other"
+              t[k] += p }
+            END { n = split("prefilter pcre2 sqlite kernel read/frame/other", o, " ")
+                  for (i = 1; i <= n; i++)
+                      printf "%s%s %.1f%% (%.2fs)", (i > 1 ? ", " : ""), o[i], t[o[i]],
+                             t[o[i]] * cpu / 100 }')
+    else
+        phases="n/a (perf record failed: $(tail -n1 "$OUT/perf.err"))"
+    fi
+fi
 
-rss_kib=""
-if [[ -x /usr/bin/time ]]; then
+flat=""
+if ((FLAT)); then
+    LOG2=$OUT/agent-2m.log
+    generate "$LOG2" 2000000
+    cat "$LOG2" > /dev/null
+    s1=$scan_s c1=$scan_cpu r1=$rss_kib
+    run_scan "$LOG2"
+    flat=$(awk -v n1="$RECORDS" -v w1="$s1" -v c1="$c1" -v w2="$scan_s" -v c2="$scan_cpu" \
+               -v r1="$r1" -v r2="$rss_kib" 'BEGIN {
+        printf "%d records: %.3f us wall, %.3f us CPU per record, peak %.1f MiB\n", n1,
+               w1 * 1e6 / n1, c1 * 1e6 / n1, r1 / 1024
+        printf "    2000000 records: %.3f us wall, %.3f us CPU per record, peak %.1f MiB",
+               w2 * 1e6 / 2000000, c2 * 1e6 / 2000000, r2 / 1024 }')
+    scan_s=$s1 scan_cpu=$c1 rss_kib=$r1
+    # The findings below are those of the RECORDS file.
     fresh_db
-    /usr/bin/time -f %M -o "$OUT/scan.rss" "$AW" --db "$DB" scan --rules rules "$LOG" \
-        > /dev/null 2> "$OUT/scan.err" || die "agentwatch scan failed: $(tail -n1 "$OUT/scan.err")"
-    rss_kib=$(tail -n1 "$OUT/scan.rss")
-else
-    say "/usr/bin/time not found: peak RSS not measured"
+    "$AW" --db "$DB" scan --rules rules "$LOG" > /dev/null 2>&1 || die "agentwatch scan failed"
 fi
 
 # ------------------------------------------------------------- findings
@@ -250,23 +323,32 @@ $(awk -v b="$bytes" -v g="$grep_s" -v s="$scan_s" -v r="${rss_kib:-0}" 'BEGIN {
     gt = (g > 0) ? mb / g : 0; st = (s > 0) ? mb / s : 0
     printf "%.1f %.1f %.1f %.3f %.1f\n", mb, gt, st, (gt > 0) ? st / gt : 0, r / 1024 }')
 EOF
-[[ -n $rss_kib ]] || rss_mib=null
-ratio_ok=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.5) ? "yes" : "NO" }')
-rss_ok=$([[ $rss_mib == null ]] && echo "n/a" || awk -v m="$rss_mib" 'BEGIN { print (m < 16) ? "yes" : "NO" }')
+# Time ratios, scan over grep; the goal is against grep without -i.
+tr() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }'; }
+t_plain=$(tr "$scan_s" "$grep_plain_s"); t_i=$(tr "$scan_s" "$grep_i_s")
+c_plain=$(tr "$scan_cpu" "$grep_plain_cpu"); c_i=$(tr "$scan_cpu" "$grep_i_cpu")
+ratio_ok=$(awk -v r="$t_plain" 'BEGIN { print (r <= 0.5) ? "yes" : "NO" }')
+rss_ok=$(awk -v m="$rss_mib" 'BEGIN { print (m <= 16) ? "yes" : "NO" }')
+load=$(cut -d' ' -f1-3 /proc/loadavg 2> /dev/null || echo unknown)
 
 cat <<EOF
 
-agentwatch benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ), best of $RUNS)
+agentwatch benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ), best of $RUNS, load average $load)
   file            $LOG, $bytes bytes ($mb MiB)
   records         $RECORDS (seed $SEED, failure permille $FAILURE_PERMILLE)
   rule patterns   $npat
   findings        $findings
-  grep matches    $grep_lines lines
-  grep            ${grep_s}s  ${grep_mbs} MiB/s
-  scan            ${scan_s}s  ${scan_mbs} MiB/s
-  ratio scan/grep $ratio   (goal >= 0.5: $ratio_ok)
-  peak RSS        $rss_mib MiB (goal < 16: $rss_ok)
+  grep matches    $grep_plain_lines lines (with -i: $grep_lines)
+                  wall      CPU (user+sys)
+  grep -E -c      ${grep_plain_s}s    ${grep_plain_cpu}s
+  grep -E -i -c   ${grep_i_s}s    ${grep_i_cpu}s
+  scan            ${scan_s}s    ${scan_cpu}s    (${scan_mbs} MiB/s wall)
+  scan/grep -E    $t_plain wall, $c_plain CPU   (goal <= 0.5 wall: $ratio_ok)
+  scan/grep -E -i $t_i wall, $c_i CPU
+  peak RSS        $rss_mib MiB (goal <= 16: $rss_ok)
+  scan CPU by phase: $phases
 EOF
+[[ -z $flat ]] || printf '  cost per record at %s\n' "$flat"
 if [[ -n $by_category ]]; then
     echo "  findings by category:"
     printf '%s\n' "$by_category" | sed 's/^/    /'
@@ -276,9 +358,13 @@ cat > "$OUT/result.json" <<EOF
 {"file": "$LOG", "bytes": $bytes, "records": $RECORDS, "seed": $SEED, "failure_permille": $FAILURE_PERMILLE,
  "rule_patterns": $npat, "findings": ${findings:-null}, "grep_matched_lines": $grep_lines,
  "grep_seconds": $grep_s, "scan_seconds": $scan_s,
+ "grep_plain_seconds": $grep_plain_s, "grep_plain_matched_lines": $grep_plain_lines,
+ "scan_cpu_seconds": $scan_cpu, "grep_cpu_seconds": $grep_i_cpu, "grep_plain_cpu_seconds": $grep_plain_cpu,
+ "time_ratio_scan_to_grep_plain": $t_plain, "time_ratio_scan_to_grep_i": $t_i,
  "grep_mib_per_s": $grep_mbs, "scan_mib_per_s": $scan_mbs,
  "ratio_scan_to_grep": $ratio, "peak_rss_mib": $rss_mib,
  "goal_ratio_met": $([[ $ratio_ok == yes ]] && echo true || echo false),
+ "load_average": "$load",
  "goal_rss_met": $([[ $rss_ok == yes ]] && echo true || echo false)}
 EOF
 say "wrote $OUT/result.json"

@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 # rpm (rpmbuild, rpm2cpio) and cpio: tests/package-rpm.sh builds and
 # installs the .rpm; lintian and rpmlint check the packages; debhelper
-# builds the Debian source package (tests/package-debsrc.sh).
-scripts/deps.sh rpm cpio lintian rpmlint debhelper
+# builds the Debian source package (tests/package-debsrc.sh).  rsyslog:
+# tests/shipper-rsyslog.sh runs two rsyslogd instances of its own (never
+# the system's service).
+scripts/deps.sh rpm cpio lintian rpmlint debhelper rsyslog
 
 passed=0
 failed=0

@@ -20,7 +20,9 @@
 #include "agentwatch/platform.h"
 #include "agentwatch/record.h"
 #include "agentwatch/retention.h"
+#include "agentwatch/config.h"
 #include "agentwatch/rules.h"
+#include "agentwatch/spool.h"
 #include "agentwatch/store.h"
 #include "agentwatch/timeutil.h"
 #include "cli_internal.h"
@@ -36,6 +38,7 @@ struct follow_args {
     uint64_t poll_ms;
     uint64_t rescan_s;
     uint64_t retention_days;
+    const char *spool;
     bool verbose;
     bool wait_source;
 };
@@ -56,6 +59,12 @@ static const struct aw_opt follow_opts[] = {
       .unit = "days", .offset = offsetof(struct follow_args, retention_days),
       .help = "delete findings older than N days, at start and\n"
               "hourly (default 90; 0 keeps everything)" },
+    { .name = "spool", .kind = AW_OPT_TEXT, .arg = "DIR", .min = 1, .max = 4095,
+      .offset = offsetof(struct follow_args, spool),
+      .help = "also write every committed finding to\n"
+              "DIR/agentwatch.ndjson (ECS, one per line, exactly once)\n"
+              "for a log shipper; rotated by rename (default: the\n"
+              "configuration's spool.path)" },
     { .name = "verbose", .kind = AW_OPT_FLAG, .offset = offsetof(struct follow_args, verbose),
       .help = "print a line per file each time it is read" },
     { .name = "wait-for-source", .kind = AW_OPT_FLAG,
@@ -183,6 +192,9 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     struct aw_follow_stats stats;
     struct aw_ruleset *rs = NULL;
     struct aw_store *store = NULL;
+    struct aw_spool *spool = NULL;
+    struct aw_spool_opts spool_opts = { NULL, 0, 0, NULL, 0 };
+    struct aw_spool_stats sps;
     struct aw_err err = { 0 };
     struct aw_notify notify;
     char *const *paths;
@@ -206,6 +218,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
         return AW_EXIT_FAILURE;
     }
     memcpy(given, argv, (size_t)argc * sizeof(char *));
+    a.spool = cli->config != NULL ? cli->config->spool_path : NULL;
     rc = aw_cli_parse(&aw_follow_spec, cli, argc, argv, &a, &n);
     if (rc != AW_CLI_CONTINUE) {
         free(given);
@@ -246,6 +259,30 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
         aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
     }
+    if (a.spool != NULL) {
+        char *kill_after;
+
+        spool_opts.dir = a.spool;
+        spool_opts.max_size = cli->config != NULL ? cli->config->spool_max_size : 0;
+        spool_opts.keep = cli->config != NULL ? cli->config->spool_keep : 0;
+        spool_opts.host = opts.host;
+        /* The crash test's kill point (tests/test_spool.c); undocumented
+         * on purpose, never set in production. */
+        kill_after = aw_os_getenv_dup("AGENTWATCH_TEST_SPOOL_KILL");
+        if (kill_after != NULL) {
+            spool_opts.test_kill_after = (unsigned)strtoul(kill_after, NULL, 10);
+            free(kill_after);
+        }
+        if (aw_spool_open(&spool, store, &spool_opts, &err) != AW_OK) {
+            aw_cli_failure(&err);
+            goto out;
+        }
+        aw_spool_get_stats(spool, &sps);
+        printf("spool %s: file %lld at %llu bytes%s\n", spool_opts.dir, (long long)sps.sequence,
+               (unsigned long long)sps.offset,
+               sps.cut_bytes > 0 ? ", uncommitted tail cut back" : "");
+        opts.spool = spool;
+    }
     printf("following %zu path%s with %zu rules; %s\n", npaths, npaths == 1 ? "" : "s",
            aw_rules_count(rs),
            cli->signals->controls != NULL ? cli->signals->controls
@@ -261,8 +298,15 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
            (unsigned long long)stats.records, AW_PLURAL(stats.records),
            (unsigned long long)stats.findings, AW_PLURAL(stats.findings),
            (unsigned long long)stats.gaps, AW_PLURAL(stats.gaps));
+    if (spool != NULL) {
+        aw_spool_get_stats(spool, &sps);
+        printf("spool: %llu findings written, %llu rotations, file %lld at %llu bytes\n",
+               (unsigned long long)sps.written, (unsigned long long)sps.rotations,
+               (long long)sps.sequence, (unsigned long long)sps.offset);
+    }
     status = AW_EXIT_OK;
 out:
+    aw_spool_close(&spool);
     aw_notify_free(&notify);
     aw_store_close(&store);
     aw_rules_free(&rs);

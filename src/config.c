@@ -232,6 +232,30 @@ static void take_follow(struct loader *ld, const struct aw_yaml_node *v, struct 
     }
 }
 
+static void take_spool(struct loader *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
+{
+    struct keyspec keys[] = { { "path", NULL, NULL }, { "max_size", NULL, NULL },
+                              { "keep", NULL, NULL } };
+    unsigned long n;
+
+    if (v->kind != AW_YAML_MAP) {
+        DIAG(ld, v->start, "key 'spool' must be a mapping, not %s", kind_name(v));
+        return;
+    }
+    walk_map(ld, v, " in spool", "path, max_size or keep", keys, 3);
+    if (keys[0].val != NULL) {
+        cfg->spool_path = take_path(ld, "path", keys[0].val);
+    }
+    if (keys[1].val != NULL && take_uint(ld, "max_size", keys[1].val, AW_CONFIG_SPOOL_SIZE_MIN,
+                                         AW_CONFIG_SPOOL_SIZE_MAX, &n)) {
+        cfg->spool_max_size = n;
+    }
+    if (keys[2].val != NULL && take_uint(ld, "keep", keys[2].val, AW_CONFIG_SPOOL_KEEP_MIN,
+                                         AW_CONFIG_SPOOL_KEEP_MAX, &n)) {
+        cfg->spool_keep = (unsigned)n;
+    }
+}
+
 /* One item of sources: a path, or {path, format}.  Appends to cfg. */
 static void take_source(struct loader *ld, const struct aw_yaml_node *item, size_t index,
                         struct aw_config *cfg)
@@ -315,7 +339,8 @@ static void load_tree(struct loader *ld, const struct aw_yaml_node *root, struct
 {
     struct keyspec keys[] = { { "database", NULL, NULL }, { "rules", NULL, NULL },
                               { "sources", NULL, NULL },  { "host", NULL, NULL },
-                              { "retention_days", NULL, NULL }, { "follow", NULL, NULL } };
+                              { "retention_days", NULL, NULL }, { "follow", NULL, NULL },
+                              { "spool", NULL, NULL } };
     unsigned long n;
 
     if (root->bad || (root->kind == AW_YAML_SCALAR && root->null)) {
@@ -326,7 +351,7 @@ static void load_tree(struct loader *ld, const struct aw_yaml_node *root, struct
         return;
     }
     walk_map(ld, root, "",
-             "database, rules, sources, host, retention_days or follow", keys, 6);
+             "database, rules, sources, host, retention_days, follow or spool", keys, 7);
     if (keys[0].val != NULL) {
         cfg->database = take_path(ld, "database", keys[0].val);
     }
@@ -345,6 +370,9 @@ static void load_tree(struct loader *ld, const struct aw_yaml_node *root, struct
     }
     if (keys[5].val != NULL) {
         take_follow(ld, keys[5].val, cfg);
+    }
+    if (keys[6].val != NULL) {
+        take_spool(ld, keys[6].val, cfg);
     }
 }
 
@@ -370,6 +398,7 @@ void aw_config_free(struct aw_config *cfg)
     free(cfg->database);
     free(cfg->rules);
     free(cfg->host);
+    free(cfg->spool_path);
     config_init(cfg);
 }
 

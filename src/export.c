@@ -6,9 +6,14 @@
  */
 #include "agentwatch/export.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "agentwatch/cursor.h"
+#include "agentwatch/ecs.h"
 #include "agentwatch/fields.h"
+#include "agentwatch/platform.h"
 #include "agentwatch/timeutil.h"
 
 #define EXPORT_COLUMNS 15
@@ -16,6 +21,9 @@
 struct sink {
     FILE *out;
     enum aw_export_format format;
+    bool header_due;          /* CSV header not written yet */
+    uint64_t rows;
+    struct aw_buf line;       /* ecs */
 };
 
 int aw_export_format_from_name(const char *name, enum aw_export_format *out)
@@ -24,6 +32,8 @@ int aw_export_format_from_name(const char *name, enum aw_export_format *out)
         *out = AW_EXPORT_NDJSON;
     } else if (strcmp(name, "csv") == 0) {
         *out = AW_EXPORT_CSV;
+    } else if (strcmp(name, "ecs") == 0) {
+        *out = AW_EXPORT_ECS;
     } else {
         return AW_ESYNTAX;
     }
@@ -56,21 +66,45 @@ static void columns(const struct aw_export_row *r, const char *t, const char *rt
     memcpy(c, all, sizeof(all));
 }
 
+static void csv_header(FILE *out)
+{
+    /* The header is the names of the columns, of any row. */
+    struct aw_export_row none = { 0 };
+    struct aw_field c[EXPORT_COLUMNS];
+
+    columns(&none, "", "", c);
+    aw_fields_csv_header(out, c, EXPORT_COLUMNS);
+}
+
 static int emit(void *ctx, const struct aw_export_row *r, struct aw_err *err)
 {
     struct sink *k = ctx;
     char t[AW_TIME_ISO_MAX], rt[AW_TIME_ISO_MAX];
     struct aw_field c[EXPORT_COLUMNS];
+    int rc;
 
-    aw_time_format_iso(r->ts_ms, t);
-    aw_time_format_iso(r->read_ms, rt);
-    columns(r, t, rt, c);
-    if (k->format == AW_EXPORT_CSV) {
-        aw_fields_csv(k->out, c, EXPORT_COLUMNS);
+    if (k->format == AW_EXPORT_ECS) {
+        rc = aw_ecs_line(r, 0, &k->line, err);
+        if (rc != AW_OK) {
+            return rc;
+        }
+        fwrite(k->line.data, 1, k->line.len, k->out);
     } else {
-        aw_fields_json(k->out, c, EXPORT_COLUMNS);
-        fputc('\n', k->out);
+        aw_time_format_iso(r->ts_ms, t);
+        aw_time_format_iso(r->read_ms, rt);
+        columns(r, t, rt, c);
+        if (k->format == AW_EXPORT_CSV) {
+            if (k->header_due) {
+                csv_header(k->out);
+                k->header_due = false;
+            }
+            aw_fields_csv(k->out, c, EXPORT_COLUMNS);
+        } else {
+            aw_fields_json(k->out, c, EXPORT_COLUMNS);
+            fputc('\n', k->out);
+        }
     }
+    k->rows++;
     /* Stop early when the reader went away (a closed pipe). */
     if (ferror(k->out)) {
         return aw_err_set(err, AW_EIO, "cannot write the export");
@@ -78,20 +112,34 @@ static int emit(void *ctx, const struct aw_export_row *r, struct aw_err *err)
     return AW_OK;
 }
 
+/* Everything written reaches the file (or the pipe) before a cursor
+ * moves: flushed, and synced to disk when the output is a regular file,
+ * so that a power cut after the move cannot lose a batch. */
+static int make_durable(FILE *out, struct aw_err *err)
+{
+    struct aw_os_stat st;
+    int fd;
+
+    if (fflush(out) != 0 || ferror(out)) {
+        return aw_err_set(err, AW_EIO, "cannot write the export: %s", strerror(errno));
+    }
+    fd = fileno(out);
+    if (fd >= 0 && aw_os_fstat(fd, &st) == 0 && st.is_reg && aw_os_fsync(fd) != 0) {
+        return aw_err_set(err, AW_EIO, "cannot write the export to disk (fsync): %s",
+                          strerror(errno));
+    }
+    return AW_OK;
+}
+
 int aw_export_run(struct aw_store *s, const struct aw_query_filter *f,
                   enum aw_export_format format, FILE *out, struct aw_err *err)
 {
-    struct sink k = { out, format };
+    struct sink k = { out, format, false, 0, { 0 } };
     struct aw_query *q = NULL;
     int rc;
 
     if (format == AW_EXPORT_CSV) {
-        /* The header is the names of the columns, of any row. */
-        struct aw_export_row none = { 0 };
-        struct aw_field c[EXPORT_COLUMNS];
-
-        columns(&none, "", "", c);
-        aw_fields_csv_header(out, c, EXPORT_COLUMNS);
+        csv_header(out);
     }
     rc = aw_query_open(&q, s, f, err);
     if (rc == AW_OK) {
@@ -101,5 +149,42 @@ int aw_export_run(struct aw_store *s, const struct aw_query_filter *f,
         rc = aw_err_set(err, AW_EIO, "cannot write the export");
     }
     aw_query_close(&q);
+    aw_buf_free(&k.line);
+    return rc;
+}
+
+int aw_export_cursor(struct aw_store *s, const struct aw_query_filter *f,
+                     enum aw_export_format format, const char *cursor, FILE *out,
+                     uint64_t *written, struct aw_err *err)
+{
+    struct sink k = { out, format, true, 0, { 0 } };
+    struct aw_query *q = NULL;
+    int64_t mark = 0, max_id = 0;
+    bool existed = false;
+    int rc;
+
+    *written = 0;
+    rc = aw_cursor_snapshot(s, cursor, &mark, &existed, &max_id, err);
+    if (rc != AW_OK) {
+        return rc;
+    }
+    if (max_id > mark) {
+        rc = aw_query_open(&q, s, f, err);
+        if (rc == AW_OK) {
+            rc = aw_query_export_ids(q, mark, max_id, emit, &k, err);
+        }
+        aw_query_close(&q);
+    }
+    if (rc == AW_OK) {
+        rc = make_durable(out, err);
+    }
+    /* Only now: a failure above leaves the mark, and the batch is written
+     * again by the next export. */
+    if (rc == AW_OK && (max_id > mark || !existed)) {
+        rc = aw_cursor_advance(s, cursor, existed, mark, max_id > mark ? max_id : mark, k.rows,
+                               aw_time_now_ms(), err);
+    }
+    *written = k.rows;
+    aw_buf_free(&k.line);
     return rc;
 }

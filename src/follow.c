@@ -18,6 +18,7 @@
 
 #include "agentwatch/platform.h"
 #include "agentwatch/retention.h"
+#include "agentwatch/spool.h"
 #include "agentwatch/timeutil.h"
 
 #define WAKE_MS 1000
@@ -107,7 +108,8 @@ static void one_scan(struct follower *f)
 {
     struct aw_scan_opts so;
     struct aw_scan_stats st;
-    struct aw_err err = { 0 };
+    struct aw_err err = { 0 }, spool_err = { 0 };
+    int rc;
 
     memset(&so, 0, sizeof(so));
     so.format = f->opts->format;
@@ -124,7 +126,13 @@ static void one_scan(struct follower *f)
     so.on_progress = on_progress;
     so.progress_ctx = f;
     f->stats->scans++;
-    if (aw_scan_run(f->store, *f->rules, f->paths, f->npaths, &so, &st, &err) != AW_OK) {
+    rc = aw_scan_run(f->store, *f->rules, f->paths, f->npaths, &so, &st, &err);
+    /* The spool writes with every commit; what is left (a backlog, a
+     * batch rolled back) is written here, also after a failed scan. */
+    if (f->opts->spool != NULL && aw_spool_drain(f->opts->spool, &spool_err) != AW_OK) {
+        report_error(f, &spool_err);
+    }
+    if (rc != AW_OK) {
         report_error(f, &err);
         return;
     }

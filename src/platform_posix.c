@@ -115,6 +115,41 @@ int aw_os_replace_content(int fd, const void *buf, size_t len)
     return 0;
 }
 
+int aw_os_fsync(int fd)
+{
+    return fsync(fd);
+}
+
+int aw_os_open_write(const char *path)
+{
+    return open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+}
+
+ssize_t aw_os_write(int fd, const void *buf, size_t len)
+{
+    ssize_t n;
+
+    do {
+        n = write(fd, buf, len);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+int aw_os_truncate(int fd, uint64_t size)
+{
+    return ftruncate(fd, (off_t)size);
+}
+
+int aw_os_rename(const char *from, const char *to)
+{
+    return rename(from, to);
+}
+
+int aw_os_unlink(const char *path)
+{
+    return unlink(path);
+}
+
 long aw_os_getpid(void)
 {
     return (long)getpid();

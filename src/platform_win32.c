@@ -425,6 +425,77 @@ int aw_os_replace_content(int fd, const void *buf, size_t len)
     return 0;
 }
 
+int aw_os_fsync(int fd)
+{
+    if (!FlushFileBuffers(handle_of(fd))) {
+        set_errno_from_last_error();
+        return -1;
+    }
+    return 0;
+}
+
+int aw_os_open_write(const char *path)
+{
+    return open_handle(path, GENERIC_WRITE, OPEN_ALWAYS, _O_WRONLY);
+}
+
+ssize_t aw_os_write(int fd, const void *buf, size_t len)
+{
+    DWORD put = 0;
+
+    if (len > 0x7fffffff) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!WriteFile(handle_of(fd), buf, (DWORD)len, &put, NULL)) {
+        set_errno_from_last_error();
+        return -1;
+    }
+    return (ssize_t)put;
+}
+
+int aw_os_truncate(int fd, uint64_t size)
+{
+    HANDLE h = handle_of(fd);
+    LARGE_INTEGER at;
+    LARGE_INTEGER cur = { 0 }, zero = { 0 };
+
+    at.QuadPart = (LONGLONG)size;
+    /* SetEndOfFile cuts at the file pointer: put it back afterwards. */
+    if (!SetFilePointerEx(h, zero, &cur, FILE_CURRENT) || !SetFilePointerEx(h, at, NULL, FILE_BEGIN) ||
+        !SetEndOfFile(h) || !SetFilePointerEx(h, cur, NULL, FILE_BEGIN)) {
+        set_errno_from_last_error();
+        return -1;
+    }
+    return 0;
+}
+
+int aw_os_rename(const char *from, const char *to)
+{
+    wchar_t *wf = to_wide_path(from), *wt = to_wide_path(to);
+    BOOL ok = wf != NULL && wt != NULL &&
+              MoveFileExW(wf, wt, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH);
+
+    if (!ok && wf != NULL && wt != NULL) {
+        set_errno_from_last_error();
+    }
+    free(wf);
+    free(wt);
+    return ok ? 0 : -1;
+}
+
+int aw_os_unlink(const char *path)
+{
+    wchar_t *w = to_wide_path(path);
+    BOOL ok = w != NULL && DeleteFileW(w);
+
+    if (!ok && w != NULL) {
+        set_errno_from_last_error();
+    }
+    free(w);
+    return ok ? 0 : -1;
+}
+
 long aw_os_getpid(void)
 {
     return (long)GetCurrentProcessId();

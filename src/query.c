@@ -36,6 +36,7 @@ enum q_stmt {
     Q_HOUR_BEFORE,
     Q_HOUR_AFTER,
     Q_EXPORT,
+    Q_EXPORT_IDS,
     Q_COUNT
 };
 
@@ -51,6 +52,7 @@ static const char *const q_sql[Q_COUNT] = {
     [Q_HOUR_BEFORE] = SQL_Q_HOUR_BEFORE,
     [Q_HOUR_AFTER] = SQL_Q_HOUR_AFTER,
     [Q_EXPORT] = SQL_Q_EXPORT,
+    [Q_EXPORT_IDS] = SQL_Q_EXPORT_IDS,
 };
 
 /* Which findings a statement looks at (?6 of SQL_Q_SET). */
@@ -685,17 +687,12 @@ static const char *col_text_or_null(sqlite3_stmt *st, int col)
     return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL : col_text(st, col);
 }
 
-int aw_query_export(struct aw_query *q, aw_export_fn fn, void *ctx, struct aw_err *err)
+/* Run an export statement already bound, calling fn per row. */
+static int export_rows(struct aw_query *q, sqlite3_stmt *st, aw_export_fn fn, void *ctx,
+                       struct aw_err *err)
 {
-    sqlite3_stmt *st;
-    int rc, step = SQLITE_DONE;
+    int rc = AW_OK, step = SQLITE_DONE;
 
-    rc = stmt(q, Q_EXPORT, KIND_ALL, &st, err);
-    if (rc != AW_OK) {
-        return rc;
-    }
-    sqlite3_bind_int64(st, 1, q->lo);
-    sqlite3_bind_int64(st, 2, q->hi);
     while (rc == AW_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         struct aw_export_row r;
 
@@ -714,6 +711,9 @@ int aw_query_export(struct aw_query *q, aw_export_fn fn, void *ctx, struct aw_er
         r.partial = sqlite3_column_int(st, 12) != 0;
         r.target = col_text_or_null(st, 13);
         r.code = col_text_or_null(st, 14);
+        r.id = sqlite3_column_int64(st, 15);
+        r.head = sqlite3_column_blob(st, 16);
+        r.head_len = r.head != NULL ? (size_t)sqlite3_column_bytes(st, 16) : 0;
         rc = fn(ctx, &r, err);
     }
     if (rc != AW_OK) {
@@ -721,4 +721,33 @@ int aw_query_export(struct aw_query *q, aw_export_fn fn, void *ctx, struct aw_er
         return rc;
     }
     return step_end(q, st, step, err);
+}
+
+int aw_query_export(struct aw_query *q, aw_export_fn fn, void *ctx, struct aw_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = stmt(q, Q_EXPORT, KIND_ALL, &st, err);
+
+    if (rc != AW_OK) {
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, q->lo);
+    sqlite3_bind_int64(st, 2, q->hi);
+    return export_rows(q, st, fn, ctx, err);
+}
+
+int aw_query_export_ids(struct aw_query *q, int64_t after_id, int64_t upto_id, aw_export_fn fn,
+                        void *ctx, struct aw_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = stmt(q, Q_EXPORT_IDS, KIND_ALL, &st, err);
+
+    if (rc != AW_OK) {
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, q->lo);
+    sqlite3_bind_int64(st, 2, q->hi);
+    sqlite3_bind_int64(st, 9, after_id);
+    sqlite3_bind_int64(st, 10, upto_id);
+    return export_rows(q, st, fn, ctx, err);
 }

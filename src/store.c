@@ -29,6 +29,7 @@ static const char *const migrations[AW_STORE_SCHEMA_VERSION] = {
     SQL_MIGRATE_2,
     SQL_MIGRATE_3,
     SQL_MIGRATE_4,
+    SQL_MIGRATE_5,
 };
 
 enum stmt_id {
@@ -68,6 +69,8 @@ struct aw_store {
     char target[AW_FINDING_CAPTURE_MAX + 1];
     char code[AW_FINDING_CAPTURE_MAX + 1];
     struct aw_hours *hours;   /* new findings per hour, added at commit */
+    aw_store_commit_hook hook;   /* the spool (issue 13), or NULL */
+    void *hook_ctx;
 };
 
 static const char *column_text(sqlite3_stmt *st, int col)
@@ -382,18 +385,35 @@ static int flush_hours(struct aw_store *s, struct aw_err *err)
     return AW_OK;
 }
 
+void aw_store_set_commit_hook(struct aw_store *s, aw_store_commit_hook fn, void *ctx)
+{
+    s->hook = fn;
+    s->hook_ctx = ctx;
+}
+
 int aw_store_commit(struct aw_store *s, struct aw_err *err)
 {
     int rc = flush_hours(s, err);
+    bool hooked = false;
 
+    if (rc == AW_OK && s->hook != NULL && s->in_txn) {
+        s->hook(s->hook_ctx, AW_STORE_PRE_COMMIT);
+        hooked = true;
+    }
     if (rc == AW_OK) {
         rc = aw_store_exec(s, "COMMIT", "cannot commit", err);
     }
 
     if (rc == AW_OK) {
         s->in_txn = false;
+        if (hooked) {
+            s->hook(s->hook_ctx, AW_STORE_COMMITTED);
+        }
     } else {
         aw_store_rollback(s);
+        if (hooked) {
+            s->hook(s->hook_ctx, AW_STORE_ROLLED_BACK);
+        }
     }
     return rc;
 }

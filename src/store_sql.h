@@ -132,6 +132,36 @@
     " GROUP BY host, rule, category;" \
     " END;"
 
+/* Export cursors and the shipper spool (issue 13, src/cursor.c,
+ * src/spool.c).  Both remember the highest finding id they have passed;
+ * findings ids only grow, except that SQLite gives a new row max(id) + 1,
+ * so deleting the newest findings (prune) would let new findings reuse ids
+ * a cursor has passed.  The trigger moves every mark back to the highest
+ * id left whenever the highest row is deleted, so a reused id is always
+ * beyond every mark: nothing is skipped (nothing deleted is repeated
+ * either, it is gone). */
+#define SQL_MIGRATE_5 \
+    "CREATE TABLE export_cursors (" \
+    "  name TEXT PRIMARY KEY," \
+    "  last_id INTEGER NOT NULL," \
+    "  exported INTEGER NOT NULL DEFAULT 0," \
+    "  created INTEGER NOT NULL," \
+    "  updated INTEGER NOT NULL);" \
+    "CREATE TABLE spool_state (" \
+    "  dir TEXT PRIMARY KEY," \
+    "  sequence INTEGER NOT NULL," \
+    "  offset INTEGER NOT NULL," \
+    "  last_id INTEGER NOT NULL," \
+    "  written INTEGER NOT NULL DEFAULT 0," \
+    "  updated INTEGER NOT NULL);" \
+    "CREATE TRIGGER findings_marks_delete AFTER DELETE ON findings" \
+    " WHEN old.id > (SELECT coalesce(max(id), 0) FROM findings) BEGIN" \
+    " UPDATE export_cursors SET last_id = (SELECT coalesce(max(id), 0) FROM findings)" \
+    " WHERE last_id > (SELECT coalesce(max(id), 0) FROM findings);" \
+    " UPDATE spool_state SET last_id = (SELECT coalesce(max(id), 0) FROM findings)" \
+    " WHERE last_id > (SELECT coalesce(max(id), 0) FROM findings);" \
+    " END;"
+
 /* Add a transaction's tally of one group (src/hours.c). */
 #define SQL_HOURS_UPSERT \
     "INSERT INTO finding_hours (hour, host, rule, category, count, first, last)" \
@@ -244,10 +274,36 @@
     "SELECT hour FROM finding_hours WHERE hour >= ?1 AND hour < ?2" SQL_Q_SET \
     " ORDER BY hour LIMIT 1"
 
-#define SQL_Q_EXPORT \
+/* The columns of an exported finding; the file's head (its identity for
+ * the ECS event.id, src/ecs.c) comes with it. */
+#define SQL_Q_EXPORT_COLS \
     "SELECT ts, ts_known, read_ts, host, file_id, path, offset, rule, category, severity," \
-    " level, message, partial, target, code FROM findings WHERE ts >= ?1 AND ts < ?2" \
-    SQL_Q_SET " ORDER BY ts, id"
+    " level, message, partial, target, code, id," \
+    " (SELECT head FROM files WHERE files.id = findings.file_id) FROM findings"
+
+#define SQL_Q_EXPORT \
+    SQL_Q_EXPORT_COLS " WHERE ts >= ?1 AND ts < ?2" SQL_Q_SET " ORDER BY ts, id"
+
+/* The same for the ids (?9, ?10] in id order: an export cursor's batch. */
+#define SQL_Q_EXPORT_IDS \
+    SQL_Q_EXPORT_COLS " WHERE id > ?9 AND id <= ?10 AND ts >= ?1 AND ts < ?2" SQL_Q_SET \
+    " ORDER BY id"
+
+/* ---- export cursors (src/cursor.c) ---------------------------------- */
+
+#define SQL_CURSOR_GET "SELECT last_id FROM export_cursors WHERE name = ?1"
+#define SQL_CURSOR_MAX_ID "SELECT coalesce(max(id), 0) FROM findings"
+/* Advance from ?2 to ?3 only if nobody moved the cursor meanwhile. */
+#define SQL_CURSOR_ADVANCE \
+    "UPDATE export_cursors SET last_id = ?3, exported = exported + ?4, updated = ?5" \
+    " WHERE name = ?1 AND last_id = ?2"
+#define SQL_CURSOR_CREATE \
+    "INSERT INTO export_cursors (name, last_id, exported, created, updated)" \
+    " VALUES (?1, ?3, ?4, ?5, ?5)"
+#define SQL_CURSOR_LIST \
+    "SELECT name, last_id, exported, created, updated," \
+    " (SELECT count(*) FROM findings WHERE id > c.last_id) FROM export_cursors c ORDER BY name"
+#define SQL_CURSOR_RESET "DELETE FROM export_cursors WHERE name = ?1"
 
 #define SQL_PRUNE_OLDEST "SELECT min(ts) FROM findings"
 #define SQL_PRUNE_DELETE "DELETE FROM findings WHERE ts >= ?1 AND ts < ?2"

@@ -707,8 +707,8 @@ static void test_window_options(void)
         }
     }
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "export", "--format", "xml", NULL), 2);
-    CU_ASSERT_STRING_EQUAL(err, "agentwatch: export: invalid --format 'xml': expected ndjson or csv"
-                                " (see 'agentwatch export --help')\n");
+    CU_ASSERT_STRING_EQUAL(err, "agentwatch: export: invalid --format 'xml': expected ndjson, csv or"
+                                " ecs (see 'agentwatch export --help')\n");
     free(out);
     free(err);
     for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {

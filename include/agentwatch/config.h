@@ -10,6 +10,7 @@
  *     host: WKS-0042
  *     retention_days: 90
  *     follow: { commit_ms: 250, rescan_seconds: 30, poll_interval_ms: 1000 }
+ *     spool: { path: /var/spool/agentwatch, max_size: 10485760, keep: 5 }
  *
  * Every key is optional; an empty value (`key:`, `~`, `null`) means "not
  * set".  Command-line options and environment variables override the
@@ -34,6 +35,11 @@
 #define AW_CONFIG_POLL_MS_MIN 50
 #define AW_CONFIG_POLL_MS_MAX 3600000
 #define AW_CONFIG_HOST_MAX 255
+/* The spool (follow --spool): file size before rotation, files kept. */
+#define AW_CONFIG_SPOOL_SIZE_MIN 65536
+#define AW_CONFIG_SPOOL_SIZE_MAX 4000000000UL
+#define AW_CONFIG_SPOOL_KEEP_MIN 1
+#define AW_CONFIG_SPOOL_KEEP_MAX 1000
 
 struct aw_config_source {
     char *path;
@@ -53,6 +59,9 @@ struct aw_config {
     unsigned commit_ms;           /* 0: not set */
     unsigned rescan_seconds;      /* 0: not set */
     unsigned poll_interval_ms;    /* 0: not set (change notifications) */
+    char *spool_path;             /* spool.path; NULL: not set */
+    unsigned long spool_max_size; /* spool.max_size; 0: not set */
+    unsigned spool_keep;          /* spool.keep; 0: not set */
 };
 
 /* Load the configuration at path into *out (always initialised, to the

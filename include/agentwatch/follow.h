@@ -30,6 +30,8 @@
  * with its syslog priority (AW_PRIO_* of notify.h). */
 typedef void (*aw_follow_log_fn)(void *ctx, int priority, const char *line);
 
+struct aw_spool;
+
 struct aw_follow_opts {
     enum aw_format format;
     const char *host;
@@ -51,6 +53,7 @@ struct aw_follow_opts {
     aw_follow_log_fn log;         /* may be NULL */
     aw_scan_file_fn on_file;      /* per file and scan (may be NULL) */
     void *ctx;                    /* for log and on_file */
+    struct aw_spool *spool;       /* drained after every scan; may be NULL */
 };
 
 struct aw_follow_stats {

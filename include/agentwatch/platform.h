@@ -115,6 +115,31 @@ int aw_os_try_lock(int fd);
  * 0 or -1/errno. */
 int aw_os_replace_content(int fd, const void *buf, size_t len);
 
+/* ---- writing files (export cursors, the shipper spool; issue 13) ---- */
+
+/* Flush an open file's data to the device (fsync; _commit on Windows).
+ * 0 or -1/errno. */
+int aw_os_fsync(int fd);
+
+/* Open path for writing, creating it (mode 0640 on POSIX, before the
+ * umask) when missing; never truncated, never O_APPEND.  On Windows every
+ * share mode is granted, so that shippers can read, rename and delete it
+ * while it is open.  fd or -1/errno. */
+int aw_os_open_write(const char *path);
+
+/* One write() of len bytes at the file position.  Bytes written (a short
+ * count only on a full disk) or -1/errno. */
+ssize_t aw_os_write(int fd, const void *buf, size_t len);
+
+/* Cut (or extend) an open file to size.  0 or -1/errno. */
+int aw_os_truncate(int fd, uint64_t size);
+
+/* Rename from to to, replacing to if it exists.  0 or -1/errno. */
+int aw_os_rename(const char *from, const char *to);
+
+/* Delete a file.  0 or -1/errno (ENOENT when there is none). */
+int aw_os_unlink(const char *path);
+
 long aw_os_getpid(void);
 
 /* This machine's name into buf (NUL-terminated, UTF-8).  0 or -1. */

@@ -140,11 +140,20 @@ struct aw_export_row {
     bool partial;
     const char *target;
     const char *code;
+    int64_t id;               /* the finding's row id (export cursors) */
+    const unsigned char *head;  /* its file's first bytes as stored (the
+                                   file identity of the ECS event.id) */
+    size_t head_len;
 };
 
 typedef int (*aw_export_fn)(void *ctx, const struct aw_export_row *row, struct aw_err *err);
 
 /* Every finding in the window, in time (then log) order. */
 int aw_query_export(struct aw_query *q, aw_export_fn fn, void *ctx, struct aw_err *err);
+
+/* The findings in the window with after_id < id <= upto_id, in id order
+ * (the order they were stored): an export cursor's batch. */
+int aw_query_export_ids(struct aw_query *q, int64_t after_id, int64_t upto_id, aw_export_fn fn,
+                        void *ctx, struct aw_err *err);
 
 #endif

@@ -24,7 +24,7 @@
 #include "agentwatch/fileid.h"
 #include "agentwatch/rules.h"
 
-#define AW_STORE_SCHEMA_VERSION 4
+#define AW_STORE_SCHEMA_VERSION 5
 
 /* Longest message kept with a finding, in bytes of UTF-8. */
 #define AW_FINDING_MESSAGE_MAX 2048
@@ -53,6 +53,21 @@ void aw_store_close(struct aw_store **s);
 
 /* Schema version of the open database. */
 int aw_store_schema_version(const struct aw_store *s);
+
+/* A hook run by aw_store_commit(): before COMMIT, inside the transaction
+ * (the spool writes the new findings and its position there, so that both
+ * are committed with them), then once more with the outcome.  A hook
+ * keeps its own errors: the findings are committed whatever it did. */
+enum aw_store_hook_event {
+    AW_STORE_PRE_COMMIT,
+    AW_STORE_COMMITTED,
+    AW_STORE_ROLLED_BACK
+};
+
+typedef void (*aw_store_commit_hook)(void *ctx, enum aw_store_hook_event ev);
+
+/* Install (fn) or remove (NULL) the commit hook. */
+void aw_store_set_commit_hook(struct aw_store *s, aw_store_commit_hook fn, void *ctx);
 
 int aw_store_begin(struct aw_store *s, struct aw_err *err);
 int aw_store_commit(struct aw_store *s, struct aw_err *err);

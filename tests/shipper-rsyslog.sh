@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# End-to-end shipper test (issue 13): Debian's rsyslog carries agentwatch's
+# spool over TCP on loopback while `agentwatch follow` is killed with
+# SIGKILL and restarted several times and the spool rotates.
+#
+#   instance A: the shipped packaging/shippers/rsyslog-imfile.conf (imfile
+#               on the spool, omfwd over TCP to B), with its spool path and
+#               target replaced
+#   instance B: imtcp bound to 127.0.0.1 on a free port (port 0, written to
+#               a file), omfile writing each message's JSON line
+#
+# Both run as this test's own processes (-n, their own config, pid file and
+# work folders; no system socket: imuxsock is not loaded).  Every event.id
+# of the database must arrive at B; duplicates are counted and reported
+# (shippers are at least once).  Bounded: every wait has a deadline.
+#
+# Usage: shipper-rsyslog.sh AGENTWATCH_BINARY.  Exit 77 (skip) only when
+# rsyslogd is not installed; scripts/test.sh installs it.
+set -euo pipefail
+
+bin=${1:?usage: shipper-rsyslog.sh AGENTWATCH_BINARY}
+src=${AW_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+rsyslogd=$(command -v rsyslogd || true)
+[ -x "$rsyslogd" ] || rsyslogd=/usr/sbin/rsyslogd
+if [ ! -x "$rsyslogd" ]; then
+    echo "SKIP: rsyslogd is not installed (scripts/deps.sh rsyslog)"
+    exit 77
+fi
+
+t=$(mktemp -d "${TMPDIR:-/tmp}/aw-rsyslog-XXXXXX")
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do
+        kill "$p" 2>/dev/null || true
+    done
+    for p in "${pids[@]}"; do
+        wait "$p" 2>/dev/null || true
+    done
+    rm -rf "$t"
+}
+trap cleanup EXIT
+
+mkdir -p "$t/a-work" "$t/b-work" "$t/logs" "$t/spool"
+
+# Wait until a command succeeds, at most $1 tenths of a second.
+wait_for() {
+    local n=$1; shift
+    for ((i = 0; i < n; i++)); do
+        if "$@"; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# ---- instance B: the collector --------------------------------------
+cat > "$t/b.conf" <<EOF
+global(workDirectory="$t/b-work" maxMessageSize="64k")
+module(load="imtcp")
+template(name="msgonly" type="string" string="%msg%\n")
+input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="$t/b.port"
+      ruleset="store")
+ruleset(name="store") {
+    action(type="omfile" file="$t/received.ndjson" template="msgonly" flushOnTXEnd="on")
+}
+EOF
+"$rsyslogd" -n -f "$t/b.conf" -i "$t/b.pid" > "$t/b.out" 2>&1 &
+pids+=($!)
+if ! wait_for 100 test -s "$t/b.port"; then
+    echo "FAIL: rsyslog B did not listen"; cat "$t/b.out"; exit 1
+fi
+port=$(cat "$t/b.port")
+echo "rsyslog B listening on 127.0.0.1:$port"
+
+# ---- instance A: the shipped configuration --------------------------
+{
+    echo "global(workDirectory=\"$t/a-work\")"
+    sed -e "s|/var/lib/agentwatch/spool/agentwatch.ndjson|$t/spool/agentwatch.ndjson|" \
+        -e "s|target=\"collector.example.net\" port=\"514\"|target=\"127.0.0.1\" port=\"$port\"|" \
+        "$src/packaging/shippers/rsyslog-imfile.conf"
+} > "$t/a.conf"
+grep -q "target=\"127.0.0.1\" port=\"$port\"" "$t/a.conf"
+"$rsyslogd" -n -f "$t/a.conf" -i "$t/a.pid" > "$t/a.out" 2>&1 &
+pids+=($!)
+
+# ---- agentwatch: follow, killed and restarted ------------------------
+cat > "$t/rules.yaml" <<'EOF'
+version: 1
+rules:
+  - id: ssl-trust
+    category: ssl
+    severity: error
+    pattern: '(?i)could not establish trust relationship'
+EOF
+cat > "$t/agentwatch.yaml" <<EOF
+spool:
+  path: $t/spool
+  max_size: 65536
+  keep: 1000
+EOF
+: > "$t/logs/agent.log"
+lines=0
+append() {
+    local n=$1
+    for ((k = 0; k < n; k++, lines++)); do
+        printf '2025-03-11T%02d:%02d:%02dZ Could not establish trust relationship for the SSL/TLS secure channel. Attempt %d.\n' \
+            $(((lines / 3600) % 24)) $(((lines / 60) % 60)) $((lines % 60)) "$lines"
+    done >> "$t/logs/agent.log"
+}
+follow() {
+    "$bin" --config "$t/agentwatch.yaml" --db "$t/aw.db" follow --rules "$t/rules.yaml" \
+        --format line --host WKS-E2E --rescan 1 --retention-days 0 "$t/logs/agent.log" \
+        >> "$t/follow.out" 2>&1 &
+    fpid=$!
+}
+stored() {
+    local n
+    n=$("$bin" --db "$t/aw.db" report --format json 2>/dev/null |
+        grep -o '"total": [0-9]*' | grep -o '[0-9]*$' || true)
+    echo "${n:-0}"
+}
+
+kills=0
+RANDOM=13
+for round in 1 2 3 4 5 6 7 8; do
+    append $((150 + RANDOM % 150))
+    follow
+    # Kill it at a random moment of its catch-up (0 to 190 ms after start).
+    sleep "0.$((RANDOM % 20 / 10))$((RANDOM % 10))"
+    kill -KILL "$fpid"
+    wait "$fpid" 2>/dev/null || true
+    kills=$((kills + 1))
+    echo "round $round: $lines lines in the log, $(stored) stored when killed"
+done
+append 100
+follow
+pids+=("$fpid")
+spooled() {
+    cat "$t"/spool/agentwatch.ndjson* 2>/dev/null | grep -vc '"kind": "state"' || true
+}
+caught_up() { [ "$(stored)" -eq "$lines" ] && [ "$(spooled)" -eq "$lines" ]; }
+if ! wait_for 600 caught_up; then
+    echo "FAIL: follow did not catch up: $(stored) stored, $(spooled) spooled, $lines lines"
+    cat "$t/follow.out"; exit 1
+fi
+kill -TERM "$fpid"; wait "$fpid" || true
+
+"$bin" --db "$t/aw.db" export --format ecs | grep -o '"event": {"id": "[0-9a-f]*"' | sort > "$t/want"
+files=$(ls "$t"/spool/agentwatch.ndjson* | wc -l)
+got_ids() {
+    grep -o '"event": {"id": "[0-9a-f]*"' "$t/received.ndjson" 2>/dev/null | sort > "$t/got" || true
+    sort -u "$t/got" > "$t/got-unique"
+    [ -z "$(comm -23 "$t/want" "$t/got-unique")" ]
+}
+ok=0
+wait_for 600 got_ids && ok=1
+sent=$(wc -l < "$t/want")
+received=$(wc -l < "$t/got")
+unique=$(wc -l < "$t/got-unique")
+lost=$(comm -23 "$t/want" "$t/got-unique" | wc -l)
+extra=$(comm -13 "$t/want" "$t/got-unique" | wc -l)
+headers=$(grep -c '"spool_header": true' "$t/received.ndjson" || true)
+echo "rsyslog end to end: $sent findings sent, $received received ($unique distinct)," \
+     "$((received - unique)) duplicates, $lost lost, $extra unknown;" \
+     "$kills SIGKILLs of follow, $((files - 1)) spool rotations, $headers headers received"
+if [ "$ok" -ne 1 ] || [ "$lost" -ne 0 ] || [ "$extra" -ne 0 ]; then
+    echo "FAIL: findings lost in transit"
+    comm -23 "$t/want" "$t/got-unique" | head -5
+    echo "--- rsyslog A"; cat "$t/a.out"; echo "--- rsyslog B"; cat "$t/b.out"
+    exit 1
+fi
+echo "PASS"

@@ -129,8 +129,8 @@ int aw_cli_load_rules_ex(const char *path, unsigned flags, struct aw_ruleset **r
     }
     if (rc != AW_OK) {
         if (rc == AW_ESYNTAX && diags.count > 0) {
-            fprintf(stderr, "agentwatch: %s: %zu problem%s in the rule set\n", path, diags.count,
-                    diags.count == 1 ? "" : "s");
+            fprintf(stderr, "agentwatch: %s: %zu problem%s in the rule set\n", path,
+                    aw_diags_total(&diags), aw_diags_total(&diags) == 1 ? "" : "s");
         } else {
             aw_cli_failure(&err);
         }

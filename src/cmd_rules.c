@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "aw_config.h"
+#include "agentwatch/grow.h"
 #include "agentwatch/record.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/text.h"
@@ -128,7 +129,7 @@ static void print_excerpt(const char *s, size_t len, size_t max_cols)
 static int cmd_check(const char *path)
 {
     struct aw_ruleset *rs = NULL;
-    struct aw_diags warnings = { NULL, 0, 0 };
+    struct aw_diags warnings = { 0 };
     struct aw_err err = { 0, "" };
     size_t n;
     int status = AW_EXIT_FAILURE;
@@ -145,8 +146,8 @@ static int cmd_check(const char *path)
     }
     n = aw_rules_count(rs);
     if (warnings.count > 0) {
-        printf("%s: %zu rule%s OK, %zu warning%s\n", path, n, n == 1 ? "" : "s", warnings.count,
-               warnings.count == 1 ? "" : "s");
+        printf("%s: %zu rule%s OK, %zu warning%s\n", path, n, n == 1 ? "" : "s", aw_diags_total(&warnings),
+               aw_diags_total(&warnings) == 1 ? "" : "s");
     } else {
         printf("%s: %zu rule%s OK\n", path, n, n == 1 ? "" : "s");
     }
@@ -293,14 +294,8 @@ static int remember_unmatched(struct classify_state *st, char *path, uint64_t of
     while (line < cap && msg[line] != '\n' && msg[line] != '\r') {
         line++;
     }
-    if (st->num == st->umcap) {
-        size_t c = st->umcap ? st->umcap * 2 : 32;
-        struct unmatched *g = realloc(st->um, c * sizeof(*g));
-        if (g == NULL) {
-            return AW_ENOMEM;
-        }
-        st->um = g;
-        st->umcap = c;
+    if (AW_GROW(st->um, st->umcap, st->num + 1, 32) != AW_OK) {
+        return AW_ENOMEM;
     }
     /* keep the raw first line; print_excerpt() cleans it when printed */
     copy = malloc(line + 1);

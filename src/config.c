@@ -22,7 +22,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,28 +35,7 @@
 /* ------------------------------------------------------------------ */
 /* Diagnostics                                                          */
 
-struct loader {
-    const char *file;
-    struct aw_yaml_diags diags;
-    bool oom;
-};
-
-static void diag_at(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...)
-    AW_PRINTF(4, 5);
-
-static void diag_at(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (aw_yaml_diag_vadd(&ld->diags, line, col, fmt, ap) != AW_OK) {
-        ld->oom = true;
-    }
-    va_end(ap);
-}
-
-#define DIAG(ld, mark, ...) \
-    diag_at((ld), (unsigned)(mark).line + 1, (unsigned)(mark).column + 1, __VA_ARGS__)
+#define DIAG(ld, mark, ...) AW_YAML_DIAG((ld), mark, __VA_ARGS__)
 
 /* Integers must be plain, so a quoted "5" is named for what it is. */
 static const char *kind_name(const struct aw_yaml_node *n)
@@ -71,57 +49,8 @@ static const char *kind_name(const struct aw_yaml_node *n)
 /* ------------------------------------------------------------------ */
 /* Validation                                                           */
 
-struct keyspec {
-    const char *name;
-    const struct aw_yaml_node *key;   /* first occurrence */
-    const struct aw_yaml_node *val;   /* NULL: absent, null or already reported */
-};
-
-/* Match the keys of map against keys[]; report unknown, duplicate and
- * non-string keys.  where names the mapping ("" at the top level),
- * expected lists the valid keys for the message. */
-static void walk_map(struct loader *ld, const struct aw_yaml_node *map, const char *where,
-                     const char *expected, struct keyspec *keys, size_t nkeys)
-{
-    char buf[96];
-
-    for (size_t i = 0; i + 1 < map->nkids; i += 2) {
-        const struct aw_yaml_node *k = map->kids[i], *v = map->kids[i + 1];
-        struct keyspec *spec = NULL;
-
-        if (k->bad) {
-            continue;
-        }
-        if (k->kind != AW_YAML_SCALAR || k->null) {
-            DIAG(ld, k->start, "mapping keys must be strings, not %s", kind_name(k));
-            continue;
-        }
-        for (size_t s = 0; s < nkeys; s++) {
-            if (strlen(keys[s].name) == k->len && memcmp(keys[s].name, k->val, k->len) == 0) {
-                spec = &keys[s];
-                break;
-            }
-        }
-        if (spec == NULL) {
-            DIAG(ld, k->start, "unknown key '%s'%s (expected %s)",
-                 aw_yaml_show(buf, sizeof(buf), k->val, k->len), where, expected);
-            continue;
-        }
-        if (spec->key != NULL) {
-            DIAG(ld, k->start, "duplicate key '%s' (first defined at %s:%u:%u)", spec->name,
-                 ld->file, (unsigned)spec->key->start.line + 1,
-                 (unsigned)spec->key->start.column + 1);
-            continue;
-        }
-        spec->key = k;
-        if (!v->bad && !(v->kind == AW_YAML_SCALAR && v->null)) {
-            spec->val = v;
-        }
-    }
-}
-
 /* A string value: a scalar without NUL bytes. */
-static bool want_string(struct loader *ld, const char *name, const struct aw_yaml_node *v)
+static bool want_string(struct aw_yaml_check *ld, const char *name, const struct aw_yaml_node *v)
 {
     if (v->kind != AW_YAML_SCALAR) {
         DIAG(ld, v->start, "key '%s' must be a string, not %s", name, kind_name(v));
@@ -135,7 +64,7 @@ static bool want_string(struct loader *ld, const char *name, const struct aw_yam
 }
 
 /* An absolute path; returns a copy or NULL (reported, or out of memory). */
-static char *take_path(struct loader *ld, const char *name, const struct aw_yaml_node *v)
+static char *take_path(struct aw_yaml_check *ld, const char *name, const struct aw_yaml_node *v)
 {
     char buf[96];
     char *copy;
@@ -160,7 +89,7 @@ static char *take_path(struct loader *ld, const char *name, const struct aw_yaml
 }
 
 /* A plain decimal integer in [min, max]. */
-static bool take_uint(struct loader *ld, const char *name, const struct aw_yaml_node *v,
+static bool take_uint(struct aw_yaml_check *ld, const char *name, const struct aw_yaml_node *v,
                       unsigned long min, unsigned long max, unsigned long *out)
 {
     char buf[96];
@@ -185,7 +114,7 @@ static bool take_uint(struct loader *ld, const char *name, const struct aw_yaml_
     return true;
 }
 
-static void take_host(struct loader *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
+static void take_host(struct aw_yaml_check *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
 {
     if (!want_string(ld, "host", v)) {
         return;
@@ -207,17 +136,17 @@ static void take_host(struct loader *ld, const struct aw_yaml_node *v, struct aw
     }
 }
 
-static void take_follow(struct loader *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
+static void take_follow(struct aw_yaml_check *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
 {
-    struct keyspec keys[] = { { "commit_ms", NULL, NULL }, { "rescan_seconds", NULL, NULL },
-                              { "poll_interval_ms", NULL, NULL } };
+    struct aw_yaml_key keys[] = { { .name = "commit_ms" }, { .name = "rescan_seconds" },
+                              { .name = "poll_interval_ms" } };
     unsigned long n;
 
     if (v->kind != AW_YAML_MAP) {
         DIAG(ld, v->start, "key 'follow' must be a mapping, not %s", kind_name(v));
         return;
     }
-    walk_map(ld, v, " in follow", "commit_ms, rescan_seconds or poll_interval_ms", keys, 3);
+    aw_yaml_walk_map(ld, v, " in follow", "commit_ms, rescan_seconds or poll_interval_ms", keys, 3);
     if (keys[0].val != NULL && take_uint(ld, "commit_ms", keys[0].val, AW_CONFIG_COMMIT_MS_MIN,
                                          AW_CONFIG_COMMIT_MS_MAX, &n)) {
         cfg->commit_ms = (unsigned)n;
@@ -232,17 +161,17 @@ static void take_follow(struct loader *ld, const struct aw_yaml_node *v, struct 
     }
 }
 
-static void take_spool(struct loader *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
+static void take_spool(struct aw_yaml_check *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
 {
-    struct keyspec keys[] = { { "path", NULL, NULL }, { "max_size", NULL, NULL },
-                              { "keep", NULL, NULL } };
+    struct aw_yaml_key keys[] = { { .name = "path" }, { .name = "max_size" },
+                              { .name = "keep" } };
     unsigned long n;
 
     if (v->kind != AW_YAML_MAP) {
         DIAG(ld, v->start, "key 'spool' must be a mapping, not %s", kind_name(v));
         return;
     }
-    walk_map(ld, v, " in spool", "path, max_size or keep", keys, 3);
+    aw_yaml_walk_map(ld, v, " in spool", "path, max_size or keep", keys, 3);
     if (keys[0].val != NULL) {
         cfg->spool_path = take_path(ld, "path", keys[0].val);
     }
@@ -257,7 +186,7 @@ static void take_spool(struct loader *ld, const struct aw_yaml_node *v, struct a
 }
 
 /* One item of sources: a path, or {path, format}.  Appends to cfg. */
-static void take_source(struct loader *ld, const struct aw_yaml_node *item, size_t index,
+static void take_source(struct aw_yaml_check *ld, const struct aw_yaml_node *item, size_t index,
                         struct aw_config *cfg)
 {
     char where[48], buf[96];
@@ -270,10 +199,10 @@ static void take_source(struct loader *ld, const struct aw_yaml_node *item, size
         return;
     }
     if (item->kind == AW_YAML_MAP) {
-        struct keyspec keys[] = { { "path", NULL, NULL }, { "format", NULL, NULL } };
+        struct aw_yaml_key keys[] = { { .name = "path" }, { .name = "format" } };
 
         snprintf(where, sizeof(where), " in source #%zu", index);
-        walk_map(ld, item, where, "path or format", keys, 2);
+        aw_yaml_walk_map(ld, item, where, "path or format", keys, 2);
         if (keys[1].val != NULL && want_string(ld, "format", keys[1].val) &&
             aw_format_from_name(keys[1].val->val, &format) != AW_OK) {
             DIAG(ld, keys[1].val->start,
@@ -312,7 +241,7 @@ static void take_source(struct loader *ld, const struct aw_yaml_node *item, size
     src->column = (unsigned)path_node->start.column + 1;
 }
 
-static void take_sources(struct loader *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
+static void take_sources(struct aw_yaml_check *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
 {
     if (v->kind != AW_YAML_SEQ) {
         DIAG(ld, v->start, "key 'sources' must be a sequence, not %s", kind_name(v));
@@ -335,12 +264,12 @@ static void take_sources(struct loader *ld, const struct aw_yaml_node *v, struct
     }
 }
 
-static void load_tree(struct loader *ld, const struct aw_yaml_node *root, struct aw_config *cfg)
+static void load_tree(struct aw_yaml_check *ld, const struct aw_yaml_node *root, struct aw_config *cfg)
 {
-    struct keyspec keys[] = { { "database", NULL, NULL }, { "rules", NULL, NULL },
-                              { "sources", NULL, NULL },  { "host", NULL, NULL },
-                              { "retention_days", NULL, NULL }, { "follow", NULL, NULL },
-                              { "spool", NULL, NULL } };
+    struct aw_yaml_key keys[] = { { .name = "database" }, { .name = "rules" },
+                                  { .name = "sources" },  { .name = "host" },
+                                  { .name = "retention_days" }, { .name = "follow" },
+                                  { .name = "spool" } };
     unsigned long n;
 
     if (root->bad || (root->kind == AW_YAML_SCALAR && root->null)) {
@@ -350,8 +279,8 @@ static void load_tree(struct loader *ld, const struct aw_yaml_node *root, struct
         DIAG(ld, root->start, "the configuration must be a mapping, not %s", kind_name(root));
         return;
     }
-    walk_map(ld, root, "",
-             "database, rules, sources, host, retention_days, follow or spool", keys, 7);
+    aw_yaml_walk_map(ld, root, "",
+                     "database, rules, sources, host, retention_days, follow or spool", keys, 7);
     if (keys[0].val != NULL) {
         cfg->database = take_path(ld, "database", keys[0].val);
     }
@@ -430,7 +359,7 @@ static int read_config_file(const char *path, unsigned char **buf, size_t *len,
 int aw_config_load(const char *path, bool must_exist, struct aw_config *out,
                    struct aw_diags *diags, struct aw_err *err)
 {
-    struct loader ld;
+    struct aw_yaml_check ld;
     struct aw_yaml_node *root = NULL;
     unsigned char *buf = NULL;
     size_t len = 0;

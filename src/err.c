@@ -2,6 +2,7 @@
  * Status codes, error messages and diagnostic lists (see err.h).
  */
 #include "agentwatch/err.h"
+#include "agentwatch/grow.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,26 +54,47 @@ const char *aw_status_text(int code)
     }
 }
 
+/* Count one more left-out diagnostic in the last item. */
+static int count_more(struct aw_diags *d)
+{
+    char line[64], *item;
+
+    snprintf(line, sizeof(line), "... and %zu more", d->more + 1);
+    item = strdup(line);
+    if (item == NULL) {
+        return AW_ENOMEM;
+    }
+    if (d->more == 0) {
+        if (AW_GROW(d->items, d->cap, d->count + 1, 8) != AW_OK) {
+            free(item);
+            return AW_ENOMEM;
+        }
+        d->count++;
+    } else {
+        free(d->items[d->count - 1]);
+    }
+    d->items[d->count - 1] = item;
+    d->more++;
+    return AW_OK;
+}
+
 int aw_diags_add(struct aw_diags *d, const char *fmt, ...)
 {
     va_list ap;
     int len;
     char *item;
 
+    if (d->count - (d->more > 0) >= AW_DIAGS_MAX) {
+        return count_more(d);
+    }
     va_start(ap, fmt);
     len = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (len < 0) {
         return AW_ENOMEM;
     }
-    if (d->count == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        char **items = realloc(d->items, cap * sizeof(*items));
-        if (items == NULL) {
-            return AW_ENOMEM;
-        }
-        d->items = items;
-        d->cap = cap;
+    if (AW_GROW(d->items, d->cap, d->count + 1, 8) != AW_OK) {
+        return AW_ENOMEM;
     }
     item = malloc((size_t)len + 1);
     if (item == NULL) {
@@ -85,6 +107,11 @@ int aw_diags_add(struct aw_diags *d, const char *fmt, ...)
     return AW_OK;
 }
 
+size_t aw_diags_total(const struct aw_diags *d)
+{
+    return d->count - (d->more > 0) + d->more;
+}
+
 void aw_diags_free(struct aw_diags *d)
 {
     for (size_t i = 0; i < d->count; i++) {
@@ -94,4 +121,5 @@ void aw_diags_free(struct aw_diags *d)
     d->items = NULL;
     d->count = 0;
     d->cap = 0;
+    d->more = 0;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "agentwatch/fields.h"
+#include "agentwatch/grow.h"
 #include "agentwatch/query.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/text.h"
@@ -56,14 +57,8 @@ static int collect(void *ctx, const struct aw_count_row *in, struct aw_err *err)
     struct rows *r = ctx;
     struct row *out;
 
-    if (r->count == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        struct row *items = realloc(r->items, cap * sizeof(*items));
-        if (items == NULL) {
-            return aw_err_set(err, AW_ENOMEM, "out of memory building the report");
-        }
-        r->items = items;
-        r->cap = cap;
+    if (AW_GROW(r->items, r->cap, r->count + 1, 16) != AW_OK) {
+        return aw_err_set(err, AW_ENOMEM, "out of memory building the report");
     }
     out = &r->items[r->count];
     memset(out, 0, sizeof(*out));

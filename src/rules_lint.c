@@ -62,8 +62,8 @@ static void warn_at(struct loader *ld, unsigned line, unsigned col, const char *
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (aw_diags_add(&ld->lint, "%s:%u:%u: warning: %s", ld->file, line, col, msg) != AW_OK) {
-        ld->oom = true;
+    if (aw_diags_add(&ld->lint, "%s:%u:%u: warning: %s", ld->yc.file, line, col, msg) != AW_OK) {
+        ld->yc.oom = true;
     }
 }
 
@@ -388,8 +388,13 @@ int aw_rules_lint(const struct aw_ruleset *rs, struct aw_diags *warnings, struct
     if (rs == NULL || warnings == NULL) {
         return aw_err_set(err, AW_EUSAGE, "rules lint: no rule set");
     }
-    for (size_t i = 0; i < rs->pattern_lint.count && rc == AW_OK; i++) {
+    /* the kept pattern warnings, then as many as were left out (the
+     * list's own "... and N more" line is not one of them) */
+    for (size_t i = 0; i < rs->pattern_lint.count - (rs->pattern_lint.more > 0) && rc == AW_OK; i++) {
         rc = aw_diags_add(warnings, "%s", rs->pattern_lint.items[i]);
+    }
+    for (size_t i = 0; i < rs->pattern_lint.more && rc == AW_OK; i++) {
+        rc = aw_diags_add(warnings, "(left out)");
     }
     if (rc == AW_OK) {
         rc = aw_matcher_new(rs, &m, err);

@@ -31,30 +31,19 @@
 #define RULE_FILE_MAX ((size_t)4 * 1024 * 1024)
 #define NEST_MAX 32               /* YAML nesting; rule files need 4 */
 
-void aw_load_diag(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...)
-{
-    va_list ap;
-
-    ld->errors++;
-    va_start(ap, fmt);
-    if (aw_yaml_diag_vadd(&ld->fdiags, line, col, fmt, ap) != AW_OK) {
-        ld->oom = true;
-    }
-    va_end(ap);
-}
-
 /* Validation walks the tree key by key, so a file's diagnostics arrive
  * out of order; users read them top to bottom, file after file. */
 static void flush_diags(struct loader *ld)
 {
-    aw_yaml_diags_sort(&ld->fdiags);
-    for (size_t i = 0; i < ld->fdiags.count; i++) {
-        const struct aw_yaml_diag *d = &ld->fdiags.items[i];
-        if (aw_diags_add(ld->diags, "%s:%u:%u: %s", ld->file, d->line, d->col, d->msg) != AW_OK) {
-            ld->oom = true;
+    ld->errors += ld->yc.diags.count;
+    aw_yaml_diags_sort(&ld->yc.diags);
+    for (size_t i = 0; i < ld->yc.diags.count; i++) {
+        const struct aw_yaml_diag *d = &ld->yc.diags.items[i];
+        if (aw_diags_add(ld->diags, "%s:%u:%u: %s", ld->yc.file, d->line, d->col, d->msg) != AW_OK) {
+            ld->yc.oom = true;
         }
     }
-    aw_yaml_diags_free(&ld->fdiags);
+    aw_yaml_diags_free(&ld->yc.diags);
 }
 
 /* Read a regular file of at most RULE_FILE_MAX bytes. */
@@ -92,7 +81,7 @@ static int add_file_name(struct loader *ld, const char *path)
         return AW_ENOMEM;
     }
     ld->files[ld->nfiles++] = copy;
-    ld->file = copy;
+    ld->yc.file = copy;
     return AW_OK;
 }
 
@@ -102,7 +91,6 @@ static int load_one(struct loader *ld, const char *path, struct aw_err *err)
     size_t len = 0;
     bool too_big = false;
     struct aw_yaml_node *root = NULL;
-    size_t before = ld->fdiags.count;
     int rc;
 
     if (add_file_name(ld, path) != AW_OK) {
@@ -113,17 +101,16 @@ static int load_one(struct loader *ld, const char *path, struct aw_err *err)
         return rc;
     }
     if (too_big) {
-        aw_load_diag(ld, 1, 1, "rule file is larger than %zu bytes", RULE_FILE_MAX);
+        aw_yaml_check_diag(&ld->yc, 1, 1, "rule file is larger than %zu bytes", RULE_FILE_MAX);
         flush_diags(ld);
         free(buf);
         return AW_OK;
     }
     ld->buf = buf;
     ld->buflen = len;
-    rc = aw_yaml_parse(buf, len, NEST_MAX, &ld->fdiags, &root);
-    ld->errors += ld->fdiags.count - before;
+    rc = aw_yaml_parse(buf, len, NEST_MAX, &ld->yc.diags, &root);
     if (rc == AW_ENOMEM) {
-        ld->oom = true;
+        ld->yc.oom = true;
     } else if (rc == AW_OK) {
         aw_rules_load_tree(ld, root);
     }
@@ -228,7 +215,7 @@ static void loader_fini(struct loader *ld)
         free(ld->ids[i].id);
     }
     free(ld->ids);
-    aw_yaml_diags_free(&ld->fdiags);
+    aw_yaml_diags_free(&ld->yc.diags);
     aw_diags_free(&ld->lint);
     aw_matcher_scratch_fini(&ld->scratch);
 }
@@ -257,7 +244,7 @@ static int load_path(struct loader *ld, const char *path, struct aw_err *err)
         if (nnames == 0) {
             rc = aw_err_set(err, AW_ENOTFOUND, "rules directory '%s' has no *.yaml or *.yml files", path);
         }
-        for (size_t i = 0; i < nnames && rc == AW_OK && !ld->oom; i++) {
+        for (size_t i = 0; i < nnames && rc == AW_OK && !ld->yc.oom; i++) {
             rc = load_one(ld, names[i], err);
         }
     } else if (st.is_reg) {
@@ -315,7 +302,7 @@ int aw_rules_load_ex(const char *path, unsigned flags, struct aw_ruleset **out, 
                      struct aw_err *err)
 {
     struct loader ld;
-    struct aw_diags local = { NULL, 0, 0 };
+    struct aw_diags local = { 0 };
     int rc = AW_OK;
 
     memset(&ld, 0, sizeof(ld));
@@ -334,13 +321,13 @@ int aw_rules_load_ex(const char *path, unsigned flags, struct aw_ruleset **out, 
     if ((rc = load_path(&ld, path, err)) != AW_OK) {
         goto out;
     }
-    if (ld.oom) {
+    if (ld.yc.oom) {
         rc = aw_err_set(err, AW_ENOMEM, "rules '%s': out of memory", path);
         goto out;
     }
     if (ld.errors == 0 && ld.count == 0) {
-        ld.file = ld.have_empty_pos ? ld.empty_file : ld.files[0];
-        aw_load_diag(&ld, ld.have_empty_pos ? ld.empty_line : 1, ld.have_empty_pos ? ld.empty_col : 1,
+        ld.yc.file = ld.have_empty_pos ? ld.empty_file : ld.files[0];
+        aw_yaml_check_diag(&ld.yc, ld.have_empty_pos ? ld.empty_line : 1, ld.have_empty_pos ? ld.empty_col : 1,
                      "empty rule set: no rules defined");
         flush_diags(&ld);
     }

@@ -23,10 +23,9 @@ struct idpos {
 
 struct loader {
     struct aw_diags *diags;
-    size_t errors;
-    struct aw_yaml_diags fdiags;  /* this file's, until flushed */
-    bool oom;
-    const char *file;             /* current file (owned by files[]) */
+    size_t errors;                /* problems of the files flushed so far */
+    /* the current file (owned by files[]) and its problems, until flushed */
+    struct aw_yaml_check yc;
     const unsigned char *buf;     /* its bytes, for pattern columns */
     size_t buflen;
 
@@ -47,12 +46,8 @@ struct loader {
     struct aw_diags lint;         /* pattern warnings, become rs->pattern_lint */
 };
 
-/* A problem at a 1-based line and column of the current file. */
-void aw_load_diag(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...)
-    AW_PRINTF(4, 5);
-
-#define DIAG(ld, mark, ...) \
-    aw_load_diag((ld), (unsigned)(mark).line + 1, (unsigned)(mark).column + 1, __VA_ARGS__)
+/* A problem at a node's mark in the current file. */
+#define DIAG(ld, mark, ...) AW_YAML_DIAG(&(ld)->yc, mark, __VA_ARGS__)
 
 /* Validate one file's tree (root may be NULL: an empty file) and append
  * its rules to ld->rules (rules_schema.c). */

@@ -19,81 +19,6 @@
 
 #define RULE_NAME_MAX 64          /* ids and categories */
 
-/* ---- validation helpers ---- */
-
-enum want { WANT_STRING, WANT_SEQ, WANT_MAP };
-
-struct keyspec {
-    const char *name;
-    enum want want;
-    struct aw_yaml_node *key;
-    struct aw_yaml_node *val;
-    bool ok;                  /* present with the right type */
-};
-
-static const char *want_name(enum want w)
-{
-    return w == WANT_STRING ? "a string" : w == WANT_SEQ ? "a sequence" : "a mapping";
-}
-
-static bool node_is(const struct aw_yaml_node *n, enum want w)
-{
-    switch (w) {
-    case WANT_STRING: return n->kind == AW_YAML_SCALAR && !n->null;
-    case WANT_SEQ: return n->kind == AW_YAML_SEQ;
-    default: return n->kind == AW_YAML_MAP;
-    }
-}
-
-static void walk_map(struct loader *ld, const struct aw_yaml_node *map, const char *where,
-                     struct keyspec *keys, size_t nkeys)
-{
-    char buf[96];
-
-    for (size_t i = 0; i + 1 < map->nkids; i += 2) {
-        struct aw_yaml_node *k = map->kids[i], *v = map->kids[i + 1];
-        struct keyspec *spec = NULL;
-
-        if (k->bad) {
-            continue;
-        }
-        if (k->kind != AW_YAML_SCALAR || k->null) {
-            DIAG(ld, k->start, "mapping keys must be strings, not %s", aw_yaml_kind_name(k));
-            continue;
-        }
-        for (size_t s = 0; s < nkeys; s++) {
-            if (strlen(keys[s].name) == k->len && memcmp(keys[s].name, k->val, k->len) == 0) {
-                spec = &keys[s];
-                break;
-            }
-        }
-        if (spec == NULL) {
-            DIAG(ld, k->start, "unknown key '%s' %s", aw_yaml_show(buf, sizeof(buf), k->val, k->len), where);
-            continue;
-        }
-        if (spec->key != NULL) {
-            DIAG(ld, k->start, "duplicate key '%s' (first defined at %s:%u:%u)", spec->name, ld->file,
-                 (unsigned)spec->key->start.line + 1, (unsigned)spec->key->start.column + 1);
-            continue;
-        }
-        spec->key = k;
-        spec->val = v;
-        if (v->bad) {
-            continue;
-        }
-        if (!node_is(v, spec->want)) {
-            DIAG(ld, v->start, "key '%s' must be %s, not %s", spec->name, want_name(spec->want),
-                 aw_yaml_kind_name(v));
-            continue;
-        }
-        if (spec->want == WANT_STRING && memchr(v->val, '\0', v->len) != NULL) {
-            DIAG(ld, v->start, "key '%s' must not contain NUL bytes", spec->name);
-            continue;
-        }
-        spec->ok = true;
-    }
-}
-
 static bool valid_name(const char *s, size_t len, bool id)
 {
     if (len == 0 || len > RULE_NAME_MAX) {
@@ -132,7 +57,7 @@ static const struct idpos *id_register(struct loader *ld, const char *id, unsign
         size_t cap = ld->idcap ? ld->idcap * 2 : 64;
         struct idpos *t = calloc(cap, sizeof(*t));
         if (t == NULL) {
-            ld->oom = true;
+            ld->yc.oom = true;
             return NULL;
         }
         for (size_t k = 0; k < ld->idcap; k++) {
@@ -156,21 +81,21 @@ static const struct idpos *id_register(struct loader *ld, const char *id, unsign
     }
     ld->ids[i].id = strdup(id);
     if (ld->ids[i].id == NULL) {
-        ld->oom = true;
+        ld->yc.oom = true;
         return NULL;
     }
-    ld->ids[i].file = ld->file;
+    ld->ids[i].file = ld->yc.file;
     ld->ids[i].line = line;
     ld->ids[i].col = col;
     ld->idcount++;
     return NULL;
 }
 
-static char *dup_node(struct loader *ld, const struct keyspec *k)
+static char *dup_node(struct loader *ld, const struct aw_yaml_key *k)
 {
     char *s;
 
-    if (k == NULL || !k->ok) {
+    if (k == NULL || k->val == NULL) {
         s = strdup("");
     } else {
         s = malloc(k->val->len + 1);
@@ -179,7 +104,7 @@ static char *dup_node(struct loader *ld, const struct keyspec *k)
         }
     }
     if (s == NULL) {
-        ld->oom = true;
+        ld->yc.oom = true;
     }
     return s;
 }
@@ -190,23 +115,23 @@ enum { K_ID, K_CATEGORY, K_SEVERITY, K_PATTERN, K_CAUSE, K_REMEDY, K_DESCRIPTION
  * them into r. */
 static void load_examples(struct loader *ld, struct rule *r, const struct aw_yaml_node *exmap, const char *label)
 {
-    struct keyspec keys[2] = {
-        { "match", WANT_SEQ, NULL, NULL, false },
-        { "no_match", WANT_SEQ, NULL, NULL, false },
+    struct aw_yaml_key keys[2] = {
+        { "match", AW_YAML_SEQUENCE, NULL, NULL },
+        { "no_match", AW_YAML_SEQUENCE, NULL, NULL },
     };
 
-    walk_map(ld, exmap, "in examples", keys, 2);
+    aw_yaml_walk_map(&ld->yc, exmap, " in examples", NULL, keys, 2);
     for (int k = 0; k < 2; k++) {
         const struct aw_yaml_node *seq = keys[k].val;
         size_t cnt = 0;
 
-        if (!keys[k].ok) {
+        if (keys[k].val == NULL) {
             continue;
         }
         if (r != NULL) {
             r->ex[k] = calloc(seq->nkids ? seq->nkids : 1, sizeof(*r->ex[k]));
             if (r->ex[k] == NULL) {
-                ld->oom = true;
+                ld->yc.oom = true;
                 return;
             }
         }
@@ -235,7 +160,7 @@ static void load_examples(struct loader *ld, struct rule *r, const struct aw_yam
             }
             r->ex[k][cnt].text = malloc(e->len + 1);
             if (r->ex[k][cnt].text == NULL) {
-                ld->oom = true;
+                ld->yc.oom = true;
                 return;
             }
             memcpy(r->ex[k][cnt].text, e->val, e->len + 1);
@@ -267,10 +192,10 @@ static void compile_pattern(struct loader *ld, struct rule *r, const struct aw_y
             snprintf((char *)msg, sizeof(msg), "error %d", errcode);
         }
         if (errcode == PCRE2_ERROR_NOMEMORY) {
-            ld->oom = true;
+            ld->yc.oom = true;
             return;
         }
-        aw_load_diag(ld, (unsigned)v->start.line + 1, aw_yaml_scalar_column(ld->buf, ld->buflen, v, erroff),
+        aw_yaml_check_diag(&ld->yc, (unsigned)v->start.line + 1, aw_yaml_scalar_column(ld->buf, ld->buflen, v, erroff),
                 "%s: invalid pattern: %s at pattern offset %zu", label, (const char *)msg, (size_t)erroff);
         return;
     }
@@ -278,11 +203,11 @@ static void compile_pattern(struct loader *ld, struct rule *r, const struct aw_y
 }
 
 /* The id (unique across files), category and severity of a rule. */
-static void check_names(struct loader *ld, const struct keyspec *k, enum aw_rule_severity *sev)
+static void check_names(struct loader *ld, const struct aw_yaml_key *k, enum aw_rule_severity *sev)
 {
     char buf[96];
 
-    if (k[K_ID].ok) {
+    if (k[K_ID].val != NULL) {
         const struct aw_yaml_node *v = k[K_ID].val;
         if (!valid_name(v->val, v->len, true)) {
             DIAG(ld, v->start, "invalid rule id '%s': expected [a-z0-9][a-z0-9._-]*, at most %d characters",
@@ -296,14 +221,14 @@ static void check_names(struct loader *ld, const struct keyspec *k, enum aw_rule
             }
         }
     }
-    if (k[K_CATEGORY].ok) {
+    if (k[K_CATEGORY].val != NULL) {
         const struct aw_yaml_node *v = k[K_CATEGORY].val;
         if (!valid_name(v->val, v->len, false)) {
             DIAG(ld, v->start, "invalid category '%s': expected [a-z][a-z0-9_-]*, at most %d characters",
                  aw_yaml_show(buf, sizeof(buf), v->val, v->len), RULE_NAME_MAX);
         }
     }
-    if (k[K_SEVERITY].ok) {
+    if (k[K_SEVERITY].val != NULL) {
         const struct aw_yaml_node *v = k[K_SEVERITY].val;
         if (aw_rule_severity_from_name(v->val, sev) != AW_OK) {
             DIAG(ld, v->start, "invalid severity '%s': expected info, warning, error or critical",
@@ -315,7 +240,7 @@ static void check_names(struct loader *ld, const struct keyspec *k, enum aw_rule
 /* A valid rule r (its pattern compiled, its examples copied): give it its
  * strings and prefilter literals and append it to ld->rules.  r is taken
  * over either way. */
-static void keep_rule(struct loader *ld, struct rule *r, const struct keyspec *k, enum aw_rule_severity sev,
+static void keep_rule(struct loader *ld, struct rule *r, const struct aw_yaml_key *k, enum aw_rule_severity sev,
                       const struct aw_yaml_node *map)
 {
     r->id = dup_node(ld, &k[K_ID]);
@@ -325,10 +250,10 @@ static void keep_rule(struct loader *ld, struct rule *r, const struct keyspec *k
     r->cause = dup_node(ld, &k[K_CAUSE]);
     r->remedy = dup_node(ld, &k[K_REMEDY]);
     r->description = dup_node(ld, &k[K_DESCRIPTION]);
-    if (!ld->oom && aw_rules_extract_literals(r->pattern, r->pattern_len, &r->lits, &r->nlits) != AW_OK) {
-        ld->oom = true;
+    if (!ld->yc.oom && aw_rules_extract_literals(r->pattern, r->pattern_len, &r->lits, &r->nlits) != AW_OK) {
+        ld->yc.oom = true;
     }
-    if (ld->oom) {
+    if (ld->yc.oom) {
         aw_rule_fini(r);
         return;
     }
@@ -351,12 +276,12 @@ static void keep_rule(struct loader *ld, struct rule *r, const struct keyspec *k
     r->info.pattern = r->pattern;
     r->info.cause = r->cause;
     r->info.remedy = r->remedy;
-    r->info.file = ld->file;
+    r->info.file = ld->yc.file;
     r->info.line = (unsigned)map->start.line + 1;
     r->info.column = (unsigned)map->start.column + 1;
     r->info.literal_count = r->nlits;
     if (AW_GROW(ld->rules, ld->cap, ld->count + 1, 32) != AW_OK) {
-        ld->oom = true;
+        ld->yc.oom = true;
         aw_rule_fini(r);
         return;
     }
@@ -365,26 +290,26 @@ static void keep_rule(struct loader *ld, struct rule *r, const struct keyspec *k
 
 static void load_rule(struct loader *ld, const struct aw_yaml_node *map, size_t index)
 {
-    struct keyspec k[K_COUNT] = {
-        { "id", WANT_STRING, NULL, NULL, false },
-        { "category", WANT_STRING, NULL, NULL, false },
-        { "severity", WANT_STRING, NULL, NULL, false },
-        { "pattern", WANT_STRING, NULL, NULL, false },
-        { "cause", WANT_STRING, NULL, NULL, false },
-        { "remedy", WANT_STRING, NULL, NULL, false },
-        { "description", WANT_STRING, NULL, NULL, false },
-        { "examples", WANT_MAP, NULL, NULL, false },
+    struct aw_yaml_key k[K_COUNT] = {
+        { "id", AW_YAML_STRING, NULL, NULL },
+        { "category", AW_YAML_STRING, NULL, NULL },
+        { "severity", AW_YAML_STRING, NULL, NULL },
+        { "pattern", AW_YAML_STRING, NULL, NULL },
+        { "cause", AW_YAML_STRING, NULL, NULL },
+        { "remedy", AW_YAML_STRING, NULL, NULL },
+        { "description", AW_YAML_STRING, NULL, NULL },
+        { "examples", AW_YAML_MAPPING, NULL, NULL },
     };
     static const int required[] = { K_ID, K_CATEGORY, K_SEVERITY, K_PATTERN };
     char label[128], buf[96];
-    size_t errors_before = ld->errors;
+    size_t problems_before = ld->yc.diags.count;
     struct rule r;
     bool complete = true;
     enum aw_rule_severity sev = AW_RULE_INFO;
 
     memset(&r, 0, sizeof(r));
-    walk_map(ld, map, "in rule", k, K_COUNT);
-    if (k[K_ID].ok) {
+    aw_yaml_walk_map(&ld->yc, map, " in rule", NULL, k, K_COUNT);
+    if (k[K_ID].val != NULL) {
         snprintf(label, sizeof(label), "rule '%s'",
                  aw_yaml_show(buf, sizeof(buf), k[K_ID].val->val, k[K_ID].val->len));
     } else {
@@ -394,10 +319,10 @@ static void load_rule(struct loader *ld, const struct aw_yaml_node *map, size_t 
         if (k[required[i]].key == NULL) {
             DIAG(ld, map->start, "%s: missing required key '%s'", label, k[required[i]].name);
         }
-        complete = complete && k[required[i]].ok;
+        complete = complete && k[required[i]].val != NULL;
     }
     check_names(ld, k, &sev);
-    if (k[K_PATTERN].ok) {
+    if (k[K_PATTERN].val != NULL) {
         const struct aw_yaml_node *v = k[K_PATTERN].val;
         if (v->len == 0) {
             DIAG(ld, v->start, "%s: empty pattern", label);
@@ -408,10 +333,10 @@ static void load_rule(struct loader *ld, const struct aw_yaml_node *map, size_t 
             }
         }
     }
-    if (k[K_EXAMPLES].ok) {
+    if (k[K_EXAMPLES].val != NULL) {
         load_examples(ld, &r, k[K_EXAMPLES].val, label);
     }
-    if (ld->oom || !complete || ld->errors != errors_before) {
+    if (ld->yc.oom || !complete || ld->yc.diags.count != problems_before) {
         aw_rule_fini(&r);
         return;
     }
@@ -420,22 +345,22 @@ static void load_rule(struct loader *ld, const struct aw_yaml_node *map, size_t 
 
 void aw_rules_load_tree(struct loader *ld, const struct aw_yaml_node *root)
 {
-    struct keyspec top[2] = {
-        { "version", WANT_STRING, NULL, NULL, false },
-        { "rules", WANT_SEQ, NULL, NULL, false },
+    struct aw_yaml_key top[2] = {
+        { "version", AW_YAML_STRING, NULL, NULL },
+        { "rules", AW_YAML_SEQUENCE, NULL, NULL },
     };
     const struct aw_yaml_node *rules;
 
     if (root == NULL) {
-        aw_load_diag(ld, 1, 1, "empty rule file: expected a mapping with a 'rules' sequence");
+        aw_yaml_check_diag(&ld->yc, 1, 1, "empty rule file: expected a mapping with a 'rules' sequence");
         return;
     }
     if (root->kind != AW_YAML_MAP) {
         DIAG(ld, root->start, "top level must be a mapping, not %s", aw_yaml_kind_name(root));
         return;
     }
-    walk_map(ld, root, "at top level", top, 2);
-    if (top[0].ok && !(top[0].val->len == 1 && top[0].val->val[0] == '1')) {
+    aw_yaml_walk_map(&ld->yc, root, " at top level", NULL, top, 2);
+    if (top[0].val != NULL && !(top[0].val->len == 1 && top[0].val->val[0] == '1')) {
         char buf[96];
         DIAG(ld, top[0].val->start, "unsupported version '%s': expected 1",
              aw_yaml_show(buf, sizeof(buf), top[0].val->val, top[0].val->len));
@@ -444,17 +369,17 @@ void aw_rules_load_tree(struct loader *ld, const struct aw_yaml_node *root)
         DIAG(ld, root->start, "missing required key 'rules'");
         return;
     }
-    if (!top[1].ok) {
+    if (top[1].val == NULL) {
         return;
     }
     rules = top[1].val;
     if (!ld->have_empty_pos) {
         ld->have_empty_pos = true;
-        ld->empty_file = ld->file;
+        ld->empty_file = ld->yc.file;
         ld->empty_line = (unsigned)rules->start.line + 1;
         ld->empty_col = (unsigned)rules->start.column + 1;
     }
-    for (size_t i = 0; i < rules->nkids && !ld->oom; i++) {
+    for (size_t i = 0; i < rules->nkids && !ld->yc.oom; i++) {
         const struct aw_yaml_node *item = rules->kids[i];
         if (item->bad) {
             continue;

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "agentwatch/fileid.h"
+#include "agentwatch/grow.h"
 #include "agentwatch/platform.h"
 #include "agentwatch/source.h"
 #include "agentwatch/text.h"
@@ -86,14 +87,8 @@ static bool stop_requested(const struct scan_ctx *c)
 
 static int id_set_add(struct id_set *set, int64_t id, struct aw_err *err)
 {
-    if (set->count == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 16;
-        int64_t *ids = realloc(set->ids, cap * sizeof(*ids));
-        if (ids == NULL) {
-            return aw_err_set(err, AW_ENOMEM, "out of memory");
-        }
-        set->ids = ids;
-        set->cap = cap;
+    if (AW_GROW(set->ids, set->cap, set->count + 1, 16) != AW_OK) {
+        return aw_err_set(err, AW_ENOMEM, "out of memory");
     }
     set->ids[set->count++] = id;
     return AW_OK;
@@ -480,14 +475,8 @@ static int second_look(struct gap_scan *g, struct aw_err *err)
 
 static int gap_state_add(struct aw_gap_state *g, int64_t id, struct aw_err *err)
 {
-    if (g->count == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 8;
-        int64_t *ids = realloc(g->suspects, cap * sizeof(*ids));
-        if (ids == NULL) {
-            return aw_err_set(err, AW_ENOMEM, "out of memory");
-        }
-        g->suspects = ids;
-        g->cap = cap;
+    if (AW_GROW(g->suspects, g->cap, g->count + 1, 8) != AW_OK) {
+        return aw_err_set(err, AW_ENOMEM, "out of memory");
     }
     g->suspects[g->count++] = id;
     return AW_OK;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agentwatch/grow.h"
 #include "agentwatch/platform.h"
 #include "agentwatch/timeutil.h"
 
@@ -108,15 +109,9 @@ static int add_file(struct aw_source_list *list, char *path, long rollover,
     struct aw_source_file *f;
     int rc;
 
-    if (list->count == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 8;
-        struct aw_source_file *items = realloc(list->items, cap * sizeof(*items));
-        if (items == NULL) {
-            free(path);
-            return aw_err_set(err, AW_ENOMEM, "out of memory listing sources");
-        }
-        list->items = items;
-        list->cap = cap;
+    if (AW_GROW(list->items, list->cap, list->count + 1, 8) != AW_OK) {
+        free(path);
+        return aw_err_set(err, AW_ENOMEM, "out of memory listing sources");
     }
     f = &list->items[list->count];
     rc = aw_fileid_read(path, &f->id, err);

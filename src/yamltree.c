@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentwatch/grow.h"
 #include "agentwatch/platform.h"
 
 /* ------------------------------------------------------------------ */
@@ -21,14 +22,8 @@ int aw_yaml_diag_vadd(struct aw_yaml_diags *d, unsigned line, unsigned col, cons
     struct aw_yaml_diag *item;
 
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    if (d->count == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 16;
-        struct aw_yaml_diag *g = realloc(d->items, cap * sizeof(*g));
-        if (g == NULL) {
-            return AW_ENOMEM;
-        }
-        d->items = g;
-        d->cap = cap;
+    if (AW_GROW(d->items, d->cap, d->count + 1, 16) != AW_OK) {
+        return AW_ENOMEM;
     }
     item = &d->items[d->count];
     item->msg = strdup(msg);
@@ -130,14 +125,8 @@ void aw_yaml_free(struct aw_yaml_node *n)
 
 static int node_add(struct aw_yaml_node *parent, struct aw_yaml_node *kid)
 {
-    if (parent->nkids == parent->cap) {
-        size_t cap = parent->cap ? parent->cap * 2 : 8;
-        struct aw_yaml_node **k = realloc(parent->kids, cap * sizeof(*k));
-        if (k == NULL) {
-            return AW_ENOMEM;
-        }
-        parent->kids = k;
-        parent->cap = cap;
+    if (AW_GROW(parent->kids, parent->cap, parent->nkids + 1, 8) != AW_OK) {
+        return AW_ENOMEM;
     }
     parent->kids[parent->nkids++] = kid;
     return AW_OK;
@@ -479,4 +468,92 @@ unsigned aw_yaml_scalar_column(const unsigned char *buf, size_t buflen, const st
         }
     }
     return col;
+}
+
+/* ------------------------------------------------------------------ */
+/* Schema checks                                                        */
+
+void aw_yaml_check_diag(struct aw_yaml_check *c, unsigned line, unsigned col, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (aw_yaml_diag_vadd(&c->diags, line, col, fmt, ap) != AW_OK) {
+        c->oom = true;
+    }
+    va_end(ap);
+}
+
+static const char *want_name(enum aw_yaml_want w)
+{
+    return w == AW_YAML_STRING ? "a string" : w == AW_YAML_SEQUENCE ? "a sequence" : "a mapping";
+}
+
+/* Is v usable as a value of spec?  Reports why not. */
+static bool value_ok(struct aw_yaml_check *c, const struct aw_yaml_key *spec, const struct aw_yaml_node *v)
+{
+    bool ok;
+
+    switch (spec->want) {
+    case AW_YAML_ANY:
+        return !(v->kind == AW_YAML_SCALAR && v->null);
+    case AW_YAML_STRING:
+        ok = v->kind == AW_YAML_SCALAR && !v->null;
+        break;
+    case AW_YAML_SEQUENCE:
+        ok = v->kind == AW_YAML_SEQ;
+        break;
+    default:
+        ok = v->kind == AW_YAML_MAP;
+        break;
+    }
+    if (!ok) {
+        AW_YAML_DIAG(c, v->start, "key '%s' must be %s, not %s", spec->name, want_name(spec->want),
+                     aw_yaml_kind_name(v));
+        return false;
+    }
+    if (spec->want == AW_YAML_STRING && memchr(v->val, '\0', v->len) != NULL) {
+        AW_YAML_DIAG(c, v->start, "key '%s' must not contain NUL bytes", spec->name);
+        return false;
+    }
+    return true;
+}
+
+void aw_yaml_walk_map(struct aw_yaml_check *c, const struct aw_yaml_node *map, const char *where,
+                      const char *expected, struct aw_yaml_key *keys, size_t nkeys)
+{
+    char buf[96];
+
+    for (size_t i = 0; i + 1 < map->nkids; i += 2) {
+        const struct aw_yaml_node *k = map->kids[i], *v = map->kids[i + 1];
+        struct aw_yaml_key *spec = NULL;
+
+        if (k->bad) {
+            continue;
+        }
+        if (k->kind != AW_YAML_SCALAR || k->null) {
+            AW_YAML_DIAG(c, k->start, "mapping keys must be strings, not %s", aw_yaml_kind_name(k));
+            continue;
+        }
+        for (size_t s = 0; s < nkeys && spec == NULL; s++) {
+            if (strlen(keys[s].name) == k->len && memcmp(keys[s].name, k->val, k->len) == 0) {
+                spec = &keys[s];
+            }
+        }
+        if (spec == NULL) {
+            AW_YAML_DIAG(c, k->start, "unknown key '%s'%s%s%s%s", aw_yaml_show(buf, sizeof(buf), k->val, k->len),
+                         where, expected != NULL ? " (expected " : "", expected != NULL ? expected : "",
+                         expected != NULL ? ")" : "");
+            continue;
+        }
+        if (spec->key != NULL) {
+            AW_YAML_DIAG(c, k->start, "duplicate key '%s' (first defined at %s:%u:%u)", spec->name, c->file,
+                         (unsigned)spec->key->start.line + 1, (unsigned)spec->key->start.column + 1);
+            continue;
+        }
+        spec->key = k;
+        if (!v->bad && value_ok(c, spec, v)) {
+            spec->val = v;
+        }
+    }
 }

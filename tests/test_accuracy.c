@@ -132,7 +132,7 @@ static void test_shipped_rules_accuracy(void)
     char *dir = tu_mkdtemp();
     char *rules = tu_src_path("rules");
     struct aw_ruleset *rs = NULL;
-    struct aw_diags diags = { NULL, 0, 0 };
+    struct aw_diags diags = { 0 };
     struct aw_err err = { 0, "" };
     struct corpus c;
     struct tally t;
@@ -187,7 +187,7 @@ static void test_accuracy_detects_bad_rules(void)
     char *dir = tu_mkdtemp();
     char *path = tu_path(dir, "naive.yaml");
     struct aw_ruleset *rs = NULL;
-    struct aw_diags diags = { NULL, 0, 0 };
+    struct aw_diags diags = { 0 };
     struct aw_err err = { 0, "" };
     struct corpus c;
     struct tally t;

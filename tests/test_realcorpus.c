@@ -270,7 +270,7 @@ static void test_real_records(void)
     char *dir = tu_src_path("tests/corpus/real");
     char *hold = tu_path(dir, "holdout.txt");
     struct aw_ruleset *rs = NULL;
-    struct aw_diags diags = { NULL, 0, 0 };
+    struct aw_diags diags = { 0 };
     struct aw_err err = { 0, "" };
     struct realrun run;
 

@@ -630,6 +630,41 @@ static void test_err_too_big(void)
     fx_fini(&fx);
 }
 
+/* A file with 200,000 aliases has 200,004 problems: the list keeps the
+ * first AW_DIAGS_MAX (by position) and one line counting the rest, and
+ * the total still counts them all (issue 16). */
+static void test_err_diags_capped(void)
+{
+    struct fixture fx;
+    size_t n = 200000, len = 0;
+    char *text = malloc(64 + n * 8), *p;
+
+    fx_init(&fx);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    len += (size_t)sprintf(text, "version: 1\nrules:\n  - &a {id: x}\n");
+    for (size_t i = 0; i < n; i++) {
+        memcpy(text + len, "  - *a\n", 7);
+        len += 7;
+    }
+    text[len] = '\0';
+    p = fx_write(&fx, "aliases.yaml", text);
+    CU_ASSERT_EQUAL(fx_load(&fx, p), AW_ESYNTAX);
+    CU_ASSERT_EQUAL(fx.diags.count, AW_DIAGS_MAX + 1);
+    CU_ASSERT_EQUAL(fx.diags.more, 200004 - AW_DIAGS_MAX);
+    CU_ASSERT_EQUAL(aw_diags_total(&fx.diags), 200004);
+    if (fx.diags.count == AW_DIAGS_MAX + 1) {
+        char want[1024];
+        snprintf(want, sizeof(want), "%s:3:5: YAML anchors are not supported (anchor '&a')", p);
+        CU_ASSERT_STRING_EQUAL(fx.diags.items[0], want);
+        snprintf(want, sizeof(want), "%s:99:5: YAML aliases are not supported (alias '*a')", p);
+        CU_ASSERT_STRING_EQUAL(fx.diags.items[AW_DIAGS_MAX - 1], want);
+        CU_ASSERT_STRING_EQUAL(fx.diags.items[AW_DIAGS_MAX], "... and 199904 more");
+    }
+    free(p);
+    free(text);
+    fx_fini(&fx);
+}
+
 /* ------------------------------------------------------------------ */
 /* prefilter                                                            */
 
@@ -1119,7 +1154,7 @@ static void test_shipped_rules_load(void)
 {
     char *dir = tu_src_path("rules");
     struct aw_ruleset *rs = NULL;
-    struct aw_diags diags = { NULL, 0, 0 };
+    struct aw_diags diags = { 0 };
     struct aw_err err = { 0, "" };
     struct aw_matcher *m = NULL;
     size_t per_cat[4] = { 0, 0, 0, 0 };
@@ -1235,7 +1270,7 @@ static void test_shipped_rules_classify(void)
     };
     char *dir = tu_src_path("rules");
     struct aw_ruleset *rs = NULL;
-    struct aw_diags diags = { NULL, 0, 0 };
+    struct aw_diags diags = { 0 };
     struct aw_err err = { 0, "" };
     struct aw_matcher *m = NULL;
 
@@ -1374,7 +1409,7 @@ static void lint_of(struct fixture *fx, const char *yaml, struct aw_diags *w)
 static void test_lint_backtracking(void)
 {
     struct fixture fx;
-    struct aw_diags w = { NULL, 0, 0 };
+    struct aw_diags w = { 0 };
     char yaml[8192];
     size_t o = 0;
     static const char *const bad[] = {
@@ -1480,7 +1515,7 @@ static void test_prefilter_first_look(void)
 static void test_lint_shadowing(void)
 {
     struct fixture fx;
-    struct aw_diags w = { NULL, 0, 0 };
+    struct aw_diags w = { 0 };
     char want[512];
 
     fx_init(&fx);
@@ -1842,6 +1877,7 @@ static int reg(void)
         { "error: many in one file", test_err_many_in_one_file },
         { "error: not found", test_err_not_found },
         { "error: file too big", test_err_too_big },
+        { "error: diagnostics capped", test_err_diags_capped },
         { "prefilter: literal extraction", test_literal_extraction },
         { "prefilter: extraction on garbage", test_literal_extraction_garbage },
         { "prefilter: stats", test_prefilter_stats },

@@ -57,16 +57,27 @@ void aw_err_clear(struct aw_err *err);
 /* Stable short name of a status ("ok", "out of memory", ...). */
 const char *aw_status_text(int code);
 
+/* At most this many diagnostics are kept; the rest are counted.  A file
+ * can hold hundreds of thousands of problems (one alias a line), and
+ * nobody reads past the first screenfuls. */
+#define AW_DIAGS_MAX 100
+
 /* A growable list of one-line diagnostics.  Zero-initialise before use;
- * release with aw_diags_free(). */
+ * release with aw_diags_free().  Past AW_DIAGS_MAX, the last item is the
+ * line "... and N more" (kept current) and more is N, so printing the
+ * items prints the cap; aw_diags_total() counts them all. */
 struct aw_diags {
     char **items;
     size_t count;
     size_t cap;
+    size_t more;              /* diagnostics left out */
 };
 
 /* Append a formatted diagnostic. Returns AW_OK or AW_ENOMEM. */
 int aw_diags_add(struct aw_diags *d, const char *fmt, ...) AW_PRINTF(2, 3);
+
+/* How many diagnostics were added, kept or not. */
+size_t aw_diags_total(const struct aw_diags *d);
 
 /* Free every item and reset the list to empty. Accepts an empty list. */
 void aw_diags_free(struct aw_diags *d);

@@ -66,6 +66,48 @@ void aw_yaml_diags_sort(struct aw_yaml_diags *d);
 /* Free every message and reset the list to empty. */
 void aw_yaml_diags_free(struct aw_yaml_diags *d);
 
+/* A file being validated against its schema: where messages point and
+ * what they collect.  Zero-initialise, set file; the loader adds its own
+ * problems with aw_yaml_check_diag() or AW_YAML_DIAG() and owns diags. */
+struct aw_yaml_check {
+    const char *file;             /* for "first defined at FILE:..." */
+    struct aw_yaml_diags diags;
+    bool oom;                     /* a message could not be stored */
+};
+
+/* A problem at a 1-based line and column. */
+void aw_yaml_check_diag(struct aw_yaml_check *c, unsigned line, unsigned col, const char *fmt, ...)
+    AW_PRINTF(4, 5);
+
+/* A problem at a node's mark. */
+#define AW_YAML_DIAG(c, mark, ...) \
+    aw_yaml_check_diag((c), (unsigned)(mark).line + 1, (unsigned)(mark).column + 1, __VA_ARGS__)
+
+/* What a key's value must be. */
+enum aw_yaml_want {
+    AW_YAML_ANY = 0,              /* anything but null: the loader checks it */
+    AW_YAML_STRING,               /* a non-null scalar without NUL bytes */
+    AW_YAML_SEQUENCE,
+    AW_YAML_MAPPING
+};
+
+/* One key of a mapping's schema, filled by aw_yaml_walk_map(). */
+struct aw_yaml_key {
+    const char *name;
+    enum aw_yaml_want want;
+    const struct aw_yaml_node *key;   /* its first occurrence, or NULL */
+    const struct aw_yaml_node *val;   /* its value when usable: present, no
+                                       * alias, as wanted; else NULL */
+};
+
+/* Match the keys of map against keys[0..nkeys) and report, at their
+ * positions: keys that are not strings, unknown keys ("unknown key 'K'"
+ * + where, then " (expected " + expected + ")" unless expected is NULL),
+ * duplicates, and values that are not what the key wants.  A null value
+ * of an AW_YAML_ANY key is silently unusable ("not set"). */
+void aw_yaml_walk_map(struct aw_yaml_check *c, const struct aw_yaml_node *map, const char *where,
+                      const char *expected, struct aw_yaml_key *keys, size_t nkeys);
+
 /* How aw_yaml_read_file() ended. */
 enum aw_yaml_read {
     AW_YAML_READ_OK = 0,

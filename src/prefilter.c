@@ -271,15 +271,10 @@ static int build_dfa(struct build *b)
 int aw_prefilter_build(struct aw_prefilter *pf, size_t nrules, char **const *lits,
                        const size_t *nlits)
 {
-    struct build b;
+    struct build b = { .pf = pf, .nrules = nrules, .lits = lits, .nlits = nlits };
     int rc;
 
     memset(pf, 0, sizeof(*pf));
-    memset(&b, 0, sizeof(b));
-    b.pf = pf;
-    b.nrules = nrules;
-    b.lits = lits;
-    b.nlits = nlits;
     pf->words = (nrules + 63) / 64;
     pf->always = calloc(pf->words, sizeof(*pf->always));
     rc = pf->always == NULL ? AW_ENOMEM : build_dfa(&b);

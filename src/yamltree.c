@@ -209,96 +209,131 @@ static int syntax_diag(const yaml_parser_t *p, const unsigned char *buf, size_t 
     return rc;
 }
 
+/* The tree under construction. */
+struct builder {
+    struct aw_yaml_diags *diags;
+    unsigned max_depth;
+    struct aw_yaml_node **stack;      /* the open collections */
+    size_t depth;
+    struct aw_yaml_node *top;
+    int docs;
+    bool fatal, done;
+};
+
+/* Attach n to the innermost open collection (or make it the root); a
+ * collection becomes the innermost open one.  On failure n is freed. */
+static int attach(struct builder *b, struct aw_yaml_node *n)
+{
+    if (b->depth == 0) {
+        aw_yaml_free(b->top);
+        b->top = n;
+    } else if (node_add(b->stack[b->depth - 1], n) != AW_OK) {
+        aw_yaml_free(n);
+        return AW_ENOMEM;
+    }
+    if (n->kind != AW_YAML_SCALAR) {
+        b->stack[b->depth++] = n;
+    }
+    return AW_OK;
+}
+
+/* A collection's start: its node, unless it nests too deep. */
+static int on_collection(struct builder *b, const yaml_event_t *ev, struct aw_yaml_node **n,
+                         const char **anchor, const char **tag)
+{
+    if (ev->type == YAML_SEQUENCE_START_EVENT) {
+        *anchor = (const char *)ev->data.sequence_start.anchor;
+        *tag = (const char *)ev->data.sequence_start.tag;
+    } else {
+        *anchor = (const char *)ev->data.mapping_start.anchor;
+        *tag = (const char *)ev->data.mapping_start.tag;
+    }
+    if (b->depth == b->max_depth) {
+        b->fatal = true;
+        return DIAG(b->diags, ev->start_mark, "YAML nesting deeper than %u levels", b->max_depth);
+    }
+    *n = node_new(ev->type == YAML_SEQUENCE_START_EVENT ? AW_YAML_SEQ : AW_YAML_MAP, ev);
+    return *n == NULL ? AW_ENOMEM : AW_OK;
+}
+
+/* One parser event: the node it makes (*n, or NULL) and the anchor and
+ * tag it carries. */
+static int on_event(struct builder *b, const yaml_event_t *ev, struct aw_yaml_node **n,
+                    const char **anchor, const char **tag)
+{
+    char shown[80];
+    int rc;
+
+    switch (ev->type) {
+    case YAML_STREAM_END_EVENT:
+        b->done = true;
+        return AW_OK;
+    case YAML_DOCUMENT_START_EVENT:
+        if (++b->docs > 1) {
+            b->fatal = true;
+            return DIAG(b->diags, ev->start_mark, "multiple YAML documents in one file are not supported");
+        }
+        return AW_OK;
+    case YAML_ALIAS_EVENT: {
+        const char *a = (const char *)ev->data.alias.anchor;
+        rc = DIAG(b->diags, ev->start_mark, "YAML aliases are not supported (alias '*%s')",
+                  aw_yaml_show(shown, sizeof(shown), a, strlen(a)));
+        *n = node_new(AW_YAML_SCALAR, ev);
+        if (*n == NULL) {
+            return rc == AW_OK ? AW_ENOMEM : rc;
+        }
+        (*n)->bad = true;
+        return rc;
+    }
+    case YAML_SCALAR_EVENT:
+        *anchor = (const char *)ev->data.scalar.anchor;
+        *tag = (const char *)ev->data.scalar.tag;
+        *n = scalar_new(ev);
+        return *n == NULL ? AW_ENOMEM : AW_OK;
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT:
+        return on_collection(b, ev, n, anchor, tag);
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        if (b->depth > 0) {
+            b->stack[b->depth - 1]->end = ev->end_mark;
+            b->depth--;
+        }
+        return AW_OK;
+    default:
+        return AW_OK;
+    }
+}
+
 int aw_yaml_parse(const unsigned char *buf, size_t len, unsigned max_depth,
                   struct aw_yaml_diags *diags, struct aw_yaml_node **root)
 {
     yaml_parser_t parser;
     yaml_event_t ev;
-    struct aw_yaml_node **stack;      /* the open collections */
-    struct aw_yaml_node *top = NULL;
-    size_t depth = 0;
-    int docs = 0, rc = AW_OK;
-    bool fatal = false, done = false;
+    struct builder b = { .diags = diags, .max_depth = max_depth };
+    int rc = AW_OK;
 
     *root = NULL;
-    stack = calloc(max_depth > 0 ? max_depth : 1, sizeof(*stack));
-    if (stack == NULL) {
+    b.stack = calloc(max_depth > 0 ? max_depth : 1, sizeof(*b.stack));
+    if (b.stack == NULL) {
         return AW_ENOMEM;
     }
     if (!yaml_parser_initialize(&parser)) {
-        free(stack);
+        free(b.stack);
         return AW_ENOMEM;
     }
     yaml_parser_set_input_string(&parser, buf, len);
-    while (!done && !fatal && rc == AW_OK) {
+    while (!b.done && !b.fatal && rc == AW_OK) {
         struct aw_yaml_node *n = NULL;
         const char *anchor = NULL, *tag = NULL;
-        bool want_node = false;
         char shown[80];
 
         if (!yaml_parser_parse(&parser, &ev)) {
             rc = syntax_diag(&parser, buf, len, diags);
-            fatal = true;
+            b.fatal = true;
             break;
         }
-        switch (ev.type) {
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
-        case YAML_DOCUMENT_START_EVENT:
-            if (++docs > 1) {
-                rc = DIAG(diags, ev.start_mark,
-                          "multiple YAML documents in one file are not supported");
-                fatal = true;
-            }
-            break;
-        case YAML_ALIAS_EVENT: {
-            const char *a = (const char *)ev.data.alias.anchor;
-            rc = DIAG(diags, ev.start_mark, "YAML aliases are not supported (alias '*%s')",
-                      aw_yaml_show(shown, sizeof(shown), a, strlen(a)));
-            n = node_new(AW_YAML_SCALAR, &ev);
-            if (n != NULL) {
-                n->bad = true;
-            }
-            want_node = true;
-            break;
-        }
-        case YAML_SCALAR_EVENT:
-            anchor = (const char *)ev.data.scalar.anchor;
-            tag = (const char *)ev.data.scalar.tag;
-            n = scalar_new(&ev);
-            want_node = true;
-            break;
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT:
-            if (ev.type == YAML_SEQUENCE_START_EVENT) {
-                anchor = (const char *)ev.data.sequence_start.anchor;
-                tag = (const char *)ev.data.sequence_start.tag;
-            } else {
-                anchor = (const char *)ev.data.mapping_start.anchor;
-                tag = (const char *)ev.data.mapping_start.tag;
-            }
-            if (depth == max_depth) {
-                rc = DIAG(diags, ev.start_mark, "YAML nesting deeper than %u levels", max_depth);
-                fatal = true;
-                break;
-            }
-            n = node_new(ev.type == YAML_SEQUENCE_START_EVENT ? AW_YAML_SEQ : AW_YAML_MAP, &ev);
-            want_node = true;
-            break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-            if (depth > 0) {
-                stack[depth - 1]->end = ev.end_mark;
-                depth--;
-            }
-            break;
-        default:
-            break;
-        }
-        if (want_node && n == NULL && rc == AW_OK) {
-            rc = AW_ENOMEM;
-        }
+        rc = on_event(&b, &ev, &n, &anchor, &tag);
         if (rc == AW_OK && anchor != NULL) {
             rc = DIAG(diags, ev.start_mark, "YAML anchors are not supported (anchor '&%s')",
                       aw_yaml_show(shown, sizeof(shown), anchor, strlen(anchor)));
@@ -307,31 +342,21 @@ int aw_yaml_parse(const unsigned char *buf, size_t len, unsigned max_depth,
             rc = DIAG(diags, ev.start_mark, "YAML tags are not supported (tag '%s')",
                       aw_yaml_show(shown, sizeof(shown), tag, strlen(tag)));
         }
-        if (n != NULL) {
-            if (depth == 0) {
-                aw_yaml_free(top);
-                top = n;
-            } else if (node_add(stack[depth - 1], n) != AW_OK) {
-                aw_yaml_free(n);
-                n = NULL;
-                rc = AW_ENOMEM;
-            }
-            if (n != NULL && n->kind != AW_YAML_SCALAR) {
-                stack[depth++] = n;
-            }
+        if (n != NULL && attach(&b, n) != AW_OK) {
+            rc = AW_ENOMEM;
         }
         yaml_event_delete(&ev);
     }
     yaml_parser_delete(&parser);
-    free(stack);
-    if (rc == AW_OK && fatal) {
+    free(b.stack);
+    if (rc == AW_OK && b.fatal) {
         rc = AW_ESYNTAX;
     }
     if (rc != AW_OK) {
-        aw_yaml_free(top);
+        aw_yaml_free(b.top);
         return rc;
     }
-    *root = top;
+    *root = b.top;
     return AW_OK;
 }
 

@@ -79,6 +79,10 @@ static void test_status(void)
     status_is(2, "CRITICAL: failing since 2025-03-11 07:01:00Z, 3 failures since the last"
                  " success at 2025-03-11 07:00:00Z (mostly ssl), last failure"
                  " 2025-03-11 07:03:00Z | failures=3;1;2;0\n", "--warn", "1", "--crit", "2");
+    /* -w and -c, as monitoring plugins spell them (issue 13). */
+    status_is(2, "CRITICAL: failing since 2025-03-11 07:01:00Z, 3 failures since the last"
+                 " success at 2025-03-11 07:00:00Z (mostly ssl), last failure"
+                 " 2025-03-11 07:03:00Z | failures=3;1;2;0\n", "-w", "1", "-c2", NULL);
     /* A window that starts after the success: every failure counts. */
     status_is(1, "WARNING: failing since 2025-03-11 07:02:00Z, 2 failures since no success"
                  " marker (mostly ssl), last failure 2025-03-11 07:03:00Z"

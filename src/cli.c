@@ -21,6 +21,7 @@
 
 #include "aw_config.h"
 #include "agentwatch/config.h"
+#include "agentwatch/tz.h"
 #include "agentwatch/follow.h"
 #include "agentwatch/notify.h"
 #include "agentwatch/platform.h"
@@ -110,6 +111,25 @@ const char *aw_cli_rules_path(const struct aw_cli *cli, const char *opt)
         return cli->config->rules;
     }
     return aw_os_default_rules_dir();
+}
+
+int aw_cli_open_tz(const struct aw_cli *cli, const char *cmd, const char *opt,
+                   struct aw_tz **tz)
+{
+    struct aw_err err = { 0 };
+    int rc;
+
+    if (opt != NULL) {
+        rc = aw_tz_open(opt, tz, &err);
+        if (rc == AW_ESYNTAX) {
+            return aw_cli_usage_error(cmd, "invalid --timezone: %s", err.msg);
+        }
+    } else if (cli->config != NULL && cli->config->timezone != NULL) {
+        rc = aw_tz_open(cli->config->timezone, tz, &err);
+    } else {
+        rc = aw_tz_system(cli->env_tz, tz, &err);
+    }
+    return rc == AW_OK ? AW_EXIT_OK : aw_cli_failure(&err);
 }
 
 /* Load a rule set, printing every problem.  Returns AW_OK or the status. */
@@ -415,7 +435,7 @@ static int run_cli(struct aw_cli *cli, int argc, char **argv)
 
 int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
 {
-    struct aw_cli cli = { NULL, &signals->stop, signals, NULL, NULL, NULL, NULL, NULL, 0 };
+    struct aw_cli cli = { NULL, &signals->stop, signals, NULL, NULL, NULL, NULL, NULL, 0, NULL };
     int status = AW_EXIT_FAILURE;
 
     /* Read once, as UTF-8 (Windows gives UTF-16 here).  A variable that
@@ -431,9 +451,15 @@ int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
         fprintf(stderr, "agentwatch: cannot read $AGENTWATCH_RULES: %s\n", strerror(errno));
         goto out;
     }
+    cli.env_tz = aw_os_getenv_dup("TZ");
+    if (cli.env_tz == NULL && errno != 0) {
+        fprintf(stderr, "agentwatch: cannot read $TZ: %s\n", strerror(errno));
+        goto out;
+    }
     status = run_cli(&cli, argc, argv);
 out:
     free(cli.env_db);
     free(cli.env_rules);
+    free(cli.env_tz);
     return status;
 }

@@ -33,6 +33,8 @@ struct aw_cli {
     char **paths;             /* aw_cli_paths()'s absolute paths (owned,
                                  freed when the command returns) */
     size_t npaths;
+    char *env_tz;             /* $TZ (UTF-8, owned; NULL when unset or
+                                 empty): the system zone on POSIX */
 };
 
 struct aw_cli_spec;
@@ -69,6 +71,13 @@ int aw_cli_open_store(const struct aw_cli *cli, unsigned flags, struct aw_store 
  * printing every problem, and make it cli->config.  AW_EXIT_OK, else the
  * exit status (status's 3, every other command's 1). */
 int aw_cli_load_config(struct aw_cli *cli, struct aw_config *cfg, const char *cmd);
+/* The zone of record times without an offset (cmd's --timezone opt, else
+ * the configuration's timezone, else the machine's zone).  Returns
+ * AW_EXIT_OK, or with the error printed AW_EXIT_USAGE (an unknown
+ * --timezone) or AW_EXIT_FAILURE.  The caller frees *tz. */
+struct aw_tz;
+int aw_cli_open_tz(const struct aw_cli *cli, const char *cmd, const char *opt,
+                   struct aw_tz **tz);
 
 /* follow's defaults from the configuration (host, retention, commit,
  * rescan and poll intervals), to be applied before the options. */

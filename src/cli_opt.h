@@ -120,6 +120,14 @@ extern const struct aw_opt_word aw_cli_log_formats[];     /* auto itms cmtrace l
       .offset = offsetof(T, host), \
       .help = "attribute findings to NAME (default: the configuration's\n" \
               "host, else the record's host, else this machine's name)" }
+/* Checked after parsing by aw_cli_open_tz() (a zone is data, not a word). */
+#define AW_OPT_ROW_TIMEZONE(T) \
+    { .name = "timezone", .kind = AW_OPT_STRING, .arg = "ZONE", \
+      .offset = offsetof(T, timezone), \
+      .help = "zone of log times that carry no offset: an IANA name\n" \
+              "(Europe/Berlin; on Windows only with $TZDIR) or an\n" \
+              "offset (+01:00, UTC).  Default: the configuration's\n" \
+              "timezone, else this machine's zone" }
 #define AW_OPT_ROW_MAX_RECORD(T) \
     { .name = "max-record", .kind = AW_OPT_UINT, .arg = "BYTES", .min = 256, \
       .max = 64u * 1024 * 1024, .unit = "a number of bytes", .offset = offsetof(T, max_record), \

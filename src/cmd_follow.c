@@ -25,6 +25,7 @@
 #include "agentwatch/spool.h"
 #include "agentwatch/store.h"
 #include "agentwatch/timeutil.h"
+#include "agentwatch/tz.h"
 #include "cli_internal.h"
 #include "cli_opt.h"
 
@@ -39,6 +40,7 @@ struct follow_args {
     uint64_t rescan_s;
     uint64_t retention_days;
     const char *spool;
+    const char *timezone;
     bool verbose;
     bool wait_source;
 };
@@ -65,6 +67,7 @@ static const struct aw_opt follow_opts[] = {
               "DIR/agentwatch.ndjson (ECS, one per line, exactly once)\n"
               "for a log shipper; rotated by rename (default: the\n"
               "configuration's spool.path)" },
+    AW_OPT_ROW_TIMEZONE(struct follow_args),
     { .name = "verbose", .kind = AW_OPT_FLAG, .offset = offsetof(struct follow_args, verbose),
       .help = "print a line per file each time it is read" },
     { .name = "wait-for-source", .kind = AW_OPT_FLAG,
@@ -197,6 +200,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     struct aw_spool_stats sps;
     struct aw_err err = { 0 };
     struct aw_notify notify;
+    struct aw_tz *tz = NULL;
     char *const *paths;
     char **given = NULL;
     size_t npaths;
@@ -243,6 +247,11 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     if (rc != AW_EXIT_OK) {
         return rc;
     }
+    rc = aw_cli_open_tz(cli, "follow", a.timezone, &tz);
+    if (rc != AW_EXIT_OK) {
+        return rc;
+    }
+    opts.tz = tz;
     opts.rules_path = aw_cli_rules_path(cli, a.rules);
     opts.stop = &cli->signals->stop;
     opts.reloads = &cli->signals->reloads;
@@ -310,5 +319,6 @@ out:
     aw_notify_free(&notify);
     aw_store_close(&store);
     aw_rules_free(&rs);
+    aw_tz_free(&tz);
     return status;
 }

@@ -22,7 +22,10 @@
 #include "agentwatch/grow.h"
 #include "agentwatch/record.h"
 #include "agentwatch/rules.h"
+#include "agentwatch/platform.h"
 #include "agentwatch/text.h"
+#include "agentwatch/timeutil.h"
+#include "agentwatch/tz.h"
 #include "cli_internal.h"
 #include "cli_opt.h"
 
@@ -31,6 +34,7 @@
 struct rules_args {
     const char *rules;
     const char *format;
+    const char *timezone;
     bool quiet;
 };
 
@@ -50,6 +54,13 @@ static const struct aw_opt rules_opts[] = {
     { .name = "quiet", .kind = AW_OPT_FLAG, .offset = offsetof(struct rules_args, quiet),
       .help = "test: leave out the per-rule (without FILE) or\n"
               "per-record (with FILE) lines" },
+    { .name = "timezone", .kind = AW_OPT_STRING, .arg = "ZONE",
+      .offset = offsetof(struct rules_args, timezone),
+      .help = "test FILE...: also print each record's time (UTC),\n"
+              "reading times without an offset in ZONE (an IANA\n"
+              "name, on Windows only with $TZDIR, or an offset such\n"
+              "as +01:00), as time=ISO, with a '~' after it when the\n"
+              "year or the zone was inferred" },
     AW_OPT_ROW_HELP,
     { .name = NULL }
 };
@@ -59,7 +70,8 @@ const struct aw_cli_spec aw_rules_spec = {
     "Usage: agentwatch rules check [--rules PATH]\n"
     "       agentwatch rules list  [--rules PATH] [--format table|tsv]\n"
     "       agentwatch rules test  [--rules PATH] [--quiet]\n"
-    "       agentwatch rules test  [--rules PATH] [--quiet] [--format auto|itms|cmtrace|line] FILE...\n"
+    "       agentwatch rules test  [--rules PATH] [--quiet] [--format auto|itms|cmtrace|line]\n"
+    "                              [--timezone ZONE] FILE...\n"
     "\n"
     "check  load and validate a rule set (YAML structure, fields, patterns,\n"
     "       examples); every problem is printed as FILE:LINE:COLUMN: message.\n"
@@ -283,6 +295,7 @@ struct classify_state {
     struct unmatched *um;
     size_t num, umcap;
     bool quiet;
+    const struct aw_tz *tz;   /* --timezone: print times read in it */
 };
 
 static int remember_unmatched(struct classify_state *st, char *path, uint64_t offset, enum aw_level level,
@@ -323,22 +336,41 @@ static void print_capture(const struct aw_matcher *m, const char *name)
     }
 }
 
+/* " time=ISO" (and "~" when inferred, "time=-" when unknown). */
+static void print_time(const struct aw_record_meta *meta)
+{
+    char iso[AW_TIME_ISO_MAX];
+
+    if (meta->ts_ms == AW_TIME_NONE) {
+        fputs(" time=-", stdout);
+        return;
+    }
+    aw_time_format_iso(meta->ts_ms, iso);
+    printf(" time=%s%s", iso, meta->ts_inferred ? "~" : "");
+}
+
 static int classify_file(struct classify_state *st, char *path, const struct aw_reader_opts *opts)
 {
     struct aw_reader *r = NULL;
     struct aw_record rec;
     struct aw_err err = { 0, "" };
+    struct aw_os_stat fst;
+    struct aw_time_ctx tc = { st->tz, AW_TIME_NONE };
     int rc;
 
     if ((rc = aw_reader_open(&r, path, 0, opts, &err)) != AW_OK) {
         aw_cli_failure(&err);
         return rc;
     }
+    /* A single file: its modification time bounds the year. */
+    if (aw_os_fstat(aw_reader_fd(r), &fst) == 0) {
+        tc.bound_ms = fst.mtime_sec * 1000 + fst.mtime_nsec / 1000000;
+    }
     while ((rc = aw_reader_next(r, &rec, &err)) == 1) {
         struct aw_record_meta meta;
         long got = aw_matcher_classify(st->m, rec.message.ptr, rec.message.len);
 
-        aw_record_parse_meta(aw_reader_format(r), &rec, &meta);
+        aw_record_parse_meta(aw_reader_format(r), &rec, &tc, &meta);
         st->records++;
         if (got >= 0) {
             st->hits[got]++;
@@ -358,6 +390,9 @@ static int classify_file(struct classify_state *st, char *path, const struct aw_
                 print_capture(st->m, "code");
                 print_capture(st->m, "target");
             }
+            if (st->tz != NULL) {
+                print_time(&meta);
+            }
             fputs(": ", stdout);
             print_excerpt(rec.message.ptr, rec.message.len, EXCERPT_COLS);
             putchar('\n');
@@ -370,7 +405,8 @@ static int classify_file(struct classify_state *st, char *path, const struct aw_
     return rc < 0 ? rc : AW_OK;
 }
 
-static int cmd_test_files(const char *path, char **files, int nfiles, enum aw_format format, bool quiet)
+static int cmd_test_files(const char *path, char **files, int nfiles, enum aw_format format,
+                          bool quiet, const struct aw_tz *tz)
 {
     struct aw_ruleset *rs = NULL;
     struct aw_err err = { 0, "" };
@@ -386,6 +422,7 @@ static int cmd_test_files(const char *path, char **files, int nfiles, enum aw_fo
      * being written */
     opts.deliver_partial = true;
     st.quiet = quiet;
+    st.tz = tz;
     /* failing examples do not stop an author from trying a rule on logs */
     rc = aw_cli_load_rules_ex(path, AW_RULES_LOAD_KEEP_FAILING_EXAMPLES, &rs);
     if (rc != AW_OK) {
@@ -450,7 +487,7 @@ out:
 
 int aw_cmd_rules(struct aw_cli *cli, int argc, char **argv)
 {
-    struct rules_args a = { NULL, NULL, false };
+    struct rules_args a = { NULL, NULL, NULL, false };
     struct aw_ruleset *rs = NULL;
     const char *action = NULL, *path;
     int log_format = AW_FORMAT_AUTO, tsv = 0, n, rc;
@@ -476,6 +513,9 @@ int aw_cmd_rules(struct aw_cli *cli, int argc, char **argv)
     if (a.quiet && !is_test) {
         return aw_cli_usage_error("rules", "--quiet applies to 'rules test' only");
     }
+    if (a.timezone != NULL && !(is_test && n > 1)) {
+        return aw_cli_usage_error("rules", "--timezone applies to 'rules test FILE...' only");
+    }
     if (a.format != NULL && strcmp(action, "list") == 0) {
         if (!aw_cli_word(list_formats, a.format, &tsv)) {
             return aw_cli_bad_word("rules", "format", a.format, list_formats);
@@ -493,7 +533,16 @@ int aw_cmd_rules(struct aw_cli *cli, int argc, char **argv)
     }
     if (is_test) {
         if (n > 1) {
-            return cmd_test_files(path, argv + 2, n - 1, (enum aw_format)log_format, a.quiet);
+            struct aw_tz *tz = NULL;
+            int status;
+
+            if (a.timezone != NULL &&
+                (status = aw_cli_open_tz(cli, "rules", a.timezone, &tz)) != AW_EXIT_OK) {
+                return status;
+            }
+            status = cmd_test_files(path, argv + 2, n - 1, (enum aw_format)log_format, a.quiet, tz);
+            aw_tz_free(&tz);
+            return status;
         }
         return cmd_test_examples(path, a.quiet);
     }

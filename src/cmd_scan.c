@@ -15,6 +15,7 @@
 #include "agentwatch/rules.h"
 #include "agentwatch/scan.h"
 #include "agentwatch/store.h"
+#include "agentwatch/tz.h"
 #include "cli_internal.h"
 #include "cli_opt.h"
 
@@ -24,6 +25,7 @@ struct scan_args {
     int format;
     const char *host;
     uint64_t max_record;
+    const char *timezone;
     bool quiet;
 };
 
@@ -32,6 +34,7 @@ static const struct aw_opt scan_opts[] = {
     AW_OPT_ROW_LOG_FORMAT(struct scan_args),
     AW_OPT_ROW_HOST(struct scan_args),
     AW_OPT_ROW_MAX_RECORD(struct scan_args),
+    AW_OPT_ROW_TIMEZONE(struct scan_args),
     { .name = "quiet", .kind = AW_OPT_FLAG, .offset = offsetof(struct scan_args, quiet),
       .help = "print nothing on success" },
     AW_OPT_ROW_DB,
@@ -100,6 +103,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     struct aw_ruleset *rs = NULL;
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
+    struct aw_tz *tz = NULL;
     char *const *paths;
     size_t npaths;
     int n, rc, status = AW_EXIT_FAILURE;
@@ -121,6 +125,11 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     if (rc != AW_EXIT_OK) {
         return rc;
     }
+    rc = aw_cli_open_tz(cli, "scan", a.timezone, &tz);
+    if (rc != AW_EXIT_OK) {
+        return rc;
+    }
+    opts.tz = tz;
     opts.on_file = print_file;
     opts.ctx = &print;
     if (aw_cli_load_rules(aw_cli_rules_path(cli, a.rules), &rs) != AW_OK ||
@@ -146,6 +155,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
 out:
     aw_store_close(&store);
     aw_rules_free(&rs);
+    aw_tz_free(&tz);
     return status;
 }
 

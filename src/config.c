@@ -18,6 +18,7 @@
  * between the service and an administrator's shell.
  */
 #include "agentwatch/config.h"
+#include "agentwatch/tz.h"
 #include "agentwatch/platform.h"
 
 #include <errno.h>
@@ -132,6 +133,33 @@ static void take_host(struct aw_yaml_check *ld, const struct aw_yaml_node *v, st
     }
     cfg->host = strdup(v->val);
     if (cfg->host == NULL) {
+        ld->oom = true;
+    }
+}
+
+/* A zone aw_tz_open() accepts; the zone itself is opened again by the
+ * command that uses it (a configuration stays plain data). */
+static void take_timezone(struct aw_yaml_check *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
+{
+    struct aw_tz *tz = NULL;
+    struct aw_err err = { 0 };
+    int rc;
+
+    if (!want_string(ld, "timezone", v)) {
+        return;
+    }
+    rc = aw_tz_open(v->val, &tz, &err);
+    aw_tz_free(&tz);
+    if (rc == AW_ENOMEM) {
+        ld->oom = true;
+        return;
+    }
+    if (rc != AW_OK) {
+        DIAG(ld, v->start, "key 'timezone': %s", err.msg);
+        return;
+    }
+    cfg->timezone = strdup(v->val);
+    if (cfg->timezone == NULL) {
         ld->oom = true;
     }
 }
@@ -269,7 +297,7 @@ static void load_tree(struct aw_yaml_check *ld, const struct aw_yaml_node *root,
     struct aw_yaml_key keys[] = { { .name = "database" }, { .name = "rules" },
                                   { .name = "sources" },  { .name = "host" },
                                   { .name = "retention_days" }, { .name = "follow" },
-                                  { .name = "spool" } };
+                                  { .name = "spool" }, { .name = "timezone" } };
     unsigned long n;
 
     if (root->bad || (root->kind == AW_YAML_SCALAR && root->null)) {
@@ -280,7 +308,8 @@ static void load_tree(struct aw_yaml_check *ld, const struct aw_yaml_node *root,
         return;
     }
     aw_yaml_walk_map(ld, root, "",
-                     "database, rules, sources, host, retention_days, follow or spool", keys, 7);
+                     "database, rules, sources, host, retention_days, follow, spool or timezone",
+                     keys, 8);
     if (keys[0].val != NULL) {
         cfg->database = take_path(ld, "database", keys[0].val);
     }
@@ -302,6 +331,9 @@ static void load_tree(struct aw_yaml_check *ld, const struct aw_yaml_node *root,
     }
     if (keys[6].val != NULL) {
         take_spool(ld, keys[6].val, cfg);
+    }
+    if (keys[7].val != NULL) {
+        take_timezone(ld, keys[7].val, cfg);
     }
 }
 
@@ -328,6 +360,7 @@ void aw_config_free(struct aw_config *cfg)
     free(cfg->rules);
     free(cfg->host);
     free(cfg->spool_path);
+    free(cfg->timezone);
     config_init(cfg);
 }
 

@@ -16,7 +16,7 @@
 #include "agentwatch/platform.h"
 #include "agentwatch/timeutil.h"
 
-#define EXPORT_COLUMNS 15
+#define EXPORT_COLUMNS 16
 
 struct sink {
     FILE *out;
@@ -61,6 +61,7 @@ static void columns(const struct aw_export_row *r, const char *t, const char *rt
         { "target", AW_FIELD_TEXT, .text = r->target },
         { "code", AW_FIELD_TEXT, .text = r->code },
         { "partial", AW_FIELD_BOOL, .num = r->partial },
+        { "time_inferred", AW_FIELD_BOOL, .num = r->ts_inferred },
     };
 
     memcpy(c, all, sizeof(all));

@@ -114,6 +114,7 @@ static void one_scan(struct follower *f)
     memset(&so, 0, sizeof(so));
     so.format = f->opts->format;
     so.host = f->opts->host;
+    so.tz = f->opts->tz;
     so.max_record = f->opts->max_record;
     so.stop = f->opts->stop;
     so.commit_ms = f->opts->commit_ms ? f->opts->commit_ms : 250;

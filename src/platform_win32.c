@@ -558,6 +558,48 @@ int64_t aw_os_now_ms(void)
     return (int64_t)((t - EPOCH_DIFF_100NS) / 10000);
 }
 
+static bool ms_to_systemtime(int64_t ms, SYSTEMTIME *st)
+{
+    FILETIME ft;
+    uint64_t t;
+
+    if (ms < -(int64_t)(EPOCH_DIFF_100NS / 10000)) {
+        return false;
+    }
+    t = (uint64_t)ms * 10000 + EPOCH_DIFF_100NS;
+    ft.dwLowDateTime = (DWORD)t;
+    ft.dwHighDateTime = (DWORD)(t >> 32);
+    return FileTimeToSystemTime(&ft, st) != 0;
+}
+
+static bool systemtime_to_100ns(const SYSTEMTIME *st, uint64_t *out)
+{
+    FILETIME ft;
+
+    if (!SystemTimeToFileTime(st, &ft)) {
+        return false;
+    }
+    *out = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+    return true;
+}
+
+int aw_os_zone_offset_min(int64_t utc_ms, int *out)
+{
+    /* Asked per instant, not cached: the zone may be changed while a
+     * follower runs, and this runs only for records a rule matched. */
+    DYNAMIC_TIME_ZONE_INFORMATION dtzi;
+    SYSTEMTIME u, l;
+    uint64_t tu, tl;
+
+    if (GetDynamicTimeZoneInformation(&dtzi) == TIME_ZONE_ID_INVALID
+        || !ms_to_systemtime(utc_ms, &u) || !SystemTimeToTzSpecificLocalTimeEx(&dtzi, &u, &l)
+        || !systemtime_to_100ns(&u, &tu) || !systemtime_to_100ns(&l, &tl)) {
+        return -1;
+    }
+    *out = (int)(((int64_t)tl - (int64_t)tu) / (INT64_C(10000) * 60000));
+    return 0;
+}
+
 int aw_os_sleep_ms(int ms)
 {
     Sleep(ms > 0 ? (DWORD)ms : 0);

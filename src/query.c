@@ -37,6 +37,7 @@ enum q_stmt {
     Q_HOUR_AFTER,
     Q_EXPORT,
     Q_EXPORT_IDS,
+    Q_INFERRED,
     Q_COUNT
 };
 
@@ -53,6 +54,7 @@ static const char *const q_sql[Q_COUNT] = {
     [Q_HOUR_AFTER] = SQL_Q_HOUR_AFTER,
     [Q_EXPORT] = SQL_Q_EXPORT,
     [Q_EXPORT_IDS] = SQL_Q_EXPORT_IDS,
+    [Q_INFERRED] = SQL_Q_INFERRED,
 };
 
 /* Which findings a statement looks at (?6 of SQL_Q_SET). */
@@ -680,6 +682,25 @@ const char *aw_health_name(enum aw_health h)
     }
 }
 
+int aw_query_inferred(struct aw_query *q, int64_t *out, struct aw_err *err)
+{
+    sqlite3_stmt *st;
+    int rc, step;
+
+    rc = stmt(q, Q_INFERRED, KIND_ALL, &st, err);
+    if (rc != AW_OK) {
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, q->lo);
+    sqlite3_bind_int64(st, 2, q->hi);
+    step = sqlite3_step(st);
+    *out = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (step == SQLITE_ROW) {
+        step = sqlite3_step(st);
+    }
+    return step_end(q, st, step, err);
+}
+
 /* ---- export -------------------------------------------------------- */
 
 static const char *col_text_or_null(sqlite3_stmt *st, int col)
@@ -714,6 +735,7 @@ static int export_rows(struct aw_query *q, sqlite3_stmt *st, aw_export_fn fn, vo
         r.id = sqlite3_column_int64(st, 15);
         r.head = sqlite3_column_blob(st, 16);
         r.head_len = r.head != NULL ? (size_t)sqlite3_column_bytes(st, 16) : 0;
+        r.ts_inferred = sqlite3_column_int(st, 17) != 0;
         rc = fn(ctx, &r, err);
     }
     if (rc != AW_OK) {

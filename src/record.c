@@ -1267,22 +1267,43 @@ static enum aw_level itms_level(int sev)
     return AW_LEVEL_UNKNOWN;
 }
 
-/* cmtrace time="HH:MM:SS.fff+BIAS" date="M-D-YYYY".  BIAS is in minutes
- * with the Windows TIME_ZONE_INFORMATION convention: UTC = local time +
- * bias (US Eastern winter time writes +300: 08:00 local is 13:00 UTC). */
-static int64_t cmtrace_time(struct aw_span t, struct aw_span d)
+/* A ConfigMgr bias after a time: "+60", "-120", in minutes with the
+ * Windows TIME_ZONE_INFORMATION convention, UTC = local time + bias (US
+ * Eastern winter time writes +300: 08:00 local is 13:00 UTC).  Real logs
+ * agree: a Central European summer record writes -120 (UTC+2), a UK
+ * summer one -60, a US Eastern winter one +300 (sources in
+ * tests/test_record.c).  Sets t's offset (minutes east = -bias). */
+static bool bias_offset(struct aw_span b, struct aw_log_time *t)
+{
+    int sign, bias;
+
+    if (b.len < 2 || b.len > 5 || (b.ptr[0] != '+' && b.ptr[0] != '-')) {
+        return false;
+    }
+    sign = b.ptr[0] == '-' ? -1 : 1;
+    b.ptr++;
+    b.len--;
+    if (!span_int(b, &bias) || bias > 24 * 60) {
+        return false;
+    }
+    t->has_offset = true;
+    t->offset_min = -sign * bias;
+    return true;
+}
+
+/* cmtrace time="HH:MM:SS.fff+BIAS" date="M-D-YYYY". */
+static int64_t cmtrace_time(struct aw_span t, struct aw_span d, const struct aw_time_ctx *tc,
+                            bool *inferred)
 {
     char tmp[96];
     size_t n = 0, tl = 0;
-    int64_t ms;
-    int bias = 0, sign = 1;
+    struct aw_log_time lt;
 
     if (t.len == 0 || d.len == 0 || d.len > 16) {
         return AW_TIME_NONE;
     }
-    for (size_t i = 0; i < d.len; i++) {
-        tmp[n++] = d.ptr[i] == '-' ? '/' : d.ptr[i];
-    }
+    memcpy(tmp, d.ptr, d.len);
+    n = d.len;
     tmp[n++] = ' ';
     while (tl < t.len && t.ptr[tl] != '+' && t.ptr[tl] != '-') {
         tl++;
@@ -1292,17 +1313,55 @@ static int64_t cmtrace_time(struct aw_span t, struct aw_span d)
     }
     memcpy(tmp + n, t.ptr, tl);
     n += tl;
-    if (aw_time_parse_log(tmp, n, &ms) != n) {
+    if (aw_time_scan_log(tmp, n, &lt) != n || !lt.has_year || lt.has_offset) {
         return AW_TIME_NONE;
     }
     if (tl < t.len) {
-        struct aw_span b = {t.ptr + tl + 1, t.len - tl - 1};
-        sign = t.ptr[tl] == '-' ? -1 : 1;
-        if (b.len > 5 || !span_int(b, &bias)) {
+        struct aw_span b = {t.ptr + tl, t.len - tl};
+        if (!bias_offset(b, &lt)) {
             return AW_TIME_NONE;
         }
     }
-    return ms + (int64_t)sign * bias * 60000;
+    return aw_time_resolve(&lt, tc, inferred);
+}
+
+/* The SMS trace suffix of a line: "text $$<component><date+BIAS><thread=..>"
+ * (ConfigMgr site server logs; older versions wrote a ctime date with the
+ * zone's name, which then counts as unknown offset). */
+static int64_t sms_trace_time(struct aw_span m, const struct aw_time_ctx *tc, bool *inferred)
+{
+    const char *p = m.ptr, *e = m.ptr + m.len, *gt, *lt_end;
+    struct aw_log_time lt;
+    size_t used;
+
+    for (;;) {
+        p = memchr(p, '$', (size_t)(e - p));
+        if (p == NULL || e - p < 3) {
+            return AW_TIME_NONE;
+        }
+        if (p[1] == '$' && p[2] == '<') {
+            break;
+        }
+        p++;
+    }
+    gt = memchr(p + 3, '>', (size_t)(e - p - 3));
+    if (gt == NULL || e - gt < 2 || gt[1] != '<') {
+        return AW_TIME_NONE;
+    }
+    p = gt + 2;
+    lt_end = memchr(p, '>', (size_t)(e - p));
+    if (lt_end == NULL || lt_end - p > 96) {
+        return AW_TIME_NONE;
+    }
+    used = aw_time_scan_log(p, (size_t)(lt_end - p), &lt);
+    if (used == 0) {
+        return AW_TIME_NONE;
+    }
+    if (!lt.has_offset && p + used < lt_end) {
+        struct aw_span b = {p + used, (size_t)(lt_end - p - used)};
+        (void)bias_offset(b, &lt);
+    }
+    return aw_time_resolve(&lt, tc, inferred);
 }
 
 static inline bool is_word_char(char c)
@@ -1350,13 +1409,14 @@ static enum aw_level line_level(struct aw_span m)
 }
 
 void aw_record_parse_meta(enum aw_format fmt, const struct aw_record *rec,
-                          struct aw_record_meta *out)
+                          const struct aw_time_ctx *tc, struct aw_record_meta *out)
 {
     const char *p = rec->header.ptr, *e = p + rec->header.len;
     struct aw_span name, val, t = {NULL, 0}, d = {NULL, 0};
     int v;
 
     out->ts_ms = AW_TIME_NONE;
+    out->ts_inferred = false;
     out->level = AW_LEVEL_UNKNOWN;
     out->raw_severity = -1;
     out->host.ptr = out->source.ptr = out->module.ptr = "";
@@ -1365,9 +1425,9 @@ void aw_record_parse_meta(enum aw_format fmt, const struct aw_record *rec,
     if (fmt == AW_FORMAT_ITMS) {
         while (p != NULL && next_attr(&p, e, &name, &val)) {
             if (name_is(name, "date")) {
-                int64_t ms;
-                if (aw_time_parse_log(val.ptr, val.len, &ms) > 0) {
-                    out->ts_ms = ms;
+                struct aw_log_time lt;
+                if (aw_time_scan_log(val.ptr, val.len, &lt) > 0) {
+                    out->ts_ms = aw_time_resolve(&lt, tc, &out->ts_inferred);
                 }
             } else if (name_is(name, "severity")) {
                 if (span_int(val, &v)) {
@@ -1400,11 +1460,11 @@ void aw_record_parse_meta(enum aw_format fmt, const struct aw_record *rec,
                 out->module = val;
             }
         }
-        out->ts_ms = cmtrace_time(t, d);
+        out->ts_ms = cmtrace_time(t, d, tc, &out->ts_inferred);
     } else {
         struct aw_span m = rec->message;
         size_t skip = 0;
-        int64_t ms;
+        struct aw_log_time lt;
 
         if (m.ptr == NULL) {
             return;
@@ -1415,8 +1475,10 @@ void aw_record_parse_meta(enum aw_format fmt, const struct aw_record *rec,
         if (skip < m.len && m.ptr[skip] == '[') {
             skip++;
         }
-        if (aw_time_parse_log(m.ptr + skip, m.len - skip, &ms) > 0) {
-            out->ts_ms = ms;
+        if (aw_time_scan_log(m.ptr + skip, m.len - skip, &lt) > 0) {
+            out->ts_ms = aw_time_resolve(&lt, tc, &out->ts_inferred);
+        } else {
+            out->ts_ms = sms_trace_time(m, tc, &out->ts_inferred);
         }
         out->level = line_level(m);
     }

@@ -129,6 +129,7 @@ struct report {
     struct rows cats;
     struct rows rules;
     int64_t total;
+    int64_t inferred;         /* findings whose time was inferred */
     struct aw_incidents incidents;
     struct aw_health_state state;
     struct grid grid;
@@ -310,7 +311,8 @@ static void render_json(FILE *out, const struct aw_report_opts *o, const struct 
     aw_fields_json_time(out, o->filter.since_ms);
     fputs(", \"until\": ", out);
     aw_fields_json_time(out, o->filter.until_ms);
-    fprintf(out, ", \"total\": %lld,\n \"categories\": [", (long long)r->total);
+    fprintf(out, ", \"total\": %lld, \"time_inferred\": %lld,\n \"categories\": [",
+            (long long)r->total, (long long)r->inferred);
     for (size_t i = 0; i < cats->count; i++) {
         const struct row *c = &cats->items[i];
         const struct aw_field f[] = {
@@ -818,6 +820,9 @@ int aw_report_run(struct aw_store *s, const struct aw_report_opts *o, FILE *out,
     }
     if (rc == AW_OK && o->by != AW_REPORT_BY_NONE) {
         rc = grid_fill(&r, q, o, err);
+    }
+    if (rc == AW_OK && o->format == AW_REPORT_JSON) {
+        rc = aw_query_inferred(q, &r.inferred, err);
     }
     if (rc != AW_OK) {
         goto out;

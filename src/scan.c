@@ -61,6 +61,7 @@ struct file_read {
     struct aw_file_id fid;
     struct aw_reader *reader;
     int64_t file_id;
+    struct aw_time_ctx times; /* zone and year bound of its records */
     uint64_t records;         /* not yet committed */
     uint64_t findings;
     uint64_t truncated;
@@ -131,8 +132,9 @@ static int store_finding(struct scan_ctx *c, struct file_read *fr, const struct 
     struct aw_finding f;
 
     memset(&f, 0, sizeof(f));
-    aw_record_parse_meta(aw_reader_format(fr->reader), rec, &meta);
+    aw_record_parse_meta(aw_reader_format(fr->reader), rec, &fr->times, &meta);
     f.ts_ms = meta.ts_ms;
+    f.ts_inferred = meta.ts_inferred;
     f.read_ms = c->now_ms;
     f.host = finding_host(c, &meta);
     f.file_id = fr->file_id;
@@ -330,6 +332,8 @@ static int scan_file(struct scan_ctx *c, const struct aw_source_file *src, struc
     if (rc != AW_OK || fr.fid.size == 0) {
         return rc;
     }
+    fr.times.tz = c->opts->tz;
+    fr.times.bound_ms = aw_source_year_bound(src, fr.fid.mtime_ms);
     rc = find_position(c, &fr, &start, err);
     if (rc != AW_OK) {
         return rc;
@@ -452,7 +456,7 @@ static int second_look(struct gap_scan *g, struct aw_err *err)
     int rc = AW_OK;
 
     for (size_t i = 0; i < g->npaths && rc == AW_OK; i++) {
-        rc = aw_source_expand(g->paths[i], g->c->opts->format, &now, err);
+        rc = aw_source_expand(g->paths[i], g->c->opts->format, g->c->opts->tz, &now, err);
         if (rc == AW_ENOTFOUND) {
             rc = AW_OK;
         }
@@ -599,7 +603,7 @@ int aw_scan_run(struct aw_store *store, const struct aw_ruleset *rs, char *const
         snprintf(c.local_host, sizeof(c.local_host), "localhost");
     }
     for (size_t i = 0; i < npaths && rc == AW_OK; i++) {
-        rc = aw_source_expand(paths[i], opts->format, &sources, err);
+        rc = aw_source_expand(paths[i], opts->format, opts->tz, &sources, err);
         if (rc == AW_ENOTFOUND && opts->missing_ok) {
             rc = AW_OK;
         }

@@ -67,9 +67,12 @@ static char *join_path(const char *dir, const char *name)
     return p;
 }
 
-/* Timestamp of the first record of path, or AW_TIME_NONE. */
-static int64_t first_record_ts(const char *path, enum aw_format format)
+/* Timestamp of the first record of path, or AW_TIME_NONE; a date without
+ * a year takes the latest year that does not put it after bound_ms. */
+static int64_t first_record_ts(const char *path, enum aw_format format,
+                               const struct aw_tz *tz, int64_t bound_ms)
 {
+    struct aw_time_ctx tc = { tz, bound_ms };
     /* Small reads: this runs for every family member on every pass of a
      * follower, and a first record rarely needs more (the reader reads on
      * when it does). */
@@ -84,7 +87,7 @@ static int64_t first_record_ts(const char *path, enum aw_format format)
         return AW_TIME_NONE;
     }
     if (aw_reader_next(r, &rec, NULL) == 1) {
-        aw_record_parse_meta(aw_reader_format(r), &rec, &meta);
+        aw_record_parse_meta(aw_reader_format(r), &rec, &tc, &meta);
         ts = meta.ts_ms;
     }
     aw_reader_close(&r);
@@ -104,7 +107,8 @@ static bool listed(const struct aw_source_list *list, const struct aw_file_id *i
 /* Add path (owned by the list on success, freed on failure) unless already
  * listed or gone. */
 static int add_file(struct aw_source_list *list, char *path, long rollover,
-                    enum aw_format format, bool must_exist, struct aw_err *err)
+                    enum aw_format format, const struct aw_tz *tz, bool must_exist,
+                    struct aw_err *err)
 {
     struct aw_source_file *f;
     int rc;
@@ -125,7 +129,8 @@ static int add_file(struct aw_source_list *list, char *path, long rollover,
     }
     f->path = path;
     f->rollover = rollover;
-    f->first_ts = first_record_ts(path, format);
+    f->first_ts = first_record_ts(path, format, tz, f->id.mtime_ms);
+    f->next_first_ts = AW_TIME_NONE;
     list->count++;
     return AW_OK;
 }
@@ -151,6 +156,74 @@ static int compare_age(const void *pa, const void *pb)
     return strcmp(a->path, b->path);
 }
 
+/* Do paths a and b name members of one family (same stem, without
+ * rollover digits, in any case)? */
+static bool same_family(const char *a, const char *b)
+{
+    const char *sa = aw_path_last_sep(a), *sb = aw_path_last_sep(b);
+    struct name_parts pa, pb;
+
+    a = sa != NULL ? sa + 1 : a;
+    b = sb != NULL ? sb + 1 : b;
+    split_name(a, &pa);
+    split_name(b, &pb);
+    return pa.stem_len == pb.stem_len && strncasecmp(a, b, pa.stem_len) == 0;
+}
+
+/* Before sorting: the active file (agent.log) is certainly the newest of
+ * its family, whatever the numbering, so its first record bounds every
+ * other member.  That decides the year of a rollover whose modification
+ * time was lost (a copy made months later) before the order is decided
+ * on it. */
+static void bound_by_active(struct aw_source_list *list, size_t from, enum aw_format format,
+                            const struct aw_tz *tz)
+{
+    for (size_t i = from; i < list->count; i++) {
+        const struct aw_source_file *a = &list->items[i];
+
+        if (a->rollover != 0 || a->first_ts == AW_TIME_NONE) {
+            continue;
+        }
+        for (size_t j = from; j < list->count; j++) {
+            struct aw_source_file *f = &list->items[j];
+            if (j != i && same_family(a->path, f->path) && a->first_ts < f->id.mtime_ms) {
+                f->first_ts = first_record_ts(f->path, format, tz, a->first_ts);
+            }
+        }
+    }
+}
+
+/* After sorting: bound each member of items [from, count) by the next
+ * newer member of its family, newest first, so that a bound is final
+ * before the older file is resolved against it; a first record whose
+ * year came from a later bound is read again against the tighter one.
+ * The order is not revised: it was decided on the same records. */
+static void bound_family(struct aw_source_list *list, size_t from, enum aw_format format,
+                         const struct aw_tz *tz)
+{
+    for (size_t i = list->count; i-- > from;) {
+        struct aw_source_file *f = &list->items[i];
+
+        for (size_t j = i + 1; j < list->count; j++) {
+            if (same_family(f->path, list->items[j].path)) {
+                f->next_first_ts = list->items[j].first_ts;
+                break;
+            }
+        }
+        if (f->next_first_ts != AW_TIME_NONE && f->next_first_ts < f->id.mtime_ms) {
+            f->first_ts = first_record_ts(f->path, format, tz, f->next_first_ts);
+        }
+    }
+}
+
+int64_t aw_source_year_bound(const struct aw_source_file *f, int64_t mtime_ms)
+{
+    if (f->next_first_ts != AW_TIME_NONE && f->next_first_ts < mtime_ms) {
+        return f->next_first_ts;
+    }
+    return mtime_ms;
+}
+
 /* Sort list items [from, count) oldest first. */
 static void sort_family(struct aw_source_list *list, size_t from)
 {
@@ -166,6 +239,16 @@ static void sort_family(struct aw_source_list *list, size_t from)
         f->age_key = all_timed ? f->first_ts : f->id.mtime_ms;
     }
     qsort(list->items + from, list->count - from, sizeof(list->items[0]), compare_age);
+}
+
+/* Sort a family (or a folder's families) oldest first and bound each
+ * member's years by the newer ones. */
+static void order_family(struct aw_source_list *list, size_t from, enum aw_format format,
+                         const struct aw_tz *tz)
+{
+    bound_by_active(list, from, format, tz);
+    sort_family(list, from);
+    bound_family(list, from, format, tz);
 }
 
 /* Is name a member of the family of the active file base (same stem,
@@ -197,8 +280,8 @@ static bool family_member(const char *base, const char *name, long *rollover)
     return *rollover > 0;
 }
 
-static int expand_dir(const char *dir, enum aw_format format, struct aw_source_list *list,
-                      struct aw_err *err)
+static int expand_dir(const char *dir, enum aw_format format, const struct aw_tz *tz,
+                      struct aw_source_list *list, struct aw_err *err)
 {
     struct aw_os_dir *d = aw_os_dir_open(dir);
     const char *d_name;
@@ -227,20 +310,20 @@ static int expand_dir(const char *dir, enum aw_format format, struct aw_source_l
             rc = aw_err_set(err, AW_ENOMEM, "out of memory listing %s", dir);
             break;
         }
-        rc = add_file(list, path, rollover, format, false, err);
+        rc = add_file(list, path, rollover, format, tz, false, err);
         if (rc != AW_OK) {
             break;
         }
     }
     aw_os_dir_close(d);
     if (rc == AW_OK) {
-        sort_family(list, from);
+        order_family(list, from, format, tz);
     }
     return rc;
 }
 
-static int expand_family(const char *path, enum aw_format format, struct aw_source_list *list,
-                         struct aw_err *err)
+static int expand_family(const char *path, enum aw_format format, const struct aw_tz *tz,
+                         struct aw_source_list *list, struct aw_err *err)
 {
     const char *slash = aw_path_last_sep(path);
     const char *base = slash != NULL ? slash + 1 : path;
@@ -259,9 +342,9 @@ static int expand_family(const char *path, enum aw_format format, struct aw_sour
     split_name(base, &bp);
     if (bp.digits_len > 0) {
         /* A rollover named on its own stands for itself only. */
-        return add_file(list, own, strtol(base + bp.stem_len, NULL, 10), format, true, err);
+        return add_file(list, own, strtol(base + bp.stem_len, NULL, 10), format, tz, true, err);
     }
-    rc = add_file(list, own, 0, format, true, err);
+    rc = add_file(list, own, 0, format, tz, true, err);
     if (rc != AW_OK) {
         return rc;
     }
@@ -297,12 +380,12 @@ static int expand_family(const char *path, enum aw_format format, struct aw_sour
             rc = aw_err_set(err, AW_ENOMEM, "out of memory listing %s", dir);
             goto out;
         }
-        rc = add_file(list, member, rollover, format, false, err);
+        rc = add_file(list, member, rollover, format, tz, false, err);
         if (rc != AW_OK) {
             goto out;
         }
     }
-    sort_family(list, from);
+    order_family(list, from, format, tz);
     rc = AW_OK;
 out:
     aw_os_dir_close(d);
@@ -310,8 +393,8 @@ out:
     return rc;
 }
 
-int aw_source_expand(const char *path, enum aw_format format, struct aw_source_list *list,
-                     struct aw_err *err)
+int aw_source_expand(const char *path, enum aw_format format, const struct aw_tz *tz,
+                     struct aw_source_list *list, struct aw_err *err)
 {
     struct aw_os_stat st;
 
@@ -320,12 +403,12 @@ int aw_source_expand(const char *path, enum aw_format format, struct aw_source_l
                           strerror(errno));
     }
     if (st.is_dir) {
-        return expand_dir(path, format, list, err);
+        return expand_dir(path, format, tz, list, err);
     }
     if (!st.is_reg) {
         return aw_err_set(err, AW_EIO, "%s: not a regular file or directory", path);
     }
-    return expand_family(path, format, list, err);
+    return expand_family(path, format, tz, list, err);
 }
 
 /* Length of the directory part of path ("" for none, "/" kept). */

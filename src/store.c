@@ -30,6 +30,7 @@ static const char *const migrations[AW_STORE_SCHEMA_VERSION] = {
     SQL_MIGRATE_3,
     SQL_MIGRATE_4,
     SQL_MIGRATE_5,
+    SQL_MIGRATE_6,
 };
 
 enum stmt_id {
@@ -600,6 +601,7 @@ static void bind_finding(struct aw_store *s, sqlite3_stmt *st, const struct aw_f
     sqlite3_bind_int(st, 13, f->partial);
     bind_capture(st, 14, f->target, f->target_len, s->target);
     bind_capture(st, 15, f->code, f->code_len, s->code);
+    sqlite3_bind_int(st, 16, f->ts_ms != AW_TIME_NONE && f->ts_inferred);
 }
 
 int aw_store_add_finding(struct aw_store *s, const struct aw_finding *f, bool *inserted,

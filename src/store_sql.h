@@ -162,6 +162,12 @@
     " WHERE last_id > (SELECT coalesce(max(id), 0) FROM findings);" \
     " END;"
 
+/* ts_inferred: the record did not say its year or its UTC offset, so ts
+ * rests on the year inference and the endpoint's zone (timeutil.h).  Older
+ * findings were stored when such times were not parsed at all: 0. */
+#define SQL_MIGRATE_6 \
+    "ALTER TABLE findings ADD COLUMN ts_inferred INTEGER NOT NULL DEFAULT 0;"
+
 /* Add a transaction's tally of one group (src/hours.c). */
 #define SQL_HOURS_UPSERT \
     "INSERT INTO finding_hours (hour, host, rule, category, count, first, last)" \
@@ -190,8 +196,8 @@
 
 #define SQL_FINDING_INSERT \
     "INSERT OR IGNORE INTO findings (ts, ts_known, read_ts, host, file_id, path, offset, rule," \
-    " category, severity, level, message, partial, target, code)" \
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+    " category, severity, level, message, partial, target, code, ts_inferred)" \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
 
 /* A finding first stored from a record still being written is replaced by
  * the classification of the whole record; a complete one is never touched.
@@ -199,7 +205,7 @@
 #define SQL_FINDING_COMPLETE \
     "UPDATE findings SET ts = ?1, ts_known = ?2, read_ts = ?3, host = ?4, path = ?6," \
     " rule = ?8, category = ?9, severity = ?10, level = ?11, message = ?12, partial = ?13," \
-    " target = ?14, code = ?15" \
+    " target = ?14, code = ?15, ts_inferred = ?16" \
     " WHERE file_id = ?5 AND offset = ?7 AND partial = 1"
 
 #define SQL_RULE_UPSERT \
@@ -279,7 +285,7 @@
 #define SQL_Q_EXPORT_COLS \
     "SELECT ts, ts_known, read_ts, host, file_id, path, offset, rule, category, severity," \
     " level, message, partial, target, code, id," \
-    " (SELECT head FROM files WHERE files.id = findings.file_id) FROM findings"
+    " (SELECT head FROM files WHERE files.id = findings.file_id), ts_inferred FROM findings"
 
 #define SQL_Q_EXPORT \
     SQL_Q_EXPORT_COLS " WHERE ts >= ?1 AND ts < ?2" SQL_Q_SET " ORDER BY ts, id"
@@ -304,6 +310,11 @@
     "SELECT name, last_id, exported, created, updated," \
     " (SELECT count(*) FROM findings WHERE id > c.last_id) FROM export_cursors c ORDER BY name"
 #define SQL_CURSOR_RESET "DELETE FROM export_cursors WHERE name = ?1"
+
+/* Findings of the window whose time rests on an inferred year or zone
+ * (report's time_inferred). */
+#define SQL_Q_INFERRED \
+    "SELECT count(*) FROM findings WHERE ts >= ?1 AND ts < ?2" SQL_Q_SET " AND ts_inferred = 1"
 
 #define SQL_PRUNE_OLDEST "SELECT min(ts) FROM findings"
 #define SQL_PRUNE_DELETE "DELETE FROM findings WHERE ts >= ?1 AND ts < ?2"

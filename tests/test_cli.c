@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/time.h>
+
 #include "testutil.h"
 
 
@@ -211,7 +213,7 @@ static void test_scan_report_end_to_end(void)
     char *db = tu_path(tu_dir(), "e2e.db");
     char *out = NULL, *err = NULL;
     const char *expected_json =
-        "{\"since\": null, \"until\": null, \"total\": 2,\n"
+        "{\"since\": null, \"until\": null, \"total\": 2, \"time_inferred\": 0,\n"
         " \"categories\": [\n"
         "  {\"category\": \"health\", \"count\": 1, \"first\": \"2025-03-11T08:00:00.000Z\","
         " \"last\": \"2025-03-11T08:00:00.000Z\"},\n"
@@ -817,6 +819,125 @@ static void test_report_incidents_limit(void)
     free(db);
 }
 
+/* The record Broadcom KB 179719 quotes from a real agent.log (no year, no
+ * zone, CDATA on its own indented line), in a file last written on
+ * 2025-06-01: scanned in a fixed zone, report and export give its time to
+ * the second, flagged as inferred. */
+static const char kb_record[] =
+    "<event date='May 16 11:51:05' severity='2' hostName='pc100' source='CreateDirectoryPath' "
+    "module='AeXNSAgent.exe' process='AeXNSAgent.exe' pid='724' thread='1740' "
+    "tickCount='495844828' >\r\n"
+    "  <![CDATA[Cannot create directory: 0x80070005 [Access is denied] d:]]></event>\r\n";
+
+static const char kb_rules[] =
+    "version: 1\n"
+    "rules:\n"
+    "  - id: agent.create-directory\n"
+    "    category: agent\n"
+    "    severity: warning\n"
+    "    pattern: 'Cannot create directory'\n";
+
+static void write_kb_log(const char *path)
+{
+    struct timeval tv[2] = { { 1748736000, 0 }, { 1748736000, 0 } };   /* 2025-06-01 */
+
+    tu_write_str(path, kb_record);
+    CU_ASSERT_EQUAL(utimes(path, tv), 0);
+}
+
+static void expect_kb_time(const char *db)
+{
+    char *out = NULL, *err = NULL;
+
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--format", "json", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"total\": 1, \"time_inferred\": 1,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "{\"category\": \"agent\", \"count\": 1,"
+                                       " \"first\": \"2025-05-16T09:51:05.000Z\","
+                                       " \"last\": \"2025-05-16T09:51:05.000Z\"}"));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "export", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "{\"time\": \"2025-05-16T09:51:05.000Z\", \"time_known\": true,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"host\": \"pc100\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"partial\": false, \"time_inferred\": true}\n"));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "export", "--format", "csv", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, ",partial,time_inferred\r\n2025-05-16T09:51:05.000Z,true,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, ",false,true\r\n"));
+    free(out);
+    free(err);
+}
+
+static void test_timezone(void)
+{
+    char *rules = tu_path(tu_dir(), "kb-rules.yaml"), *log = tu_path(tu_dir(), "kb-agent.log");
+    char *db1 = tu_path(tu_dir(), "kb1.db"), *db2 = tu_path(tu_dir(), "kb2.db"), *db3 = tu_path(tu_dir(), "kb3.db");
+    char *cfg = tu_path(tu_dir(), "kb.yaml");
+    char *out = NULL, *err = NULL;
+
+    tu_write_str(rules, kb_rules);
+    write_kb_log(log);
+    /* --timezone with a fixed offset */
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db1, "scan", "--rules", rules,
+                                      "--timezone", "+02:00", log, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    free(out);
+    free(err);
+    expect_kb_time(db1);
+    /* the machine's zone, from $TZ */
+    setenv("TZ", "Europe/Berlin", 1);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db2, "scan", "--rules", rules, log,
+                                      NULL), 0);
+    setenv("TZ", "UTC", 1);
+    free(out);
+    free(err);
+    expect_kb_time(db2);
+    /* the configuration's timezone */
+    tu_write_str(cfg, "timezone: Europe/Berlin\n");
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--config", cfg, "--db", db3, "scan", "--rules",
+                                      rules, log, NULL), 0);
+    free(out);
+    free(err);
+    expect_kb_time(db3);
+    /* rules test prints the time it read */
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "rules", "test", "--rules", rules, "--timezone",
+                                      "+02:00", log, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, ":0: warning agent.create-directory "
+                                       "time=2025-05-16T09:51:05.000Z~: Cannot create directory"));
+    free(out);
+    free(err);
+    /* an unknown zone is a usage error, wherever it comes from */
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db1, "scan", "--rules", rules,
+                                      "--timezone", "Mars/Olympus", log, NULL), 2);
+    CU_ASSERT_STRING_EQUAL(err, "agentwatch: scan: invalid --timezone: unknown time zone "
+                                "'Mars/Olympus': expected an IANA name (Europe/Berlin) or an "
+                                "offset (+01:00, UTC) (see 'agentwatch scan --help')\n");
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db1, "follow", "--rules", rules,
+                                      "--timezone", "+25:00", log, NULL), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "follow: invalid --timezone: unknown time zone '+25:00'"));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "rules", "check", "--timezone", "UTC", NULL), 2);
+    free(out);
+    free(err);
+    tu_write_str(cfg, "timezone: Mars/Olympus\n");
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--config", cfg, "--db", db3, "scan", "--rules",
+                                      rules, log, NULL), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "kb.yaml:1:11: key 'timezone': unknown time zone "
+                                       "'Mars/Olympus'"));
+    free(out);
+    free(err);
+    free(rules);
+    free(log);
+    free(db1);
+    free(db2);
+    free(db3);
+    free(cfg);
+}
+
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("cli", tu_suite_setup, tu_suite_teardown);
@@ -838,6 +959,7 @@ static int reg(void)
     CU_add_test(s, "report --by windows", test_report_by_windows);
     CU_add_test(s, "report --incidents and more_incidents", test_report_incidents_limit);
     CU_add_test(s, "report and export window options", test_window_options);
+    CU_add_test(s, "--timezone, $TZ and the timezone key", test_timezone);
     return 0;
 }
 

@@ -460,6 +460,7 @@ static void test_triggers_partial_and_migration(void)
                    " DROP TRIGGER findings_hours_update; DROP TABLE finding_hours;"
                    " DROP TRIGGER findings_marks_delete; DROP TABLE export_cursors;"
                    " DROP TABLE spool_state;"
+                   " ALTER TABLE findings DROP COLUMN ts_inferred;"
                    " PRAGMA user_version = 3;");
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, p, 0, &err), AW_OK);
     CU_ASSERT_EQUAL(aw_store_schema_version(s), AW_STORE_SCHEMA_VERSION);
@@ -585,22 +586,22 @@ static void test_export_hostile(void)
         " \"file\": \"agent.log\", \"file_id\": 1, \"offset\": 100, \"rule\": \"ssl.a\","
         " \"category\": \"ssl\", \"severity\": \"error\", \"level\": \"error\","
         " \"message\": \"A \\\"q\\\" \\\\\\n\\u001b[31m\\u0007\\u007f\xc2\x85\\ufffd\xc3\xa9,\","
-        " \"target\": \"srv,\\\"1\\\"\", \"code\": \"0x80\", \"partial\": false}\n"
+        " \"target\": \"srv,\\\"1\\\"\", \"code\": \"0x80\", \"partial\": false, \"time_inferred\": false}\n"
         "{\"time\": \"2025-03-11T07:00:03.000Z\", \"time_known\": false,"
         " \"read_time\": \"2025-03-11T07:00:00.000Z\", \"host\": \"WKS-1\","
         " \"file\": \"agent.log\", \"file_id\": 1, \"offset\": 200, \"rule\": \"health.ok\","
         " \"category\": \"health\", \"severity\": \"error\", \"level\": \"error\","
-        " \"message\": \"m\", \"target\": null, \"code\": null, \"partial\": false}\n");
+        " \"message\": \"m\", \"target\": null, \"code\": null, \"partial\": false, \"time_inferred\": false}\n");
     free(text);
     text = run_export(p, AW_EXPORT_CSV, &f);
     CU_ASSERT_STRING_EQUAL(text,
         "time,time_known,read_time,host,file,file_id,offset,rule,category,severity,level,"
-        "message,target,code,partial\r\n"
+        "message,target,code,partial,time_inferred\r\n"
         "2025-03-11T07:00:02.500Z,true,2025-03-11T07:00:00.000Z,WKS-1,agent.log,1,100,ssl.a,"
         "ssl,error,error,\"A \"\"q\"\" \\\n?[31m???\xef\xbf\xbd\xc3\xa9,\",\"srv,\"\"1\"\"\",0x80,"
-        "false\r\n"
+        "false,false\r\n"
         "2025-03-11T07:00:03.000Z,false,2025-03-11T07:00:00.000Z,WKS-1,agent.log,1,200,"
-        "health.ok,health,error,error,m,,,false\r\n");
+        "health.ok,health,error,error,m,,,false,false\r\n");
     free(text);
     /* The window is inclusive at both ends. */
     f.since_ms = TU_T0 + 3000;
@@ -625,7 +626,7 @@ static void test_export_empty_and_flags(void)
     text = run_export(p, AW_EXPORT_CSV, &f);
     CU_ASSERT_STRING_EQUAL(text,
         "time,time_known,read_time,host,file,file_id,offset,rule,category,severity,level,"
-        "message,target,code,partial\r\n");
+        "message,target,code,partial,time_inferred\r\n");
     free(text);
     text = run_export(p, AW_EXPORT_NDJSON, &f);
     CU_ASSERT_STRING_EQUAL(text, "");
@@ -639,14 +640,14 @@ static void test_export_empty_and_flags(void)
         " \"read_time\": \"2025-03-11T07:00:00.000Z\", \"host\": \"WKS-2\","
         " \"file\": \"agent.log\", \"file_id\": 1, \"offset\": 200, \"rule\": \"health.ok\","
         " \"category\": \"health\", \"severity\": \"error\", \"level\": \"error\","
-        " \"message\": \"m\", \"target\": \"\", \"code\": \"c\", \"partial\": true}\n");
+        " \"message\": \"m\", \"target\": \"\", \"code\": \"c\", \"partial\": true, \"time_inferred\": false}\n");
     free(text);
     text = run_export(p, AW_EXPORT_CSV, &f);
     CU_ASSERT_STRING_EQUAL(text,
         "time,time_known,read_time,host,file,file_id,offset,rule,category,severity,level,"
-        "message,target,code,partial\r\n"
+        "message,target,code,partial,time_inferred\r\n"
         "2025-03-11T07:00:03.000Z,true,2025-03-11T07:00:00.000Z,WKS-2,agent.log,1,200,"
-        "health.ok,health,error,error,m,,c,true\r\n");
+        "health.ok,health,error,error,m,,c,true,false\r\n");
     free(text);
     free(p);
 }

@@ -9,6 +9,7 @@
 
 #include "agentwatch/record.h"
 #include "agentwatch/timeutil.h"
+#include "agentwatch/tz.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,7 +310,7 @@ static void meta_of(enum aw_format fmt, const struct crec *x, struct aw_record_m
     rec.message.len = x->mlen;
     rec.header.ptr = x->hdr;
     rec.header.len = x->hlen;
-    aw_record_parse_meta(fmt, &rec, m);
+    aw_record_parse_meta(fmt, &rec, NULL, m);
 }
 
 static bool span_is(struct aw_span s, const char *want)
@@ -764,30 +765,246 @@ static void test_level_word_window(void)
     memcpy(line + 60, " ERROR", 6);
     rec.message.ptr = line;
     rec.message.len = sizeof(line);
-    aw_record_parse_meta(AW_FORMAT_LINE, &rec, &m);
+    aw_record_parse_meta(AW_FORMAT_LINE, &rec, NULL, &m);
     CU_ASSERT_EQUAL(m.level, AW_LEVEL_UNKNOWN); /* "ERRORxxx" is another word */
     line[60] = ' ';
     line[59] = ' ';
     memcpy(line + 61, "ERROR ", 6);
-    aw_record_parse_meta(AW_FORMAT_LINE, &rec, &m);
+    aw_record_parse_meta(AW_FORMAT_LINE, &rec, NULL, &m);
     CU_ASSERT_EQUAL(m.level, AW_LEVEL_ERROR); /* starts at 61 < 64 */
     memcpy(line + 61, "   ", 3);
     memcpy(line + 64, "ERROR ", 6);
-    aw_record_parse_meta(AW_FORMAT_LINE, &rec, &m);
+    aw_record_parse_meta(AW_FORMAT_LINE, &rec, NULL, &m);
     CU_ASSERT_EQUAL(m.level, AW_LEVEL_UNKNOWN); /* starts at 64: outside */
     rec.message.ptr = "Warn";
     rec.message.len = 4;
-    aw_record_parse_meta(AW_FORMAT_LINE, &rec, &m);
+    aw_record_parse_meta(AW_FORMAT_LINE, &rec, NULL, &m);
     CU_ASSERT_EQUAL(m.level, AW_LEVEL_WARNING);
     rec.message.ptr = "Warnings: 0";
     rec.message.len = 11;
-    aw_record_parse_meta(AW_FORMAT_LINE, &rec, &m);
+    aw_record_parse_meta(AW_FORMAT_LINE, &rec, NULL, &m);
     CU_ASSERT_EQUAL(m.level, AW_LEVEL_UNKNOWN);
     rec.message.ptr = NULL;
     rec.message.len = 0;
-    aw_record_parse_meta(AW_FORMAT_LINE, &rec, &m);
+    aw_record_parse_meta(AW_FORMAT_LINE, &rec, NULL, &m);
     CU_ASSERT_EQUAL(m.level, AW_LEVEL_UNKNOWN);
     CU_ASSERT_EQUAL(m.ts_ms, AW_TIME_NONE);
+}
+
+/* ------------------------------------------------- real date shapes */
+
+static void meta_in(enum aw_format fmt, const struct crec *x, const struct aw_time_ctx *tc,
+                    struct aw_record_meta *m)
+{
+    struct aw_record rec;
+
+    memset(&rec, 0, sizeof(rec));
+    rec.offset = x->off;
+    rec.end = x->end;
+    rec.message.ptr = x->msg;
+    rec.message.len = x->mlen;
+    rec.header.ptr = x->hdr;
+    rec.header.len = x->hlen;
+    aw_record_parse_meta(fmt, &rec, tc, m);
+}
+
+/* Broadcom KB 179719 ("Why is the Notification Server saying that all of
+ * the Package Servers packages are invalid?",
+ * https://knowledge.broadcom.com/external/article/179719) quotes this
+ * record from a real agent.log: no year, no milliseconds, no zone, and the
+ * CDATA on its own line, indented by two spaces (Windows line ends here, as
+ * the agent writes them).  It is one record, dated 16 May 11:51:05 of the
+ * year the file's modification time allows, in the endpoint's zone. */
+static const char *const KB179719 =
+    "<event date='May 16 11:51:05' severity='2' hostName='pc100' source='CreateDirectoryPath' "
+    "module='AeXNSAgent.exe' process='AeXNSAgent.exe' pid='724' thread='1740' "
+    "tickCount='495844828' >\r\n"
+    "  <![CDATA[Cannot create directory: 0x80070005 [Access is denied] d:]]></event>";
+
+static void test_itms_kb179719(void)
+{
+    const char *pieces[] = { KB179719, "\r\n", KB179719, "\r\n" };
+    uint64_t offs[5];
+    char *path = write_pieces("kb179719.log", pieces, 4, offs);
+    struct aw_tz *plus2 = NULL, *berlin = NULL;
+    struct aw_err err = { 0 };
+    struct aw_time_ctx tc;
+    struct aw_record_meta m;
+    struct cap c;
+
+    CU_ASSERT_EQUAL_FATAL(aw_tz_open("+02:00", &plus2, &err), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_tz_open("Europe/Berlin", &berlin, &err), AW_OK);
+    read_stable(&c, path, &OPTS_DEFAULT);
+    CU_ASSERT_EQUAL(c.fmt, AW_FORMAT_ITMS);
+    CU_ASSERT_EQUAL_FATAL(c.n, 2);
+    CU_ASSERT_EQUAL(c.v[0].off, 0);
+    CU_ASSERT_EQUAL(c.v[1].off, offs[2]);
+    CU_ASSERT_FALSE(c.v[0].broken);
+    CU_ASSERT(msg_is(&c.v[0], "Cannot create directory: 0x80070005 [Access is denied] d:"));
+    /* the file was last written in June 2025: 16 May 2025, 11:51:05 at
+     * +02:00 is 09:51:05 UTC, to the second */
+    tc.tz = plus2;
+    tc.bound_ms = aw_time_from_civil(2025, 6, 1, 0, 0, 0, 0);
+    meta_in(c.fmt, &c.v[0], &tc, &m);
+    CU_ASSERT_EQUAL(m.ts_ms, INT64_C(1747389065000));
+    CU_ASSERT_TRUE(m.ts_inferred);
+    CU_ASSERT_EQUAL(m.level, AW_LEVEL_WARNING);
+    CU_ASSERT(span_is(m.host, "pc100"));
+    CU_ASSERT(span_is(m.source, "CreateDirectoryPath"));
+    /* Europe/Berlin is +02:00 in May: the same instant */
+    tc.tz = berlin;
+    meta_in(c.fmt, &c.v[1], &tc, &m);
+    CU_ASSERT_EQUAL(m.ts_ms, INT64_C(1747389065000));
+    /* a file last written on 1 May: the record is from the year before */
+    tc.bound_ms = aw_time_from_civil(2025, 5, 1, 0, 0, 0, 0);
+    meta_in(c.fmt, &c.v[1], &tc, &m);
+    CU_ASSERT_EQUAL(m.ts_ms, aw_time_from_civil(2024, 5, 16, 9, 51, 5, 0));
+    /* without a bound the year is unknown, and so is the time */
+    meta_in(c.fmt, &c.v[1], NULL, &m);
+    CU_ASSERT_EQUAL(m.ts_ms, AW_TIME_NONE);
+    cap_free(&c);
+    aw_tz_free(&plus2);
+    aw_tz_free(&berlin);
+    free(path);
+}
+
+/* ConfigMgr's bias: UTC = local time + bias (minutes), the Windows
+ * TIME_ZONE_INFORMATION convention.  Real records:
+ *  - smsdpmon/SMSPXE lines quoted in repository ServiceDudes/cMDT,
+ *    src/Public/Invoke-Logger.ps1: July and May 2016, bias -120, which is
+ *    Central European summer time (UTC+2);
+ *  - the ConfigMgr CMTrace sample of tests/test_record.c's cmtrace test
+ *    uses +300 (US Eastern winter, UTC-5).
+ * A positive bias is west of UTC. */
+static void test_cmtrace_bias_real(void)
+{
+    const char *pieces[] = {
+        "<![LOG[Report state message 0x40000950 to MP]LOG]!><time=\"01:38:47.034-120\" "
+        "date=\"07-16-2016\" component=\"SMS_Distribution_Point_Monitoring\" context=\"\" "
+        "type=\"1\" thread=\"12172\" file=\"smsdpmon.cpp:889\">", "\r\n",
+        "<![LOG[Begin validation of Certificate [Thumbprint 5F1966C815ADC9B25E8D9979917E26B5396D9154]"
+        " issued to 'winPE.dec.addlevel.net']LOG]!><time=\"19:25:40.755-120\" date=\"05-27-2016\" "
+        "component=\"SMSPXE\" context=\"\" type=\"1\" thread=\"7484\" file=\"ccmcert.cpp:1715\">", "\r\n",
+    };
+    uint64_t offs[5];
+    char *path = write_pieces("bias.log", pieces, 4, offs);
+    struct aw_tz *tokyo = NULL;
+    struct aw_err err = { 0 };
+    struct aw_time_ctx tc;
+    struct aw_record_meta m;
+    struct cap c;
+
+    CU_ASSERT_EQUAL_FATAL(aw_tz_open("Asia/Tokyo", &tokyo, &err), AW_OK);
+    tc.tz = tokyo;   /* the bias wins over any zone */
+    tc.bound_ms = AW_TIME_NONE;
+    read_stable(&c, path, &OPTS_DEFAULT);
+    CU_ASSERT_EQUAL_FATAL(c.n, 2);
+    meta_in(c.fmt, &c.v[0], &tc, &m);
+    /* 2016-07-16 01:38:47.034 at UTC+2 */
+    CU_ASSERT_EQUAL(m.ts_ms, aw_time_from_civil(2016, 7, 15, 23, 38, 47, 34));
+    CU_ASSERT_FALSE(m.ts_inferred);
+    meta_in(c.fmt, &c.v[1], &tc, &m);
+    CU_ASSERT_EQUAL(m.ts_ms, aw_time_from_civil(2016, 5, 27, 17, 25, 40, 755));
+    CU_ASSERT_FALSE(m.ts_inferred);
+    cap_free(&c);
+    aw_tz_free(&tokyo);
+    free(path);
+}
+
+/* The SMS trace shape of ConfigMgr site server logs, one record per line
+ * with the date in a "$$<component><date><thread=..>" suffix.
+ *  - Microsoft KB Q262242 (SMS 2.0; repository jeffpar/kbarchive,
+ *    kb/262/Q262242/README.md): a ctime date without offset.
+ *  - A PkgXferMgr.log excerpt posted on a public ConfigMgr blog (June
+ *    2018; found by exact-string search in the stored public corpus, whose
+ *    index did not name the repository): "-60" in June, UK summer time.
+ *  - A ConfigMgr log sample quoted in a public VBScript log parser
+ *    (December 2016; likewise unnamed): "+300", US Eastern winter. */
+static void test_sms_trace(void)
+{
+    const char *pieces[] = {
+        "WARNING - Unable to return all values of property Sources of Win32_NTEventlogFile, max "
+        "length reached !! $$<Hardware Inventory Agent><Fri May 05 10:00:20.775 2000>"
+        "<thread=175 (0xAF)>\n",
+        "Failed to get object class $$<SMS_PACKAGE_TRANSFER_MANAGER><06-14-2018 06:26:25.828-60>"
+        "<thread=9112 (0x2398)>\n",
+        "---->: An event has occurred, the event code is: 0x1  $$<SMS_SITE_SYSTEM_STATUS_SUMMARIZER>"
+        "<12-06-2016 03:11:46.039+300><thread=4840 (0x12E8)>\n",
+        "no date here $$<broken\n",
+    };
+    uint64_t offs[5];
+    char *path = write_pieces("sms.log", pieces, 4, offs);
+    struct aw_tz *chicago = NULL;
+    struct aw_err err = { 0 };
+    struct aw_time_ctx tc;
+    struct aw_record_meta m;
+    struct cap c;
+
+    CU_ASSERT_EQUAL_FATAL(aw_tz_open("America/Chicago", &chicago, &err), AW_OK);
+    tc.tz = chicago;
+    tc.bound_ms = AW_TIME_NONE;
+    read_stable(&c, path, &OPTS_DEFAULT);
+    CU_ASSERT_EQUAL(c.fmt, AW_FORMAT_LINE);
+    CU_ASSERT_EQUAL_FATAL(c.n, 4);
+    /* no offset: read in the zone (CDT, UTC-5, in May 2000) */
+    meta_in(c.fmt, &c.v[0], &tc, &m);
+    CU_ASSERT_EQUAL(m.ts_ms, aw_time_from_civil(2000, 5, 5, 15, 0, 20, 775));
+    CU_ASSERT_TRUE(m.ts_inferred);
+    CU_ASSERT_EQUAL(m.level, AW_LEVEL_WARNING);
+    meta_in(c.fmt, &c.v[1], &tc, &m);
+    CU_ASSERT_EQUAL(m.ts_ms, aw_time_from_civil(2018, 6, 14, 5, 26, 25, 828));
+    CU_ASSERT_FALSE(m.ts_inferred);
+    meta_in(c.fmt, &c.v[2], &tc, &m);
+    CU_ASSERT_EQUAL(m.ts_ms, aw_time_from_civil(2016, 12, 6, 8, 11, 46, 39));
+    CU_ASSERT_FALSE(m.ts_inferred);
+    meta_in(c.fmt, &c.v[3], &tc, &m);
+    CU_ASSERT_EQUAL(m.ts_ms, AW_TIME_NONE);
+    cap_free(&c);
+    aw_tz_free(&chicago);
+    free(path);
+}
+
+/* Line logs in the shapes of other locales and clocks, read in a fixed
+ * zone: every one is 2025-05-16 11:51:05 local, 09:51:05 UTC. */
+static void test_line_locales(void)
+{
+    static const char *const lines[] = {
+        "5/16/2025 11:51:05 AM error: x",           /* US, 12-hour clock */
+        "05/16/2025 11:51:05.000 error: x",         /* US, milliseconds */
+        "16/05/2025 11:51:05 error: x",             /* day first: 16 > 12 */
+        "16.05.2025 11:51:05 error: x",             /* dotted: day first */
+        "2025/05/16 11:51:05 error: x",             /* year first */
+        "16 May 2025 11:51:05 error: x",
+        "May 16 2025 11:51:05 AM error: x",
+        "[Fri May 16 11:51:05 2025] error: x",      /* ctime */
+        "May 16 11:51:05 pc100 agent: error: x",    /* syslog: no year */
+        "2025-05-16 11:51:05 error: x",
+        "5/16/2025 9:51:05 AM +00:00 error: x",     /* with an offset */
+        "2025-05-16T04:51:05-05:00 error: x",
+    };
+    struct aw_tz *plus2 = NULL;
+    struct aw_err err = { 0 };
+    struct aw_time_ctx tc;
+
+    CU_ASSERT_EQUAL_FATAL(aw_tz_open("+02:00", &plus2, &err), AW_OK);
+    tc.tz = plus2;
+    tc.bound_ms = aw_time_from_civil(2025, 6, 1, 0, 0, 0, 0);
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        struct aw_record rec;
+        struct aw_record_meta m;
+
+        memset(&rec, 0, sizeof(rec));
+        rec.message.ptr = lines[i];
+        rec.message.len = strlen(lines[i]);
+        aw_record_parse_meta(AW_FORMAT_LINE, &rec, &tc, &m);
+        if (m.ts_ms != INT64_C(1747389065000)) {
+            fprintf(stderr, "line '%s': got %lld\n", lines[i], (long long)m.ts_ms);
+        }
+        CU_ASSERT_EQUAL(m.ts_ms, INT64_C(1747389065000));
+        CU_ASSERT_EQUAL(m.level, AW_LEVEL_ERROR);
+        CU_ASSERT_EQUAL(m.ts_inferred, i < 10);
+    }
+    aw_tz_free(&plus2);
 }
 
 /* ----------------------------------------------------------- encodings */
@@ -1511,6 +1728,10 @@ static int reg(void)
         || CU_add_test(s, "itms_broken_and_garbage", test_itms_broken_and_garbage) == NULL
         || CU_add_test(s, "one_line", test_one_line) == NULL
         || CU_add_test(s, "cmtrace", test_cmtrace) == NULL
+        || CU_add_test(s, "itms: Broadcom KB 179719 record", test_itms_kb179719) == NULL
+        || CU_add_test(s, "cmtrace: real biases", test_cmtrace_bias_real) == NULL
+        || CU_add_test(s, "sms trace", test_sms_trace) == NULL
+        || CU_add_test(s, "line: locales and clocks", test_line_locales) == NULL
         || CU_add_test(s, "line", test_line) == NULL
         || CU_add_test(s, "level_word_window", test_level_word_window) == NULL
         || CU_add_test(s, "utf8_bom", test_utf8_bom) == NULL

@@ -120,7 +120,7 @@ static void test_json(void)
 {
     char *text = run_report(AW_REPORT_JSON, AW_TIME_NONE, AW_TIME_NONE, NULL);
     const char *expected =
-        "{\"since\": null, \"until\": null, \"total\": 6,\n"
+        "{\"since\": null, \"until\": null, \"total\": 6, \"time_inferred\": 0,\n"
         " \"categories\": [\n"
         "  {\"category\": \"ssl\", \"count\": 4, \"first\": \"2025-03-11T07:01:00.000Z\","
         " \"last\": \"2025-03-11T07:06:00.000Z\"},\n"
@@ -166,7 +166,7 @@ static void test_json_filtered_and_empty(void)
     char *text = run_report(AW_REPORT_JSON, TU_T0 + 2 * TU_MIN, TU_T0 + 3 * TU_MIN, NULL);
     const char *expected =
         "{\"since\": \"2025-03-11T07:02:00.000Z\", \"until\": \"2025-03-11T07:03:00.000Z\","
-        " \"total\": 2,\n"
+        " \"total\": 2, \"time_inferred\": 0,\n"
         " \"categories\": [\n"
         "  {\"category\": \"resolution\", \"count\": 1, \"first\": \"2025-03-11T07:03:00.000Z\","
         " \"last\": \"2025-03-11T07:03:00.000Z\"},\n"
@@ -195,7 +195,7 @@ static void test_json_filtered_and_empty(void)
     free(text);
     /* No finding of the category; success markers still tell the state. */
     text = run_report(AW_REPORT_JSON, AW_TIME_NONE, AW_TIME_NONE, "proxy");
-    CU_ASSERT_STRING_EQUAL(text, "{\"since\": null, \"until\": null, \"total\": 0,\n"
+    CU_ASSERT_STRING_EQUAL(text, "{\"since\": null, \"until\": null, \"total\": 0, \"time_inferred\": 0,\n"
                                  " \"categories\": [],\n \"rules\": [],\n"
                                  " \"state\": {\"status\": \"healthy\","
                                  " \"since\": \"2025-03-11T07:05:00.121Z\", \"failures\": 0,"
@@ -479,7 +479,7 @@ static void test_rule_and_host_filters(void)
     o.format = AW_REPORT_JSON;
     o.filter.host = "nobody";
     text = run_opts(db_path, &o, AW_OK);
-    CU_ASSERT_STRING_EQUAL(text, "{\"since\": null, \"until\": null, \"total\": 0,\n"
+    CU_ASSERT_STRING_EQUAL(text, "{\"since\": null, \"until\": null, \"total\": 0, \"time_inferred\": 0,\n"
                                  " \"categories\": [],\n \"rules\": [],\n"
                                  " \"state\": {\"status\": \"unknown\", \"since\": null,"
                                  " \"failures\": 0, \"category\": null, \"last_failure\": null,"

@@ -143,7 +143,9 @@ static void test_log_forms(void)
     expect_log("3/11/2025 13:00:00 PM", 0, 0);
     expect_log("3/11/2025 0:00:00 AM", 0, 0);
     expect_log("2/29/2025 10:00:00", 0, 0);
-    expect_log("13/01/2025 10:00:00", 0, 0);
+    /* a first field above 12 can only be the day */
+    expect_log("13/01/2025 10:00:00", 19, INT64_C(1736762400000));
+    expect_log("13/13/2025 10:00:00", 0, 0);
     /* ISO forms */
     expect_log("2025-03-11T07:00:01.121Z", 24, INT64_C(1741676401121));
     expect_log("  2025-03-11T08:00:01.121+01:00 trailing", 31, INT64_C(1741676401121));

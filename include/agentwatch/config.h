@@ -8,6 +8,7 @@
  *       - /var/log/agent/agent.log                  # format auto
  *       - { path: /var/log/ccm/LocationServices.log, format: cmtrace }
  *     host: WKS-0042
+ *     timezone: Europe/Berlin                      # or +01:00, UTC
  *     retention_days: 90
  *     follow: { commit_ms: 250, rescan_seconds: 30, poll_interval_ms: 1000 }
  *     spool: { path: /var/spool/agentwatch, max_size: 10485760, keep: 5 }
@@ -52,6 +53,8 @@ struct aw_config {
     char *database;               /* NULL: not set */
     char *rules;                  /* NULL: not set */
     char *host;                   /* NULL: not set */
+    char *timezone;               /* NULL: not set (the machine's zone);
+                                     checked with aw_tz_open() on load */
     struct aw_config_source *sources;
     char **source_paths;          /* sources[i].path, for aw_follow_run() */
     size_t nsources;

@@ -5,8 +5,12 @@
  *   ndjson  one JSON object per line, keys always present and in this
  *           order: time, time_known, read_time, host, file, file_id,
  *           offset, rule, category, severity, level, message, target,
- *           code, partial.  Times are ISO-8601 UTC with milliseconds;
- *           target and code are null when the rule captured none.  Every
+ *           code, partial, time_inferred.  Times are ISO-8601 UTC with
+ *           milliseconds; target and code are null when the rule captured
+ *           none; time_inferred is true when the record did not say its
+ *           year or its UTC offset (the year was inferred from the file's
+ *           modification time, the zone was the endpoint's or the
+ *           configured one).  Every
  *           line is valid JSON whatever bytes the log held.
  *   csv     a header line with the same names, then one row per finding
  *           (RFC 4180, CRLF; control characters written as '?', null as

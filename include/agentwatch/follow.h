@@ -35,6 +35,8 @@ struct aw_spool;
 struct aw_follow_opts {
     enum aw_format format;
     const char *host;
+    const struct aw_tz *tz;   /* zone of record times without an offset
+                                 (scan.h); NULL: UTC */
     size_t max_record;
     const char *rules_path;       /* reloaded when *reloads changes */
     unsigned poll_ms;             /* > 0: poll at this interval instead of

@@ -172,6 +172,13 @@ size_t aw_os_terminal_columns(int fd);
 
 /* Is fd a terminal? */
 bool aw_os_isatty(int fd);
+#ifdef _WIN32
+/* The system time zone's offset from UTC at the instant utc_ms, in
+ * minutes east, with the zone's dynamic daylight-saving rules for that
+ * year (SystemTimeToTzSpecificLocalTimeEx).  0, or -1 when Windows cannot
+ * say (an instant before 1601). */
+int aw_os_zone_offset_min(int64_t utc_ms, int *out);
+#endif
 
 /* Wall-clock time, milliseconds since 1970 UTC, or INT64_MIN. */
 int64_t aw_os_now_ms(void);

@@ -122,6 +122,10 @@ int aw_query_state(struct aw_query *q, const struct aw_incidents *recent,
 /* Name of a health value: "unknown", "healthy", "failing". */
 const char *aw_health_name(enum aw_health h);
 
+/* How many findings of the window have a time whose year or zone was
+ * inferred (the record did not say them). */
+int aw_query_inferred(struct aw_query *q, int64_t *out, struct aw_err *err);
+
 /* Every stored field of a finding.  Strings are valid UTF-8 (cleaned on
  * insert) and valid during the callback; target and code may be NULL. */
 struct aw_export_row {
@@ -144,6 +148,7 @@ struct aw_export_row {
     const unsigned char *head;  /* its file's first bytes as stored (the
                                    file identity of the ECS event.id) */
     size_t head_len;
+    bool ts_inferred;         /* ts_ms's year or zone was guessed */
 };
 
 typedef int (*aw_export_fn)(void *ctx, const struct aw_export_row *row, struct aw_err *err);

@@ -77,6 +77,9 @@ struct aw_record {
 /* Metadata parsed on demand from a record (aw_record_parse_meta()). */
 struct aw_record_meta {
     int64_t ts_ms;            /* AW_TIME_NONE when absent or unparseable */
+    bool ts_inferred;         /* the record did not say its year or its
+                                 UTC offset: ts_ms rests on the time
+                                 context (aw_time_resolve()) */
     enum aw_level level;
     int raw_severity;         /* as written (itms bit value, cmtrace type),
                                  -1 when absent */
@@ -137,10 +140,18 @@ void aw_reader_close(struct aw_reader **r);
 /* Detect the format from the first bytes of a (decoded) file. */
 enum aw_format aw_format_detect(const char *data, size_t len);
 
+struct aw_time_ctx;
+
 /* Parse timestamp, severity, host, source and module of rec, read in
- * format fmt.  Never fails: what cannot be parsed is left unknown. */
+ * format fmt; the timestamp is resolved against tc (zone and year bound;
+ * NULL: UTC and no bound).  Timestamps: itms the date attribute; cmtrace
+ * time + date with the bias in minutes after the time (UTC = local time
+ * + bias, the Windows convention); line a timestamp at the start of the
+ * line (after blanks and one '['), else the SMS trace suffix
+ * "$$<component><MM-DD-YYYY HH:MM:SS.mmm+BIAS><thread=..>".  Never fails:
+ * what cannot be parsed is left unknown. */
 void aw_record_parse_meta(enum aw_format fmt, const struct aw_record *rec,
-                          struct aw_record_meta *out);
+                          const struct aw_time_ctx *tc, struct aw_record_meta *out);
 
 /* "auto", "itms", "cmtrace", "line"; NULL for an invalid value. */
 const char *aw_format_name(enum aw_format fmt);

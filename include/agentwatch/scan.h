@@ -23,6 +23,7 @@
 #include "agentwatch/record.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/store.h"
+#include "agentwatch/tz.h"
 
 /* What happened to one file, for the caller's report. */
 struct aw_scan_file_stats {
@@ -62,6 +63,8 @@ typedef void (*aw_scan_progress_fn)(void *ctx, const struct aw_scan_progress *p)
 struct aw_scan_opts {
     enum aw_format format;    /* AW_FORMAT_AUTO: detect per file */
     const char *host;         /* NULL: the record's host, else this machine's */
+    const struct aw_tz *tz;   /* zone of record times without an offset
+                                 (the endpoint's); NULL: UTC */
     size_t max_record;        /* 0: AW_RECORD_MAX_DEFAULT */
     size_t batch_records;     /* records per transaction; 0: 65536 */
     const volatile sig_atomic_t *stop;  /* non-zero: stop after the current

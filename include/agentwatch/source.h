@@ -9,6 +9,12 @@
  *
  * Files are returned oldest content first: by the timestamp of their first
  * record when every file of the family has one, else by modification time;
+ * a first record without a year (agent.log's 'May 16 11:51:05') takes the
+ * year its file's modification time allows (aw_time_resolve()), then,
+ * once the family is ordered, the year the next newer member allows: each
+ * rollover's records end before the next file's first record, so that
+ * record bounds it (next_first_ts), which also holds for copies that lost
+ * their modification times;
  * ties go to the higher rollover number (agent2.log before agent1.log),
  * the active file last.  The same file reached twice (two PATHs, a hard
  * link) is listed once.
@@ -23,6 +29,7 @@
 #include "agentwatch/err.h"
 #include "agentwatch/fileid.h"
 #include "agentwatch/record.h"
+#include "agentwatch/tz.h"
 
 struct aw_source_file {
     char *path;               /* owned */
@@ -30,6 +37,10 @@ struct aw_source_file {
     long rollover;            /* N of agentN.log, 0 for the active file,
                                  -1 for a .lo_ rollover (older than all) */
     int64_t first_ts;         /* first record's time, AW_TIME_NONE if none */
+    int64_t next_first_ts;    /* first record's time of the next newer
+                                 member of the family (same name stem),
+                                 AW_TIME_NONE for the newest or unknown:
+                                 no record of this file is later */
     int64_t age_key;          /* what the family was sorted by */
 };
 
@@ -41,10 +52,16 @@ struct aw_source_list {
 
 /* Append the files PATH stands for to list, each family sorted oldest
  * first, skipping files already listed.  format is used to peek at each
- * file's first record (AW_FORMAT_AUTO detects).  AW_ENOTFOUND when PATH
+ * file's first record (AW_FORMAT_AUTO detects), whose time is read in
+ * zone tz (NULL: UTC) when it has no offset.  AW_ENOTFOUND when PATH
  * does not exist; a family member vanishing during expansion is skipped. */
-int aw_source_expand(const char *path, enum aw_format format,
+int aw_source_expand(const char *path, enum aw_format format, const struct aw_tz *tz,
                      struct aw_source_list *list, struct aw_err *err);
+
+/* The latest time a record of f can carry, for the year of dates that
+ * have none: mtime_ms (the file's current modification time), lowered to
+ * f->next_first_ts when that is earlier. */
+int64_t aw_source_year_bound(const struct aw_source_file *f, int64_t mtime_ms);
 
 /* Does PATH (as given to aw_source_expand) stand for the file at path,
  * by name: the same rules as expansion, without touching the disk. */

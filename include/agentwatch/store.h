@@ -24,7 +24,7 @@
 #include "agentwatch/fileid.h"
 #include "agentwatch/rules.h"
 
-#define AW_STORE_SCHEMA_VERSION 5
+#define AW_STORE_SCHEMA_VERSION 6
 
 /* Longest message kept with a finding, in bytes of UTF-8. */
 #define AW_FINDING_MESSAGE_MAX 2048
@@ -116,6 +116,7 @@ int aw_store_file_progress(struct aw_store *s, const struct aw_file_progress *p,
 
 struct aw_finding {
     int64_t ts_ms;            /* record time; AW_TIME_NONE when unknown */
+    bool ts_inferred;         /* its year or zone was guessed (record.h) */
     int64_t read_ms;          /* when agentwatch read it */
     const char *host;
     int64_t file_id;

@@ -22,6 +22,8 @@
 #     findings it commits while running, an append, the paramchange
 #     control (tests/windows/svcctl.c), stop with exit code 0 and its
 #     summary line; and a service whose command fails (exit codes 1066/1);
+#   - the agent.log record of Broadcom KB 179719 read at --timezone +02:00
+#     (rules test, scan and export), and an IANA zone name refused;
 #   - a relative path beyond MAX_PATH, and $AGENTWATCH_DB/$AGENTWATCH_RULES
 #     and a --config path outside every ANSI code page.
 #
@@ -134,6 +136,34 @@ fi
 out=$(aw --db "$db" scan --rules "$(winpath "$src/rules")" "$(winpath "$logs/itms/agent.log")" 2>&1)
 [[ "$out" == *"scanned 3 files: 0 records, 0 new findings"* ]] && pass "second scan: nothing new" \
     || fail "second scan: $out"
+
+echo "== record times: a fixed offset; IANA names refused on Windows"
+# The agent.log record of Broadcom KB 179719 (no year, no zone), in a file
+# last written on 2025-06-01: read at +02:00 it is 09:51:05 UTC, inferred.
+kb="$tmp/kb"
+mkdir -p "$kb"
+printf '%s\r\n  %s\r\n' \
+    "<event date='May 16 11:51:05' severity='2' hostName='pc100' source='CreateDirectoryPath' module='AeXNSAgent.exe' process='AeXNSAgent.exe' pid='724' thread='1740' tickCount='495844828' >" \
+    "<![CDATA[Cannot create directory: 0x80070005 [Access is denied] d:]]></event>" >"$kb/agent.log"
+touch -d '2025-06-01 00:00:00 UTC' "$kb/agent.log"
+printf 'version: 1\nrules:\n  - id: agent.create-directory\n    category: agent\n    severity: warning\n    pattern: Cannot create directory\n' \
+    >"$kb/rules.yaml"
+out=$(aw rules test --rules "$(winpath "$kb/rules.yaml")" --timezone +02:00 \
+        "$(winpath "$kb/agent.log")" 2>&1) && rc=0 || rc=$?
+[ $rc -eq 0 ] && [[ "$out" == *"time=2025-05-16T09:51:05.000Z~: Cannot create directory"* ]] \
+    && pass "rules test --timezone +02:00: the KB 179719 record at 09:51:05 UTC" \
+    || fail "rules test --timezone +02:00: exit $rc: $out"
+aw --db "$(winpath "$kb/kb.db")" scan --quiet --rules "$(winpath "$kb/rules.yaml")" --timezone +02:00 \
+    "$(winpath "$kb/agent.log")" >/dev/null 2>&1 && rc=0 || rc=$?
+out=$(aw --db "$(winpath "$kb/kb.db")" export 2>&1) || rc=$?
+[ $rc -eq 0 ] && [[ "$out" == *'"time": "2025-05-16T09:51:05.000Z"'*'"time_inferred": true}'* ]] \
+    && pass "scan --timezone +02:00, export: the record's time, time_inferred" \
+    || fail "scan/export with --timezone: exit $rc: $out"
+out=$(aw rules test --rules "$(winpath "$kb/rules.yaml")" --timezone Europe/Berlin \
+        "$(winpath "$kb/agent.log")" 2>&1) && rc=0 || rc=$?
+[ $rc -eq 2 ] && [[ "$out" == *"Windows has no IANA zone database"* ]] \
+    && pass "--timezone Europe/Berlin refused on Windows (exit 2)" \
+    || fail "--timezone Europe/Berlin: exit $rc: $out"
 
 echo "== a path beyond MAX_PATH, UTF-16 environment variables"
 # A relative path of more than 260 characters (Windows wants it absolute

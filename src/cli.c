@@ -172,11 +172,16 @@ int aw_cli_open_store(const struct aw_cli *cli, unsigned flags, struct aw_store 
     if (is_default && !(flags & AW_STORE_READONLY)) {
         rc = make_parent_dirs(path, &err);
     }
+    if (cli->allow_unsafe_dir) {
+        flags |= AW_STORE_ALLOW_UNSAFE_DIR;
+    }
     if (rc == AW_OK) {
         rc = aw_store_open(store, path, flags, &err);
     }
     if (rc != AW_OK) {
         aw_cli_failure(&err);
+    } else if (aw_store_notice(*store) != NULL) {
+        fprintf(stderr, "agentwatch: %s\n", aw_store_notice(*store));
     }
     return rc;
 }
@@ -298,7 +303,8 @@ static bool asks_for_help(int argc, char **argv)
 /* --config may also follow the command word, as --db may.  The
  * configuration gives the command's defaults, so it has to be read before
  * the command parses its options: --config PATH and --config=PATH are
- * taken out of the command's arguments here (argv[0] is the command; an
+ * taken out of the command's arguments here (so is --allow-unsafe-dir,
+ * which applies to the database as --db does; argv[0] is the command; an
  * operand after "--" is left alone).  *argc becomes the count left.
  * Returns AW_EXIT_OK or, with the error printed, AW_EXIT_USAGE. */
 static int take_config_option(struct aw_cli *cli, int *argc, char **argv)
@@ -313,6 +319,8 @@ static int take_config_option(struct aw_cli *cli, int *argc, char **argv)
             cli->config_path = argv[++i];
         } else if (strncmp(argv[i], "--config=", 9) == 0) {
             cli->config_path = argv[i] + 9;
+        } else if (strcmp(argv[i], "--allow-unsafe-dir") == 0) {
+            cli->allow_unsafe_dir = true;
         } else {
             argv[kept++] = argv[i];
         }
@@ -357,10 +365,14 @@ static void main_usage(FILE *out)
           "  --db PATH      database file (default: $AGENTWATCH_DB, else the\n"
           "                 configuration's database, else\n"
           AW_OS_DEFAULT_DB_TEXT ")\n"
+          "  --allow-unsafe-dir\n"
+          "                 write the database even in a folder others may write to\n"
+          "                 (refused by default; also accepted after the command)\n"
           "  -h, --help     show this help\n"
           "  -V, --version  show the version\n"
           "\n"
-          "Exit status: 0 success, 1 failure, 2 usage error.\n"
+          "Exit status: 0 success, 1 failure, 2 usage error.  scan: 4 when it\n"
+          "finished, but some files were not read (each named on stderr).\n"
           "Run 'agentwatch COMMAND --help' for the options of a command.\n", out);
 }
 
@@ -391,6 +403,8 @@ static int run_cli(struct aw_cli *cli, int argc, char **argv)
             cli->config_path = argv[++i];
         } else if (strncmp(a, "--config=", 9) == 0) {
             cli->config_path = a + 9;
+        } else if (strcmp(a, "--allow-unsafe-dir") == 0) {
+            cli->allow_unsafe_dir = true;
         } else {
             return aw_cli_usage_error(NULL, "unknown option '%s'", a);
         }
@@ -435,7 +449,7 @@ static int run_cli(struct aw_cli *cli, int argc, char **argv)
 
 int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
 {
-    struct aw_cli cli = { NULL, &signals->stop, signals, NULL, NULL, NULL, NULL, NULL, 0, NULL };
+    struct aw_cli cli = { NULL, &signals->stop, signals, NULL, NULL, NULL, NULL, NULL, 0, NULL, false };
     int status = AW_EXIT_FAILURE;
 
     /* Read once, as UTF-8 (Windows gives UTF-16 here).  A variable that

@@ -35,6 +35,8 @@ struct aw_cli {
     size_t npaths;
     char *env_tz;             /* $TZ (UTF-8, owned; NULL when unset or
                                  empty): the system zone on POSIX */
+    bool allow_unsafe_dir;    /* --allow-unsafe-dir: write a database in a
+                                 folder others may write to */
 };
 
 struct aw_cli_spec;

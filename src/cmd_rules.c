@@ -421,6 +421,7 @@ static int cmd_test_files(const char *path, char **files, int nfiles, enum aw_fo
     /* the rule author wants to see every record, also a last one still
      * being written */
     opts.deliver_partial = true;
+    opts.named_file = true;
     st.quiet = quiet;
     st.tz = tz;
     /* failing examples do not stop an author from trying a rule on logs */

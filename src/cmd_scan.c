@@ -94,6 +94,17 @@ static void print_file(void *ctx, const struct aw_scan_file_stats *st)
     putchar('\n');
 }
 
+/* Skipped files always (they change the exit status), resolved links
+ * unless --quiet. */
+static void print_notice(void *ctx, const char *line, bool skipped)
+{
+    const struct scan_print *p = ctx;
+
+    if (skipped || !p->quiet) {
+        fprintf(stderr, "agentwatch: %s%s\n", skipped ? "warning: " : "note: ", line);
+    }
+}
+
 int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
 {
     struct scan_args a = { .format = -1 };
@@ -131,6 +142,8 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     }
     opts.tz = tz;
     opts.on_file = print_file;
+    opts.on_notice = print_notice;
+    opts.notice_ctx = &print;
     opts.ctx = &print;
     if (aw_cli_load_rules(aw_cli_rules_path(cli, a.rules), &rs) != AW_OK ||
         aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
@@ -151,7 +164,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
                AW_PLURAL(stats.records), (unsigned long long)stats.findings,
                AW_PLURAL(stats.findings));
     }
-    status = AW_EXIT_OK;
+    status = stats.skipped > 0 ? AW_EXIT_PARTIAL : AW_EXIT_OK;
 out:
     aw_store_close(&store);
     aw_rules_free(&rs);

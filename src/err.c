@@ -50,6 +50,7 @@ const char *aw_status_text(int code)
     case AW_ENOTFOUND: return "not found";
     case AW_ELIMIT: return "limit exceeded";
     case AW_EBUSY: return "busy";
+    case AW_EDENIED: return "not read";
     default: return "unknown error";
     }
 }

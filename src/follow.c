@@ -19,6 +19,7 @@
 #include "agentwatch/platform.h"
 #include "agentwatch/retention.h"
 #include "agentwatch/spool.h"
+#include "agentwatch/source.h"
 #include "agentwatch/timeutil.h"
 
 #define WAKE_MS 1000
@@ -34,6 +35,8 @@ struct follower {
     struct aw_follow_stats *stats;
     struct aw_gap_state gaps;
     bool sync_rules;
+    struct aw_diags said;     /* notices said once (a skipped file is
+                                 skipped again on every pass) */
     char last_error[AW_ERR_MSG_MAX];
     int64_t last_error_ms;
     size_t files;             /* files the last completed scan saw */
@@ -104,6 +107,20 @@ static void report_error(struct follower *f, const struct aw_err *err)
     say(f, AW_PRIO_WARNING, "%s (will retry)", err->msg);
 }
 
+static void notice_once(void *ctx, const char *line, bool skipped)
+{
+    struct follower *f = ctx;
+
+    for (size_t i = 0; i < f->said.count; i++) {
+        if (strcmp(f->said.items[i], line) == 0) {
+            return;
+        }
+    }
+    if (aw_diags_add(&f->said, "%s", line) == AW_OK) {
+        say(f, skipped ? AW_PRIO_WARNING : AW_PRIO_INFO, "%s%s", skipped ? "warning: " : "note: ", line);
+    }
+}
+
 static void one_scan(struct follower *f)
 {
     struct aw_scan_opts so;
@@ -126,6 +143,8 @@ static void one_scan(struct follower *f)
     so.ctx = f->opts->ctx;
     so.on_progress = on_progress;
     so.progress_ctx = f;
+    so.on_notice = notice_once;
+    so.notice_ctx = f;
     f->stats->scans++;
     rc = aw_scan_run(f->store, *f->rules, f->paths, f->npaths, &so, &st, &err);
     /* The spool writes with every commit; what is left (a backlog, a
@@ -252,6 +271,8 @@ int aw_follow_run(struct aw_store *store, struct aw_ruleset **rules, char *const
 {
     struct follower f;
     struct aw_watch *watch = NULL;
+    struct aw_diags notes = { 0 };
+    char **resolved = NULL;
     char **dirs = NULL;
     size_t ndirs = 0;
     unsigned rescan_ms = opts->rescan_ms ? opts->rescan_ms : 30000;
@@ -264,12 +285,21 @@ int aw_follow_run(struct aw_store *store, struct aw_ruleset **rules, char *const
     memset(stats, 0, sizeof(*stats));
     f.store = store;
     f.rules = rules;
-    f.paths = paths;
     f.npaths = npaths;
     f.opts = opts;
     f.stats = stats;
     f.sync_rules = true;
-    rc = watch_dirs(paths, npaths, &dirs, &ndirs, err);
+    /* Resolved once: the folders watched are the targets' folders, and
+     * every pass reads the same files. */
+    rc = aw_source_resolve(paths, npaths, &resolved, &notes, err);
+    if (rc != AW_OK) {
+        goto out;
+    }
+    for (size_t i = 0; i < notes.count; i++) {
+        notice_once(&f, notes.items[i], false);
+    }
+    f.paths = resolved;
+    rc = watch_dirs(resolved, npaths, &dirs, &ndirs, err);
     if (rc == AW_OK) {
         rc = aw_watch_open(&watch, dirs, ndirs, opts->poll_ms, err);
     }
@@ -333,5 +363,8 @@ out:
     }
     free(dirs);
     aw_gap_state_free(&f.gaps);
+    aw_source_paths_free(&resolved);
+    aw_diags_free(&notes);
+    aw_diags_free(&f.said);
     return rc;
 }

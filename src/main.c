@@ -44,6 +44,11 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    /* A file-size limit (ulimit -f) must not kill us without a word in
+     * the middle of a write: ignored, the write fails with EFBIG, which is
+     * reported like a full disk (src/store.c) and the transaction rolled
+     * back, so nothing is lost. */
+    signal(SIGXFSZ, SIG_IGN);
     return aw_cli_main(argc, argv, &aw_signals);
 }
 

@@ -184,7 +184,8 @@ static HANDLE handle_of(int fd)
 }
 
 /* CreateFileW on a UTF-8 path, wrapped in a CRT descriptor. */
-static int open_handle(const char *path, DWORD access, DWORD disposition, int crt_flags)
+static int open_handle(const char *path, DWORD access, DWORD disposition, DWORD flags,
+                       int crt_flags)
 {
     wchar_t *w = to_wide_path(path);
     HANDLE h;
@@ -194,7 +195,7 @@ static int open_handle(const char *path, DWORD access, DWORD disposition, int cr
         return -1;
     }
     h = CreateFileW(w, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-                    disposition, FILE_ATTRIBUTE_NORMAL, NULL);
+                    disposition, FILE_ATTRIBUTE_NORMAL | flags, NULL);
     free(w);
     if (h == INVALID_HANDLE_VALUE) {
         set_errno_from_last_error();
@@ -211,7 +212,69 @@ static int open_handle(const char *path, DWORD access, DWORD disposition, int cr
 
 int aw_os_open_read(const char *path)
 {
-    return open_handle(path, GENERIC_READ, OPEN_EXISTING, _O_RDONLY);
+    return open_handle(path, GENERIC_READ, OPEN_EXISTING, 0, _O_RDONLY);
+}
+
+/* With FILE_FLAG_OPEN_REPARSE_POINT the handle is the reparse point
+ * itself (a symbolic link or junction), never its target: refuse it, and
+ * anything that is not a file on disk (a named pipe, a device), so that
+ * neither can turn an open against us or block it.  0, or -1 with fd
+ * closed and errno ELOOP (reparse point) or EINVAL. */
+static int refuse_reparse_point(int fd)
+{
+    BY_HANDLE_FILE_INFORMATION bh;
+    HANDLE h = handle_of(fd);
+
+    if (h == INVALID_HANDLE_VALUE || !GetFileInformationByHandle(h, &bh)) {
+        _close(fd);
+        errno = EIO;
+        return -1;
+    }
+    if (bh.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+        _close(fd);
+        errno = ELOOP;
+        return -1;
+    }
+    if (GetFileType(h) != FILE_TYPE_DISK) {
+        _close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+int aw_os_open_log(const char *path, struct aw_os_stat *st)
+{
+    int fd = open_handle(path, GENERIC_READ, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT,
+                         _O_RDONLY);
+
+    memset(st, 0, sizeof(*st));
+    if (fd < 0) {
+        return -1;
+    }
+    if (refuse_reparse_point(fd) != 0) {
+        st->is_link = errno == ELOOP;
+        return -1;
+    }
+    if (aw_os_fstat(fd, st) != 0) {
+        int saved = errno;
+        _close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int aw_os_resolve_link(const char *path, char **out)
+{
+    (void)path;
+    *out = NULL;
+    return 0;
+}
+
+uint64_t aw_os_euid(void)
+{
+    return 0;
 }
 
 int aw_os_close(int fd)
@@ -348,7 +411,7 @@ int aw_os_create_private(const char *path)
 {
     /* The file inherits the ACL of its folder; the default folder gets a
      * restrictive one in aw_os_mkdir_private(). */
-    return open_handle(path, GENERIC_WRITE, CREATE_NEW, _O_WRONLY);
+    return open_handle(path, GENERIC_WRITE, CREATE_NEW, 0, _O_WRONLY);
 }
 
 int aw_os_mkdir_private(const char *path)
@@ -388,7 +451,13 @@ int aw_os_mkdir_private(const char *path)
 
 int aw_os_open_lock(const char *path)
 {
-    return open_handle(path, GENERIC_READ | GENERIC_WRITE, OPEN_ALWAYS, _O_RDWR);
+    int fd = open_handle(path, GENERIC_READ | GENERIC_WRITE, OPEN_ALWAYS,
+                         FILE_FLAG_OPEN_REPARSE_POINT, _O_RDWR);
+
+    if (fd >= 0 && refuse_reparse_point(fd) != 0) {
+        return -1;
+    }
+    return fd;
 }
 
 /* Far beyond any content: Windows locks are mandatory, and the holder's
@@ -436,7 +505,7 @@ int aw_os_fsync(int fd)
 
 int aw_os_open_write(const char *path)
 {
-    return open_handle(path, GENERIC_WRITE, OPEN_ALWAYS, _O_WRONLY);
+    return open_handle(path, GENERIC_WRITE, OPEN_ALWAYS, 0, _O_WRONLY);
 }
 
 ssize_t aw_os_write(int fd, const void *buf, size_t len)
@@ -494,6 +563,13 @@ int aw_os_unlink(const char *path)
     }
     free(w);
     return ok ? 0 : -1;
+}
+
+
+int aw_os_fchmod_private(int fd)
+{
+    (void)fd;
+    return 0;
 }
 
 long aw_os_getpid(void)

@@ -36,6 +36,7 @@
  */
 #include "agentwatch/record.h"
 
+#include "agentwatch/fileid.h"
 #include "agentwatch/platform.h"
 #include "agentwatch/timeutil.h"
 #include "aw_config.h"
@@ -393,11 +394,24 @@ int aw_reader_open(struct aw_reader **out, const char *path, uint64_t start,
     }
     r->deliver_partial = opts != NULL && opts->deliver_partial;
 
-    r->fd = aw_os_open_read(path);
-    if (r->fd < 0) {
-        rc = aw_err_set(err, errno == ENOENT ? AW_ENOTFOUND : AW_EIO,
-                        "cannot open %s: %s", path, strerror(errno));
-        goto out;
+    if (opts != NULL && opts->named_file) {
+        struct aw_os_stat st;
+        r->fd = aw_os_open_read(path);
+        if (r->fd < 0) {
+            rc = aw_err_set(err, errno == ENOENT ? AW_ENOTFOUND : AW_EIO,
+                            "cannot open %s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (aw_os_fstat(r->fd, &st) != 0 || !st.is_reg) {
+            rc = aw_err_set(err, AW_EDENIED, "%s: not read: not a regular file", path);
+            goto out;
+        }
+    } else {
+        struct aw_os_stat st;
+        rc = aw_fileid_open(path, &r->fd, &st, err);
+        if (rc != AW_OK) {
+            goto out;
+        }
     }
     do {
         n = aw_os_pread(r->fd, head, sizeof(head), 0);

@@ -298,6 +298,16 @@ static int read_records(struct scan_ctx *c, struct file_read *fr, struct aw_err 
     }
 }
 
+static void notice(struct scan_ctx *c, const char *line, bool skipped)
+{
+    if (skipped) {
+        c->stats->skipped++;
+    }
+    if (c->opts->on_notice != NULL) {
+        c->opts->on_notice(c->opts->notice_ctx, line, skipped);
+    }
+}
+
 static void add_stats(struct scan_ctx *c, const struct aw_scan_file_stats *fs)
 {
     c->stats->files++;
@@ -329,6 +339,13 @@ static int scan_file(struct scan_ctx *c, const struct aw_source_file *src, struc
         return AW_OK;   /* rotated away since listing; its content is read
                            under its new name by the next scan */
     }
+    if (rc == AW_EDENIED) {
+        /* Replaced by a link or FIFO, or its permissions changed, since
+         * it was listed. */
+        notice(c, err->msg, true);
+        aw_err_clear(err);
+        return AW_OK;
+    }
     if (rc != AW_OK || fr.fid.size == 0) {
         return rc;
     }
@@ -354,6 +371,11 @@ static int scan_file(struct scan_ctx *c, const struct aw_source_file *src, struc
     ropts.deliver_partial = !c->opts->hold_partial || src->rollover != 0;
     rc = aw_reader_open(&fr.reader, src->path, start, &ropts, err);
     if (rc == AW_ENOTFOUND) {
+        return AW_OK;
+    }
+    if (rc == AW_EDENIED) {
+        notice(c, err->msg, true);
+        aw_err_clear(err);
         return AW_OK;
     }
     if (rc != AW_OK) {
@@ -589,6 +611,8 @@ int aw_scan_run(struct aw_store *store, const struct aw_ruleset *rs, char *const
                 struct aw_err *err)
 {
     struct aw_source_list sources = { 0 };
+    struct aw_diags notes = { 0 };
+    char **resolved = NULL;
     struct scan_ctx c;
     int rc = AW_OK;
 
@@ -602,14 +626,26 @@ int aw_scan_run(struct aw_store *store, const struct aw_ruleset *rs, char *const
     if (aw_os_hostname(c.local_host, sizeof(c.local_host)) != 0 || c.local_host[0] == '\0') {
         snprintf(c.local_host, sizeof(c.local_host), "localhost");
     }
+    /* Links among the explicit paths are resolved once, here, and the
+     * resolved names used throughout (expansion and data gaps alike). */
+    rc = aw_source_resolve(paths, npaths, &resolved, &notes, err);
+    if (rc != AW_OK) {
+        goto out;
+    }
+    for (size_t i = 0; i < notes.count; i++) {
+        notice(&c, notes.items[i], false);
+    }
     for (size_t i = 0; i < npaths && rc == AW_OK; i++) {
-        rc = aw_source_expand(paths[i], opts->format, opts->tz, &sources, err);
+        rc = aw_source_expand(resolved[i], opts->format, opts->tz, &sources, err);
         if (rc == AW_ENOTFOUND && opts->missing_ok) {
             rc = AW_OK;
         }
     }
     if (rc != AW_OK) {
         goto out;
+    }
+    for (size_t i = 0; i < sources.skipped.count; i++) {
+        notice(&c, sources.skipped.items[i], true);
     }
     rc = aw_matcher_new(rs, &c.matcher, err);
     if (rc != AW_OK) {
@@ -631,9 +667,11 @@ int aw_scan_run(struct aw_store *store, const struct aw_ruleset *rs, char *const
         rc = scan_file(&c, &sources.items[i], err);
     }
     if (rc == AW_OK && !stats->interrupted) {
-        rc = detect_gaps(&c, paths, npaths, err);
+        rc = detect_gaps(&c, resolved, npaths, err);
     }
 out:
+    aw_source_paths_free(&resolved);
+    aw_diags_free(&notes);
     aw_store_rollback(store);
     aw_matcher_free(&c.matcher);
     aw_source_list_free(&sources);

@@ -121,7 +121,17 @@ static int add_file(struct aw_source_list *list, char *path, long rollover,
     rc = aw_fileid_read(path, &f->id, err);
     if (rc != AW_OK) {
         free(path);
-        return must_exist ? rc : AW_OK;
+        if (must_exist) {
+            return rc;
+        }
+        /* A member that vanished was rotated away (its content is found
+         * under the new name); one that cannot or may not be read is
+         * said, never skipped silently. */
+        if (rc != AW_ENOTFOUND && aw_diags_add(&list->skipped, "%s", err->msg) != AW_OK) {
+            return aw_err_set(err, AW_ENOMEM, "out of memory listing sources");
+        }
+        aw_err_clear(err);
+        return AW_OK;
     }
     if (listed(list, &f->id)) {
         free(path);
@@ -238,7 +248,11 @@ static void sort_family(struct aw_source_list *list, size_t from)
         struct aw_source_file *f = &list->items[i];
         f->age_key = all_timed ? f->first_ts : f->id.mtime_ms;
     }
-    qsort(list->items + from, list->count - from, sizeof(list->items[0]), compare_age);
+    /* qsort's pointer must be valid even for no items: items is NULL
+     * while the list is empty (UBSan: null pointer passed as argument). */
+    if (list->count - from > 1) {
+        qsort(list->items + from, list->count - from, sizeof(list->items[0]), compare_age);
+    }
 }
 
 /* Sort a family (or a folder's families) oldest first and bound each
@@ -445,12 +459,61 @@ bool aw_source_covers(const char *arg, const char *path)
     return ap.digits_len == 0 && family_member(abase, base, &rollover);
 }
 
+int aw_source_resolve(char *const paths[], size_t n, char ***out, struct aw_diags *notes,
+                      struct aw_err *err)
+{
+    char **res = calloc(n + 1, sizeof(*res));
+    int rc = AW_OK;
+
+    *out = NULL;
+    if (res == NULL) {
+        return aw_err_set(err, AW_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n && rc == AW_OK; i++) {
+        char *target = NULL;
+
+        if (aw_os_resolve_link(paths[i], &target) != 0) {
+            rc = aw_err_set(err, AW_ENOTFOUND, "%s: a symbolic link that cannot be resolved: %s",
+                            paths[i], strerror(errno));
+            break;
+        }
+        if (target != NULL) {
+            res[i] = target;
+            if (aw_diags_add(notes, "%s: a symbolic link; reading its target %s", paths[i],
+                             target) != AW_OK) {
+                rc = aw_err_set(err, AW_ENOMEM, "out of memory");
+            }
+        } else if ((res[i] = strdup(paths[i])) == NULL) {
+            rc = aw_err_set(err, AW_ENOMEM, "out of memory");
+        }
+    }
+    if (rc != AW_OK) {
+        aw_source_paths_free(&res);
+        return rc;
+    }
+    *out = res;
+    return AW_OK;
+}
+
+void aw_source_paths_free(char ***paths)
+{
+    if (paths == NULL || *paths == NULL) {
+        return;
+    }
+    for (char **p = *paths; *p != NULL; p++) {
+        free(*p);
+    }
+    free(*paths);
+    *paths = NULL;
+}
+
 void aw_source_list_free(struct aw_source_list *list)
 {
     for (size_t i = 0; i < list->count; i++) {
         free(list->items[i].path);
     }
     free(list->items);
+    aw_diags_free(&list->skipped);
     list->items = NULL;
     list->count = 0;
     list->cap = 0;

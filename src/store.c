@@ -72,6 +72,7 @@ struct aw_store {
     struct aw_hours *hours;   /* new findings per hour, added at commit */
     aw_store_commit_hook hook;   /* the spool (issue 13), or NULL */
     void *hook_ctx;
+    char notice[AW_ERR_MSG_MAX];  /* a repair made on open, or "" */
 };
 
 static const char *column_text(sqlite3_stmt *st, int col)
@@ -83,6 +84,20 @@ static const char *column_text(sqlite3_stmt *st, int col)
 
 static int db_error(struct aw_store *s, struct aw_err *err, const char *what)
 {
+#ifdef EFBIG
+    /* SQLite reports a write refused for the file-size limit as a plain
+     * I/O error; say what it is, as it says "database or disk is full"
+     * for ENOSPC.  sqlite3_system_errno() is not always kept for a failed
+     * write, but errno still holds the failed write's EFBIG here (it is
+     * only read after SQLite reported an I/O error). */
+    int saved = errno;
+
+    if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_IOERR &&
+        (sqlite3_system_errno(s->db) == EFBIG || saved == EFBIG)) {
+        return aw_err_set(err, AW_EDB, "%s: %s: file size limit exceeded (EFBIG; see ulimit -f):"
+                          " %s", s->path, what, sqlite3_errmsg(s->db));
+    }
+#endif
     return aw_err_set(err, AW_EDB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
@@ -92,10 +107,8 @@ int aw_store_exec(struct aw_store *s, const char *sql, const char *what, struct 
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
 
     if (rc != SQLITE_OK) {
-        aw_err_set(err, AW_EDB, "%s: %s: %s", s->path, what,
-                   msg != NULL ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
-        return AW_EDB;
+        return db_error(s, err, what);   /* its message is msg */
     }
     return AW_OK;
 }
@@ -114,6 +127,18 @@ int aw_store_int(struct aw_store *s, const char *sql, int *out, const char *what
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+/* aw_head_sums(head BLOB): SQL_MIGRATE_6's conversion of stored heads. */
+static void sql_head_sums(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    unsigned char sums[AW_HEAD_SUMS_MAX];
+    const unsigned char *head = sqlite3_value_blob(argv[0]);
+    size_t len = (size_t)sqlite3_value_bytes(argv[0]);
+
+    (void)argc;
+    len = aw_fileid_head_sums(head, head != NULL ? len : 0, sums);
+    sqlite3_result_blob(ctx, sums, (int)len, SQLITE_TRANSIENT);
 }
 
 /* Read PRAGMA user_version. */
@@ -197,19 +222,144 @@ static int prepare_all(struct aw_store *s, struct aw_err *err)
     return AW_OK;
 }
 
-/* Create the database file ourselves so its mode is 0600 from the start:
- * findings quote log messages, which may name hosts and users. */
-static int create_private(const char *path, struct aw_err *err)
+/* The folder holding path ("." for a bare name) into dir. */
+static void folder_of(const char *path, char *dir, size_t size)
 {
+    const char *sep = aw_path_last_sep(path);
+    size_t n = sep == NULL ? 0 : (sep == path ? 1 : (size_t)(sep - path));
+
+    if (n == 0) {
+        snprintf(dir, size, ".");
+    } else {
+        snprintf(dir, size, "%.*s", (int)n, path);
+    }
+}
+
+/* A folder others may write to lets them plant the database, its -wal,
+ * -shm and lock files, or links in their place, before we create them:
+ * refuse it unless the user said otherwise (--allow-unsafe-dir).  The
+ * sticky bit does not help: it stops others from replacing our files,
+ * not from creating theirs under our names first. */
+static int check_folder(const char *path, unsigned flags, struct aw_err *err)
+{
+    char dir[4096];
+    struct aw_os_stat st;
+
+    if (flags & AW_STORE_ALLOW_UNSAFE_DIR) {
+        return AW_OK;
+    }
+    folder_of(path, dir, sizeof(dir));
+    if (aw_os_stat(dir, &st) != 0) {
+        return aw_err_set(err, AW_EIO, "%s: cannot stat the database folder %s: %s", path, dir,
+                          strerror(errno));
+    }
+    if (st.owner_known && (st.perm & 022) != 0) {
+        return aw_err_set(err, AW_EDENIED,
+                          "%s: refused: the database folder %s is writable by %s (mode %04o),"
+                          " so another user could plant files or links there; use a private"
+                          " folder, or --allow-unsafe-dir", path, dir,
+                          (st.perm & 002) ? "others" : "its group", st.perm);
+    }
+    return AW_OK;
+}
+
+/* Create the database file ourselves so its mode is 0600 from the start:
+ * findings quote log messages, which may name hosts and users.  A file
+ * already there must be ours: not a link (never written through), a
+ * regular file, owned by this user; a mode open to others is repaired to
+ * 0600 and said so (s->notice). */
+static int create_private(struct aw_store *s, const char *path, struct aw_err *err)
+{
+    struct aw_os_stat st;
     int fd = aw_os_create_private(path);
 
-    if (fd < 0) {
-        if (errno == EEXIST) {
-            return AW_OK;
-        }
+    if (fd >= 0) {
+        aw_os_close(fd);
+        return AW_OK;
+    }
+    if (errno != EEXIST) {
         return aw_err_set(err, AW_EIO, "%s: cannot create database: %s", path, strerror(errno));
     }
+    fd = aw_os_open_log(path, &st);
+    if (fd < 0) {
+        if (st.is_link) {
+            return aw_err_set(err, AW_EDENIED, "%s: refused: the database path is a symbolic"
+                              " link, which agentwatch never writes through", path);
+        }
+        return aw_err_set(err, AW_EIO, "%s: cannot open database: %s", path, strerror(errno));
+    }
+    if (!st.is_reg) {
+        aw_os_close(fd);
+        return aw_err_set(err, AW_EDENIED, "%s: refused: not a regular file", path);
+    }
+    if (st.owner_known && st.uid != aw_os_euid()) {
+        aw_os_close(fd);
+        return aw_err_set(err, AW_EDENIED, "%s: refused: owned by uid %llu, another user, who"
+                          " could read or rewrite the findings; remove it or fix its owner",
+                          path, (unsigned long long)st.uid);
+    }
+    if (st.owner_known && (st.perm & 077) != 0) {
+        if (aw_os_fchmod_private(fd) != 0) {
+            int saved = errno;
+            aw_os_close(fd);
+            return aw_err_set(err, AW_EIO, "%s: cannot repair mode %04o: %s", path, st.perm,
+                              strerror(saved));
+        }
+        snprintf(s->notice, sizeof(s->notice), "%s: repaired: mode %04o let others read or"
+                 " write the findings; it is now 0600", path, st.perm);
+    }
     aw_os_close(fd);
+    return AW_OK;
+}
+
+/* application_id of agentwatch databases ("AgWt"), set by SQL_MIGRATE_6;
+ * see https://www.sqlite.org/pragma.html#pragma_application_id. */
+#define AW_APPLICATION_ID 0x41675774
+
+static int query_int(struct aw_store *s, const char *sql, long long *out, struct aw_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        return db_error(s, err, "cannot read the database");
+    }
+    rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? AW_OK
+                                                 : db_error(s, err, "cannot read the database");
+}
+
+/* Is this agentwatch's database (or a new, empty one)?  Another
+ * application's SQLite file is refused before anything is written to it:
+ * its application_id is someone else's, or it has tables but neither our
+ * application_id nor our schema. */
+static int check_ours(struct aw_store *s, struct aw_err *err)
+{
+    long long app_id = 0, tables = 0, ours = 0;
+    int rc = query_int(s, "PRAGMA application_id", &app_id, err);
+
+    if (rc == AW_OK) {
+        rc = query_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                          " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'", &tables, err);
+    }
+    if (rc == AW_OK) {
+        rc = query_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                          " AND name IN ('files', 'findings')", &ours, err);
+    }
+    if (rc != AW_OK || app_id == AW_APPLICATION_ID) {
+        return rc;
+    }
+    if (app_id != 0) {
+        return aw_err_set(err, AW_EDB, "%s: refused: the database of another application"
+                          " (application_id 0x%08llx); left untouched", s->path,
+                          (unsigned long long)(uint32_t)app_id);
+    }
+    if (tables > 0 && (s->version == 0 || ours < 2)) {
+        return aw_err_set(err, AW_EDB, "%s: refused: an SQLite database of another application"
+                          " (%lld tables, not agentwatch's); left untouched", s->path, tables);
+    }
     return AW_OK;
 }
 
@@ -221,6 +371,7 @@ static int create_private(const char *path, struct aw_err *err)
 static int take_writer_lock(struct aw_store *s, struct aw_err *err)
 {
     char lock_path[4096], pid_text[32] = "";
+    struct aw_os_stat st;
     ssize_t n;
     int fd;
 
@@ -229,8 +380,17 @@ static int take_writer_lock(struct aw_store *s, struct aw_err *err)
     }
     fd = aw_os_open_lock(lock_path);
     if (fd < 0) {
+        if (errno == ELOOP) {
+            return aw_err_set(err, AW_EDENIED, "%s: refused: the lock file is a symbolic link,"
+                              " which agentwatch never writes through", lock_path);
+        }
         return aw_err_set(err, AW_EIO, "%s: cannot open lock file: %s", lock_path,
                           strerror(errno));
+    }
+    if (aw_os_fstat(fd, &st) == 0 && st.owner_known && st.uid != aw_os_euid()) {
+        aw_os_close(fd);
+        return aw_err_set(err, AW_EDENIED, "%s: refused: the lock file is owned by uid %llu,"
+                          " another user; remove it", lock_path, (unsigned long long)st.uid);
     }
     if (aw_os_try_lock(fd) != 0) {
         int saved = errno;
@@ -269,6 +429,12 @@ int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struc
     }
     s->lock_fd = -1;
     s->readonly = (flags & AW_STORE_READONLY) != 0;
+    if (!s->readonly) {
+        rc = check_folder(path, flags, err);
+        if (rc != AW_OK) {
+            goto out;
+        }
+    }
     if ((flags & AW_STORE_EXCLUSIVE) && !s->readonly) {
         rc = take_writer_lock(s, err);
         if (rc != AW_OK) {
@@ -283,7 +449,7 @@ int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struc
         }
         open_flags = SQLITE_OPEN_READONLY;
     } else {
-        rc = create_private(path, err);
+        rc = create_private(s, path, err);
         if (rc != AW_OK) {
             goto out;
         }
@@ -295,6 +461,11 @@ int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struc
         goto out;
     }
     sqlite3_extended_result_codes(s->db, 1);
+    if (sqlite3_create_function(s->db, "aw_head_sums", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                NULL, sql_head_sums, NULL, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot register a function");
+        goto out;
+    }
     sqlite3_busy_timeout(s->db, 10000);
     /* The first real read tells whether this is an SQLite file at all. */
     rc = read_version(s, &s->version, err);
@@ -306,6 +477,10 @@ int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struc
                         "%s: database schema version %d is newer than this agentwatch supports"
                         " (%d); upgrade agentwatch",
                         path, s->version, AW_STORE_SCHEMA_VERSION);
+        goto out;
+    }
+    rc = check_ours(s, err);
+    if (rc != AW_OK) {
         goto out;
     }
     if (s->readonly) {
@@ -360,6 +535,11 @@ void aw_store_close(struct aw_store **sp)
     free(s->path);
     free(s);
     *sp = NULL;
+}
+
+const char *aw_store_notice(const struct aw_store *s)
+{
+    return s->notice[0] != '\0' ? s->notice : NULL;
 }
 
 int aw_store_schema_version(const struct aw_store *s)
@@ -444,26 +624,21 @@ int aw_store_run(struct aw_store *s, sqlite3_stmt *st, const char *what, struct 
 }
 
 /* head_key: hash of the first AW_HEAD_MIN_MATCH bytes, which every head
- * compatible with this one (and long enough to match on its own) shares. */
-static void bind_head(sqlite3_stmt *st, int head_col, int key_col, const struct aw_file_id *fid)
+ * compatible with this one (and long enough to match on its own) shares.
+ * The head itself is stored as hashes only (SQL_MIGRATE_6). */
+static void bind_head(sqlite3_stmt *st, int sums_col, int key_col, int len_col,
+                      const struct aw_file_id *fid)
 {
-    sqlite3_bind_blob(st, head_col, fid->head, (int)fid->head_len, SQLITE_TRANSIENT);
+    unsigned char sums[AW_HEAD_SUMS_MAX];
+    size_t n = aw_fileid_head_sums(fid->head, fid->head_len, sums);
+
+    sqlite3_bind_blob(st, sums_col, sums, (int)n, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, len_col, (sqlite3_int64)fid->head_len);
     if (fid->head_len >= AW_HEAD_MIN_MATCH) {
         sqlite3_bind_int64(st, key_col, (sqlite3_int64)aw_hash64(fid->head, AW_HEAD_MIN_MATCH));
     } else {
         sqlite3_bind_null(st, key_col);
     }
-}
-
-static size_t common_prefix(const unsigned char *a, size_t alen, const unsigned char *b,
-                            size_t blen)
-{
-    size_t n = alen < blen ? alen : blen, i = 0;
-
-    while (i < n && a[i] == b[i]) {
-        i++;
-    }
-    return i;
 }
 
 int aw_store_file_lookup(struct aw_store *s, const struct aw_file_id *fid,
@@ -484,17 +659,17 @@ int aw_store_file_lookup(struct aw_store *s, const struct aw_file_id *fid,
     sqlite3_bind_int64(st, 2, (sqlite3_int64)fid->dev);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)fid->ino);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const unsigned char *head = sqlite3_column_blob(st, 6);
-        size_t head_len = (size_t)sqlite3_column_bytes(st, 6);
+        size_t head_len = (size_t)sqlite3_column_int64(st, 6);
+        const unsigned char *sums = sqlite3_column_blob(st, 7);
+        size_t sums_len = (size_t)sqlite3_column_bytes(st, 7);
         size_t common;
-        bool inode, full, better;
+        bool inode, better;
 
         if (head_len > AW_HEAD_MAX) {
             head_len = AW_HEAD_MAX;
         }
-        common = common_prefix(head, head_len, fid->head, fid->head_len);
-        full = common > 0 && common == (head_len < fid->head_len ? head_len : fid->head_len);
-        if (!full) {
+        common = aw_fileid_head_common(head_len, sums, sums_len, fid->head, fid->head_len);
+        if (common == 0) {
             continue;   /* heads disagree: a different file */
         }
         inode = (uint64_t)sqlite3_column_int64(st, 1) == fid->dev &&
@@ -514,7 +689,6 @@ int aw_store_file_lookup(struct aw_store *s, const struct aw_file_id *fid,
             out->offset = (uint64_t)sqlite3_column_int64(st, 4);
             out->marker = (uint64_t)sqlite3_column_int64(st, 5);
             out->head_len = head_len;
-            memcpy(out->head, head, head_len);
             best_common = common;
             best_inode = inode;
             *found = true;
@@ -539,7 +713,7 @@ int aw_store_file_add(struct aw_store *s, const struct aw_file_id *fid, const ch
 
     sqlite3_bind_int64(st, 1, (sqlite3_int64)fid->dev);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)fid->ino);
-    bind_head(st, 3, 4, fid);
+    bind_head(st, 3, 4, 9, fid);
     sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, format, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, encoding, -1, SQLITE_STATIC);
@@ -559,7 +733,7 @@ int aw_store_file_progress(struct aw_store *s, const struct aw_file_progress *p,
     sqlite3_bind_int64(st, 1, p->id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)p->fid->dev);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)p->fid->ino);
-    bind_head(st, 4, 5, p->fid);
+    bind_head(st, 4, 5, 14, p->fid);
     sqlite3_bind_text(st, 6, p->path, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)p->fid->size);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)p->offset);

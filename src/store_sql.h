@@ -79,6 +79,21 @@
     "ALTER TABLE findings ADD COLUMN target TEXT;" \
     "ALTER TABLE findings ADD COLUMN code TEXT;"
 
+/* No raw file content in the database (issue 16): the head that
+ * identifies a file is kept as its length and FNV-1a hashes of its first
+ * 1, 2, 4 ... 512 bytes and of the whole head (aw_fileid_head_sums), so
+ * that a file still tiny after rotation is still recognised as a prefix
+ * of its later self.  aw_head_sums() is registered by the store for this
+ * step.  secure_delete overwrites the freed pages that held the bytes.
+ * The application_id marks the file as agentwatch's (src/store.c). */
+#define SQL_MIGRATE_6 \
+    "PRAGMA secure_delete = ON;" \
+    "PRAGMA application_id = 1097291636;" /* AW_APPLICATION_ID, "AgWt" */ \
+    "ALTER TABLE files ADD COLUMN head_len INTEGER NOT NULL DEFAULT 0;" \
+    "ALTER TABLE files ADD COLUMN head_sums BLOB NOT NULL DEFAULT x'';" \
+    "UPDATE files SET head_len = length(head), head_sums = aw_head_sums(head);" \
+    "ALTER TABLE files DROP COLUMN head;"
+
 /* Hour (UTC) of a time in ms: the floor, also for times before 1970. */
 #define SQL_HOUR(x) "((" x ") - (((" x ") % 3600000) + 3600000) % 3600000)"
 
@@ -176,17 +191,17 @@
     " last = max(last, excluded.last)"
 
 #define SQL_FILE_CANDIDATES \
-    "SELECT id, dev, ino, size, offset, marker, head FROM files" \
+    "SELECT id, dev, ino, size, offset, marker, head_len, head_sums FROM files" \
     " WHERE head_key = ?1 OR head_key IS NULL OR (dev = ?2 AND ino = ?3)"
 
 #define SQL_FILE_INSERT \
-    "INSERT INTO files (dev, ino, head, head_key, path, format, encoding, first_seen, last_read)" \
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+    "INSERT INTO files (dev, ino, head_sums, head_key, path, format, encoding, first_seen," \
+    " last_read, head_len) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)"
 
 #define SQL_FILE_PROGRESS \
-    "UPDATE files SET dev = ?2, ino = ?3, head = ?4, head_key = ?5, path = ?6, size = ?7," \
+    "UPDATE files SET dev = ?2, ino = ?3, head_sums = ?4, head_key = ?5, path = ?6, size = ?7," \
     " offset = ?8, marker = ?9, records = records + ?10, truncated = truncated + ?11," \
-    " findings = findings + ?12, last_read = ?13 WHERE id = ?1"
+    " findings = findings + ?12, last_read = ?13, head_len = ?14 WHERE id = ?1"
 
 #define SQL_FILES_UNREAD \
     "SELECT id, path, offset, size FROM files WHERE offset < size ORDER BY id"

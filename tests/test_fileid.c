@@ -72,12 +72,45 @@ static void test_read_and_marker(void)
     free(path);
     path = tu_path(dir, "gone.log");
     CU_ASSERT_EQUAL(aw_fileid_read(path, &id, &err), AW_ENOTFOUND);
-    CU_ASSERT_EQUAL(aw_fileid_read(dir, &id, &err), AW_EIO);
+    CU_ASSERT_EQUAL(aw_fileid_read(dir, &id, &err), AW_EDENIED);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not a regular file"));
     free(big);
     free(path);
     tu_rmtree(dir);
     free(dir);
+}
+
+/* The stored form of a head (hashes only) keeps the prefix property: a
+ * head stored while tiny matches the grown file exactly, a shorter head
+ * now matches at the longest power of two it holds, and other content
+ * never matches. */
+static void test_head_sums(void)
+{
+    unsigned char big[AW_HEAD_MAX + 10], sums[AW_HEAD_SUMS_MAX];
+    size_t n;
+
+    for (size_t i = 0; i < sizeof(big); i++) {
+        big[i] = (unsigned char)('a' + (i * 7) % 26);
+    }
+    n = aw_fileid_head_sums(big, 40, sums);
+    CU_ASSERT_EQUAL(n, 8 * 7);   /* 1 2 4 8 16 32, then all 40 */
+    CU_ASSERT_EQUAL(aw_fileid_head_common(40, sums, n, big, 40), 40);
+    CU_ASSERT_EQUAL(aw_fileid_head_common(40, sums, n, big, AW_HEAD_MAX), 40);
+    CU_ASSERT_EQUAL(aw_fileid_head_common(40, sums, n, big, 39), 32);
+    CU_ASSERT_EQUAL(aw_fileid_head_common(40, sums, n, big, 3), 2);
+    CU_ASSERT_EQUAL(aw_fileid_head_common(40, sums, n, big, 0), 0);
+    big[20] ^= 1;
+    CU_ASSERT_EQUAL(aw_fileid_head_common(40, sums, n, big, 100), 0);
+    CU_ASSERT_EQUAL(aw_fileid_head_common(40, sums, n, big, 39), 0);
+    CU_ASSERT_EQUAL(aw_fileid_head_common(40, sums, n, big, 16), 16);
+    big[20] ^= 1;
+    n = aw_fileid_head_sums(big, sizeof(big), sums);
+    CU_ASSERT_EQUAL(n, 8 * 11);  /* capped at AW_HEAD_MAX: 1 ... 512, 1024 */
+    CU_ASSERT_EQUAL(aw_fileid_head_common(AW_HEAD_MAX, sums, n, big, AW_HEAD_MAX), AW_HEAD_MAX);
+    CU_ASSERT_EQUAL(aw_fileid_head_common(AW_HEAD_MAX, sums, n, big, 700), 512);
+    /* Damaged sums never match nor read out of bounds. */
+    CU_ASSERT_EQUAL(aw_fileid_head_common(AW_HEAD_MAX, sums, 16, big, 700), 0);
+    CU_ASSERT_EQUAL(aw_fileid_head_common(AW_HEAD_MAX, sums, 5, big, AW_HEAD_MAX), 0);
 }
 
 static int reg(void)
@@ -89,6 +122,7 @@ static int reg(void)
     }
     CU_add_test(s, "hash is stable", test_hash_is_stable);
     CU_add_test(s, "head compatibility", test_head_compatible);
+    CU_add_test(s, "head sums keep the prefix property", test_head_sums);
     CU_add_test(s, "read and marker", test_read_and_marker);
     return 0;
 }

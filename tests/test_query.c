@@ -461,6 +461,8 @@ static void test_triggers_partial_and_migration(void)
                    " DROP TRIGGER findings_marks_delete; DROP TABLE export_cursors;"
                    " DROP TABLE spool_state;"
                    " ALTER TABLE findings DROP COLUMN ts_inferred;"
+                   " ALTER TABLE files DROP COLUMN head_len; ALTER TABLE files DROP COLUMN"
+                   " head_sums; ALTER TABLE files ADD COLUMN head BLOB NOT NULL DEFAULT x'';"
                    " PRAGMA user_version = 3;");
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, p, 0, &err), AW_OK);
     CU_ASSERT_EQUAL(aw_store_schema_version(s), AW_STORE_SCHEMA_VERSION);

@@ -348,7 +348,7 @@ static char *write_pieces(const char *name, const char *const *pieces, size_t n,
     return path;
 }
 
-static const struct aw_reader_opts OPTS_DEFAULT = {AW_FORMAT_AUTO, 0, 0, false};
+static const struct aw_reader_opts OPTS_DEFAULT = {AW_FORMAT_AUTO, 0, 0, false, false};
 
 /* ---------------------------------------------------------------- itms */
 
@@ -1665,7 +1665,7 @@ static void test_detect_and_names(void)
     aw_err_clear(&err);
     CU_ASSERT_EQUAL(aw_reader_open(&r, missing, 0, NULL, &err), AW_ENOTFOUND);
     CU_ASSERT_PTR_NULL(r);
-    snprintf(want, sizeof(want), "cannot open %s: No such file or directory", missing);
+    snprintf(want, sizeof(want), "%s: cannot open: No such file or directory", missing);
     CU_ASSERT_STRING_EQUAL(err.msg, want);
 
     /* an empty file, and a start offset beyond the end */

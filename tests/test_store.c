@@ -81,6 +81,13 @@ static void test_migrate_from_v1(void)
     CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM findings WHERE partial = 0"), 3);
     free(bytes);
     free(frozen);
+    /* Schema 6: the raw head is gone, its length and hashes remain, and
+     * the file is marked as agentwatch's. */
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM pragma_table_info('files')"
+                                     " WHERE name = 'head'"), 0);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM files WHERE head_len > 0 AND"
+                                     " length(head_sums) >= 16 AND length(head_sums) % 8 = 0"), 2);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "PRAGMA application_id"), 0x41675774);
     free(path);
 }
 

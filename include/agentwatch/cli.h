@@ -20,7 +20,10 @@
 enum aw_exit {
     AW_EXIT_OK = 0,
     AW_EXIT_FAILURE = 1,
-    AW_EXIT_USAGE = 2
+    AW_EXIT_USAGE = 2,
+    /* scan finished, but some files were not read (each named on stderr):
+     * not 3, which status uses for UNKNOWN */
+    AW_EXIT_PARTIAL = 4
 };
 
 /* The process's signal state, written only by its signal handlers. */

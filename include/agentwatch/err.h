@@ -24,7 +24,9 @@ enum aw_status {
     AW_EUSAGE = -5,   /* bad command-line usage */
     AW_ENOTFOUND = -6,/* a named thing does not exist */
     AW_ELIMIT = -7,   /* a configured limit was hit */
-    AW_EBUSY = -8     /* held by another process */
+    AW_EBUSY = -8,    /* held by another process */
+    AW_EDENIED = -9   /* a file not read: permission denied, or refused by
+                         the file policy (a link, FIFO, foreign owner) */
 };
 
 #define AW_ERR_MSG_MAX 1024

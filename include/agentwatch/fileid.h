@@ -33,13 +33,42 @@ struct aw_file_id {
     unsigned char head[AW_HEAD_MAX];
 };
 
-/* Stat and read the head of path.  AW_ENOTFOUND when it does not exist,
- * AW_EIO when it is not a regular file or cannot be read. */
+struct aw_os_stat;
+
+/* Open a log file under the file policy, the one place it lives: the
+ * file is opened without following a symbolic link in its last component
+ * and without blocking (see aw_os_open_log), and must be a regular file
+ * owned by root, by the owner of its folder, or by the user agentwatch
+ * runs as (POSIX; Windows refuses reparse points and leaves access to the
+ * ACLs).  Anything else is AW_EDENIED with a one-line reason naming the
+ * file, as is permission denied; AW_ENOTFOUND when it does not exist.
+ * *fd_out is the descriptor (caller closes with aw_os_close) or -1. */
+int aw_fileid_open(const char *path, int *fd_out, struct aw_os_stat *st, struct aw_err *err);
+
+/* Stat and read the head of path (opened with aw_fileid_open).
+ * AW_ENOTFOUND when it does not exist, AW_EDENIED when the policy refuses
+ * it or permission is denied, AW_EIO when it cannot be read. */
 int aw_fileid_read(const char *path, struct aw_file_id *out, struct aw_err *err);
 
 /* True when the heads are non-empty and one is a prefix of the other. */
 bool aw_fileid_head_compatible(const unsigned char *a, size_t alen,
                                const unsigned char *b, size_t blen);
+
+/* What the database keeps of a head instead of its bytes: the 64-bit
+ * hashes (little-endian) of its first 1, 2, 4 ... bytes below its length,
+ * then of the whole head.  At most AW_HEAD_SUMS_MAX bytes. */
+#define AW_HEAD_SUMS_MAX (8 * 12)
+
+/* Fill out with the sums of head[0..len); returns their size in bytes. */
+size_t aw_fileid_head_sums(const unsigned char *head, size_t len, unsigned char *out);
+
+/* How long a prefix the stored head (its length and sums) and the head
+ * read now (bytes) are known to share: the stored length when it is a
+ * prefix of the head now (exact); when the file is now shorter, the
+ * longest power of two up to its length whose hashes agree; 0 when they
+ * disagree (or either is empty). */
+size_t aw_fileid_head_common(size_t stored_len, const unsigned char *sums, size_t sums_len,
+                             const unsigned char *head, size_t head_len);
 
 /* 64-bit FNV-1a hash: stable across platforms and versions, because hashes
  * are stored in the database. */

@@ -67,12 +67,37 @@ struct aw_os_stat {
     long mtime_nsec;     /*   and nanoseconds within that second */
     bool is_reg;
     bool is_dir;
+    bool is_link;        /* aw_os_open_log: a symbolic link or reparse point
+                            (the descriptor is then -1, errno ELOOP) */
+    bool owner_known;    /* uid is meaningful (POSIX); Windows ACLs are
+                            not reduced to an owner here */
+    uint64_t uid;        /* owner */
+    unsigned perm;       /* permission bits (07777; 0 on Windows) */
 };
 
 /* Open a file read-only for reading logs and rules.  On Windows every
  * share mode is granted (read, write and delete), so the writer can always
  * append, rename and delete while the file is open.  fd or -1/errno. */
 int aw_os_open_read(const char *path);
+
+/* Open a log file for reading without letting the name turn the open
+ * against us (the policy is in fileid.c): the last component is never
+ * followed (O_NOFOLLOW; on Windows FILE_FLAG_OPEN_REPARSE_POINT, and a
+ * reparse point is refused), and a FIFO or device never blocks the open
+ * (O_NONBLOCK).  Fills *st from the open descriptor (fstat).  fd, or -1
+ * with errno: ELOOP for a symbolic link or reparse point, anything else
+ * as open(2). */
+int aw_os_open_log(const char *path, struct aw_os_stat *st);
+
+/* When path itself (its last component) is a symbolic link, its target
+ * resolved in full (realpath, caller frees) into *out; otherwise *out is
+ * NULL.  0, or -1/errno when the link cannot be resolved.  On Windows
+ * *out is always NULL: an explicit reparse point is refused by
+ * aw_os_open_log() instead of being resolved. */
+int aw_os_resolve_link(const char *path, char **out);
+
+/* The effective user id (0 on Windows). */
+uint64_t aw_os_euid(void);
 
 int aw_os_close(int fd);
 
@@ -101,7 +126,10 @@ int aw_os_create_private(const char *path);
 int aw_os_mkdir_private(const char *path);
 
 /* Open (creating, 0600) the lock file path for the writer lock.  The
- * descriptor must not be inheritable: the lock dies with the process. */
+ * descriptor must not be inheritable: the lock dies with the process.  A
+ * symbolic link (or reparse point) at path is never followed: -1/ELOOP,
+ * so that a link planted in a shared folder cannot make us write the pid
+ * into its target.  Anything but a regular file: -1/EINVAL. */
 int aw_os_open_lock(const char *path);
 
 /* Take an exclusive, non-blocking lock on the whole lock file (flock on
@@ -139,6 +167,10 @@ int aw_os_rename(const char *from, const char *to);
 
 /* Delete a file.  0 or -1/errno (ENOENT when there is none). */
 int aw_os_unlink(const char *path);
+
+/* Make an open file readable and writable by its owner only (fchmod
+ * 0600; a no-op on Windows, where the folder's ACL governs).  0 or -1. */
+int aw_os_fchmod_private(int fd);
 
 long aw_os_getpid(void);
 

@@ -95,6 +95,10 @@ struct aw_reader_opts {
                                  values to exercise every boundary. */
     bool deliver_partial;     /* hand out a final unterminated record
                                  (flagged partial) instead of holding it */
+    bool named_file;          /* the user named this very file (rules test
+                                 FILE): open it as named, links followed;
+                                 otherwise the file policy of
+                                 aw_fileid_open() applies */
 };
 
 struct aw_reader_stats {
@@ -111,7 +115,7 @@ struct aw_reader;
  * earlier reader returned from aw_reader_offset()).  The encoding is
  * always detected from the start of the file; the format from the first
  * bytes of the file when opts->format is AW_FORMAT_AUTO.  Caller frees
- * with aw_reader_close(). */
+ * with aw_reader_close().  AW_EDENIED as aw_fileid_open(). */
 int aw_reader_open(struct aw_reader **out, const char *path, uint64_t start,
                    const struct aw_reader_opts *opts, struct aw_err *err);
 

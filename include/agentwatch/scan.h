@@ -60,6 +60,10 @@ struct aw_scan_progress {
 
 typedef void (*aw_scan_progress_fn)(void *ctx, const struct aw_scan_progress *p);
 
+/* One line for the user: a file that was not read and why (skipped), or
+ * an explicit PATH that is a symbolic link and was resolved (!skipped). */
+typedef void (*aw_scan_notice_fn)(void *ctx, const char *line, bool skipped);
+
 struct aw_scan_opts {
     enum aw_format format;    /* AW_FORMAT_AUTO: detect per file */
     const char *host;         /* NULL: the record's host, else this machine's */
@@ -83,6 +87,9 @@ struct aw_scan_opts {
                                  and after each file (may be NULL; the
                                  callee limits its own rate) */
     void *progress_ctx;       /* for on_progress */
+    aw_scan_notice_fn on_notice; /* skipped files, resolved links (may be
+                                    NULL), called with notice_ctx */
+    void *notice_ctx;
     void *ctx;                /* for on_file */
 };
 
@@ -111,6 +118,8 @@ struct aw_scan_stats {
     uint64_t broken;
     uint64_t skipped_bytes;
     uint64_t gaps;            /* data-gap findings recorded */
+    size_t skipped;           /* files not read (permission denied, or
+                                 refused by the file policy) */
     bool interrupted;         /* stopped by opts->stop */
 };
 

@@ -18,6 +18,13 @@
  * ties go to the higher rollover number (agent2.log before agent1.log),
  * the active file last.  The same file reached twice (two PATHs, a hard
  * link) is listed once.
+ *
+ * File policy (see aw_fileid_open): a file found by listing a folder or a
+ * rollover family is never reached through a symbolic link, and must be a
+ * regular file owned by root, the folder's owner or the user agentwatch
+ * runs as; one that is not, or cannot be read, is skipped with one line
+ * naming it (list->skipped).  An explicit PATH that is a symbolic link is
+ * resolved once, before expansion (aw_source_resolve), and said so.
  */
 #ifndef AGENTWATCH_SOURCE_H
 #define AGENTWATCH_SOURCE_H
@@ -48,6 +55,7 @@ struct aw_source_list {
     struct aw_source_file *items;
     size_t count;
     size_t cap;
+    struct aw_diags skipped;  /* one line per member not read, and why */
 };
 
 /* Append the files PATH stands for to list, each family sorted oldest
@@ -66,6 +74,15 @@ int64_t aw_source_year_bound(const struct aw_source_file *f, int64_t mtime_ms);
 /* Does PATH (as given to aw_source_expand) stand for the file at path,
  * by name: the same rules as expansion, without touching the disk. */
 bool aw_source_covers(const char *arg, const char *path);
+
+/* The n paths as they are to be read: a copy of each, except that a path
+ * whose last component is a symbolic link becomes its resolved target,
+ * with a line in notes saying so.  *out is a NULL-terminated array; free
+ * it with aw_source_paths_free().  AW_ENOTFOUND for a dangling link. */
+int aw_source_resolve(char *const paths[], size_t n, char ***out, struct aw_diags *notes,
+                      struct aw_err *err);
+
+void aw_source_paths_free(char ***paths);
 
 /* Free every item; the list is empty afterwards. Accepts an empty list. */
 void aw_source_list_free(struct aw_source_list *list);

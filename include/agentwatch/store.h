@@ -34,22 +34,33 @@
 
 enum aw_store_flags {
     AW_STORE_READONLY = 1 << 0,  /* open an existing database for queries */
-    AW_STORE_EXCLUSIVE = 1 << 1  /* be the only writer: take PATH.lock, or
+    AW_STORE_EXCLUSIVE = 1 << 1, /* be the only writer: take PATH.lock, or
                                     fail with AW_EBUSY naming the holder */
+    AW_STORE_ALLOW_UNSAFE_DIR = 1 << 2 /* write even in a folder others may
+                                          write to (--allow-unsafe-dir) */
 };
 
 struct aw_store;
 
 /* Open (creating it unless read-only, with a mode of 0600) and migrate the
- * database at path.  A file that is not an SQLite database, or one with a
+ * database at path.  A file that is not an SQLite database, another
+ * application's SQLite database (application_id, tables), or one with a
  * newer schema than this program knows, is refused and left untouched.
- * Caller frees with aw_store_close(). */
+ * Writing, the database is refused (AW_EDENIED, one line saying why) when
+ * its folder is writable by group or others (unless
+ * AW_STORE_ALLOW_UNSAFE_DIR), when the path or PATH.lock is a symbolic
+ * link, or when either is owned by another user; a database of ours with
+ * a mode open to others is repaired to 0600 (aw_store_notice).  Caller
+ * frees with aw_store_close(). */
 int aw_store_open(struct aw_store **out, const char *path, unsigned flags,
                   struct aw_err *err);
 
 /* Close the database; an open transaction is rolled back.  Sets *s to
  * NULL. Accepts NULL. */
 void aw_store_close(struct aw_store **s);
+
+/* The one line saying what opening repaired, or NULL. */
+const char *aw_store_notice(const struct aw_store *s);
 
 /* Schema version of the open database. */
 int aw_store_schema_version(const struct aw_store *s);
@@ -82,8 +93,8 @@ struct aw_file_row {
     uint64_t size;            /* size when last read */
     uint64_t offset;          /* where reading resumes */
     uint64_t marker;          /* aw_fileid_marker() at offset */
-    size_t head_len;
-    unsigned char head[AW_HEAD_MAX];
+    size_t head_len;          /* the head's length; its bytes are not
+                                 stored, only hashes (fileid.h) */
 };
 
 /* Find the stored file that fid is: a row with the same device and inode

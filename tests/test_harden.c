@@ -1,0 +1,527 @@
+/*
+ * Issue 16 as a black box: the built binary run the way an attacker or a
+ * fault injector would run it -- links, FIFOs, foreign owners and modes,
+ * other applications' databases, hostile names and bytes.  Every test here
+ * failed on the main of before the fix (see the closing note of issue 16).
+ *
+ * Tests that need another user run the binary through setpriv(1) as
+ * nobody (65534) and are skipped with a message when that is impossible
+ * (not root, or setpriv missing).  Commands that could hang on the old
+ * code run under timeout(1), so a regression fails instead of hanging.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define NOBODY 65534
+
+static const char rules_text[] =
+    "rules:\n"
+    "  - id: ssl-trust\n"
+    "    category: ssl\n"
+    "    severity: error\n"
+    "    pattern: '(?i)could not establish trust relationship'\n"
+    "    cause: The client does not trust the server's certificate chain.\n"
+    "    remedy: Import the issuing CA on the clients.\n";
+
+/* One ITMS record whose message matches ssl-trust. */
+#define TRUST_EVENT(sec)                                                               \
+    "<event date='03/11/2025 08:00:" sec ".0000000 +01:00' severity='1' hostName='WKS-1' " \
+    "source='A' module='m' process='p' pid='1' thread='2' tickCount='4' ><![CDATA[Could " \
+    "not establish trust relationship for the SSL/TLS secure channel.]]></event>\n"
+
+/* A scratch folder with a rules file and a log folder. */
+struct scene {
+    char *dir;
+    char *rules;
+    char *logs;
+    char *db;
+};
+
+static void scene_open(struct scene *s)
+{
+    s->dir = tu_mkdtemp();
+    s->rules = tu_path(s->dir, "rules.yaml");
+    s->logs = tu_path(s->dir, "logs");
+    s->db = tu_path(s->dir, "aw.db");
+    tu_write_str(s->rules, rules_text);
+    if (mkdir(s->logs, 0755) != 0) {
+        perror("mkdir");
+        abort();
+    }
+}
+
+static void scene_close(struct scene *s)
+{
+    tu_rmtree(s->dir);
+    free(s->dir);
+    free(s->rules);
+    free(s->logs);
+    free(s->db);
+}
+
+static char *logs_file(const struct scene *s, const char *name)
+{
+    return tu_path(s->logs, name);
+}
+
+/* agentwatch under timeout(1): exit 124 (or 137) when it hung. */
+static int run_bounded(char **out, char **err, const char *const *args)
+{
+    char *argv[24];
+    size_t n = 0;
+
+    argv[n++] = (char *)"/usr/bin/timeout";
+    argv[n++] = (char *)"-k";
+    argv[n++] = (char *)"5";
+    argv[n++] = (char *)"30";
+    argv[n++] = (char *)tu_agentwatch_bin();
+    for (size_t i = 0; args[i] != NULL && n < 23; i++) {
+        argv[n++] = (char *)args[i];
+    }
+    argv[n] = NULL;
+    return tu_run(argv, out, err);
+}
+
+static int scan(const struct scene *s, const char *path, char **out, char **err)
+{
+    const char *args[] = { "--db", s->db, "scan", "--rules", s->rules, path, NULL };
+    int rc = run_bounded(out, err, args);
+
+    if (getenv("AW_TEST_VERBOSE") != NULL) {
+        fprintf(stderr, "scan %s: exit %d\n%s%s", path, rc, *out, *err);
+    }
+    return rc;
+}
+
+/* Does the file at path contain needle (binary-safe)? */
+static int file_contains(const char *path, const char *needle)
+{
+    size_t len = 0, nlen = strlen(needle);
+    char *data = tu_read_file(path, &len);
+    int found = 0;
+
+    for (size_t i = 0; data != NULL && i + nlen <= len && !found; i++) {
+        found = memcmp(data + i, needle, nlen) == 0;
+    }
+    free(data);
+    return found;
+}
+
+static int db_contains(const struct scene *s, const char *needle)
+{
+    char *wal = NULL;
+    int found = file_contains(s->db, needle);
+
+    if (asprintf(&wal, "%s-wal", s->db) < 0) {
+        abort();
+    }
+    found = found || file_contains(wal, needle);
+    free(wal);
+    return found;
+}
+
+/* ---- files the service must not be turned against ------------------ */
+
+static void test_symlink_member_not_followed(void)
+{
+    struct scene s;
+    char *active, *link, *secret, *out = NULL, *err = NULL;
+    int rc;
+
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    link = logs_file(&s, "agent1.log");
+    secret = tu_path(s.dir, "shadow");
+    tu_write_str(active, TRUST_EVENT("01"));
+    /* A "secret" that would become a finding if it were read. */
+    tu_write_str(secret, "root:SECRET-HASH-0xdeadbeef:19000:0:99999:7:::\n" TRUST_EVENT("00"));
+    CU_ASSERT_EQUAL_FATAL(symlink(secret, link), 0);
+    rc = scan(&s, active, &out, &err);
+    CU_ASSERT_EQUAL(rc, 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "agent1.log: not read: a symbolic link"));
+    CU_ASSERT_EQUAL(tu_count_lines(err), 1);
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 1);
+    CU_ASSERT_FALSE(db_contains(&s, "SECRET-HASH"));
+    /* A folder: the same policy for what its listing finds. */
+    free(out);
+    free(err);
+    rc = scan(&s, s.logs, &out, &err);
+    CU_ASSERT_EQUAL(rc, 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "agent1.log: not read: a symbolic link"));
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 1);
+    free(out);
+    free(err);
+    free(active);
+    free(link);
+    free(secret);
+    scene_close(&s);
+}
+
+static void test_explicit_symlink_resolved_once(void)
+{
+    struct scene s;
+    char *active, *link, *out = NULL, *err = NULL;
+
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    link = tu_path(s.dir, "current.log");
+    tu_write_str(active, TRUST_EVENT("01"));
+    CU_ASSERT_EQUAL_FATAL(symlink(active, link), 0);
+    CU_ASSERT_EQUAL(scan(&s, link, &out, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "current.log: a symbolic link; reading its target"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "/logs/agent.log"));
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 1);
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM files WHERE path LIKE '%/logs/agent.log'"),
+                    1);
+    free(out);
+    free(err);
+    free(active);
+    free(link);
+    scene_close(&s);
+}
+
+static void test_fifo_never_hangs(void)
+{
+    struct scene s;
+    char *active, *fifo, *fifo2, *out = NULL, *err = NULL;
+    int rc;
+
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    fifo = logs_file(&s, "agent1.log");
+    fifo2 = logs_file(&s, "other.log");
+    tu_write_str(active, TRUST_EVENT("01"));
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo2, 0600), 0);
+    rc = scan(&s, active, &out, &err);
+    CU_ASSERT_EQUAL(rc, 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "agent1.log: not read: not a regular file"));
+    free(out);
+    free(err);
+    rc = scan(&s, s.logs, &out, &err);
+    CU_ASSERT_EQUAL(rc, 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "other.log: not read: not a regular file"));
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 1);
+    free(out);
+    free(err);
+    {
+        /* follow: catch-up must not block either; SIGINT after 3 s. */
+        char *argv[] = { "/usr/bin/timeout", "--preserve-status", "-s", "INT", "-k", "10", "3", (char *)tu_agentwatch_bin(),
+                         "--db", s.db, "follow", "--rules", s.rules, active, NULL };
+        rc = tu_run(argv, &out, &err);
+        CU_ASSERT_EQUAL(rc, 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "agent1.log: not read: not a regular file"));
+        free(out);
+        free(err);
+    }
+    free(active);
+    free(fifo);
+    free(fifo2);
+    scene_close(&s);
+}
+
+static void test_foreign_owner_skipped(void)
+{
+    struct scene s;
+    char *active, *member, *out = NULL, *err = NULL;
+
+    if (geteuid() != 0) {
+        fprintf(stderr, "skipped: needs root to chown\n");
+        return;
+    }
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    member = logs_file(&s, "agent1.log");
+    tu_write_str(active, TRUST_EVENT("01"));
+    tu_write_str(member, TRUST_EVENT("00"));
+    CU_ASSERT_EQUAL_FATAL(chown(member, 12345, 12345), 0);
+    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "agent1.log: not read: owned by uid 12345"));
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 1);
+    free(out);
+    free(err);
+    free(active);
+    free(member);
+    scene_close(&s);
+}
+
+static void test_head_not_stored(void)
+{
+    struct scene s;
+    char *active, *out = NULL, *err = NULL;
+
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    tu_write_str(active, "<event date='03/11/2025 07:59:59.0000000 +01:00' severity='4' "
+                         "hostName='WKS-1' source='A' module='m' process='p' pid='1' thread='2' "
+                         "tickCount='3' ><![CDATA[token HEAD-SECRET-4711 issued]]></event>\n"
+                         TRUST_EVENT("01"));
+    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 1);
+    CU_ASSERT_FALSE(db_contains(&s, "HEAD-SECRET-4711"));
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM pragma_table_info('files')"
+                                     " WHERE name = 'head'"), 0);
+    /* Identity still works: the next scan adds nothing and the grown
+     * file resumes. */
+    free(out);
+    free(err);
+    tu_append_str(active, TRUST_EVENT("02"));
+    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "1 new findings"));
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM files"), 1);
+    free(out);
+    free(err);
+    free(active);
+    scene_close(&s);
+}
+
+static void test_lock_symlink_not_followed(void)
+{
+    struct scene s;
+    char *active, *lock, *victim, *content, *out = NULL, *err = NULL;
+
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    victim = tu_path(s.dir, "victim.conf");
+    if (asprintf(&lock, "%s.lock", s.db) < 0) {
+        abort();
+    }
+    tu_write_str(active, TRUST_EVENT("01"));
+    tu_write_str(victim, "precious=1\n");
+    CU_ASSERT_EQUAL_FATAL(symlink(victim, lock), 0);
+    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "lock file is a symbolic link"));
+    content = tu_read_file(victim, NULL);
+    CU_ASSERT_STRING_EQUAL(content, "precious=1\n");
+    free(content);
+    free(out);
+    free(err);
+    free(active);
+    free(victim);
+    free(lock);
+    scene_close(&s);
+}
+
+static void test_database_mode_and_owner(void)
+{
+    struct scene s;
+    char *active, *out = NULL, *err = NULL;
+    struct stat st;
+    int fd;
+
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    tu_write_str(active, TRUST_EVENT("01"));
+    /* Pre-created world-writable: repaired, and said so. */
+    fd = open(s.db, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    CU_ASSERT_EQUAL_FATAL(chmod(s.db, 0666), 0);
+    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "repaired: mode 0666"));
+    CU_ASSERT_EQUAL(stat(s.db, &st), 0);
+    CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
+    free(out);
+    free(err);
+    if (geteuid() == 0) {
+        /* Another user's database: refused, not adopted. */
+        CU_ASSERT_EQUAL_FATAL(chown(s.db, 12345, 12345), 0);
+        CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "refused: owned by uid 12345"));
+        free(out);
+        free(err);
+    }
+    free(active);
+    scene_close(&s);
+}
+
+static void test_foreign_sqlite_untouched(void)
+{
+    struct scene s;
+    char *active, *out = NULL, *err = NULL;
+
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    tu_write_str(active, TRUST_EVENT("01"));
+    tu_sql_exec(s.db, "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);"
+                      " INSERT INTO customers (name) VALUES ('ACME');");
+    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "another application"));
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM sqlite_master"), 1);
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "PRAGMA user_version"), 0);
+    free(out);
+    free(err);
+    /* A foreign application_id, even without tables. */
+    tu_sql_exec(s.db, "DROP TABLE customers; PRAGMA application_id = 1234;");
+    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "application_id 0x000004d2"));
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM sqlite_master"), 0);
+    free(out);
+    free(err);
+    free(active);
+    scene_close(&s);
+}
+
+static void test_unsafe_database_folder(void)
+{
+    struct scene s;
+    char *active, *shared, *db, *out = NULL, *err = NULL;
+
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    shared = tu_path(s.dir, "shared");
+    db = tu_path(shared, "aw.db");
+    tu_write_str(active, TRUST_EVENT("01"));
+    CU_ASSERT_EQUAL_FATAL(mkdir(shared, 0700), 0);
+    CU_ASSERT_EQUAL_FATAL(chmod(shared, 01777), 0);
+    {
+        const char *args[] = { "--db", db, "scan", "--rules", s.rules, active, NULL };
+        CU_ASSERT_EQUAL(run_bounded(&out, &err, args), 1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "is writable by others (mode 1777)"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "--allow-unsafe-dir"));
+        CU_ASSERT_EQUAL(access(db, F_OK), -1);
+        free(out);
+        free(err);
+    }
+    {
+        const char *args[] = { "--allow-unsafe-dir", "--db", db, "scan", "--rules", s.rules,
+                               active, NULL };
+        CU_ASSERT_EQUAL(run_bounded(&out, &err, args), 0);
+        free(out);
+        free(err);
+    }
+    free(active);
+    free(shared);
+    free(db);
+    scene_close(&s);
+}
+
+/* ---- findings that vanish -------------------------------------------- */
+
+static int can_be_nobody(void)
+{
+    return geteuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0;
+}
+
+static void test_unreadable_rollover_said(void)
+{
+    struct scene s;
+    char *active, *member, *dbdir, *db, *out = NULL, *err = NULL;
+
+    if (!can_be_nobody()) {
+        fprintf(stderr, "skipped: needs root and setpriv\n");
+        return;
+    }
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    member = logs_file(&s, "agent1.log");
+    dbdir = tu_path(s.dir, "state");
+    db = tu_path(dbdir, "aw.db");
+    tu_write_str(active, TRUST_EVENT("01"));
+    tu_write_str(member, TRUST_EVENT("00"));
+    CU_ASSERT_EQUAL_FATAL(chmod(s.dir, 0755), 0);
+    CU_ASSERT_EQUAL_FATAL(chmod(s.rules, 0644), 0);
+    CU_ASSERT_EQUAL_FATAL(chmod(active, 0644), 0);
+    CU_ASSERT_EQUAL_FATAL(chmod(member, 0600), 0);
+    CU_ASSERT_EQUAL_FATAL(mkdir(dbdir, 0700), 0);
+    CU_ASSERT_EQUAL_FATAL(chown(dbdir, NOBODY, NOBODY), 0);
+    {
+        char *argv[] = { "/usr/bin/timeout", "30", "/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                         "--clear-groups", (char *)tu_agentwatch_bin(), "--db", db, "scan",
+                         "--rules", s.rules, active, NULL };
+        int rc = tu_run(argv, &out, &err);
+        CU_ASSERT_EQUAL(rc, 4);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "agent1.log: cannot open: Permission denied"));
+        CU_ASSERT_EQUAL(tu_count_lines(err), 1);
+        CU_ASSERT_EQUAL(tu_sql_int(db, "SELECT count(*) FROM findings"), 1);
+    }
+    free(out);
+    free(err);
+    free(active);
+    free(member);
+    free(dbdir);
+    free(db);
+    scene_close(&s);
+}
+
+static void test_file_size_limit(void)
+{
+    struct scene s;
+    char *active, *cmd = NULL, *out = NULL, *err = NULL;
+    FILE *f;
+    long long first;
+    int rc;
+
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    f = fopen(active, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    for (int i = 0; i < 4000; i++) {
+        fprintf(f, "<event date='03/11/2025 08:%02d:%02d.%07d +01:00' severity='1' "
+                   "hostName='WKS-1' source='A' module='m' process='p' pid='1' thread='2' "
+                   "tickCount='4' ><![CDATA[Could not establish trust relationship for the "
+                   "SSL/TLS secure channel (%d).]]></event>\n", (i / 60) % 60, i % 60, i, i);
+    }
+    fclose(f);
+    /* 300 KiB of file size (bash counts 1024-byte blocks): the database
+     * outgrows it long before the 4000 findings are in. */
+    if (asprintf(&cmd, "ulimit -f 300; exec '%s' --db '%s' scan --quiet --rules '%s' '%s'",
+                 tu_agentwatch_bin(), s.db, s.rules, active) < 0) {
+        abort();
+    }
+    {
+        char *argv[] = { "/bin/bash", "-c", cmd, NULL };
+        rc = tu_run(argv, &out, &err);
+    }
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "file size limit exceeded (EFBIG"));
+    CU_ASSERT_EQUAL(tu_count_lines(err), 1);
+    free(out);
+    free(err);
+    /* Nothing lost: without the limit, the next scan completes the set. */
+    first = tu_sql_int(s.db, "SELECT count(*) FROM findings");
+    CU_ASSERT(first < 4000);
+    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 4000);
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(DISTINCT offset) FROM findings"), 4000);
+    free(out);
+    free(err);
+    free(cmd);
+    free(active);
+    scene_close(&s);
+}
+
+static int reg(void)
+{
+    CU_pSuite s = CU_add_suite("harden", NULL, NULL);
+
+    if (s == NULL) {
+        return 1;
+    }
+    CU_add_test(s, "a link in a log folder is not followed", test_symlink_member_not_followed);
+    CU_add_test(s, "an explicit link is resolved once and said", test_explicit_symlink_resolved_once);
+    CU_add_test(s, "a FIFO never hangs scan or follow", test_fifo_never_hangs);
+    CU_add_test(s, "a member owned by another user is skipped", test_foreign_owner_skipped);
+    CU_add_test(s, "no raw head in the database", test_head_not_stored);
+    CU_add_test(s, "the lock file is never written through a link", test_lock_symlink_not_followed);
+    CU_add_test(s, "database mode repaired, foreign owner refused", test_database_mode_and_owner);
+    CU_add_test(s, "another application's SQLite file untouched", test_foreign_sqlite_untouched);
+    CU_add_test(s, "a database folder writable by others", test_unsafe_database_folder);
+    CU_add_test(s, "an unreadable rollover is said, exit 4", test_unreadable_rollover_said);
+    CU_add_test(s, "ulimit -f: EFBIG reported, nothing lost", test_file_size_limit);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    return tu_main(argc, argv, reg);
+}

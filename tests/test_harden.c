@@ -276,7 +276,7 @@ static void test_head_not_stored(void)
     free(err);
     tu_append_str(active, TRUST_EVENT("02"));
     CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "1 new findings"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "1 new finding"));
     CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM files"), 1);
     free(out);
     free(err);

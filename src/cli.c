@@ -27,26 +27,27 @@
 #include "agentwatch/platform.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/store.h"
+#include "agentwatch/text.h"
 #include "cli_internal.h"
 
 int aw_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "%sagentwatch: ", aw_journal_prefix(AW_PRIO_ERR));
+    aw_text_printf(stderr, "%sagentwatch: ", aw_journal_prefix(AW_PRIO_ERR));
     if (cmd != NULL) {
-        fprintf(stderr, "%s: ", cmd);
+        aw_text_printf(stderr, "%s: ", cmd);
     }
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    aw_text_vprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, " (see 'agentwatch %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
+    aw_text_printf(stderr, " (see 'agentwatch %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
     return AW_EXIT_USAGE;
 }
 
 int aw_cli_failure(const struct aw_err *err)
 {
-    fprintf(stderr, "%sagentwatch: %s\n", aw_journal_prefix(AW_PRIO_ERR),
+    aw_text_printf(stderr, "%sagentwatch: %s\n", aw_journal_prefix(AW_PRIO_ERR),
             err->msg[0] ? err->msg : aw_status_text(err->code));
     return AW_EXIT_FAILURE;
 }
@@ -145,11 +146,11 @@ int aw_cli_load_rules_ex(const char *path, unsigned flags, struct aw_ruleset **r
     int rc = aw_rules_load_ex(path, flags, rs, &diags, &err);
 
     for (size_t i = 0; i < diags.count; i++) {
-        fprintf(stderr, "%s\n", diags.items[i]);
+        aw_text_printf(stderr, "%s\n", diags.items[i]);
     }
     if (rc != AW_OK) {
         if (rc == AW_ESYNTAX && diags.count > 0) {
-            fprintf(stderr, "agentwatch: %s: %zu problem%s in the rule set\n", path,
+            aw_text_printf(stderr, "agentwatch: %s: %zu problem%s in the rule set\n", path,
                     aw_diags_total(&diags), aw_diags_total(&diags) == 1 ? "" : "s");
         } else {
             aw_cli_failure(&err);
@@ -181,7 +182,7 @@ int aw_cli_open_store(const struct aw_cli *cli, unsigned flags, struct aw_store 
     if (rc != AW_OK) {
         aw_cli_failure(&err);
     } else if (aw_store_notice(*store) != NULL) {
-        fprintf(stderr, "agentwatch: %s\n", aw_store_notice(*store));
+        aw_text_printf(stderr, "agentwatch: %s\n", aw_store_notice(*store));
     }
     return rc;
 }
@@ -219,13 +220,13 @@ static int absolute_paths(struct aw_cli *cli, char *const *given, size_t n,
     free_paths(cli);
     cli->paths = calloc(n ? n : 1, sizeof(char *));
     if (cli->paths == NULL) {
-        fprintf(stderr, "%sagentwatch: out of memory\n", aw_journal_prefix(AW_PRIO_ERR));
+        aw_text_printf(stderr, "%sagentwatch: out of memory\n", aw_journal_prefix(AW_PRIO_ERR));
         return AW_EXIT_FAILURE;
     }
     for (size_t i = 0; i < n; i++) {
         cli->paths[i] = aw_os_path_absolute(given[i]);
         if (cli->paths[i] == NULL) {
-            fprintf(stderr, "%sagentwatch: %s: cannot make the path absolute: %s\n",
+            aw_text_printf(stderr, "%sagentwatch: %s: cannot make the path absolute: %s\n",
                     aw_journal_prefix(AW_PRIO_ERR), given[i], strerror(errno));
             return AW_EXIT_FAILURE;
         }
@@ -252,7 +253,7 @@ int aw_cli_paths(struct aw_cli *cli, const char *cmd, int n, char **operands,
         const struct aw_config_source *s = cfg->sources;
         for (size_t i = 1; i < cfg->nsources; i++) {
             if (s[i].format != s[0].format) {
-                fprintf(stderr, "agentwatch: %s:%u:%u: source format %s differs from %s "
+                aw_text_printf(stderr, "agentwatch: %s:%u:%u: source format %s differs from %s "
                         "(%s:%u:%u); %s reads all sources in one format: give them "
                         "the same format, or auto\n", cfg->file, s[i].line, s[i].column,
                         aw_format_name(s[i].format), aw_format_name(s[0].format), cfg->file,
@@ -275,7 +276,7 @@ int aw_cli_load_config(struct aw_cli *cli, struct aw_config *cfg, const char *cm
     int rc = aw_config_load(path, cli->config_path != NULL, cfg, &diags, &err);
 
     for (size_t i = 0; i < diags.count; i++) {
-        fprintf(stderr, "%s\n", diags.items[i]);
+        aw_text_printf(stderr, "%s\n", diags.items[i]);
     }
     aw_diags_free(&diags);
     if (rc != AW_OK) {
@@ -356,7 +357,7 @@ static void main_usage(FILE *out)
           "\n"
           "Commands:\n", out);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        aw_text_printf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     }
     fputs("\n"
           "Options:\n"
@@ -387,7 +388,7 @@ static int run_cli(struct aw_cli *cli, int argc, char **argv)
             main_usage(stdout);
             return AW_EXIT_OK;
         } else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
-            printf("agentwatch %s\n", AW_VERSION);
+            aw_text_printf(stdout, "agentwatch %s\n", AW_VERSION);
             return AW_EXIT_OK;
         } else if (strcmp(a, "--db") == 0) {
             if (i + 1 >= argc) {
@@ -457,17 +458,17 @@ int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
      * database. */
     cli.env_db = aw_os_getenv_dup("AGENTWATCH_DB");
     if (cli.env_db == NULL && errno != 0) {
-        fprintf(stderr, "agentwatch: cannot read $AGENTWATCH_DB: %s\n", strerror(errno));
+        aw_text_printf(stderr, "agentwatch: cannot read $AGENTWATCH_DB: %s\n", strerror(errno));
         goto out;
     }
     cli.env_rules = aw_os_getenv_dup("AGENTWATCH_RULES");
     if (cli.env_rules == NULL && errno != 0) {
-        fprintf(stderr, "agentwatch: cannot read $AGENTWATCH_RULES: %s\n", strerror(errno));
+        aw_text_printf(stderr, "agentwatch: cannot read $AGENTWATCH_RULES: %s\n", strerror(errno));
         goto out;
     }
     cli.env_tz = aw_os_getenv_dup("TZ");
     if (cli.env_tz == NULL && errno != 0) {
-        fprintf(stderr, "agentwatch: cannot read $TZ: %s\n", strerror(errno));
+        aw_text_printf(stderr, "agentwatch: cannot read $TZ: %s\n", strerror(errno));
         goto out;
     }
     status = run_cli(&cli, argc, argv);

@@ -26,6 +26,7 @@
 #include "agentwatch/store.h"
 #include "agentwatch/timeutil.h"
 #include "agentwatch/tz.h"
+#include "agentwatch/text.h"
 #include "cli_internal.h"
 #include "cli_opt.h"
 
@@ -108,7 +109,7 @@ const struct aw_cli_spec aw_follow_spec = {
 static void log_line(void *ctx, int priority, const char *line)
 {
     (void)ctx;
-    fprintf(stderr, "%sagentwatch: %s\n", aw_journal_prefix(priority), line);
+    aw_text_printf(stderr, "%sagentwatch: %s\n", aw_journal_prefix(priority), line);
 }
 
 /* No source configured yet (a fresh installation): ready, idle and saying
@@ -123,12 +124,12 @@ static int wait_for_source(struct aw_cli *cli, struct aw_notify *notify, struct 
     struct aw_err err = { 0 };
 
     *stopped = false;
-    fprintf(stderr, "%sagentwatch: follow: no PATH and no sources in %s: waiting for a source "
+    aw_text_printf(stderr, "%sagentwatch: follow: no PATH and no sources in %s: waiting for a source "
             "(add one to sources:, then %s)\n", aw_journal_prefix(AW_PRIO_NOTICE), file,
             AW_OS_RELOAD_HOWTO);
     if (aw_notify_send(notify, &err, "READY=1\nSTATUS=waiting for a source: no sources in %s",
                        file) != AW_OK) {
-        fprintf(stderr, "%sagentwatch: %s\n", aw_journal_prefix(AW_PRIO_WARNING), err.msg);
+        aw_text_printf(stderr, "%sagentwatch: %s\n", aw_journal_prefix(AW_PRIO_WARNING), err.msg);
     }
     while (cli->signals->stop == 0) {
         aw_notify_watchdog(notify, aw_time_now_ms());
@@ -139,7 +140,7 @@ static int wait_for_source(struct aw_cli *cli, struct aw_notify *notify, struct 
                 return AW_EXIT_OK;
             }
             aw_config_free(cfg);
-            fprintf(stderr, "%sagentwatch: follow: still no sources in %s: waiting\n",
+            aw_text_printf(stderr, "%sagentwatch: follow: still no sources in %s: waiting\n",
                     aw_journal_prefix(AW_PRIO_NOTICE), file);
         }
         (void)aw_os_sleep_ms(1000);   /* a signal cuts it short */
@@ -180,7 +181,7 @@ static void print_file(void *ctx, const struct aw_scan_file_stats *st)
     const bool *verbose = ctx;
 
     if (*verbose && st->to > st->from) {
-        printf("%s: bytes %llu-%llu: %llu record%s, %llu new finding%s\n", st->path,
+        aw_text_printf(stdout, "%s: bytes %llu-%llu: %llu record%s, %llu new finding%s\n", st->path,
                (unsigned long long)st->from, (unsigned long long)st->to,
                (unsigned long long)st->records, AW_PLURAL(st->records),
                (unsigned long long)st->findings, AW_PLURAL(st->findings));
@@ -218,7 +219,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
      * --wait-for-source parses them again once a source is configured. */
     given = calloc((size_t)argc + 1, sizeof(char *));
     if (given == NULL) {
-        fprintf(stderr, "%sagentwatch: out of memory\n", aw_journal_prefix(AW_PRIO_ERR));
+        aw_text_printf(stderr, "%sagentwatch: out of memory\n", aw_journal_prefix(AW_PRIO_ERR));
         return AW_EXIT_FAILURE;
     }
     memcpy(given, argv, (size_t)argc * sizeof(char *));
@@ -287,12 +288,12 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
             goto out;
         }
         aw_spool_get_stats(spool, &sps);
-        printf("spool %s: file %lld at %llu bytes%s\n", spool_opts.dir, (long long)sps.sequence,
+        aw_text_printf(stdout, "spool %s: file %lld at %llu bytes%s\n", spool_opts.dir, (long long)sps.sequence,
                (unsigned long long)sps.offset,
                sps.cut_bytes > 0 ? ", uncommitted tail cut back" : "");
         opts.spool = spool;
     }
-    printf("following %zu path%s with %zu rules; %s\n", npaths, npaths == 1 ? "" : "s",
+    aw_text_printf(stdout, "following %zu path%s with %zu rules; %s\n", npaths, npaths == 1 ? "" : "s",
            aw_rules_count(rs),
            cli->signals->controls != NULL ? cli->signals->controls
                                           : "SIGHUP reloads the rules, SIGTERM stops");
@@ -301,7 +302,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
         aw_cli_failure(&err);
         goto out;
     }
-    printf("stopped after %llu scan%s (%s): %llu record%s, %llu new finding%s, %llu data gap%s\n",
+    aw_text_printf(stdout, "stopped after %llu scan%s (%s): %llu record%s, %llu new finding%s, %llu data gap%s\n",
            (unsigned long long)stats.scans, AW_PLURAL(stats.scans),
            stats.mode == AW_WATCH_NOTIFY ? "change notifications" : "polling",
            (unsigned long long)stats.records, AW_PLURAL(stats.records),
@@ -309,7 +310,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
            (unsigned long long)stats.gaps, AW_PLURAL(stats.gaps));
     if (spool != NULL) {
         aw_spool_get_stats(spool, &sps);
-        printf("spool: %llu findings written, %llu rotations, file %lld at %llu bytes\n",
+        aw_text_printf(stdout, "spool: %llu findings written, %llu rotations, file %lld at %llu bytes\n",
                (unsigned long long)sps.written, (unsigned long long)sps.rotations,
                (long long)sps.sequence, (unsigned long long)sps.offset);
     }

@@ -11,6 +11,7 @@
 #include "agentwatch/retention.h"
 #include "agentwatch/store.h"
 #include "agentwatch/timeutil.h"
+#include "agentwatch/text.h"
 #include "cli_internal.h"
 #include "cli_opt.h"
 
@@ -70,7 +71,7 @@ int aw_cmd_prune(struct aw_cli *cli, int argc, char **argv)
         aw_cli_failure(&err);
         goto out;
     }
-    printf("pruned %" PRIu64 " finding%s recorded before %s\n", deleted, deleted == 1 ? "" : "s",
+    aw_text_printf(stdout, "pruned %" PRIu64 " finding%s recorded before %s\n", deleted, deleted == 1 ? "" : "s",
            iso);
     status = fflush(stdout) == 0 ? AW_EXIT_OK : AW_EXIT_FAILURE;
 out:

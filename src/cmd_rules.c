@@ -104,11 +104,11 @@ static void print_rules(const struct aw_ruleset *rs, bool tsv)
     size_t n = aw_rules_count(rs);
 
     if (!tsv) {
-        printf("%-36s %-12s %-9s %s\n", "ID", "CATEGORY", "SEVERITY", "PATTERN");
+        aw_text_printf(stdout, "%-36s %-12s %-9s %s\n", "ID", "CATEGORY", "SEVERITY", "PATTERN");
     }
     for (size_t i = 0; i < n; i++) {
         const struct aw_rule_info *r = aw_rules_get(rs, i);
-        printf(tsv ? "%s\t%s\t%s\t%s\n" : "%-36s %-12s %-9s %s\n", r->id, r->category,
+        aw_text_printf(stdout, tsv ? "%s\t%s\t%s\t%s\n" : "%-36s %-12s %-9s %s\n", r->id, r->category,
                aw_rule_severity_name(r->severity), r->pattern);
     }
 }
@@ -154,14 +154,14 @@ static int cmd_check(const char *path)
         goto out;
     }
     for (size_t i = 0; i < warnings.count; i++) {
-        fprintf(stderr, "%s\n", warnings.items[i]);
+        aw_text_printf(stderr, "%s\n", warnings.items[i]);
     }
     n = aw_rules_count(rs);
     if (warnings.count > 0) {
-        printf("%s: %zu rule%s OK, %zu warning%s\n", path, n, n == 1 ? "" : "s", aw_diags_total(&warnings),
+        aw_text_printf(stdout, "%s: %zu rule%s OK, %zu warning%s\n", path, n, n == 1 ? "" : "s", aw_diags_total(&warnings),
                aw_diags_total(&warnings) == 1 ? "" : "s");
     } else {
-        printf("%s: %zu rule%s OK\n", path, n, n == 1 ? "" : "s");
+        aw_text_printf(stdout, "%s: %zu rule%s OK\n", path, n, n == 1 ? "" : "s");
     }
     status = AW_EXIT_OK;
 out:
@@ -174,7 +174,7 @@ out:
 
 static void example_failure(const struct aw_rule_example *ex, const char *id, const char *what)
 {
-    printf("%s:%u:%u: rule '%s': %s: \"", ex->file, ex->line, ex->column, id, what);
+    aw_text_printf(stdout, "%s:%u:%u: rule '%s': %s: \"", ex->file, ex->line, ex->column, id, what);
     print_excerpt(ex->text, ex->len, EXCERPT_COLS);
     fputs("\"\n", stdout);
 }
@@ -247,14 +247,14 @@ static int cmd_test_examples(const char *path, bool quiet)
         size_t f = check_examples(rs, m, i, false);
 
         if (f > 0) {
-            printf("FAIL %s (%zu of %zu examples failed)\n", ri->id, f, total);
+            aw_text_printf(stdout, "FAIL %s (%zu of %zu examples failed)\n", ri->id, f, total);
             check_examples(rs, m, i, true);
         } else if (quiet) {
             /* only failures */
         } else if (total == 0) {
-            printf("--   %s (no examples)\n", ri->id);
+            aw_text_printf(stdout, "--   %s (no examples)\n", ri->id);
         } else {
-            printf("ok   %s (%zu match, %zu no_match)\n", ri->id, ri->example_match_count,
+            aw_text_printf(stdout, "ok   %s (%zu match, %zu no_match)\n", ri->id, ri->example_match_count,
                    ri->example_no_match_count);
         }
         examples += ri->example_match_count + ri->example_no_match_count;
@@ -262,13 +262,13 @@ static int cmd_test_examples(const char *path, bool quiet)
         failed += f;
         failed_rules += f > 0;
     }
-    printf("%s: %zu rule%s, %zu example%s: %zu passed, %zu failed", path, n, n == 1 ? "" : "s",
+    aw_text_printf(stdout, "%s: %zu rule%s, %zu example%s: %zu passed, %zu failed", path, n, n == 1 ? "" : "s",
            examples, examples == 1 ? "" : "s", examples - failed, failed);
     if (failed_rules > 0) {
-        printf(" (in %zu rule%s)", failed_rules, failed_rules == 1 ? "" : "s");
+        aw_text_printf(stdout, " (in %zu rule%s)", failed_rules, failed_rules == 1 ? "" : "s");
     }
     if (untested > 0) {
-        printf(", %zu rule%s without examples", untested, untested == 1 ? "" : "s");
+        aw_text_printf(stdout, ", %zu rule%s without examples", untested, untested == 1 ? "" : "s");
     }
     putchar('\n');
     status = failed > 0 ? AW_EXIT_FAILURE : AW_EXIT_OK;
@@ -331,7 +331,7 @@ static void print_capture(const struct aw_matcher *m, const char *name)
     size_t len;
 
     if (aw_matcher_capture(m, name, &t, &len)) {
-        printf(" %s=", name);
+        aw_text_printf(stdout, " %s=", name);
         print_excerpt(t, len, 80);
     }
 }
@@ -346,7 +346,7 @@ static void print_time(const struct aw_record_meta *meta)
         return;
     }
     aw_time_format_iso(meta->ts_ms, iso);
-    printf(" time=%s%s", iso, meta->ts_inferred ? "~" : "");
+    aw_text_printf(stdout, " time=%s%s", iso, meta->ts_inferred ? "~" : "");
 }
 
 static int classify_file(struct classify_state *st, char *path, const struct aw_reader_opts *opts)
@@ -384,7 +384,7 @@ static int classify_file(struct classify_state *st, char *path, const struct aw_
             }
         }
         if (!st->quiet) {
-            printf("%s:%llu: %s %s", path, (unsigned long long)rec.offset, aw_level_name(meta.level),
+            aw_text_printf(stdout, "%s:%llu: %s %s", path, (unsigned long long)rec.offset, aw_level_name(meta.level),
                    got >= 0 ? aw_rules_get(st->rs, (size_t)got)->id : "-");
             if (got >= 0) {
                 print_capture(st->m, "code");
@@ -453,23 +453,23 @@ static int cmd_test_files(const char *path, char **files, int nfiles, enum aw_fo
     if (!quiet) {
         putchar('\n');
     }
-    printf("hits per rule:\n");
+    aw_text_printf(stdout, "hits per rule:\n");
     for (size_t i = 0; i < n; i++) {
         if (st.hits[i] > 0) {
             const struct aw_rule_info *ri = aw_rules_get(rs, i);
-            printf("%8llu  %s (%s)\n", (unsigned long long)st.hits[i], ri->id, ri->category);
+            aw_text_printf(stdout, "%8llu  %s (%s)\n", (unsigned long long)st.hits[i], ri->id, ri->category);
             matched_rules++;
         }
     }
-    printf("%8llu  - (no rule)\n", (unsigned long long)st.none);
-    printf("\nunmatched error and warning records:%s\n", st.num == 0 ? " none" : "");
+    aw_text_printf(stdout, "%8llu  - (no rule)\n", (unsigned long long)st.none);
+    aw_text_printf(stdout, "\nunmatched error and warning records:%s\n", st.num == 0 ? " none" : "");
     for (size_t i = 0; i < st.num; i++) {
-        printf("%s:%llu: %s: ", st.um[i].path, (unsigned long long)st.um[i].offset,
+        aw_text_printf(stdout, "%s:%llu: %s: ", st.um[i].path, (unsigned long long)st.um[i].offset,
                aw_level_name(st.um[i].level));
         print_excerpt(st.um[i].message, strlen(st.um[i].message), EXCERPT_COLS);
         putchar('\n');
     }
-    printf("\n%llu record%s in %llu file%s: %llu classified by %zu rule%s, %llu by none (%zu error or "
+    aw_text_printf(stdout, "\n%llu record%s in %llu file%s: %llu classified by %zu rule%s, %llu by none (%zu error or "
            "warning)\n",
            (unsigned long long)st.records, st.records == 1 ? "" : "s", (unsigned long long)st.files,
            st.files == 1 ? "" : "s", (unsigned long long)(st.records - st.none), matched_rules,

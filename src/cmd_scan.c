@@ -16,6 +16,7 @@
 #include "agentwatch/scan.h"
 #include "agentwatch/store.h"
 #include "agentwatch/tz.h"
+#include "agentwatch/text.h"
 #include "cli_internal.h"
 #include "cli_opt.h"
 
@@ -74,22 +75,22 @@ static void print_file(void *ctx, const struct aw_scan_file_stats *st)
     }
     /* Nothing new since the last scan: the file was not even opened. */
     if (!st->new_file && !st->replaced && st->from == st->to && st->records == 0) {
-        printf("%s: unchanged, %llu bytes read before\n", st->path, (unsigned long long)st->to);
+        aw_text_printf(stdout, "%s: unchanged, %llu bytes read before\n", st->path, (unsigned long long)st->to);
         return;
     }
-    printf("%s: %s %s, bytes %llu-%llu%s: %llu record%s, %llu new finding%s", st->path,
+    aw_text_printf(stdout, "%s: %s %s, bytes %llu-%llu%s: %llu record%s, %llu new finding%s", st->path,
            st->format, st->encoding, (unsigned long long)st->from, (unsigned long long)st->to,
            st->new_file ? " (new file)" : (st->replaced ? " (content replaced, reread)" : ""),
            (unsigned long long)st->records, AW_PLURAL(st->records),
            (unsigned long long)st->findings, AW_PLURAL(st->findings));
     if (st->truncated > 0) {
-        printf(", %llu truncated", (unsigned long long)st->truncated);
+        aw_text_printf(stdout, ", %llu truncated", (unsigned long long)st->truncated);
     }
     if (st->broken > 0) {
-        printf(", %llu broken", (unsigned long long)st->broken);
+        aw_text_printf(stdout, ", %llu broken", (unsigned long long)st->broken);
     }
     if (st->skipped_bytes > 0) {
-        printf(", %llu bytes skipped", (unsigned long long)st->skipped_bytes);
+        aw_text_printf(stdout, ", %llu bytes skipped", (unsigned long long)st->skipped_bytes);
     }
     putchar('\n');
 }
@@ -101,7 +102,7 @@ static void print_notice(void *ctx, const char *line, bool skipped)
     const struct scan_print *p = ctx;
 
     if (skipped || !p->quiet) {
-        fprintf(stderr, "agentwatch: %s%s\n", skipped ? "warning: " : "note: ", line);
+        aw_text_printf(stderr, "agentwatch: %s%s\n", skipped ? "warning: " : "note: ", line);
     }
 }
 
@@ -154,12 +155,12 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
         goto out;
     }
     if (stats.interrupted) {
-        fprintf(stderr, "agentwatch: scan interrupted; progress was saved, run scan again to "
+        aw_text_printf(stderr, "agentwatch: scan interrupted; progress was saved, run scan again to "
                         "continue\n");
         goto out;
     }
     if (!print.quiet) {
-        printf("scanned %zu file%s: %llu record%s, %llu new finding%s\n", stats.files,
+        aw_text_printf(stdout, "scanned %zu file%s: %llu record%s, %llu new finding%s\n", stats.files,
                AW_PLURAL(stats.files), (unsigned long long)stats.records,
                AW_PLURAL(stats.records), (unsigned long long)stats.findings,
                AW_PLURAL(stats.findings));

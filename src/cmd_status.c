@@ -124,24 +124,24 @@ int aw_cmd_status(struct aw_cli *cli, int argc, char **argv)
     switch (st.health) {
     case AW_HEALTH_UNKNOWN:
         aw_time_format_short(f.since_ms, a);
-        printf("UNKNOWN: no findings%s%s\n", a[0] ? " since " : " in the database", a);
+        aw_text_printf(stdout, "UNKNOWN: no findings%s%s\n", a[0] ? " since " : " in the database", a);
         goto out;
     case AW_HEALTH_HEALTHY:
         status = STATUS_OK;
-        printf("OK: healthy since %s, last success %s", a, c);
+        aw_text_printf(stdout, "OK: healthy since %s, last success %s", a, c);
         break;
     case AW_HEALTH_FAILING:
     default:
         status = n > crit ? STATUS_CRITICAL : n > warn ? STATUS_WARNING : STATUS_OK;
-        printf("%s: failing since %s, %" PRId64 " failure%s since %s%s (mostly ",
+        aw_text_printf(stdout, "%s: failing since %s, %" PRId64 " failure%s since %s%s (mostly ",
                status == STATUS_CRITICAL ? "CRITICAL" : status == STATUS_WARNING ? "WARNING"
                                                                                  : "OK",
                a, n, n == 1 ? "" : "s", c[0] ? "the last success at " : "no success marker", c);
         aw_text_terminal(stdout, st.category != NULL ? st.category : "", 40);
-        printf("), last failure %s", b);
+        aw_text_printf(stdout, "), last failure %s", b);
         break;
     }
-    printf(" | failures=%" PRId64 ";%" PRId64 ";%" PRId64 ";0\n", n, warn, crit);
+    aw_text_printf(stdout, " | failures=%" PRId64 ";%" PRId64 ";%" PRId64 ";0\n", n, warn, crit);
 out:
     if (fflush(stdout) != 0) {
         status = STATUS_UNKNOWN;

@@ -207,6 +207,12 @@ int aw_os_unlink(const char *path)
 {
     return unlink(path);
 
+
+bool aw_os_writable(const char *path)
+{
+    return access(path, W_OK) == 0;
+}
+
 int aw_os_fchmod_private(int fd)
 {
     return fchmod(fd, 0600);

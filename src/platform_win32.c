@@ -566,6 +566,20 @@ int aw_os_unlink(const char *path)
 }
 
 
+
+bool aw_os_writable(const char *path)
+{
+    wchar_t *w = to_wide_path(path);
+    DWORD a;
+
+    if (w == NULL) {
+        return false;
+    }
+    a = GetFileAttributesW(w);
+    free(w);
+    return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_READONLY) == 0;
+}
+
 int aw_os_fchmod_private(int fd)
 {
     (void)fd;

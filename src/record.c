@@ -1079,11 +1079,16 @@ static void fill_record(struct aw_reader *r, struct aw_record *rec, uint64_t end
 
 static bool blank_line(const struct aw_reader *r, uint64_t end)
 {
-    const char *p = r->buf + (r->rs - r->base), *e = r->buf + (end - r->base);
+    const char *p, *e;
 
-    if (end - r->rs > r->max_record) {
+    /* Check before forming pointers: a line longer than the buffer
+     * starts before it (rs < base), and buf + (rs - base) would point
+     * far outside it (UBSan: pointer overflow). */
+    if (end - r->rs > r->max_record || r->rs < r->base || end < r->rs) {
         return false;
     }
+    p = r->buf + (r->rs - r->base);
+    e = r->buf + (end - r->base);
     while (p < e && is_ws((unsigned char)*p)) {
         p++;
     }

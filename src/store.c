@@ -235,6 +235,65 @@ static void folder_of(const char *path, char *dir, size_t size)
     }
 }
 
+/* Must a read-only open go without the WAL index?  When the -shm file
+ * exists and we may write it, or we may create it in the folder, SQLite
+ * opens a WAL database read-only by itself (since 3.22.0). */
+static bool readonly_needs_immutable(const char *path)
+{
+    char shm[4096], dir[4096];
+    struct aw_os_stat st;
+
+    if ((size_t)snprintf(shm, sizeof(shm), "%s-shm", path) >= sizeof(shm)) {
+        return false;
+    }
+    if (aw_os_stat(shm, &st) == 0) {
+        return !aw_os_writable(shm);
+    }
+    folder_of(path, dir, sizeof(dir));
+    return !aw_os_writable(dir);
+}
+
+/* "file:PATH?immutable=1", with the characters a URI path may not hold
+ * raw percent-encoded (https://www.sqlite.org/uri.html). */
+static int open_immutable(struct aw_store *s, const char *path, struct aw_err *err)
+{
+    char wal[4096];
+    struct aw_os_stat st;
+    size_t len = strlen(path), n = 0;
+    char *uri = malloc(len * 3 + 32);
+    int rc = AW_OK;
+
+    if (uri == NULL) {
+        return aw_err_set(err, AW_ENOMEM, "out of memory opening %s", path);
+    }
+    /* Committed content still in the -wal would be invisible without the
+     * index: refuse rather than report stale figures. */
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    if (aw_os_stat(wal, &st) == 0 && st.size > 0) {
+        free(uri);
+        return aw_err_set(err, AW_EDB, "%s: cannot read: its write-ahead log holds recent"
+                          " changes and the folder is read-only for this user (run report"
+                          " as the user that writes the database, or after a scan ended)",
+                          path);
+    }
+    n += (size_t)sprintf(uri, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
+        if (*p == '?' || *p == '#' || *p == '%' || *p <= 0x20 || *p >= 0x7F) {
+            n += (size_t)sprintf(uri + n, "%%%02X", *p);
+        } else {
+            uri[n++] = (char)*p;
+        }
+    }
+    snprintf(uri + n, 32, "?immutable=1");
+    if (sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+                        SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = s->db != NULL ? db_error(s, err, "cannot open database")
+                           : aw_err_set(err, AW_ENOMEM, "%s: cannot open database", path);
+    }
+    free(uri);
+    return rc;
+}
+
 /* A folder others may write to lets them plant the database, its -wal,
  * -shm and lock files, or links in their place, before we create them:
  * refuse it unless the user said otherwise (--allow-unsafe-dir).  The
@@ -455,7 +514,17 @@ int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struc
         }
         open_flags = SQLITE_OPEN_READWRITE;
     }
-    if (sqlite3_open_v2(path, &s->db, open_flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    if (s->readonly && readonly_needs_immutable(path)) {
+        /* A folder (or -shm) we may not write: SQLite cannot create the
+         * WAL index a WAL-mode reader needs.  With no WAL content there is
+         * nothing it would tell us, and SQLite documents the immutable
+         * URI parameter for exactly this (https://www.sqlite.org/wal.html,
+         * "Read-Only Databases"): the file is read as it is, unlocked. */
+        rc = open_immutable(s, path, err);
+        if (rc != AW_OK) {
+            goto out;
+        }
+    } else if (sqlite3_open_v2(path, &s->db, open_flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         rc = s->db != NULL ? db_error(s, err, "cannot open database")
                            : aw_err_set(err, AW_ENOMEM, "%s: cannot open database", path);
         goto out;

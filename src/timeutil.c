@@ -682,8 +682,31 @@ int64_t aw_time_resolve(const struct aw_log_time *t, const struct aw_time_ctx *c
 
 #define WHEN_EXPECTED "expected a duration (30m, 24h, 7d) or an ISO-8601 date/time"
 
+static int parse_when(const char *text, int64_t now_ms, int64_t *out_ms, struct aw_err *err);
+
+/* Every WHEN, a duration or a date, is checked here, in one place: it
+ * must be a time the ISO-8601 formats print with four-digit years
+ * (0001-01-01 to 9999-12-31), so that "99999999999d" is refused rather
+ * than reported as the year -273788674. */
 int aw_time_parse_when(const char *text, int64_t now_ms, int64_t *out_ms,
                        struct aw_err *err)
+{
+    int64_t ms = 0;
+    int rc = parse_when(text, now_ms, &ms, err);
+
+    if (rc != AW_OK) {
+        return rc;
+    }
+    if (ms < aw_time_from_civil(1, 1, 1, 0, 0, 0, 0) ||
+        ms > aw_time_from_civil(9999, 12, 31, 23, 59, 59, 999)) {
+        return aw_err_set(err, AW_ESYNTAX, "invalid time '%.200s': out of range (years 0001 to"
+                          " 9999)", text);
+    }
+    *out_ms = ms;
+    return AW_OK;
+}
+
+static int parse_when(const char *text, int64_t now_ms, int64_t *out_ms, struct aw_err *err)
 {
     size_t len, i = 0, used = 0;
     int64_t n = 0, unit;

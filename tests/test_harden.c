@@ -500,6 +500,265 @@ static void test_file_size_limit(void)
     scene_close(&s);
 }
 
+/* ---- output that can be turned against the reader ------------------- */
+
+/* No byte of s may drive a terminal: no ESC, BEL, other C0 control but
+ * the line ends, no C1 control, no bidi override or isolate. */
+static int terminal_safe(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (; *p != '\0'; p++) {
+        if ((*p < 0x20 && *p != '\n') || *p == 0x7F) {
+            return 0;
+        }
+        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+            return 0;
+        }
+        if (p[0] == 0xE2 && ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+                             (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A name that clears the screen, sets the title, splits the line and
+ * reverses the rest (U+202E). */
+#define HOSTILE_NAME "agent\033[2J\033]0;pwn\a\nfake\xE2\x80\xAEgol.log"
+
+static void test_hostile_names_sanitised(void)
+{
+    struct scene s;
+    char *hostile, *active, *fifo, *out = NULL, *err = NULL;
+
+    scene_open(&s);
+    hostile = logs_file(&s, HOSTILE_NAME);
+    active = logs_file(&s, "agent.log");
+    fifo = logs_file(&s, "x\033[31mred\n.log");
+    tu_write_str(hostile, TRUST_EVENT("01"));
+    tu_write_str(active, TRUST_EVENT("02"));
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    /* scan: one line per file and the total, one warning. */
+    CU_ASSERT_EQUAL(scan(&s, s.logs, &out, &err), 4);
+    CU_ASSERT_TRUE(terminal_safe(out));
+    CU_ASSERT_TRUE(terminal_safe(err));
+    CU_ASSERT_EQUAL(tu_count_lines(out), 3);
+    CU_ASSERT_EQUAL(tu_count_lines(err), 1);
+    free(out);
+    free(err);
+    /* rules test FILE...: one line per classified record, then totals. */
+    {
+        const char *args[] = { "rules", "test", "--rules", s.rules, hostile, NULL };
+        run_bounded(&out, &err, args);
+        CU_ASSERT_TRUE(terminal_safe(out));
+        CU_ASSERT_TRUE(terminal_safe(err));
+        CU_ASSERT_PTR_NULL(strstr(out, "\nfake"));
+        free(out);
+        free(err);
+    }
+    /* follow: its lines name the files too. */
+    {
+        char *argv[] = { "/usr/bin/timeout", "--preserve-status", "-s", "INT", "-k", "10", "3",
+                         (char *)tu_agentwatch_bin(), "--db", s.db, "follow", "--verbose",
+                         "--rules", s.rules, s.logs, NULL };
+        CU_ASSERT_EQUAL(tu_run(argv, &out, &err), 0);
+        CU_ASSERT_TRUE(terminal_safe(out));
+        CU_ASSERT_TRUE(terminal_safe(err));
+        free(out);
+        free(err);
+    }
+    /* An error message naming a hostile path. */
+    {
+        char *bad = tu_path(s.dir, "no\033]0;pwn\a\n\xE2\x81\xA6" "dir/aw.db");
+        const char *args[] = { "--db", bad, "report", NULL };
+        CU_ASSERT_NOT_EQUAL(run_bounded(&out, &err, args), 0);
+        CU_ASSERT_TRUE(terminal_safe(err));
+        CU_ASSERT_EQUAL(tu_count_lines(err), 1);
+        free(out);
+        free(err);
+        free(bad);
+    }
+    /* The report table: the host comes from the log. */
+    {
+        const char *args[] = { "--db", s.db, "report", NULL };
+        CU_ASSERT_EQUAL(run_bounded(&out, &err, args), 0);
+        CU_ASSERT_TRUE(terminal_safe(out));
+        free(out);
+        free(err);
+    }
+    free(hostile);
+    free(active);
+    free(fifo);
+    scene_close(&s);
+}
+
+/* One CSV cell from a line: the field after `commas` commas (no quoted
+ * commas in what it is used on). */
+static void test_csv_neutralised(void)
+{
+    struct scene s;
+    char *active, *out = NULL, *err = NULL;
+
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    /* A record whose message is a formula with a tab, CR and LF in it,
+     * and a host that is one too. */
+    tu_write_str(active,
+                 "<event date='03/11/2025 08:00:01.0000000 +01:00' severity='1' "
+                 "hostName='@SUM(A1)' source='A' module='m' process='p' pid='1' thread='2' "
+                 "tickCount='4' ><![CDATA[=HYPERLINK(\"http://127.0.0.1/\")\ttab\rcr\nlf could "
+                 "not establish trust relationship \xE2\x80\xAE]]></event>\n");
+    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    free(out);
+    free(err);
+    {
+        const char *args[] = { "--db", s.db, "export", "--format", "csv", NULL };
+        CU_ASSERT_EQUAL(run_bounded(&out, &err, args), 0);
+        /* header + one row, CRLF line ends only */
+        CU_ASSERT_EQUAL(tu_count_lines(out), 2);
+        CU_ASSERT_PTR_NULL(strchr(out, '\t'));
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"'=HYPERLINK(\"\"http://127.0.0.1/\"\")?tab?cr?lf"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, ",'@SUM(A1),"));
+        CU_ASSERT_PTR_NULL(strstr(out, "\xE2\x80\xAE"));
+        for (const char *p = out; *p != '\0'; p++) {
+            if (*p == '\r') {
+                CU_ASSERT_EQUAL(p[1], '\n');
+            }
+        }
+        free(out);
+        free(err);
+    }
+    {
+        const char *args[] = { "--db", s.db, "report", "--format", "csv", NULL };
+        CU_ASSERT_EQUAL(run_bounded(&out, &err, args), 0);
+        CU_ASSERT_PTR_NULL(strchr(out, '\t'));
+        free(out);
+        free(err);
+    }
+    free(active);
+    scene_close(&s);
+}
+
+/* ---- smaller ----------------------------------------------------------- */
+
+static void test_report_read_only_folder(void)
+{
+    struct scene s;
+    char *active, *out = NULL, *err = NULL;
+
+    if (!can_be_nobody()) {
+        fprintf(stderr, "skipped: needs root and setpriv\n");
+        return;
+    }
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    tu_write_str(active, TRUST_EVENT("01"));
+    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    free(out);
+    free(err);
+    /* A folder and a database nobody may write (but read). */
+    CU_ASSERT_EQUAL_FATAL(chmod(s.dir, 0755), 0);
+    CU_ASSERT_EQUAL_FATAL(chmod(s.db, 0444), 0);
+    {
+        char *argv[] = { "/usr/bin/timeout", "30", "/usr/bin/setpriv", "--reuid=65534",
+                         "--regid=65534", "--clear-groups", (char *)tu_agentwatch_bin(), "--db",
+                         s.db, "report", "--format", "json", NULL };
+        CU_ASSERT_EQUAL(tu_run(argv, &out, &err), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"total\": 1"));
+        CU_ASSERT_STRING_EQUAL(err, "");
+        free(out);
+        free(err);
+    }
+    {
+        char *argv[] = { "/usr/bin/timeout", "30", "/usr/bin/setpriv", "--reuid=65534",
+                         "--regid=65534", "--clear-groups", (char *)tu_agentwatch_bin(), "--db",
+                         s.db, "status", NULL };
+        CU_ASSERT_EQUAL(tu_run(argv, &out, &err), 1);   /* WARNING: 1 failure */
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "failures=1"));
+        free(out);
+        free(err);
+    }
+    free(active);
+    scene_close(&s);
+}
+
+static void test_when_range_checked(void)
+{
+    struct scene s;
+    char *active, *out = NULL, *err = NULL;
+
+    scene_open(&s);
+    active = logs_file(&s, "agent.log");
+    tu_write_str(active, TRUST_EVENT("01"));
+    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    free(out);
+    free(err);
+    {
+        const char *args[] = { "--db", s.db, "prune", "--older-than", "99999999999d", NULL };
+        CU_ASSERT_EQUAL(run_bounded(&out, &err, args), 2);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "out of range"));
+        CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 1);
+        free(out);
+        free(err);
+    }
+    {
+        const char *args[] = { "--db", s.db, "report", "--since", "3000000w", NULL };
+        CU_ASSERT_EQUAL(run_bounded(&out, &err, args), 2);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "out of range"));
+        free(out);
+        free(err);
+    }
+    {
+        const char *args[] = { "--db", s.db, "export", "--until", "99999999999d", NULL };
+        CU_ASSERT_EQUAL(run_bounded(&out, &err, args), 2);
+        free(out);
+        free(err);
+    }
+    free(active);
+    scene_close(&s);
+}
+
+/* Under UBSan (the sanitizer build of CI) these crashed: a line longer
+ * than the read buffer (pointer overflow in blank_line) and an empty
+ * folder (qsort on a NULL array). */
+static void test_ubsan_long_line_and_empty_folder(void)
+{
+    struct scene s;
+    char *active, *empty, *line, *out = NULL, *err = NULL;
+    size_t n = 700 * 1024;
+
+    scene_open(&s);
+    active = logs_file(&s, "long.log");
+    empty = tu_path(s.dir, "empty");
+    line = malloc(n + 2);
+    CU_ASSERT_FATAL(line != NULL);
+    memset(line, 'x', n);
+    memcpy(line + n - 40, " could not establish trust relationship", 39);
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    tu_write_str(active, " \n");
+    tu_append_str(active, line);
+    tu_append_str(active, "\n  \n");
+    CU_ASSERT_EQUAL_FATAL(mkdir(empty, 0700), 0);
+    {
+        const char *args[] = { "--db", s.db, "scan", "--format", "line", "--rules", s.rules,
+                               active, NULL };
+        CU_ASSERT_EQUAL(run_bounded(&out, &err, args), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "1 records"));
+        free(out);
+        free(err);
+    }
+    CU_ASSERT_EQUAL(scan(&s, empty, &out, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "scanned 0 files"));
+    free(out);
+    free(err);
+    free(line);
+    free(active);
+    free(empty);
+    scene_close(&s);
+}
+
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("harden", NULL, NULL);
@@ -518,6 +777,11 @@ static int reg(void)
     CU_add_test(s, "a database folder writable by others", test_unsafe_database_folder);
     CU_add_test(s, "an unreadable rollover is said, exit 4", test_unreadable_rollover_said);
     CU_add_test(s, "ulimit -f: EFBIG reported, nothing lost", test_file_size_limit);
+    CU_add_test(s, "hostile names never reach a terminal raw", test_hostile_names_sanitised);
+    CU_add_test(s, "CSV: no raw CR/LF/TAB, formulas neutralised", test_csv_neutralised);
+    CU_add_test(s, "report in a read-only folder", test_report_read_only_folder);
+    CU_add_test(s, "every WHEN is range-checked", test_when_range_checked);
+    CU_add_test(s, "UBSan: long line, empty folder", test_ubsan_long_line_and_empty_folder);
     return 0;
 }
 

@@ -168,6 +168,10 @@ int aw_os_rename(const char *from, const char *to);
 /* Delete a file.  0 or -1/errno (ENOENT when there is none). */
 int aw_os_unlink(const char *path);
 
+/* May this process write to path (access(W_OK); on Windows the
+ * read-only attribute)? */
+bool aw_os_writable(const char *path);
+
 /* Make an open file readable and writable by its owner only (fchmod
  * 0600; a no-op on Windows, where the folder's ACL governs).  0 or -1. */
 int aw_os_fchmod_private(int fd);

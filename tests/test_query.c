@@ -600,7 +600,7 @@ static void test_export_hostile(void)
         "time,time_known,read_time,host,file,file_id,offset,rule,category,severity,level,"
         "message,target,code,partial,time_inferred\r\n"
         "2025-03-11T07:00:02.500Z,true,2025-03-11T07:00:00.000Z,WKS-1,agent.log,1,100,ssl.a,"
-        "ssl,error,error,\"A \"\"q\"\" \\\n?[31m???\xef\xbf\xbd\xc3\xa9,\",\"srv,\"\"1\"\"\",0x80,"
+        "ssl,error,error,\"A \"\"q\"\" \\?" "?[31m???\xef\xbf\xbd\xc3\xa9,\",\"srv,\"\"1\"\"\",0x80,"
         "false,false\r\n"
         "2025-03-11T07:00:03.000Z,false,2025-03-11T07:00:00.000Z,WKS-1,agent.log,1,200,"
         "health.ok,health,error,error,m,,,false,false\r\n");

@@ -219,7 +219,7 @@ static void test_csv(void)
     CU_ASSERT_STRING_EQUAL(text,
         "rule,category,count,first,last,cause,remedy\r\n"
         "evil?[31mrule,ssl,1,2025-03-11T07:06:00.000Z,2025-03-11T07:06:00.000Z,"
-        "\"He said \"\"no\"\",\nthen?]0;title? left\",\"a,b\"\r\n");
+        "\"He said \"\"no\"\",?then?]0;title? left\",\"a,b\"\r\n");
     free(text);
 }
 

@@ -745,7 +745,7 @@ static void test_ubsan_long_line_and_empty_folder(void)
         const char *args[] = { "--db", s.db, "scan", "--format", "line", "--rules", s.rules,
                                active, NULL };
         CU_ASSERT_EQUAL(run_bounded(&out, &err, args), 0);
-        CU_ASSERT_PTR_NOT_NULL(strstr(out, "1 records"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "1 record,"));
         free(out);
         free(err);
     }

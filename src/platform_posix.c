@@ -206,7 +206,7 @@ int aw_os_rename(const char *from, const char *to)
 int aw_os_unlink(const char *path)
 {
     return unlink(path);
-
+}
 
 bool aw_os_writable(const char *path)
 {

@@ -295,12 +295,12 @@
     "SELECT hour FROM finding_hours WHERE hour >= ?1 AND hour < ?2" SQL_Q_SET \
     " ORDER BY hour LIMIT 1"
 
-/* The columns of an exported finding; the file's head (its identity for
+/* The columns of an exported finding; the hashes of the file's head (its identity for
  * the ECS event.id, src/ecs.c) comes with it. */
 #define SQL_Q_EXPORT_COLS \
     "SELECT ts, ts_known, read_ts, host, file_id, path, offset, rule, category, severity," \
     " level, message, partial, target, code, id," \
-    " (SELECT head FROM files WHERE files.id = findings.file_id), ts_inferred FROM findings"
+    " (SELECT head_sums FROM files WHERE files.id = findings.file_id), ts_inferred FROM findings"
 
 #define SQL_Q_EXPORT \
     SQL_Q_EXPORT_COLS " WHERE ts >= ?1 AND ts < ?2" SQL_Q_SET " ORDER BY ts, id"

@@ -31,6 +31,7 @@ static const char *const migrations[AW_STORE_SCHEMA_VERSION] = {
     SQL_MIGRATE_4,
     SQL_MIGRATE_5,
     SQL_MIGRATE_6,
+    SQL_MIGRATE_7,
 };
 
 enum stmt_id {
@@ -129,7 +130,7 @@ int aw_store_int(struct aw_store *s, const char *sql, int *out, const char *what
     return rc;
 }
 
-/* aw_head_sums(head BLOB): SQL_MIGRATE_6's conversion of stored heads. */
+/* aw_head_sums(head BLOB): SQL_MIGRATE_7's conversion of stored heads. */
 static void sql_head_sums(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     unsigned char sums[AW_HEAD_SUMS_MAX];
@@ -371,7 +372,7 @@ static int create_private(struct aw_store *s, const char *path, struct aw_err *e
     return AW_OK;
 }
 
-/* application_id of agentwatch databases ("AgWt"), set by SQL_MIGRATE_6;
+/* application_id of agentwatch databases ("AgWt"), set by SQL_MIGRATE_7;
  * see https://www.sqlite.org/pragma.html#pragma_application_id. */
 #define AW_APPLICATION_ID 0x41675774
 
@@ -694,7 +695,7 @@ int aw_store_run(struct aw_store *s, sqlite3_stmt *st, const char *what, struct 
 
 /* head_key: hash of the first AW_HEAD_MIN_MATCH bytes, which every head
  * compatible with this one (and long enough to match on its own) shares.
- * The head itself is stored as hashes only (SQL_MIGRATE_6). */
+ * The head itself is stored as hashes only (SQL_MIGRATE_7). */
 static void bind_head(sqlite3_stmt *st, int sums_col, int key_col, int len_col,
                       const struct aw_file_id *fid)
 {

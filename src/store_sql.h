@@ -86,7 +86,7 @@
  * of its later self.  aw_head_sums() is registered by the store for this
  * step.  secure_delete overwrites the freed pages that held the bytes.
  * The application_id marks the file as agentwatch's (src/store.c). */
-#define SQL_MIGRATE_6 \
+#define SQL_MIGRATE_7 \
     "PRAGMA secure_delete = ON;" \
     "PRAGMA application_id = 1097291636;" /* AW_APPLICATION_ID, "AgWt" */ \
     "ALTER TABLE files ADD COLUMN head_len INTEGER NOT NULL DEFAULT 0;" \

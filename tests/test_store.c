@@ -81,7 +81,7 @@ static void test_migrate_from_v1(void)
     CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM findings WHERE partial = 0"), 3);
     free(bytes);
     free(frozen);
-    /* Schema 6: the raw head is gone, its length and hashes remain, and
+    /* Schema 7: the raw head is gone, its length and hashes remain, and
      * the file is marked as agentwatch's. */
     CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM pragma_table_info('files')"
                                      " WHERE name = 'head'"), 0);

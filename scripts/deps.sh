@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(gcc libc6-dev pkg-config meson ninja-build
-          libpcre2-dev libsqlite3-dev libyaml-dev libcunit1-dev "$@")
+          libpcre2-dev libsqlite3-dev libyaml-dev libcunit1-dev libssl-dev
+          openssl python3 python3-cryptography "$@")
 
 missing=()
 for p in "${packages[@]}"; do

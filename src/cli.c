@@ -339,6 +339,8 @@ static int take_config_option(struct aw_cli *cli, int *argc, char **argv)
 static const struct aw_command commands[] = {
     { "export", "write the stored findings as NDJSON or CSV", &aw_export_spec, aw_cmd_export },
     { "follow", "follow logs as they are written until stopped", &aw_follow_spec, aw_cmd_follow },
+    { "probe", "check a management server as the agent does, name the cause",
+      &aw_probe_spec, aw_cmd_probe },
     { "prune", "delete old findings and reclaim their space", &aw_prune_spec, aw_cmd_prune },
     { "report", "summarise the stored findings", &aw_report_spec, aw_cmd_report },
     { "rules", "check, list or test a rule set (its examples, or on log files)", &aw_rules_spec,

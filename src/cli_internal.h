@@ -108,6 +108,7 @@ extern const struct aw_cli_spec aw_status_spec;
 extern const struct aw_cli_spec aw_export_spec;
 extern const struct aw_cli_spec aw_prune_spec;
 extern const struct aw_cli_spec aw_follow_spec;
+extern const struct aw_cli_spec aw_probe_spec;
 
 int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv);
 int aw_cmd_report(struct aw_cli *cli, int argc, char **argv);
@@ -116,5 +117,6 @@ int aw_cmd_status(struct aw_cli *cli, int argc, char **argv);
 int aw_cmd_export(struct aw_cli *cli, int argc, char **argv);
 int aw_cmd_prune(struct aw_cli *cli, int argc, char **argv);
 int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv);
+int aw_cmd_probe(struct aw_cli *cli, int argc, char **argv);
 
 #endif

@@ -1,0 +1,309 @@
+/*
+ * A bounded HTTP/1.0 GET for CRL distribution points and AIA issuer URLs
+ * (see probe_internal.h).
+ *
+ * CDP and AIA URLs are plain http:// by design (the CRL and the issuer are
+ * signed; openssl apps/lib/apps.c: "can/should not use HTTPS here"), so a
+ * small client over a socket does, and it keeps every bound in our hands:
+ * one deadline for the whole exchange (a server trickling a byte a second
+ * cannot stretch it), at most HEAD_MAX bytes of headers, at most max_body
+ * bytes of body whatever Content-Length says (a 50 MB CRL or an endless
+ * response is cut off and reported, never buffered whole).  HTTP/1.0 is
+ * asked for so that the body ends at the close, without chunking; a server
+ * that chunks anyway is reported.
+ */
+#include "probe_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "agentwatch/probe.h"
+
+#define HEAD_MAX (16 * 1024)
+
+struct url_parts {
+    char host[AW_PROBE_HOST_MAX + 1];
+    unsigned port;
+    char path[AW_PROBE_TEXT_MAX];
+};
+
+static int parse_url(const char *url, struct url_parts *u, char *err, size_t errlen)
+{
+    const char *p, *host, *host_end;
+    size_t len;
+
+    if (strncasecmp(url, "http://", 7) != 0) {
+        const char *colon = strchr(url, ':');
+        snprintf(err, errlen, "unsupported scheme %.*s: (only http:// is fetched)",
+                 colon ? (int)(colon - url) : 0, url);
+        return -1;
+    }
+    p = url + 7;
+    if (*p == '[') {
+        host = p + 1;
+        host_end = strchr(host, ']');
+        if (host_end == NULL) {
+            snprintf(err, errlen, "malformed URL");
+            return -1;
+        }
+        p = host_end + 1;
+    } else {
+        host = p;
+        p += strcspn(p, ":/?#");
+        host_end = p;
+    }
+    len = (size_t)(host_end - host);
+    if (len == 0 || len >= sizeof(u->host)) {
+        snprintf(err, errlen, "malformed URL host");
+        return -1;
+    }
+    memcpy(u->host, host, len);
+    u->host[len] = '\0';
+    u->port = 80;
+    if (*p == ':') {
+        char *end;
+        unsigned long v = strtoul(p + 1, &end, 10);
+        if (end == p + 1 || v == 0 || v > 65535) {
+            snprintf(err, errlen, "malformed URL port");
+            return -1;
+        }
+        u->port = (unsigned)v;
+        p = end;
+    }
+    if (*p == '\0') {
+        p = "/";
+    }
+    if (*p != '/' || strlen(p) >= sizeof(u->path) || strpbrk(p, " \r\n") != NULL) {
+        snprintf(err, errlen, "malformed URL path");
+        return -1;
+    }
+    snprintf(u->path, sizeof(u->path), "%s", p);
+    return 0;
+}
+
+static int send_all(int fd, const char *buf, size_t len, int64_t deadline, char *err,
+                    size_t errlen)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            if (aw_net_wait(fd, POLLOUT, deadline) <= 0) {
+                snprintf(err, errlen, "timed out sending the request");
+                return -1;
+            }
+            continue;
+        }
+        snprintf(err, errlen, "sending the request: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Parse the status line and headers in head (NUL-terminated, ending at the
+ * blank line): status, Content-Length (-1: none), chunked. */
+static int parse_head(const char *head, int *status, long long *clen, bool *chunked)
+{
+    const char *line;
+
+    *clen = -1;
+    *chunked = false;
+    if (sscanf(head, "HTTP/%*d.%*d %3d", status) != 1 || *status < 100 || *status > 999) {
+        return -1;
+    }
+    for (line = strstr(head, "\r\n"); line != NULL; line = strstr(line + 2, "\r\n")) {
+        const char *h = line + 2;
+        if (strncasecmp(h, "Content-Length:", 15) == 0) {
+            *clen = strtoll(h + 15, NULL, 10);
+        } else if (strncasecmp(h, "Transfer-Encoding:", 18) == 0) {
+            const char *v = h + 18, *eol = strstr(v, "\r\n");
+            for (; eol != NULL && v < eol; v++) {
+                if (strncasecmp(v, "chunked", 7) == 0) {
+                    *chunked = true;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* Read the response into res; see aw_http_get().  One reason per line
+ * below would push it well past 80 lines split apart; it reads as one
+ * loop with its bounds side by side. */
+static int read_response(int fd, size_t max_body, int64_t deadline, unsigned timeout_ms,
+                         struct aw_http_result *res)
+{
+    char *head = malloc(HEAD_MAX + 1);
+    size_t hlen = 0, cap = 0;
+    long long clen = -1;
+    bool in_body = false, chunked = false;
+    int rc = -1;
+
+    if (head == NULL) {
+        snprintf(res->error, sizeof(res->error), "out of memory");
+        return -1;
+    }
+    for (;;) {
+        char buf[16384];
+        ssize_t n;
+        int w = aw_net_wait(fd, POLLIN, deadline);
+
+        if (w == 0) {
+            snprintf(res->error, sizeof(res->error), "timed out after %u ms (%llu bytes "
+                     "received)", timeout_ms, (unsigned long long)res->bytes);
+            goto out;
+        }
+        n = w < 0 ? -1 : recv(fd, buf, sizeof(buf), 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            continue;
+        }
+        if (n < 0) {
+            snprintf(res->error, sizeof(res->error), "receiving: %s", strerror(errno));
+            goto out;
+        }
+        if (n == 0) {
+            break;
+        }
+        res->bytes += (uint64_t)n;
+        if (!in_body) {
+            size_t take = (size_t)n < HEAD_MAX - hlen ? (size_t)n : HEAD_MAX - hlen;
+            char *end;
+
+            memcpy(head + hlen, buf, take);
+            hlen += take;
+            head[hlen] = '\0';
+            if (memcmp(head, "HTTP/", hlen < 5 ? hlen : 5) != 0) {
+                snprintf(res->error, sizeof(res->error), "not an HTTP response");
+                goto out;
+            }
+            end = strstr(head, "\r\n\r\n");
+            if (end == NULL) {
+                if (hlen >= HEAD_MAX) {
+                    snprintf(res->error, sizeof(res->error), "no HTTP header end in the first "
+                             "%d bytes", HEAD_MAX);
+                    goto out;
+                }
+                continue;
+            }
+            end[2] = '\0';
+            if (parse_head(head, &res->status, &clen, &chunked) != 0) {
+                res->status = 0;
+                snprintf(res->error, sizeof(res->error), "not an HTTP response");
+                goto out;
+            }
+            if (res->status != 200) {
+                snprintf(res->error, sizeof(res->error), "HTTP status %d", res->status);
+                goto out;
+            }
+            if (chunked) {
+                snprintf(res->error, sizeof(res->error), "chunked response to an HTTP/1.0 "
+                         "request (not supported)");
+                goto out;
+            }
+            if (clen > (long long)max_body) {
+                snprintf(res->error, sizeof(res->error), "response of %lld bytes is larger "
+                         "than the limit of %zu bytes", clen, max_body);
+                goto out;
+            }
+            in_body = true;
+            /* What came after the blank line, in this read and before. */
+            size_t body_at = (size_t)(end + 4 - head);
+            size_t before = hlen - take;
+            if (body_at < before) {
+                body_at = before;   /* cannot happen: the head ended in this read */
+            }
+            memmove(buf, buf + (body_at - before), (size_t)n - (body_at - before));
+            n -= (ssize_t)(body_at - before);
+        }
+        if (res->len + (size_t)n > max_body) {
+            snprintf(res->error, sizeof(res->error), "response larger than the limit of %zu "
+                     "bytes (stopped reading)", max_body);
+            goto out;
+        }
+        if (res->len + (size_t)n > cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            unsigned char *nb;
+            while (ncap < res->len + (size_t)n) {
+                ncap *= 2;
+            }
+            nb = realloc(res->body, ncap);
+            if (nb == NULL) {
+                snprintf(res->error, sizeof(res->error), "out of memory");
+                goto out;
+            }
+            res->body = nb;
+            cap = ncap;
+        }
+        memcpy(res->body + res->len, buf, (size_t)n);
+        res->len += (size_t)n;
+        if (clen >= 0 && res->len >= (size_t)clen) {
+            break;
+        }
+    }
+    if (!in_body) {
+        snprintf(res->error, sizeof(res->error), "connection closed %s",
+                 hlen ? "inside the HTTP header" : "without an answer");
+    } else if (clen >= 0 && res->len < (size_t)clen) {
+        snprintf(res->error, sizeof(res->error), "connection closed after %zu of %lld bytes",
+                 res->len, clen);
+    } else {
+        rc = 0;
+    }
+out:
+    free(head);
+    return rc;
+}
+
+int aw_http_get(const char *url, size_t max_body, unsigned timeout_ms,
+                struct aw_http_result *res)
+{
+    int64_t deadline = aw_probe_mono_ms() + timeout_ms;
+    struct aw_net_addr addrs[4];
+    struct url_parts u;
+    char req[AW_PROBE_TEXT_MAX + AW_PROBE_HOST_MAX + 128], port[8];
+    size_t naddr = 0;
+    int fd = -1, rc = -1, st = AW_NET_ERROR;
+
+    memset(res, 0, sizeof(*res));
+    if (parse_url(url, &u, res->error, sizeof(res->error)) != 0) {
+        return -1;
+    }
+    if (aw_net_resolve(u.host, u.port, addrs, 4, &naddr, res->error, sizeof(res->error)) !=
+        AW_NET_OK) {
+        return -1;
+    }
+    for (size_t i = 0; i < naddr && st != AW_NET_OK; i++) {
+        st = aw_net_connect(&addrs[i], deadline, &fd, res->error, sizeof(res->error));
+    }
+    if (st != AW_NET_OK) {
+        return -1;
+    }
+    snprintf(port, sizeof(port), ":%u", u.port);
+    snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s%s%s%s\r\nUser-Agent: agentwatch\r\n"
+             "Accept: */*\r\nConnection: close\r\n\r\n", u.path,
+             strchr(u.host, ':') ? "[" : "", u.host, strchr(u.host, ':') ? "]" : "",
+             u.port == 80 ? "" : port);
+    if (send_all(fd, req, strlen(req), deadline, res->error, sizeof(res->error)) == 0) {
+        rc = read_response(fd, max_body, deadline, timeout_ms, res);
+    }
+    close(fd);
+    if (rc != 0) {
+        free(res->body);
+        res->body = NULL;
+        res->len = 0;
+    } else {
+        res->error[0] = '\0';
+    }
+    return rc;
+}

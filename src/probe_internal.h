@@ -1,0 +1,62 @@
+/*
+ * What the probe's POSIX modules share (src/probe_net.c, src/probe_http.c,
+ * src/probe_tls_openssl.c): sockets with deadlines, and the bounded HTTP
+ * fetch of CRLs and AIA certificates.  Private; not installed.
+ *
+ * Deadlines are absolute aw_probe_mono_ms() values, so that a server that
+ * trickles one byte at a time cannot stretch a step past its timeout.
+ */
+#ifndef AGENTWATCH_PROBE_INTERNAL_H
+#define AGENTWATCH_PROBE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define AW_NET_ERR_MAX 256
+
+struct aw_net_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char text[48];            /* numeric form */
+};
+
+enum aw_net_status {
+    AW_NET_OK,
+    AW_NET_REFUSED,
+    AW_NET_TIMEOUT,
+    AW_NET_ERROR              /* anything else: unreachable, reset, ... */
+};
+
+/* Resolve host (a name or an address literal) for TCP port; at most max
+ * addresses, in getaddrinfo's order.  Names under the reserved .invalid
+ * TLD fail at once without a query (RFC 6761 section 6.4).  Returns
+ * AW_NET_OK, or AW_NET_ERROR with the message in errbuf. */
+int aw_net_resolve(const char *host, unsigned port, struct aw_net_addr *out, size_t max,
+                   size_t *n, char *errbuf, size_t errlen);
+
+/* Non-blocking connect to a, waiting until deadline.  On AW_NET_OK *fd is
+ * the connected, non-blocking socket (the caller closes it). */
+int aw_net_connect(const struct aw_net_addr *a, int64_t deadline, int *fd, char *errbuf,
+                   size_t errlen);
+
+/* Wait for events (POLLIN/POLLOUT) on fd until deadline: 1 ready, 0 the
+ * deadline passed, -1 error (errno). */
+int aw_net_wait(int fd, short events, int64_t deadline);
+
+struct aw_http_result {
+    int status;               /* 0: no HTTP status line */
+    unsigned char *body;      /* malloc'd, caller frees; NULL on failure */
+    size_t len;
+    uint64_t bytes;           /* bytes received, headers included */
+    char error[AW_NET_ERR_MAX];   /* "" on success */
+};
+
+/* GET an http:// URL with a body of at most max_body bytes, the whole
+ * exchange bounded by timeout_ms.  Returns 0 when a 200 response with its
+ * whole body arrived, -1 otherwise with res->error set.  Redirects are
+ * reported with their status, not followed. */
+int aw_http_get(const char *url, size_t max_body, unsigned timeout_ms,
+                struct aw_http_result *res);
+
+#endif

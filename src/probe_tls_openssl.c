@@ -1,0 +1,1050 @@
+/*
+ * The probe's Linux engine: OpenSSL 3 (see probe.h).
+ *
+ * The handshake runs with SSL_VERIFY_NONE so that it always completes when
+ * the server can do TLS at all and we always hold the chain the server
+ * sent (man SSL_CTX_set_verify); judging that chain is done afterwards,
+ * offline, with X509_verify_cert() and a callback that collects every
+ * error instead of stopping at the first: OpenSSL's own order (the name is
+ * checked before the validity dates and revocation) is not the verdict
+ * order, so the verdict is picked from the collected errors.
+ *
+ * Variants, as an agent would see the server:
+ *   1. as sent: the server's certificates only;
+ *   2. with AIA: issuers fetched from the caIssuers URLs of the chain,
+ *      round by round, as CryptoAPI does (a server sending only its leaf
+ *      works for Windows agents when AIA is reachable, and for nobody
+ *      else: the detail says so);
+ *   3. with CRLs: every CRL distribution point of every certificate but
+ *      the root (CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT on
+ *      Windows), X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL.
+ * OCSP URLs are listed, not queried: a CRL is what an AD CS CA always
+ * publishes, and the verdict must not depend on a responder we cannot
+ * compare with the agent's.
+ *
+ * Handshake failures are told apart by what came back: not a byte
+ * (tls-no-serverhello: the server closed or stayed silent after the
+ * ClientHello), an alert (tls-alert, named), or bytes that were no TLS or
+ * a handshake that broke after the ServerHello (tls-protocol).
+ * SSL_OP_IGNORE_UNEXPECTED_EOF stays off so an EOF is an error we see
+ * (openssl/openssl#18574).
+ */
+#include "agentwatch/probe.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "agentwatch/timeutil.h"
+#include "probe_internal.h"
+
+#define VERIFY_ERRORS_MAX 32
+
+struct verify_error {
+    int code;
+    int depth;
+    X509 *cert;               /* not owned; a member of the chain stacks */
+};
+
+struct verify_run {
+    struct verify_error e[VERIFY_ERRORS_MAX];
+    size_t n;
+    STACK_OF(X509) *chain;    /* what was built (owned, may be NULL) */
+};
+
+struct engine {
+    const struct aw_probe_target *t;
+    const struct aw_probe_opts *o;
+    struct aw_probe_result *r;
+    X509_STORE *store;
+    STACK_OF(X509) *sent;     /* the server's chain, leaf first */
+    STACK_OF(X509) *untrusted;/* sent[1..] + fetched */
+    STACK_OF(X509_CRL) *crls;
+    bool server_hello;
+    int alert;                /* received alert description, -1: none */
+    bool ip_literal;
+    int64_t t0;
+};
+
+/* ---- certificates as the result shows them ------------------------- */
+
+static void name_text(const X509_NAME *n, char *out, size_t size)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data;
+    long len;
+
+    out[0] = '\0';
+    if (b == NULL) {
+        return;
+    }
+    X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    len = BIO_get_mem_data(b, &data);
+    snprintf(out, size, "%.*s", (int)(len < (long)size ? len : (long)size - 1), data);
+    BIO_free(b);
+}
+
+static void time_text(const ASN1_TIME *t, char *out, size_t size)
+{
+    struct tm tm;
+
+    char buf[96];
+
+    out[0] = '\0';
+    if (t != NULL && ASN1_TIME_to_tm(t, &tm) == 1) {
+        snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        size_t n = strlen(buf) < size ? strlen(buf) : size - 1;
+        memcpy(out, buf, n);
+        out[n] = '\0';
+    }
+}
+
+static void hex(const unsigned char *d, unsigned n, char *out)
+{
+    for (unsigned i = 0; i < n; i++) {
+        sprintf(out + 2 * i, "%02X", d[i]);
+    }
+    out[2 * n] = '\0';
+}
+
+static void san_text(X509 *x, char *out, size_t size)
+{
+    GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (int i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+        char one[300] = "";
+
+        if (g->type == GEN_DNS) {
+            snprintf(one, sizeof(one), "DNS:%.*s", ASN1_STRING_length(g->d.dNSName),
+                     (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+        } else if (g->type == GEN_IPADD) {
+            char ip[INET6_ADDRSTRLEN] = "?";
+            int len = ASN1_STRING_length(g->d.iPAddress);
+            inet_ntop(len == 16 ? AF_INET6 : AF_INET, ASN1_STRING_get0_data(g->d.iPAddress),
+                      ip, sizeof(ip));
+            snprintf(one, sizeof(one), "IP:%s", len == 4 || len == 16 ? ip : "?");
+        }
+        if (one[0] != '\0' && used + strlen(one) + 3 < size) {
+            used += (size_t)snprintf(out + used, size - used, "%s%s", used ? ", " : "", one);
+        }
+    }
+    GENERAL_NAMES_free(names);
+}
+
+static void add_cert(struct engine *g, X509 *x, bool sent)
+{
+    struct aw_probe_result *r = g->r;
+    struct aw_probe_cert *c;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen;
+    BIGNUM *bn;
+
+    if (r->nchain >= AW_PROBE_CHAIN_MAX) {
+        return;
+    }
+    c = &r->chain[r->nchain++];
+    name_text(X509_get_subject_name(x), c->subject, sizeof(c->subject));
+    name_text(X509_get_issuer_name(x), c->issuer, sizeof(c->issuer));
+    bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    if (bn != NULL) {
+        char *h = BN_bn2hex(bn);
+        snprintf(c->serial, sizeof(c->serial), "%s", h ? h : "");
+        OPENSSL_free(h);
+        BN_free(bn);
+    }
+    time_text(X509_get0_notBefore(x), c->not_before, sizeof(c->not_before));
+    time_text(X509_get0_notAfter(x), c->not_after, sizeof(c->not_after));
+    if (X509_digest(x, EVP_sha1(), md, &mdlen) == 1) {
+        hex(md, mdlen, c->sha1);
+    }
+    if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1) {
+        hex(md, mdlen, c->sha256);
+    }
+    san_text(x, c->san, sizeof(c->san));
+    c->sent_by_server = sent;
+}
+
+/* ---- URLs --------------------------------------------------------- */
+
+static struct aw_probe_url *url_add(struct aw_probe_result *r, const char *kind,
+                                    const ASN1_IA5STRING *s)
+{
+    char url[AW_PROBE_TEXT_MAX];
+    struct aw_probe_url *u;
+
+    snprintf(url, sizeof(url), "%.*s", ASN1_STRING_length(s),
+             (const char *)ASN1_STRING_get0_data(s));
+    for (size_t i = 0; i < r->nurls; i++) {
+        if (strcmp(r->urls[i].kind, kind) == 0 && strcmp(r->urls[i].url, url) == 0) {
+            return &r->urls[i];
+        }
+    }
+    if (r->nurls >= AW_PROBE_URL_MAX) {
+        return NULL;
+    }
+    u = &r->urls[r->nurls++];
+    u->kind = kind;
+    snprintf(u->url, sizeof(u->url), "%s", url);
+    return u;
+}
+
+/* List the CDP, AIA and OCSP URLs of x (kind filter: NULL for all). */
+static void list_urls(struct aw_probe_result *r, X509 *x)
+{
+    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+    AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+
+    for (int i = 0; dps != NULL && i < sk_DIST_POINT_num(dps); i++) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+        if (dp->distpoint == NULL || dp->distpoint->type != 0) {
+            continue;
+        }
+        for (int k = 0; k < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); k++) {
+            GENERAL_NAME *gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, k);
+            if (gn->type == GEN_URI) {
+                url_add(r, "crl", gn->d.uniformResourceIdentifier);
+            }
+        }
+    }
+    for (int i = 0; aia != NULL && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
+        ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+        int nid = OBJ_obj2nid(ad->method);
+        if (ad->location->type == GEN_URI && (nid == NID_ad_ca_issuers || nid == NID_ad_OCSP)) {
+            url_add(r, nid == NID_ad_OCSP ? "ocsp" : "aia", ad->location->d.uniformResourceIdentifier);
+        }
+    }
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    AUTHORITY_INFO_ACCESS_free(aia);
+}
+
+/* Fetch u into res, recording the outcome in u. */
+static int fetch(struct engine *g, struct aw_probe_url *u, size_t max, struct aw_http_result *res)
+{
+    int rc = aw_http_get(u->url, max, g->o->timeout_ms, res);
+
+    u->http_status = res->status;
+    u->bytes = res->bytes;
+    u->result = rc == 0 ? AW_PC_OK : AW_PC_FAIL;
+    snprintf(u->error, sizeof(u->error), "%s", res->error);
+    return rc;
+}
+
+/* Certificates in an AIA response: DER, PEM, or a PKCS#7 bundle (.p7c). */
+static int parse_issuers(const unsigned char *d, size_t len, STACK_OF(X509) *into)
+{
+    const unsigned char *p = d;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    int added = 0;
+
+    if (x == NULL && len > 10 && memcmp(d, "-----BEGIN", 10) == 0) {
+        BIO *b = BIO_new_mem_buf(d, (int)len);
+        x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+    }
+    if (x != NULL) {
+        return sk_X509_push(into, x) > 0 ? 1 : (X509_free(x), 0);
+    }
+    p = d;
+    PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)len);
+    if (p7 != NULL && PKCS7_type_is_signed(p7) && p7->d.sign != NULL) {
+        STACK_OF(X509) *certs = p7->d.sign->cert;
+        for (int i = 0; certs != NULL && i < sk_X509_num(certs) && i < 8; i++) {
+            X509 *c = sk_X509_value(certs, i);
+            if (X509_up_ref(c) == 1 && sk_X509_push(into, c) > 0) {
+                added++;
+            }
+        }
+    }
+    PKCS7_free(p7);
+    return added;
+}
+
+/* ---- verification -------------------------------------------------- */
+
+static int collect_cb(int ok, X509_STORE_CTX *ctx)
+{
+    struct verify_run *v = X509_STORE_CTX_get_app_data(ctx);
+
+    if (!ok && v != NULL && v->n < VERIFY_ERRORS_MAX) {
+        v->e[v->n].code = X509_STORE_CTX_get_error(ctx);
+        v->e[v->n].depth = X509_STORE_CTX_get_error_depth(ctx);
+        v->e[v->n].cert = X509_STORE_CTX_get_current_cert(ctx);
+        v->n++;
+    }
+    return 1;   /* go on: every error is wanted, not just the first */
+}
+
+/* Verify the server's leaf with g->untrusted (and g->crls when crl). */
+static int verify(struct engine *g, bool crl, struct verify_run *v)
+{
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    X509_VERIFY_PARAM *param;
+    int rc = -1;
+
+    memset(v, 0, sizeof(*v));
+    if (ctx == NULL ||
+        !X509_STORE_CTX_init(ctx, g->store, sk_X509_value(g->sent, 0), g->untrusted)) {
+        goto out;
+    }
+    param = X509_STORE_CTX_get0_param(ctx);
+    X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
+    if (g->ip_literal) {
+        X509_VERIFY_PARAM_set1_ip_asc(param, g->t->host);
+    } else {
+        X509_VERIFY_PARAM_set1_host(param, g->t->host, 0);
+    }
+    if (crl) {
+        X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+        X509_STORE_CTX_set0_crls(ctx, g->crls);
+    }
+    X509_STORE_CTX_set_verify_cb(ctx, collect_cb);
+    X509_STORE_CTX_set_app_data(ctx, v);
+    X509_verify_cert(ctx);
+    v->chain = X509_STORE_CTX_get1_chain(ctx);
+    rc = 0;
+out:
+    X509_STORE_CTX_free(ctx);
+    return rc;
+}
+
+static void verify_free(struct verify_run *v)
+{
+    sk_X509_pop_free(v->chain, X509_free);
+    v->chain = NULL;
+}
+
+static const struct verify_error *find_error(const struct verify_run *v, const int *codes)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        for (const int *c = codes; *c != 0; c++) {
+            if (v->e[i].code == *c) {
+                return &v->e[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+static const int ISSUER_MISSING[] = { X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
+                                      X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+                                      X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, 0 };
+static const int EXPIRED[] = { X509_V_ERR_CERT_HAS_EXPIRED, 0 };
+static const int NOT_YET[] = { X509_V_ERR_CERT_NOT_YET_VALID, 0 };
+static const int NAME[] = { X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH, 0 };
+static const int REVOKED[] = { X509_V_ERR_CERT_REVOKED, 0 };
+
+static bool is_code(int code, const int *codes)
+{
+    for (const int *c = codes; *c != 0; c++) {
+        if (code == *c) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Errors that belong to no later step: trust and anything unexpected
+ * (a bad signature, a CA without the CA flag) stop at the trust step. */
+static bool is_trust_error(int code)
+{
+    return !is_code(code, ISSUER_MISSING) && !is_code(code, EXPIRED) &&
+           !is_code(code, NOT_YET) && !is_code(code, NAME) && !is_code(code, REVOKED) &&
+           code != X509_V_ERR_UNABLE_TO_GET_CRL && code != X509_V_ERR_CRL_HAS_EXPIRED &&
+           code != X509_V_ERR_CRL_NOT_YET_VALID;
+}
+
+static void subject_of(X509 *x, char *out, size_t size)
+{
+    if (x == NULL) {
+        snprintf(out, size, "?");
+        return;
+    }
+    name_text(X509_get_subject_name(x), out, size);
+}
+
+/* ---- dns and tcp --------------------------------------------------- */
+
+static int step_dns(struct engine *g, struct aw_net_addr *addrs, size_t *n)
+{
+    char msg[AW_NET_ERR_MAX];
+
+    if (aw_net_resolve(g->t->host, g->t->port, addrs, AW_PROBE_ADDR_MAX, n, msg,
+                       sizeof(msg)) != AW_NET_OK) {
+        aw_probe_check_set(g->r, AW_PS_DNS, AW_PC_FAIL, &g->t0, "%s", msg);
+        aw_probe_verdict_set(g->r, AW_PV_DNS_FAILURE, "%s.", msg);
+        return -1;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        snprintf(g->r->addresses[i], sizeof(g->r->addresses[i]), "%s", addrs[i].text);
+    }
+    g->r->naddresses = *n;
+    aw_probe_check_set(g->r, AW_PS_DNS, AW_PC_OK, &g->t0, "%s: %zu address%s, first %s",
+                       g->t->host, *n, *n == 1 ? "" : "es", addrs[0].text);
+    return 0;
+}
+
+static int step_tcp(struct engine *g, const struct aw_net_addr *addrs, size_t n, int *fd)
+{
+    char msg[AW_NET_ERR_MAX], all[AW_PROBE_DETAIL_MAX] = "";
+    bool refused = false;
+    size_t used = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int64_t deadline = aw_probe_mono_ms() + g->o->timeout_ms;
+        int st = aw_net_connect(&addrs[i], deadline, fd, msg, sizeof(msg));
+
+        if (st == AW_NET_OK) {
+            aw_probe_check_set(g->r, AW_PS_TCP, AW_PC_OK, &g->t0, "connected to %s port %u",
+                               addrs[i].text, g->t->port);
+            return 0;
+        }
+        refused = refused || st == AW_NET_REFUSED;
+        if (used < sizeof(all)) {
+            used += (size_t)snprintf(all + used, sizeof(all) - used, "%s%s", used ? "; " : "",
+                                     msg);
+        }
+    }
+    aw_probe_check_set(g->r, AW_PS_TCP, AW_PC_FAIL, &g->t0, "port %u: %s (timeout %u ms)",
+                       g->t->port, all, g->o->timeout_ms);
+    /* An address that answers with a refusal is a definite answer; one
+     * that never answers may only be unroutable from here. */
+    aw_probe_verdict_set(g->r, refused ? AW_PV_TCP_REFUSED : AW_PV_TCP_TIMEOUT,
+                         "TCP port %u of %s %s: %s.", g->t->port, g->t->host,
+                         refused ? "refused the connection" : "did not answer", all);
+    return -1;
+}
+
+/* ---- tls ----------------------------------------------------------- */
+
+static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len,
+                   SSL *ssl, void *arg)
+{
+    struct engine *g = arg;
+    const unsigned char *b = buf;
+
+    (void)version;
+    (void)ssl;
+    if (write_p || len < 1) {
+        return;
+    }
+    if (content_type == SSL3_RT_HANDSHAKE && b[0] == SSL3_MT_SERVER_HELLO) {
+        g->server_hello = true;
+    } else if (content_type == SSL3_RT_ALERT && len >= 2 && g->alert < 0) {
+        g->alert = b[1];
+    }
+}
+
+/* Describe a failed handshake and set the verdict.  bytes: what the
+ * server sent; timed_out: the deadline passed. */
+static void tls_failed(struct engine *g, uint64_t bytes, bool timed_out, const char *reason)
+{
+    struct aw_probe_result *r = g->r;
+
+    if (g->alert >= 0) {
+        const char *name = SSL_alert_desc_string_long(g->alert);
+        /* Before its ServerHello a server answers "no common version or
+         * suite" with protocol_version, insufficient_security or
+         * handshake_failure (RFC 8446 6.2, RFC 5246 7.2.2). */
+        bool protocol = !g->server_hello && (g->alert == SSL_AD_PROTOCOL_VERSION ||
+                                             g->alert == SSL_AD_INSUFFICIENT_SECURITY ||
+                                             g->alert == SSL_AD_HANDSHAKE_FAILURE);
+        aw_probe_check_set(r, AW_PS_TLS, AW_PC_FAIL, &g->t0, "the server sent the alert '%s' "
+                           "(%d)%s", name, g->alert, g->server_hello ? " after its ServerHello" :
+                           " instead of a ServerHello");
+        aw_probe_verdict_set(r, protocol ? AW_PV_TLS_PROTOCOL : AW_PV_TLS_ALERT,
+                             "The server ended the handshake with the TLS alert '%s' (%d)%s.",
+                             name, g->alert, protocol ? ": no TLS version or cipher suite in "
+                             "common" : "");
+    } else if (bytes == 0) {
+        const char *how = timed_out ? "stayed silent" : "closed the connection";
+        aw_probe_check_set(r, AW_PS_TLS, AW_PC_FAIL, &g->t0, "ClientHello sent; the server %s "
+                           "without sending a byte%s%s", how, timed_out ? "" : ": ",
+                           timed_out ? "" : reason);
+        aw_probe_verdict_set(r, AW_PV_TLS_NO_SERVERHELLO, "The server accepted the TCP "
+                             "connection and the ClientHello, then %s without a ServerHello%s.",
+                             how, timed_out ? " until the timeout" : "");
+    } else if (timed_out) {
+        aw_probe_check_set(r, AW_PS_TLS, AW_PC_FAIL, &g->t0, "the handshake did not finish "
+                           "within %u ms (%llu bytes received, ServerHello %s)",
+                           g->o->timeout_ms, (unsigned long long)bytes,
+                           g->server_hello ? "received" : "not received");
+        aw_probe_verdict_set(r, AW_PV_TLS_PROTOCOL, "The TLS handshake did not finish within "
+                             "%u ms: the server sent %llu bytes but no complete handshake.",
+                             g->o->timeout_ms, (unsigned long long)bytes);
+    } else {
+        aw_probe_check_set(r, AW_PS_TLS, AW_PC_FAIL, &g->t0, "%s after %llu bytes from the "
+                           "server (%s)", reason, (unsigned long long)bytes,
+                           g->server_hello ? "after its ServerHello"
+                                           : "no ServerHello: this port may not speak TLS");
+        aw_probe_verdict_set(r, AW_PV_TLS_PROTOCOL, "The TLS handshake failed: %s%s.", reason,
+                             g->server_hello ? "" : " (the server's answer is not TLS)");
+    }
+}
+
+/* Handshake on the connected fd; on success g->sent holds the chain. */
+static int step_tls(struct engine *g, int fd, struct aw_err *err)
+{
+    int64_t deadline = aw_probe_mono_ms() + g->o->timeout_ms;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = NULL;
+    char reason[256] = "";
+    bool timed_out = false;
+    int rc = -1;
+
+    if (ctx == NULL || (ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
+        aw_err_set(err, AW_ENOMEM, "cannot set up OpenSSL");
+        rc = -2;
+        goto out;
+    }
+    SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
+    SSL_set_msg_callback(ssl, msg_cb);
+    SSL_set_msg_callback_arg(ssl, g);
+    if (!g->ip_literal) {
+        SSL_set_tlsext_host_name(ssl, g->t->host);
+    }
+    ERR_clear_error();
+    for (;;) {
+        int ret = SSL_connect(ssl), e, w;
+
+        if (ret == 1) {
+            break;
+        }
+        e = SSL_get_error(ssl, ret);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            w = aw_net_wait(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+            if (w > 0) {
+                continue;
+            }
+            timed_out = w == 0;
+            snprintf(reason, sizeof(reason), "%s", w == 0 ? "timed out" : strerror(errno));
+        } else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+            snprintf(reason, sizeof(reason), "%s", errno ? strerror(errno) : "connection closed");
+        } else {
+            const char *why = ERR_reason_error_string(ERR_peek_last_error());
+            snprintf(reason, sizeof(reason), "%s", why != NULL ? why : "TLS error");
+        }
+        tls_failed(g, BIO_number_read(SSL_get_rbio(ssl)), timed_out, reason);
+        goto out;
+    }
+    g->sent = SSL_get_peer_cert_chain(ssl) ? X509_chain_up_ref(SSL_get_peer_cert_chain(ssl))
+                                           : NULL;
+    if (g->sent == NULL || sk_X509_num(g->sent) == 0) {
+        aw_probe_check_set(g->r, AW_PS_TLS, AW_PC_FAIL, &g->t0, "%s: the server sent no "
+                           "certificate", SSL_get_version(ssl));
+        aw_probe_verdict_set(g->r, AW_PV_TLS_PROTOCOL, "The server completed the handshake "
+                             "without a certificate (an anonymous cipher suite).");
+        goto out;
+    }
+    aw_probe_check_set(g->r, AW_PS_TLS, AW_PC_OK, &g->t0, "%s, %s; the server sent %d "
+                       "certificate%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+                       sk_X509_num(g->sent), sk_X509_num(g->sent) == 1 ? "" : "s");
+    rc = 0;
+out:
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    return rc;
+}
+
+/* ---- chain, trust, validity, name ---------------------------------- */
+
+/* The certificate whose issuer is missing in v: the top of what was
+ * built. */
+static X509 *chain_top(const struct verify_run *v)
+{
+    int n = v->chain ? sk_X509_num(v->chain) : 0;
+    return n > 0 ? sk_X509_value(v->chain, n - 1) : NULL;
+}
+
+/* Fetch the caIssuers of x into g->untrusted; the URLs fetched in *used
+ * (for the detail).  Returns how many certificates were added. */
+static int fetch_issuers(struct engine *g, X509 *x, char *used, size_t size)
+{
+    AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+    int added = 0;
+
+    for (int i = 0; aia != NULL && i < sk_ACCESS_DESCRIPTION_num(aia) && added == 0; i++) {
+        ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+        struct aw_http_result res;
+        struct aw_probe_url *u;
+        int before = sk_X509_num(g->untrusted);
+
+        if (OBJ_obj2nid(ad->method) != NID_ad_ca_issuers || ad->location->type != GEN_URI ||
+            (u = url_add(g->r, "aia", ad->location->d.uniformResourceIdentifier)) == NULL) {
+            continue;
+        }
+        if (fetch(g, u, AW_PROBE_CERT_BYTES_MAX, &res) == 0) {
+            added = parse_issuers(res.body, res.len, g->untrusted);
+            if (added == 0) {
+                u->result = AW_PC_FAIL;
+                snprintf(u->error, sizeof(u->error), "the response is no certificate");
+            }
+            for (int k = before; k < sk_X509_num(g->untrusted); k++) {
+                add_cert(g, sk_X509_value(g->untrusted, k), false);
+            }
+            snprintf(used, size, "%s", u->url);
+        }
+        free(res.body);
+    }
+    AUTHORITY_INFO_ACCESS_free(aia);
+    return added;
+}
+
+/* Verify as sent, then with issuers from AIA while they help.  *v gets
+ * the last run; *as_sent_missing says the server's own certificates did
+ * not reach a trusted root. */
+static int verify_with_aia(struct engine *g, struct verify_run *v, bool *as_sent_missing,
+                           char *aia_used, size_t size)
+{
+    if (verify(g, false, v) != 0) {
+        return -1;
+    }
+    *as_sent_missing = find_error(v, ISSUER_MISSING) != NULL;
+    for (int round = 0; round < AW_PROBE_AIA_ROUNDS && find_error(v, ISSUER_MISSING); round++) {
+        X509 *top = chain_top(v);
+        if (top == NULL || fetch_issuers(g, top, aia_used, size) == 0) {
+            break;
+        }
+        verify_free(v);
+        if (verify(g, false, v) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void step_chain(struct engine *g, const struct verify_run *v, bool as_sent_missing,
+                       const char *aia_used)
+{
+    const struct verify_error *e = find_error(v, ISSUER_MISSING);
+    char who[AW_PROBE_TEXT_MAX], issuer[AW_PROBE_TEXT_MAX];
+    int nsent = sk_X509_num(g->sent);
+
+    if (e != NULL) {
+        X509 *top = chain_top(v);
+        subject_of(top, who, sizeof(who));
+        if (top != NULL) {
+            name_text(X509_get_issuer_name(top), issuer, sizeof(issuer));
+        }
+        aw_probe_check_set(g->r, AW_PS_CHAIN, AW_PC_FAIL, &g->t0, "the issuer of '%s' ('%s') "
+                           "is neither sent by the server (%d certificate%s), nor in the trust "
+                           "store, nor fetchable from AIA%s", who, top ? issuer : "?", nsent,
+                           nsent == 1 ? "" : "s", aia_used[0] ? "" : " (no reachable caIssuers URL)");
+        aw_probe_verdict_set(g->r, AW_PV_CHAIN_INCOMPLETE, "The chain of %s cannot be built: "
+                             "the issuer '%s' of '%s' is not sent by the server and cannot be "
+                             "fetched.", g->t->host, top ? issuer : "?", who);
+    } else if (as_sent_missing) {
+        aw_probe_check_set(g->r, AW_PS_CHAIN, AW_PC_OK, &g->t0, "the server sends %s (%d "
+                           "certificate%s); the missing issuer was fetched from AIA %s: Windows "
+                           "agents (CryptoAPI) recover this way, OpenSSL and Java clients fail",
+                           nsent == 1 ? "only its own certificate" : "an incomplete chain",
+                           nsent, nsent == 1 ? "" : "s", aia_used);
+    } else {
+        aw_probe_check_set(g->r, AW_PS_CHAIN, AW_PC_OK, &g->t0, "complete as sent (%d "
+                           "certificate%s) up to '%s'", nsent, nsent == 1 ? "" : "s",
+                           (subject_of(chain_top(v), who, sizeof(who)), who));
+    }
+}
+
+static void step_trust(struct engine *g, const struct verify_run *v)
+{
+    char who[AW_PROBE_TEXT_MAX];
+    const char *store = g->o->ca_file ? "--ca-file" : "the system trust store";
+
+    for (size_t i = 0; i < v->n; i++) {
+        if (is_trust_error(v->e[i].code)) {
+            subject_of(v->e[i].cert, who, sizeof(who));
+            aw_probe_check_set(g->r, AW_PS_TRUST, AW_PC_FAIL, &g->t0, "'%s': %s (%s)", who,
+                               X509_verify_cert_error_string(v->e[i].code), store);
+            aw_probe_verdict_set(g->r, AW_PV_ROOT_UNTRUSTED, "The chain ends at '%s', which "
+                                 "%s does not trust: %s.", who, store,
+                                 X509_verify_cert_error_string(v->e[i].code));
+            return;
+        }
+    }
+    if (find_error(v, ISSUER_MISSING) != NULL) {
+        aw_probe_check_set(g->r, AW_PS_TRUST, AW_PC_SKIP, &g->t0, "no chain to judge");
+        return;
+    }
+    subject_of(chain_top(v), who, sizeof(who));
+    aw_probe_check_set(g->r, AW_PS_TRUST, AW_PC_OK, &g->t0, "anchored at '%s' (%s)", who, store);
+}
+
+static void step_validity(struct engine *g, const struct verify_run *v)
+{
+    const struct verify_error *ex = find_error(v, EXPIRED), *ny = find_error(v, NOT_YET);
+    const struct verify_error *e = ex ? ex : ny;
+    char who[AW_PROBE_TEXT_MAX], when[32];
+
+    if (e == NULL) {
+        const struct aw_probe_cert *leaf = &g->r->chain[0];
+        aw_probe_check_set(g->r, AW_PS_VALIDITY, AW_PC_OK, &g->t0, "every certificate is "
+                           "valid now; the server certificate until %s", leaf->not_after);
+        return;
+    }
+    subject_of(e->cert, who, sizeof(who));
+    time_text(e->cert ? (ex ? X509_get0_notAfter(e->cert) : X509_get0_notBefore(e->cert)) : NULL,
+              when, sizeof(when));
+    aw_probe_check_set(g->r, AW_PS_VALIDITY, AW_PC_FAIL, &g->t0, "'%s' (depth %d) %s %s",
+                       who, e->depth, ex ? "expired at" : "is valid only from", when);
+    aw_probe_verdict_set(g->r, ex ? AW_PV_CERT_EXPIRED : AW_PV_CERT_NOT_YET_VALID,
+                         "The %s certificate '%s' %s %s.", e->depth == 0 ? "server" : "CA", who,
+                         ex ? "expired at" : "is valid only from", when);
+}
+
+static void step_name(struct engine *g, const struct verify_run *v)
+{
+    const char *san = g->r->chain[0].san;
+    char subj[AW_PROBE_TEXT_MAX];
+
+    subject_of(sk_X509_value(g->sent, 0), subj, sizeof(subj));
+    if (find_error(v, NAME) == NULL) {
+        aw_probe_check_set(g->r, AW_PS_NAME, AW_PC_OK, &g->t0, "%s matches (%s)", g->t->host,
+                           san[0] ? san : subj);
+        return;
+    }
+    aw_probe_check_set(g->r, AW_PS_NAME, AW_PC_FAIL, &g->t0, "%s is not among the names of "
+                       "the certificate: %s", g->t->host, san[0] ? san : subj);
+    aw_probe_verdict_set(g->r, AW_PV_NAME_MISMATCH, "The server certificate is not issued for "
+                         "%s; it names %s.", g->t->host, san[0] ? san : subj);
+}
+
+/* ---- revocation ---------------------------------------------------- */
+
+/* The CRL URLs of x, with their outcome, into out; how many it has. */
+static int cdp_summary(struct engine *g, X509 *x, char *out, size_t size)
+{
+    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+    size_t used = 0;
+    int count = 0;
+
+    out[0] = '\0';
+    for (int i = 0; dps != NULL && i < sk_DIST_POINT_num(dps); i++) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+        if (dp->distpoint == NULL || dp->distpoint->type != 0) {
+            continue;
+        }
+        for (int k = 0; k < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); k++) {
+            GENERAL_NAME *gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, k);
+            struct aw_probe_url *u;
+            if (gn->type != GEN_URI ||
+                (u = url_add(g->r, "crl", gn->d.uniformResourceIdentifier)) == NULL) {
+                continue;
+            }
+            count++;
+            if (used < size) {
+                used += (size_t)snprintf(out + used, size - used, "%s%s%s%s", used ? "; " : "",
+                                         u->url, u->error[0] ? ": " : "", u->error);
+            }
+        }
+    }
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    return count;
+}
+
+static X509_CRL *parse_crl(const unsigned char *d, size_t len)
+{
+    const unsigned char *p = d;
+    X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+
+    if (crl == NULL && len > 10 && memcmp(d, "-----BEGIN", 10) == 0) {
+        BIO *b = BIO_new_mem_buf(d, (int)len);
+        crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+    }
+    return crl;
+}
+
+/* Fetch every CRL URL listed so far into g->crls. */
+static void fetch_crls(struct engine *g)
+{
+    for (size_t i = 0; i < g->r->nurls; i++) {
+        struct aw_probe_url *u = &g->r->urls[i];
+        struct aw_http_result res;
+        X509_CRL *crl;
+
+        if (strcmp(u->kind, "crl") != 0 || u->result != AW_PC_SKIP) {
+            continue;
+        }
+        if (fetch(g, u, AW_PROBE_CRL_BYTES_MAX, &res) == 0) {
+            crl = parse_crl(res.body, res.len);
+            if (crl == NULL) {
+                u->result = AW_PC_FAIL;
+                snprintf(u->error, sizeof(u->error), "the response is no CRL");
+            } else {
+                const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+                time_text(X509_CRL_get0_lastUpdate(crl), u->this_update, sizeof(u->this_update));
+                time_text(next, u->next_update, sizeof(u->next_update));
+                if (next != NULL && X509_cmp_time(next, NULL) < 0) {
+                    u->result = AW_PC_FAIL;
+                    char when[sizeof(u->next_update)];
+                    memcpy(when, u->next_update, sizeof(when));
+                    snprintf(u->error, sizeof(u->error), "stale CRL: its next update was %s",
+                             when);
+                }
+                if (!sk_X509_CRL_push(g->crls, crl)) {
+                    X509_CRL_free(crl);
+                }
+            }
+        }
+        free(res.body);
+    }
+}
+
+/* Judge the chain v built (leaf to anchor) with the CRLs; the root itself
+ * is not checked, as CryptoAPI's ..._CHAIN_EXCLUDE_ROOT does not. */
+static void step_revocation(struct engine *g, const struct verify_run *v)
+{
+    static const int OFFLINE[] = { X509_V_ERR_UNABLE_TO_GET_CRL, X509_V_ERR_CRL_HAS_EXPIRED,
+                                   X509_V_ERR_CRL_NOT_YET_VALID,
+                                   X509_V_ERR_CRL_SIGNATURE_FAILURE,
+                                   X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER, 0 };
+    struct verify_run cv;
+    char who[AW_PROBE_TEXT_MAX], urls[AW_PROBE_DETAIL_MAX];
+    int n = sk_X509_num(v->chain), ncrl = 0;
+    size_t ocsp = 0;
+
+    if (g->o->no_revocation) {
+        aw_probe_check_set(g->r, AW_PS_REVOCATION, AW_PC_SKIP, &g->t0, "not checked "
+                           "(--no-revocation)");
+        return;
+    }
+    if (find_error(v, ISSUER_MISSING) != NULL || g->r->checks[AW_PS_TRUST].result != AW_PC_OK) {
+        aw_probe_check_set(g->r, AW_PS_REVOCATION, AW_PC_SKIP, &g->t0, "no trusted chain to "
+                           "check");
+        return;
+    }
+    fetch_crls(g);
+    if (verify(g, true, &cv) != 0) {
+        aw_probe_check_set(g->r, AW_PS_REVOCATION, AW_PC_SKIP, &g->t0, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < cv.n; i++) {
+        const struct verify_error *e = &cv.e[i];
+        if (e->depth >= n - 1 && e->depth > 0) {
+            continue;   /* the root */
+        }
+        subject_of(e->cert, who, sizeof(who));
+        if (e->code == X509_V_ERR_CERT_REVOKED) {
+            aw_probe_check_set(g->r, AW_PS_REVOCATION, AW_PC_FAIL, &g->t0, "'%s' (serial %s) "
+                               "is revoked", who, e->depth < (int)g->r->nchain ?
+                               g->r->chain[e->depth].serial : "?");
+            aw_probe_verdict_set(g->r, AW_PV_REVOKED, "The %s certificate '%s' is listed as "
+                                 "revoked in its CA's CRL.", e->depth == 0 ? "server" : "CA",
+                                 who);
+            verify_free(&cv);
+            return;
+        }
+    }
+    for (size_t i = 0; i < cv.n; i++) {
+        const struct verify_error *e = &cv.e[i];
+        if ((e->depth >= n - 1 && e->depth > 0) || !is_code(e->code, OFFLINE) ||
+            e->cert == NULL) {
+            continue;
+        }
+        subject_of(e->cert, who, sizeof(who));
+        if (cdp_summary(g, e->cert, urls, sizeof(urls)) == 0) {
+            continue;   /* no CDP: nothing to fetch, see below */
+        }
+        aw_probe_check_set(g->r, AW_PS_REVOCATION, AW_PC_FAIL, &g->t0, "'%s': %s (%s)", who,
+                           X509_verify_cert_error_string(e->code), urls);
+        aw_probe_verdict_set(g->r, AW_PV_REVOCATION_OFFLINE, "The revocation status of '%s' "
+                             "cannot be checked: %s.", who, urls);
+        verify_free(&cv);
+        return;
+    }
+    for (size_t i = 0; i < g->r->nurls; i++) {
+        if (strcmp(g->r->urls[i].kind, "ocsp") == 0) {
+            ocsp++;
+            snprintf(g->r->urls[i].error, sizeof(g->r->urls[i].error), "OCSP is not queried "
+                     "(the CRLs decide)");
+        }
+        ncrl += strcmp(g->r->urls[i].kind, "crl") == 0;
+    }
+    aw_probe_check_set(g->r, AW_PS_REVOCATION, AW_PC_OK, &g->t0, "%d CRL%s fetched, no "
+                       "certificate of the chain revoked%s", ncrl, ncrl == 1 ? "" : "s",
+                       ncrl == 0 ? " (the chain names no CRL distribution point)" :
+                       ocsp ? "; OCSP URLs listed, not queried" : "");
+    verify_free(&cv);
+}
+
+/* ---- the probe ----------------------------------------------------- */
+
+bool aw_probe_available(void)
+{
+    return true;
+}
+
+/* The trust anchors: exactly the certificates of ca_file, or the system
+ * store.  ca_file problems are usage errors (exit 2). */
+static int load_store(const char *ca_file, X509_STORE **out, struct aw_err *err)
+{
+    X509_STORE *st = X509_STORE_new();
+    STACK_OF(X509_INFO) *infos = NULL;
+    BIO *b = NULL;
+    int certs = 0, rc = AW_OK;
+
+    *out = NULL;
+    if (st == NULL) {
+        return aw_err_set(err, AW_ENOMEM, "out of memory");
+    }
+    if (ca_file == NULL) {
+        if (X509_STORE_set_default_paths(st) != 1) {
+            rc = aw_err_set(err, AW_EIO, "cannot load the system trust store");
+        }
+        goto out;
+    }
+    b = BIO_new_file(ca_file, "r");
+    if (b == NULL) {
+        rc = aw_err_set(err, AW_EUSAGE, "--ca-file %s: cannot read it: %s", ca_file,
+                        strerror(errno));
+        goto out;
+    }
+    infos = PEM_X509_INFO_read_bio(b, NULL, NULL, NULL);
+    for (int i = 0; infos != NULL && i < sk_X509_INFO_num(infos); i++) {
+        X509_INFO *xi = sk_X509_INFO_value(infos, i);
+        if (xi->x509 != NULL && X509_STORE_add_cert(st, xi->x509) == 1) {
+            certs++;
+        }
+    }
+    if (certs == 0) {
+        rc = aw_err_set(err, AW_EUSAGE, "--ca-file %s: no PEM certificate in it", ca_file);
+    }
+out:
+    ERR_clear_error();
+    sk_X509_INFO_pop_free(infos, X509_INFO_free);
+    BIO_free(b);
+    if (rc != AW_OK) {
+        X509_STORE_free(st);
+    } else {
+        *out = st;
+    }
+    return rc;
+}
+
+int aw_probe_check_ca_file(const char *path, struct aw_err *err)
+{
+    X509_STORE *st = NULL;
+    int rc = load_store(path, &st, err);
+
+    X509_STORE_free(st);
+    return rc;
+}
+
+static bool is_ip_literal(const char *host)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* The steps after the handshake, on g->sent. */
+static int judge_chain(struct engine *g)
+{
+    struct verify_run v;
+    bool as_sent_missing = false;
+    char aia_used[AW_PROBE_TEXT_MAX] = "";
+
+    for (int i = 0; i < sk_X509_num(g->sent); i++) {
+        add_cert(g, sk_X509_value(g->sent, i), true);
+        if (i > 0 && (X509_up_ref(sk_X509_value(g->sent, i)) != 1 ||
+                      !sk_X509_push(g->untrusted, sk_X509_value(g->sent, i)))) {
+            return -1;
+        }
+    }
+    g->r->nsent = g->r->nchain;
+    if (verify_with_aia(g, &v, &as_sent_missing, aia_used, sizeof(aia_used)) != 0) {
+        return -1;
+    }
+    for (int i = 0; v.chain != NULL && i < sk_X509_num(v.chain); i++) {
+        list_urls(g->r, sk_X509_value(v.chain, i));
+    }
+    step_chain(g, &v, as_sent_missing, aia_used);
+    step_trust(g, &v);
+    step_validity(g, &v);
+    step_name(g, &v);
+    step_revocation(g, &v);
+    if (!g->r->decided && as_sent_missing) {
+        aw_probe_verdict_set(g->r, AW_PV_OK, "%s works for Windows agents only: the server "
+                             "sends only %s, and the missing issuer is fetched from AIA %s; "
+                             "OpenSSL and Java clients fail.", g->t->host,
+                             sk_X509_num(g->sent) == 1 ? "its own certificate"
+                                                       : "part of its chain", aia_used);
+    }
+    verify_free(&v);
+    return 0;
+}
+
+int aw_probe_run(const struct aw_probe_target *t, const struct aw_probe_opts *opts,
+                 struct aw_probe_result *r, struct aw_err *err)
+{
+    struct engine g;
+    struct aw_net_addr addrs[AW_PROBE_ADDR_MAX];
+    size_t naddr = 0;
+    int fd = -1, rc = AW_OK;
+    int64_t start = aw_probe_mono_ms();
+
+    memset(r, 0, sizeof(*r));
+    memset(&g, 0, sizeof(g));
+    r->target = *t;
+    r->started_ms = aw_time_now_ms();
+    g.t = t;
+    g.o = opts;
+    g.r = r;
+    g.alert = -1;
+    g.t0 = start;
+    g.ip_literal = is_ip_literal(t->host);
+    rc = load_store(opts->ca_file, &g.store, err);
+    if (rc != AW_OK) {
+        goto out;
+    }
+    g.untrusted = sk_X509_new_null();
+    g.crls = sk_X509_CRL_new_null();
+    if (g.untrusted == NULL || g.crls == NULL) {
+        rc = aw_err_set(err, AW_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (step_dns(&g, addrs, &naddr) == 0 && step_tcp(&g, addrs, naddr, &fd) == 0) {
+        int st = step_tls(&g, fd, err);
+        close(fd);
+        if (st == -2) {
+            rc = AW_ENOMEM;
+            goto out;
+        }
+        if (st == 0 && judge_chain(&g) != 0) {
+            rc = aw_err_set(err, AW_ENOMEM, "out of memory verifying the chain of %s", t->host);
+            goto out;
+        }
+    }
+    if (!r->decided) {
+        aw_probe_verdict_set(r, AW_PV_OK, "%s answers with a complete, trusted, valid "
+                             "certificate for this name%s.", t->host,
+                             opts->no_revocation ? " (revocation not checked)"
+                                                 : ", not revoked");
+    }
+    for (int s = 0; s < AW_PS_COUNT; s++) {
+        if (r->checks[s].detail[0] == '\0') {
+            snprintf(r->checks[s].detail, sizeof(r->checks[s].detail), "not reached");
+        }
+    }
+out:
+    r->ms = aw_probe_mono_ms() - start;
+    sk_X509_pop_free(g.sent, X509_free);
+    sk_X509_pop_free(g.untrusted, X509_free);
+    sk_X509_CRL_pop_free(g.crls, X509_CRL_free);
+    X509_STORE_free(g.store);
+    return rc;
+}

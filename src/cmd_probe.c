@@ -13,7 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentwatch/config.h"
+#include "agentwatch/platform.h"
 #include "agentwatch/probe.h"
+#include "agentwatch/probe_store.h"
+#include "agentwatch/store.h"
+#include "agentwatch/timeutil.h"
 #include "cli_internal.h"
 #include "cli_opt.h"
 
@@ -76,14 +81,67 @@ const struct aw_cli_spec aw_probe_spec = {
     "Exit status: 0 every target ok, 1 a problem found, 2 usage error.\n"
 };
 
+
+/* Without TARGET: the servers named by the findings of the last days. */
+#define PROBE_STORED_DAYS 7
+
+struct target_list {
+    struct aw_probe_target *items;
+    size_t count, cap;
+};
+
+static int add_target(struct target_list *l, const char *text, struct aw_err *err)
+{
+    struct aw_probe_target t;
+    struct aw_err perr = { 0 };
+
+    if (aw_probe_parse_target(text, &t, &perr) != AW_OK) {
+        return aw_err_set(err, AW_ESYNTAX, "%s", perr.msg);
+    }
+    for (size_t i = 0; i < l->count; i++) {
+        if (strcmp(l->items[i].host, t.host) == 0 && l->items[i].port == t.port) {
+            return AW_OK;
+        }
+    }
+    if (l->count == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 8;
+        struct aw_probe_target *n = realloc(l->items, ncap * sizeof(*n));
+        if (n == NULL) {
+            return aw_err_set(err, AW_ENOMEM, "out of memory");
+        }
+        l->items = n;
+        l->cap = ncap;
+    }
+    l->items[l->count++] = t;
+    return AW_OK;
+}
+
+/* A stored target that is no server name (a captured URL of another
+ * scheme, say) is left out with a note, not an error. */
+static int stored_target(void *ctx, const char *target, struct aw_err *err)
+{
+    struct aw_err terr = { 0 };
+    int rc = add_target(ctx, target, &terr);
+
+    if (rc == AW_ESYNTAX) {
+        fprintf(stderr, "agentwatch: probe: leaving out the stored target: %s\n", terr.msg);
+        return AW_OK;
+    }
+    if (rc != AW_OK) {
+        *err = terr;
+    }
+    return rc;
+}
+
 int aw_cmd_probe(struct aw_cli *cli, int argc, char **argv)
 {
     struct probe_args a = { NULL, AW_PROBE_TIMEOUT_DEFAULT_S, false, false, PROBE_TEXT };
-    struct aw_probe_target *targets = NULL;
+    struct target_list tl = { NULL, 0, 0 };
     struct aw_probe_result *r = NULL;
+    struct aw_store *store = NULL;
     struct aw_probe_opts opts;
     struct aw_err err = { 0 };
-    size_t ntargets = 0;
+    char host[256] = "";
     int n = 0, status = aw_cli_parse(&aw_probe_spec, cli, argc, argv, &a, &n);
 
     if (status != AW_CLI_CONTINUE) {
@@ -94,20 +152,12 @@ int aw_cmd_probe(struct aw_cli *cli, int argc, char **argv)
                 "engine is still to come)\n");
         return AW_EXIT_USAGE;
     }
-    if (n == 0) {
-        return aw_cli_usage_error("probe", "no TARGET given");
-    }
-    targets = calloc((size_t)n, sizeof(*targets));
-    r = malloc(sizeof(*r));
-    if (targets == NULL || r == NULL) {
-        aw_err_set(&err, AW_ENOMEM, "out of memory");
-        status = aw_cli_failure(&err);
-        goto out;
-    }
     /* Every usage problem before the first packet. */
     for (int i = 1; i <= n; i++) {
-        if (aw_probe_parse_target(argv[i], &targets[ntargets++], &err) != AW_OK) {
-            status = aw_cli_usage_error("probe", "%s", err.msg);
+        int rc = add_target(&tl, argv[i], &err);
+        if (rc != AW_OK) {
+            status = rc == AW_ESYNTAX ? aw_cli_usage_error("probe", "%s", err.msg)
+                                      : aw_cli_failure(&err);
             goto out;
         }
     }
@@ -115,12 +165,41 @@ int aw_cmd_probe(struct aw_cli *cli, int argc, char **argv)
         status = aw_cli_usage_error("probe", "%s", err.msg);
         goto out;
     }
+    status = AW_EXIT_FAILURE;
+    r = malloc(sizeof(*r));
+    if (r == NULL) {
+        aw_err_set(&err, AW_ENOMEM, "out of memory");
+        aw_cli_failure(&err);
+        goto out;
+    }
+    if ((!a.no_store || n == 0) &&
+        aw_cli_open_store(cli, a.no_store ? AW_STORE_READONLY : 0, &store) != AW_OK) {
+        goto out;
+    }
+    if (n == 0) {
+        int64_t since = aw_time_now_ms() - (int64_t)PROBE_STORED_DAYS * 86400000;
+        if (aw_probe_store_targets(store, since, stored_target, &tl, &err) != AW_OK) {
+            aw_cli_failure(&err);
+            goto out;
+        }
+        if (tl.count == 0) {
+            status = aw_cli_usage_error("probe", "no TARGET given, and no finding of the last "
+                                        "%d days names a server", PROBE_STORED_DAYS);
+            goto out;
+        }
+    }
+    if (cli->config != NULL && cli->config->host != NULL) {
+        snprintf(host, sizeof(host), "%s", cli->config->host);
+    } else if (aw_os_hostname(host, sizeof(host)) != 0 || host[0] == '\0') {
+        snprintf(host, sizeof(host), "localhost");
+    }
     opts.ca_file = a.ca_file;
     opts.timeout_ms = (unsigned)a.timeout_s * 1000u;
     opts.no_revocation = a.no_revocation;
     status = AW_EXIT_OK;
-    for (size_t i = 0; i < ntargets; i++) {
-        if (aw_probe_run(&targets[i], &opts, r, &err) != AW_OK) {
+    for (size_t i = 0; i < tl.count; i++) {
+        if (aw_probe_run(&tl.items[i], &opts, r, &err) != AW_OK ||
+            (!a.no_store && aw_probe_store_result(store, r, host, &err) != AW_OK)) {
             status = aw_cli_failure(&err);
             goto out;
         }
@@ -138,7 +217,8 @@ int aw_cmd_probe(struct aw_cli *cli, int argc, char **argv)
         status = AW_EXIT_FAILURE;
     }
 out:
-    free(targets);
+    aw_store_close(&store);
+    free(tl.items);
     free(r);
     return status;
 }

@@ -32,6 +32,7 @@ static const char *const migrations[AW_STORE_SCHEMA_VERSION] = {
     SQL_MIGRATE_5,
     SQL_MIGRATE_6,
     SQL_MIGRATE_7,
+    SQL_MIGRATE_8,
 };
 
 enum stmt_id {

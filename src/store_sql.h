@@ -183,6 +183,21 @@
 #define SQL_MIGRATE_6 \
     "ALTER TABLE findings ADD COLUMN ts_inferred INTEGER NOT NULL DEFAULT 0;"
 
+/* The server certificate each probed target showed (src/probe_store.c),
+ * for "certificate of X changed at T" in report (issue 12). */
+#define SQL_MIGRATE_8 \
+    "CREATE TABLE server_certs (" \
+    "  target TEXT NOT NULL," \
+    "  sha256 TEXT NOT NULL," \
+    "  sha1 TEXT NOT NULL," \
+    "  serial TEXT NOT NULL," \
+    "  subject TEXT NOT NULL," \
+    "  issuer TEXT NOT NULL," \
+    "  not_after TEXT NOT NULL," \
+    "  first_seen INTEGER NOT NULL," \
+    "  last_seen INTEGER NOT NULL," \
+    "  PRIMARY KEY (target, sha256));"
+
 /* Add a transaction's tally of one group (src/hours.c). */
 #define SQL_HOURS_UPSERT \
     "INSERT INTO finding_hours (hour, host, rule, category, count, first, last)" \

@@ -547,6 +547,34 @@ def main():
             res.check("text format: checklist", p.returncode == 0 and "OK" in p.stdout and
                       "[ok  ] revocation" in p.stdout, p.stdout)
 
+        if want("store"):
+            import sqlite3
+            db = os.path.join(d, "aw.db")
+            base = [AW_BIN, "--db", db, "probe", "--format", "json"] + ca
+            p1 = subprocess.run(base + [ip(good_port)], capture_output=True, text=True)
+            p2 = subprocess.run(base + [ip(revoked_port)], capture_output=True, text=True)
+            con = sqlite3.connect(db)
+            rows = con.execute("SELECT rule, category, target, code FROM findings"
+                               " ORDER BY id").fetchall()
+            certs = con.execute("SELECT target, length(sha256), first_seen <= last_seen"
+                                " FROM server_certs ORDER BY target").fetchall()
+            con.close()
+            res.check("store: a finding per probe", p1.returncode == 0 and p2.returncode == 1
+                      and rows == [("probe.ok", "health", ip(good_port), "ok"),
+                                   ("probe.revoked", "ssl", ip(revoked_port), "revoked")],
+                      str(rows) + p1.stderr + p2.stderr)
+            res.check("store: the server certificate per target",
+                      sorted(certs) == sorted([(ip(good_port), 64, 1),
+                                               (ip(revoked_port), 64, 1)]), str(certs))
+            p3 = subprocess.run(base + ["--no-store"], capture_output=True, text=True)
+            got = sorted(json.loads(x)["verdict"] for x in p3.stdout.splitlines())
+            res.check("store: without TARGET, the stored findings' targets",
+                      got == ["ok", "revoked"] and p3.returncode == 1, p3.stdout + p3.stderr)
+            p4 = subprocess.run([AW_BIN, "--db", os.path.join(d, "empty.db"), "probe"],
+                                capture_output=True, text=True)
+            res.check("store: no TARGET and nothing stored: exit 2", p4.returncode == 2,
+                      p4.stderr)
+
         for s in w.servers + [w.http, close_srv, silent_srv, garbage_srv, trickle_srv]:
             s.stop()
         for c in fillers:

@@ -245,8 +245,10 @@ static int read_response(int fd, size_t max_body, int64_t deadline, unsigned tim
             res->body = nb;
             cap = ncap;
         }
-        memcpy(res->body + res->len, buf, (size_t)n);
-        res->len += (size_t)n;
+        if (n > 0) {    /* a read may end exactly at the blank line */
+            memcpy(res->body + res->len, buf, (size_t)n);
+            res->len += (size_t)n;
+        }
         if (clen >= 0 && res->len >= (size_t)clen) {
             break;
         }

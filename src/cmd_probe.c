@@ -133,13 +133,40 @@ static int stored_target(void *ctx, const char *target, struct aw_err *err)
     return rc;
 }
 
+/* Probe every target in turn, print each result as it comes and store it
+ * when store is not NULL; the command's exit status. */
+static int probe_all(const struct probe_args *a, const struct target_list *tl,
+                     struct aw_store *store, const char *host, struct aw_probe_result *r)
+{
+    struct aw_probe_opts opts = { .ca_file = a->ca_file, .no_revocation = a->no_revocation,
+                                  .timeout_ms = (unsigned)a->timeout_s * 1000u };
+    struct aw_err err = { 0 };
+    int status = AW_EXIT_OK;
+
+    for (size_t i = 0; i < tl->count; i++) {
+        if (aw_probe_run(&tl->items[i], &opts, r, &err) != AW_OK ||
+            (store != NULL && aw_probe_store_result(store, r, host, &err) != AW_OK)) {
+            return aw_cli_failure(&err);
+        }
+        if (a->format == PROBE_JSON) {
+            aw_probe_write_json(stdout, r);
+        } else {
+            aw_probe_write_text(stdout, r);
+        }
+        fflush(stdout);
+        if (r->verdict != AW_PV_OK) {
+            status = AW_EXIT_FAILURE;
+        }
+    }
+    return fflush(stdout) != 0 ? AW_EXIT_FAILURE : status;
+}
+
 int aw_cmd_probe(struct aw_cli *cli, int argc, char **argv)
 {
     struct probe_args a = { NULL, AW_PROBE_TIMEOUT_DEFAULT_S, false, false, PROBE_TEXT };
     struct target_list tl = { NULL, 0, 0 };
     struct aw_probe_result *r = NULL;
     struct aw_store *store = NULL;
-    struct aw_probe_opts opts;
     struct aw_err err = { 0 };
     char host[256] = "";
     int n = 0, status = aw_cli_parse(&aw_probe_spec, cli, argc, argv, &a, &n);
@@ -193,29 +220,7 @@ int aw_cmd_probe(struct aw_cli *cli, int argc, char **argv)
     } else if (aw_os_hostname(host, sizeof(host)) != 0 || host[0] == '\0') {
         snprintf(host, sizeof(host), "localhost");
     }
-    opts.ca_file = a.ca_file;
-    opts.timeout_ms = (unsigned)a.timeout_s * 1000u;
-    opts.no_revocation = a.no_revocation;
-    status = AW_EXIT_OK;
-    for (size_t i = 0; i < tl.count; i++) {
-        if (aw_probe_run(&tl.items[i], &opts, r, &err) != AW_OK ||
-            (!a.no_store && aw_probe_store_result(store, r, host, &err) != AW_OK)) {
-            status = aw_cli_failure(&err);
-            goto out;
-        }
-        if (a.format == PROBE_JSON) {
-            aw_probe_write_json(stdout, r);
-        } else {
-            aw_probe_write_text(stdout, r);
-        }
-        fflush(stdout);
-        if (r->verdict != AW_PV_OK) {
-            status = AW_EXIT_FAILURE;
-        }
-    }
-    if (fflush(stdout) != 0) {
-        status = AW_EXIT_FAILURE;
-    }
+    status = probe_all(&a, &tl, a.no_store ? NULL : store, host, r);
 out:
     aw_store_close(&store);
     free(tl.items);

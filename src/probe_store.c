@@ -1,7 +1,7 @@
 /*
  * Probe results in the store (see probe_store.h).  The SQL is here rather
  * than in store_sql.h because no other module runs it; the table it
- * writes is created by the store's migration 5 (store_sql.h).
+ * writes is created by the store's migration 8 (store_sql.h).
  */
 #include "agentwatch/probe_store.h"
 
@@ -17,7 +17,7 @@
 #define SQL_PROBE_FILE \
     "SELECT id FROM files WHERE dev = -1 AND ino = -1 AND path = '" PROBE_FILE_PATH "'"
 #define SQL_PROBE_FILE_ADD \
-    "INSERT INTO files (dev, ino, head, head_key, path, format, encoding, first_seen, last_read)" \
+    "INSERT INTO files (dev, ino, head_sums, head_key, path, format, encoding, first_seen, last_read)" \
     " VALUES (-1, -1, X'', NULL, '" PROBE_FILE_PATH "', 'probe', 'utf-8', ?1, ?1)"
 #define SQL_PROBE_NEXT_OFFSET \
     "SELECT coalesce(max(offset), -1) + 1 FROM findings WHERE file_id = ?1"

@@ -193,17 +193,19 @@ static size_t check_examples(const struct aw_ruleset *rs, struct aw_matcher *m, 
         for (size_t j = 0; j < n; j++) {
             struct aw_rule_example ex;
             char what[512];
-            bool own;
+            bool own, limited;
             long got;
 
             if (!aw_rules_example(rs, i, no_match, j, &ex)) {
                 continue;
             }
             own = aw_matcher_rule_matches(m, i, ex.text, ex.len);
+            limited = aw_matcher_last_limited(m) >= 0;
             got = no_match || !own ? -1 : aw_matcher_classify(m, ex.text, ex.len);
             what[0] = '\0';
             if (!no_match && !own) {
-                snprintf(what, sizeof(what), "match example does not match the pattern");
+                snprintf(what, sizeof(what), "match example does not match the pattern%s",
+                         limited ? " (match limit hit)" : "");
             } else if (!no_match && got != (long)i) {
                 /* the rule matches on its own, so the set found a rule, an earlier one */
                 const struct aw_rule_info *by = aw_rules_get(rs, (size_t)got);
@@ -291,7 +293,7 @@ struct classify_state {
     const struct aw_ruleset *rs;
     struct aw_matcher *m;
     uint64_t *hits;           /* per rule */
-    uint64_t records, none, files, failed_files;
+    uint64_t records, none, files, failed_files, limited;
     struct unmatched *um;
     size_t num, umcap;
     bool quiet;
@@ -369,9 +371,11 @@ static int classify_file(struct classify_state *st, char *path, const struct aw_
     while ((rc = aw_reader_next(r, &rec, &err)) == 1) {
         struct aw_record_meta meta;
         long got = aw_matcher_classify(st->m, rec.message.ptr, rec.message.len);
+        long limited = aw_matcher_last_limited(st->m);
 
         aw_record_parse_meta(aw_reader_format(r), &rec, &tc, &meta);
         st->records++;
+        st->limited += limited >= 0;
         if (got >= 0) {
             st->hits[got]++;
         } else {
@@ -390,6 +394,9 @@ static int classify_file(struct classify_state *st, char *path, const struct aw_
                 print_capture(st->m, "code");
                 print_capture(st->m, "target");
             }
+            if (limited >= 0) {
+                aw_text_printf(stdout, " limit=%s", aw_rules_get(st->rs, (size_t)limited)->id);
+            }
             if (st->tz != NULL) {
                 print_time(&meta);
             }
@@ -405,6 +412,64 @@ static int classify_file(struct classify_state *st, char *path, const struct aw_
     return rc < 0 ? rc : AW_OK;
 }
 
+/* The rules a match limit stopped, with how many records each could not
+ * be matched against (the records count as no match). */
+static void print_limit_hits(const struct aw_ruleset *rs, const struct aw_matcher *m)
+{
+    bool any = false;
+
+    for (size_t i = 0; i < aw_rules_count(rs); i++) {
+        uint64_t n = aw_matcher_rule_limit_hits(m, i);
+
+        if (n == 0) {
+            continue;
+        }
+        if (!any) {
+            aw_text_printf(stdout, "\nmatch limit hits (PCRE2):\n");
+            any = true;
+        }
+        aw_text_printf(stdout, "%8llu  record%s could not be matched by rule '%s'\n", (unsigned long long)n,
+                       AW_PLURAL(n), aw_rules_get(rs, i)->id);
+    }
+}
+
+/* After the records: hits per rule, limit hits, the unmatched error and
+ * warning records, and the totals. */
+static void print_classify_summary(const struct classify_state *st, bool quiet)
+{
+    size_t matched_rules = 0;
+
+    if (!quiet) {
+        putchar('\n');
+    }
+    aw_text_printf(stdout, "hits per rule:\n");
+    for (size_t i = 0; i < aw_rules_count(st->rs); i++) {
+        if (st->hits[i] > 0) {
+            const struct aw_rule_info *ri = aw_rules_get(st->rs, i);
+            aw_text_printf(stdout, "%8llu  %s (%s)\n", (unsigned long long)st->hits[i], ri->id, ri->category);
+            matched_rules++;
+        }
+    }
+    aw_text_printf(stdout, "%8llu  - (no rule)\n", (unsigned long long)st->none);
+    print_limit_hits(st->rs, st->m);
+    aw_text_printf(stdout, "\nunmatched error and warning records:%s\n", st->num == 0 ? " none" : "");
+    for (size_t i = 0; i < st->num; i++) {
+        aw_text_printf(stdout, "%s:%llu: %s: ", st->um[i].path, (unsigned long long)st->um[i].offset,
+               aw_level_name(st->um[i].level));
+        print_excerpt(st->um[i].message, strlen(st->um[i].message), EXCERPT_COLS);
+        putchar('\n');
+    }
+    aw_text_printf(stdout, "\n%llu record%s in %llu file%s: %llu classified by %zu rule%s, %llu by none (%zu error or "
+           "warning)\n",
+           (unsigned long long)st->records, st->records == 1 ? "" : "s", (unsigned long long)st->files,
+           st->files == 1 ? "" : "s", (unsigned long long)(st->records - st->none), matched_rules,
+           matched_rules == 1 ? "" : "s", (unsigned long long)st->none, st->num);
+    if (st->limited > 0) {
+        aw_text_printf(stdout, "%llu record%s stopped by a match limit\n", (unsigned long long)st->limited,
+                       AW_PLURAL(st->limited));
+    }
+}
+
 static int cmd_test_files(const char *path, char **files, int nfiles, enum aw_format format,
                           bool quiet, const struct aw_tz *tz)
 {
@@ -412,7 +477,7 @@ static int cmd_test_files(const char *path, char **files, int nfiles, enum aw_fo
     struct aw_err err = { 0, "" };
     struct aw_reader_opts opts;
     struct classify_state st;
-    size_t n, matched_rules = 0;
+    size_t n;
     int rc, status = AW_EXIT_FAILURE;
 
     memset(&st, 0, sizeof(st));
@@ -450,30 +515,7 @@ static int cmd_test_files(const char *path, char **files, int nfiles, enum aw_fo
         st.failed_files += rc != AW_OK;
     }
 
-    if (!quiet) {
-        putchar('\n');
-    }
-    aw_text_printf(stdout, "hits per rule:\n");
-    for (size_t i = 0; i < n; i++) {
-        if (st.hits[i] > 0) {
-            const struct aw_rule_info *ri = aw_rules_get(rs, i);
-            aw_text_printf(stdout, "%8llu  %s (%s)\n", (unsigned long long)st.hits[i], ri->id, ri->category);
-            matched_rules++;
-        }
-    }
-    aw_text_printf(stdout, "%8llu  - (no rule)\n", (unsigned long long)st.none);
-    aw_text_printf(stdout, "\nunmatched error and warning records:%s\n", st.num == 0 ? " none" : "");
-    for (size_t i = 0; i < st.num; i++) {
-        aw_text_printf(stdout, "%s:%llu: %s: ", st.um[i].path, (unsigned long long)st.um[i].offset,
-               aw_level_name(st.um[i].level));
-        print_excerpt(st.um[i].message, strlen(st.um[i].message), EXCERPT_COLS);
-        putchar('\n');
-    }
-    aw_text_printf(stdout, "\n%llu record%s in %llu file%s: %llu classified by %zu rule%s, %llu by none (%zu error or "
-           "warning)\n",
-           (unsigned long long)st.records, st.records == 1 ? "" : "s", (unsigned long long)st.files,
-           st.files == 1 ? "" : "s", (unsigned long long)(st.records - st.none), matched_rules,
-           matched_rules == 1 ? "" : "s", (unsigned long long)st.none, st.num);
+    print_classify_summary(&st, quiet);
     status = st.failed_files > 0 ? AW_EXIT_FAILURE : AW_EXIT_OK;
 out:
     for (size_t i = 0; i < st.num; i++) {

@@ -92,6 +92,9 @@ static void print_file(void *ctx, const struct aw_scan_file_stats *st)
     if (st->skipped_bytes > 0) {
         aw_text_printf(stdout, ", %llu bytes skipped", (unsigned long long)st->skipped_bytes);
     }
+    if (st->limit_hits > 0) {
+        aw_text_printf(stdout, ", %llu not matched (match limit)", (unsigned long long)st->limit_hits);
+    }
     putchar('\n');
 }
 
@@ -103,6 +106,20 @@ static void print_notice(void *ctx, const char *line, bool skipped)
 
     if (skipped || !p->quiet) {
         aw_text_printf(stderr, "agentwatch: %s%s\n", skipped ? "warning: " : "note: ", line);
+    }
+}
+
+/* One warning per rule a match limit stopped, also with --quiet: those
+ * records may belong to the rule and are stored as AW_LIMIT_RULE
+ * findings (a record a later rule matched is that rule's finding). */
+static void print_limit_hits(const struct aw_ruleset *rs, const uint64_t *hits)
+{
+    for (size_t i = 0; i < aw_rules_count(rs); i++) {
+        if (hits[i] > 0) {
+            aw_text_printf(stderr, "agentwatch: warning: %llu record%s could not be matched by rule '%s'"
+                           " (PCRE2 match limit)\n", (unsigned long long)hits[i], AW_PLURAL(hits[i]),
+                           aw_rules_get(rs, i)->id);
+        }
     }
 }
 
@@ -150,6 +167,12 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
         aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
     }
+    opts.limit_hits = calloc(aw_rules_count(rs), sizeof(*opts.limit_hits));
+    if (opts.limit_hits == NULL) {
+        aw_err_set(&err, AW_ENOMEM, "scan: out of memory");
+        aw_cli_failure(&err);
+        goto out;
+    }
     if (aw_scan_run(store, rs, paths, npaths, &opts, &stats, &err) != AW_OK) {
         aw_cli_failure(&err);
         goto out;
@@ -165,8 +188,10 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
                AW_PLURAL(stats.records), (unsigned long long)stats.findings,
                AW_PLURAL(stats.findings));
     }
+    print_limit_hits(rs, opts.limit_hits);
     status = stats.skipped > 0 ? AW_EXIT_PARTIAL : AW_EXIT_OK;
 out:
+    free(opts.limit_hits);
     aw_store_close(&store);
     aw_rules_free(&rs);
     aw_tz_free(&tz);

@@ -121,6 +121,25 @@ static void notice_once(void *ctx, const char *line, bool skipped)
     }
 }
 
+/* One warning per rule a match limit stopped in this pass (as scan says
+ * it); the records are stored as AW_LIMIT_RULE findings. */
+static void say_limit_hits(struct follower *f, const uint64_t *hits, uint64_t total)
+{
+    const struct aw_ruleset *rs = *f->rules;
+
+    if (hits == NULL && total > 0) {
+        say(f, AW_PRIO_WARNING, "%llu record%s could not be matched by a rule"
+            " (PCRE2 match limit)", (unsigned long long)total, total == 1 ? "" : "s");
+    }
+    for (size_t i = 0; hits != NULL && i < aw_rules_count(rs); i++) {
+        if (hits[i] > 0) {
+            say(f, AW_PRIO_WARNING, "%llu record%s could not be matched by rule '%s'"
+                " (PCRE2 match limit)", (unsigned long long)hits[i], hits[i] == 1 ? "" : "s",
+                aw_rules_get(rs, i)->id);
+        }
+    }
+}
+
 static void one_scan(struct follower *f)
 {
     struct aw_scan_opts so;
@@ -145,6 +164,8 @@ static void one_scan(struct follower *f)
     so.progress_ctx = f;
     so.on_notice = notice_once;
     so.notice_ctx = f;
+    /* per-rule detail is a nicety: without memory, the total is said */
+    so.limit_hits = calloc(aw_rules_count(*f->rules) + 1, sizeof(*so.limit_hits));
     f->stats->scans++;
     rc = aw_scan_run(f->store, *f->rules, f->paths, f->npaths, &so, &st, &err);
     /* The spool writes with every commit; what is left (a backlog, a
@@ -153,9 +174,12 @@ static void one_scan(struct follower *f)
         report_error(f, &spool_err);
     }
     if (rc != AW_OK) {
+        free(so.limit_hits);
         report_error(f, &err);
         return;
     }
+    say_limit_hits(f, so.limit_hits, st.limit_hits);
+    free(so.limit_hits);
     f->sync_rules = false;
     f->last_error[0] = '\0';
     f->stats->records += st.records;

@@ -6,7 +6,20 @@
  * invalid UTF-8 can never make a match fail or error) and JIT compiled
  * when possible (rules_schema.c).  All matching runs under a match limit,
  * a depth limit (interpreter), a heap limit and a bounded JIT stack; a
- * limit hit is "no match" plus a counter, never an error or a hang.
+ * limit hit is "no match", never an error or a hang, but it is counted per
+ * rule and the classification remembers it, so that scan stores it and
+ * reports it ("N records could not be matched by rule X").
+ *
+ * The match limit bounds what a catastrophic pattern costs per record.
+ * Measured with bench/limit_cost.c (`(a+)+$|b$` on "aaa...ab", 2 cores
+ * shared): at 1,000,000 a limit hit cost 1.3 ms (JIT) and 12 ms
+ * (interpreter); at 100,000 it costs 0.13 ms and 1.2 ms.  The most any
+ * shipped rule needs on the real and the synthetic corpora, also on their
+ * records repeated to 64 KiB, is 5,469 (JIT) and 38,238 (interpreter, a
+ * no_match example of 10-ssl-codes.yaml): 100,000 leaves every result as
+ * it was, with room.  The interpreter runs only where JIT compilation
+ * failed, so its cost stays above the JIT's.  The deepest backtracking
+ * measured was 11 frames: the depth and heap limits only bound memory.
  *
  * Captures.  Patterns compile with PCRE2_DUPNAMES so a rule can capture
  * `code` once per spelling alternative; aw_matcher_capture() reports the
@@ -20,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MATCH_LIMIT 1000000u
+#define MATCH_LIMIT 100000u
 #define DEPTH_LIMIT 10000u
 #define HEAP_LIMIT_KIB (64u * 1024u)
 #define JIT_STACK_MIN (32u * 1024u)
@@ -34,6 +47,7 @@ int aw_matcher_scratch_init(struct aw_matcher *m, struct aw_err *err)
 {
     memset(m, 0, sizeof(*m));
     m->last_rule = -1;
+    m->last_limited = -1;
     m->md = pcre2_match_data_create(CAPTURE_PAIRS, NULL);
     m->mctx = pcre2_match_context_create(NULL);
     if (m->md == NULL || m->mctx == NULL) {
@@ -58,6 +72,8 @@ void aw_matcher_scratch_fini(struct aw_matcher *m)
     pcre2_match_context_free(m->mctx);
     pcre2_jit_stack_free(m->jstack);
     free(m->bits);
+    free(m->limited);
+    m->limited = NULL;
     m->md = NULL;
     m->mctx = NULL;
     m->jstack = NULL;
@@ -109,7 +125,8 @@ int aw_matcher_new(const struct aw_ruleset *rs, struct aw_matcher **out, struct 
     }
     m->rs = rs;
     m->bits = calloc(rs->pf.words ? rs->pf.words : 1, sizeof(*m->bits));
-    if (m->bits == NULL) {
+    m->limited = calloc(rs->count ? rs->count : 1, sizeof(*m->limited));
+    if (m->bits == NULL || m->limited == NULL) {
         rc = aw_err_set(err, AW_ENOMEM, "matcher: out of memory");
         goto fail;
     }
@@ -131,6 +148,15 @@ void aw_matcher_free(struct aw_matcher **mp)
     *mp = NULL;
 }
 
+/* Rule i was stopped by a limit on the message being classified. */
+static void note_limit(struct aw_matcher *m, size_t i)
+{
+    m->limited[i]++;
+    if (m->last_limited < 0) {
+        m->last_limited = (long)i;
+    }
+}
+
 long aw_matcher_classify(struct aw_matcher *m, const char *msg, size_t len)
 {
     const struct aw_ruleset *rs = m->rs;
@@ -138,6 +164,7 @@ long aw_matcher_classify(struct aw_matcher *m, const char *msg, size_t len)
 
     m->stats.messages++;
     m->last_rule = -1;
+    m->last_limited = -1;
     if (pf->have_dfa) {
         aw_prefilter_scan(pf, m->bits, (const unsigned char *)msg, len);
     }
@@ -146,11 +173,17 @@ long aw_matcher_classify(struct aw_matcher *m, const char *msg, size_t len)
         while (cand != 0) {
             size_t i = w * 64 + (size_t)__builtin_ctzll(cand);
             cand &= cand - 1;
-            if (aw_rule_run(m, &rs->rules[i], msg, len) == 1) {
+            switch (aw_rule_run(m, &rs->rules[i], msg, len)) {
+            case 1:
                 m->stats.matches++;
                 m->last_rule = (long)i;
                 m->last_subject = msg;
                 return (long)i;
+            case -1:
+                note_limit(m, i);
+                break;
+            default:
+                break;
             }
         }
     }
@@ -172,6 +205,7 @@ bool aw_matcher_rule_matches(struct aw_matcher *m, size_t i, const char *msg, si
     const struct aw_ruleset *rs = m->rs;
 
     m->last_rule = -1;
+    m->last_limited = -1;
     if (i >= rs->count) {
         return false;
     }
@@ -181,7 +215,15 @@ bool aw_matcher_rule_matches(struct aw_matcher *m, size_t i, const char *msg, si
             return false;
         }
     }
-    return aw_rule_run(m, &rs->rules[i], msg, len) == 1;
+    switch (aw_rule_run(m, &rs->rules[i], msg, len)) {
+    case 1:
+        return true;
+    case -1:
+        note_limit(m, i);
+        return false;
+    default:
+        return false;
+    }
 }
 
 bool aw_matcher_capture(const struct aw_matcher *m, const char *name, const char **text,
@@ -228,3 +270,13 @@ void aw_matcher_get_stats(const struct aw_matcher *m, struct aw_matcher_stats *o
     *out = m->stats;
 }
 
+
+long aw_matcher_last_limited(const struct aw_matcher *m)
+{
+    return m->last_limited;
+}
+
+uint64_t aw_matcher_rule_limit_hits(const struct aw_matcher *m, size_t i)
+{
+    return i < m->rs->count ? m->limited[i] : 0;
+}

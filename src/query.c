@@ -38,6 +38,7 @@ enum q_stmt {
     Q_EXPORT,
     Q_EXPORT_IDS,
     Q_INFERRED,
+    Q_LIMIT_HITS,
     Q_COUNT
 };
 
@@ -55,6 +56,7 @@ static const char *const q_sql[Q_COUNT] = {
     [Q_EXPORT] = SQL_Q_EXPORT,
     [Q_EXPORT_IDS] = SQL_Q_EXPORT_IDS,
     [Q_INFERRED] = SQL_Q_INFERRED,
+    [Q_LIMIT_HITS] = SQL_Q_LIMIT_HITS,
 };
 
 /* Which findings a statement looks at (?6 of SQL_Q_SET). */
@@ -697,6 +699,38 @@ int aw_query_inferred(struct aw_query *q, int64_t *out, struct aw_err *err)
     *out = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     if (step == SQLITE_ROW) {
         step = sqlite3_step(st);
+    }
+    return step_end(q, st, step, err);
+}
+
+int aw_query_limit_hits(struct aw_query *q, aw_count_fn fn, void *ctx, struct aw_err *err)
+{
+    sqlite3_stmt *st;
+    int rc, step = SQLITE_DONE;
+
+    rc = stmt(q, Q_LIMIT_HITS, KIND_ALL, &st, err);
+    if (rc != AW_OK) {
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, q->lo);
+    sqlite3_bind_int64(st, 2, hour_floor(q->lo));
+    sqlite3_bind_int64(st, 7, 0);
+    sqlite3_bind_int64(st, 8, q->hi);
+    while (rc == AW_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct aw_count_row row;
+
+        row.rule = col_text(st, 0);
+        row.category = col_text(st, 1);
+        row.count = sqlite3_column_int64(st, 2);
+        row.first_ms = sqlite3_column_int64(st, 3);
+        row.last_ms = sqlite3_column_int64(st, 4);
+        row.cause = "";
+        row.remedy = "";
+        rc = fn(ctx, &row, err);
+    }
+    if (rc != AW_OK) {
+        sqlite3_reset(st);
+        return rc;
     }
     return step_end(q, st, step, err);
 }

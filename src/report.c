@@ -128,6 +128,7 @@ struct grid {
 struct report {
     struct rows cats;
     struct rows rules;
+    struct rows limits;       /* per rule: records a match limit stopped it on */
     int64_t total;
     int64_t inferred;         /* findings whose time was inferred */
     struct aw_incidents incidents;
@@ -302,6 +303,26 @@ static void rule_fields(const struct row *r, struct aw_field f[RULE_FIELDS])
     memcpy(f, all, sizeof(all));
 }
 
+/* "match_limit": the rules a match limit stopped, with the records they
+ * could not be matched against. */
+static void render_json_limits(FILE *out, const struct rows *limits)
+{
+    fputs(",\n \"match_limit\": [", out);
+    for (size_t i = 0; i < limits->count; i++) {
+        const struct row *l = &limits->items[i];
+        const struct aw_field f[] = {
+            { "rule", AW_FIELD_TEXT, .text = l->rule },
+            { "category", AW_FIELD_TEXT, .text = l->category },
+            { "count", AW_FIELD_INT, .num = l->count },
+            { "first", AW_FIELD_TIME, .num = l->first_ms },
+            { "last", AW_FIELD_TIME, .num = l->last_ms },
+        };
+        fputs(i ? ",\n  " : "\n  ", out);
+        aw_fields_json(out, f, sizeof(f) / sizeof(f[0]));
+    }
+    fputs(limits->count ? "\n ]" : "]", out);
+}
+
 static void render_json(FILE *out, const struct aw_report_opts *o, const struct report *r)
 {
     const struct rows *cats = &r->cats, *rules = &r->rules;
@@ -331,6 +352,7 @@ static void render_json(FILE *out, const struct aw_report_opts *o, const struct 
         aw_fields_json(out, rf, RULE_FIELDS);
     }
     fputs(rules->count ? "\n ]" : "]", out);
+    render_json_limits(out, &r->limits);
     render_json_state(out, r);
     if (o->by != AW_REPORT_BY_NONE) {
         render_json_buckets(out, o, &r->grid);
@@ -729,6 +751,26 @@ static void render_counts(FILE *out, const struct aw_report_opts *o, const struc
     }
 }
 
+/* Records a match limit kept from being classified, per stopped rule:
+ * they may be findings of that rule (see scan.h). */
+static void render_limits(FILE *out, const struct rows *limits)
+{
+    char last[AW_TIME_ISO_MAX];
+
+    if (limits->count > 0) {
+        fputs("\nRecords that could not be classified (PCRE2 match limit):\n", out);
+    }
+    for (size_t i = 0; i < limits->count; i++) {
+        const struct row *l = &limits->items[i];
+
+        aw_time_format_short(l->last_ms, last);
+        fprintf(out, "  %lld record%s could not be matched by rule '", (long long)l->count,
+                AW_PLURAL(l->count));
+        aw_text_terminal(out, l->rule, 0);
+        fprintf(out, "' (last %s)\n", last);
+    }
+}
+
 static void render_table(FILE *out, const struct aw_report_opts *o, const struct report *rep)
 {
     const struct rows *cats = &rep->cats, *rules = &rep->rules;
@@ -770,6 +812,7 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
             AW_PLURAL(rep->total), cats->count, cats->count == 1 ? "y" : "ies", rules->count,
             AW_PLURAL(rules->count));
     render_counts(out, o, cats, rules);
+    render_limits(out, &rep->limits);
     render_incidents(out, &rep->incidents);
     /* Success markers are evidence of health, not problems to explain. */
     for (size_t i = 0; i < rules->count && explained < explain; i++) {
@@ -818,6 +861,9 @@ int aw_report_run(struct aw_store *s, const struct aw_report_opts *o, FILE *out,
     if (rc == AW_OK) {
         rc = aw_query_state(q, &r.incidents, &r.state, err);
     }
+    if (rc == AW_OK && o->format != AW_REPORT_CSV) {
+        rc = aw_query_limit_hits(q, collect, &r.limits, err);
+    }
     if (rc == AW_OK && o->by != AW_REPORT_BY_NONE) {
         rc = grid_fill(&r, q, o, err);
     }
@@ -853,6 +899,7 @@ out:
     aw_query_close(&q);
     rows_free(&r.cats);
     rows_free(&r.rules);
+    rows_free(&r.limits);
     aw_incidents_free(&r.incidents);
     free(r.grid.names);
     free(r.grid.counts);

@@ -66,7 +66,10 @@ struct aw_matcher {
     pcre2_jit_stack *jstack;
     uint64_t *bits;
     struct aw_matcher_stats stats;
+    uint64_t *limited;            /* per rule: messages a limit stopped it on */
     long last_rule;               /* rule of the last classify, or -1 */
+    long last_limited;            /* first rule a limit stopped in the last
+                                     classify, or -1 */
     const char *last_subject;     /* the message it matched */
 };
 

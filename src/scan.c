@@ -124,6 +124,25 @@ static const char *finding_host(struct scan_ctx *c, const struct aw_record_meta 
     return c->local_host;
 }
 
+/* The fields every finding of a record shares. */
+static void record_finding(struct scan_ctx *c, struct file_read *fr, const struct aw_record *rec,
+                           struct aw_record_meta *meta, struct aw_finding *f)
+{
+    memset(f, 0, sizeof(*f));
+    aw_record_parse_meta(aw_reader_format(fr->reader), rec, &fr->times, meta);
+    f->ts_ms = meta->ts_ms;
+    f->ts_inferred = meta->ts_inferred;
+    f->read_ms = c->now_ms;
+    f->host = finding_host(c, meta);
+    f->file_id = fr->file_id;
+    f->path = fr->src->path;
+    f->offset = rec->offset;
+    f->level = aw_level_name(meta->level);
+    f->message = rec->message.ptr;
+    f->message_len = rec->message.len;
+    f->partial = rec->partial;
+}
+
 static int store_finding(struct scan_ctx *c, struct file_read *fr, const struct aw_record *rec,
                          long rule_index, bool *inserted, struct aw_err *err)
 {
@@ -131,22 +150,10 @@ static int store_finding(struct scan_ctx *c, struct file_read *fr, const struct 
     struct aw_record_meta meta;
     struct aw_finding f;
 
-    memset(&f, 0, sizeof(f));
-    aw_record_parse_meta(aw_reader_format(fr->reader), rec, &fr->times, &meta);
-    f.ts_ms = meta.ts_ms;
-    f.ts_inferred = meta.ts_inferred;
-    f.read_ms = c->now_ms;
-    f.host = finding_host(c, &meta);
-    f.file_id = fr->file_id;
-    f.path = fr->src->path;
-    f.offset = rec->offset;
+    record_finding(c, fr, rec, &meta, &f);
     f.rule = rule->id;
     f.category = rule->category;
     f.severity = aw_rule_severity_name(rule->severity);
-    f.level = aw_level_name(meta.level);
-    f.message = rec->message.ptr;
-    f.message_len = rec->message.len;
-    f.partial = rec->partial;
     if (!aw_matcher_capture(c->matcher, "target", &f.target, &f.target_len)) {
         f.target = NULL;
     }
@@ -154,6 +161,61 @@ static int store_finding(struct scan_ctx *c, struct file_read *fr, const struct 
         f.code = NULL;
     }
     return aw_store_add_finding(c->store, &f, inserted, err);
+}
+
+/* A record no rule matched because a limit stopped rule rule_index on it:
+ * a finding of AW_LIMIT_RULE naming that rule (as its code), with the
+ * record's message after the explanation. */
+static int store_limit_hit(struct scan_ctx *c, struct file_read *fr, const struct aw_record *rec,
+                           long rule_index, bool *inserted, struct aw_err *err)
+{
+    const struct aw_rule_info *rule = aw_rules_get(c->rules, (size_t)rule_index);
+    char message[AW_FINDING_MESSAGE_MAX + 1];
+    struct aw_record_meta meta;
+    struct aw_finding f;
+    size_t n, rest;
+
+    record_finding(c, fr, rec, &meta, &f);
+    n = (size_t)snprintf(message, sizeof(message),
+                         "rule '%s' could not be matched against this record (PCRE2 match limit): ",
+                         rule->id);
+    n = n < sizeof(message) ? n : sizeof(message) - 1;
+    rest = rec->message.len < sizeof(message) - n ? rec->message.len : sizeof(message) - n;
+    if (rest > 0) {
+        memcpy(message + n, rec->message.ptr, rest);
+    }
+    f.rule = AW_LIMIT_RULE;
+    f.category = AW_GAP_CATEGORY;
+    f.severity = "warning";
+    f.message = message;
+    f.message_len = n + rest;
+    f.code = rule->id;
+    f.code_len = strlen(rule->id);
+    return aw_store_add_finding(c->store, &f, inserted, err);
+}
+
+/* Classify one record and store what it yields. */
+static int classify_record(struct scan_ctx *c, struct file_read *fr, const struct aw_record *rec,
+                           struct aw_err *err)
+{
+    long rule = aw_matcher_classify(c->matcher, rec->message.ptr, rec->message.len);
+    long limited = aw_matcher_last_limited(c->matcher);
+    bool inserted = false;
+    int rc = AW_OK;
+
+    if (limited >= 0 && !rec->partial) {
+        fr->fs.limit_hits++;
+        if (c->opts->limit_hits != NULL) {
+            c->opts->limit_hits[limited]++;
+        }
+    }
+    if (rule >= 0) {
+        rc = store_finding(c, fr, rec, rule, &inserted, err);
+    } else if (limited >= 0) {
+        rc = store_limit_hit(c, fr, rec, limited, &inserted, err);
+    }
+    fr->findings += inserted;
+    return rc;
 }
 
 /* Check the batch against the file it came from, record the position and
@@ -249,7 +311,6 @@ static int read_records(struct scan_ctx *c, struct file_read *fr, struct aw_err 
     int rc;
 
     for (;;) {
-        long rule;
         bool due;
 
         rc = aw_reader_next(fr->reader, &rec, err);
@@ -261,14 +322,9 @@ static int read_records(struct scan_ctx *c, struct file_read *fr, struct aw_err 
             fr->truncated += rec.truncated;
             c->progress.records++;
         }
-        rule = aw_matcher_classify(c->matcher, rec.message.ptr, rec.message.len);
-        if (rule >= 0) {
-            bool inserted = false;
-            rc = store_finding(c, fr, &rec, rule, &inserted, err);
-            if (rc != AW_OK) {
-                return rc;
-            }
-            fr->findings += inserted;
+        rc = classify_record(c, fr, &rec, err);
+        if (rc != AW_OK) {
+            return rc;
         }
         in_batch++;
         if (in_batch % CLOCK_EVERY == 0) {
@@ -317,6 +373,7 @@ static void add_stats(struct scan_ctx *c, const struct aw_scan_file_stats *fs)
     c->stats->truncated += fs->truncated;
     c->stats->broken += fs->broken;
     c->stats->skipped_bytes += fs->skipped_bytes;
+    c->stats->limit_hits += fs->limit_hits;
 }
 
 static int scan_file(struct scan_ctx *c, const struct aw_source_file *src, struct aw_err *err)

@@ -346,6 +346,23 @@
 #define SQL_Q_INFERRED \
     "SELECT count(*) FROM findings WHERE ts >= ?1 AND ts < ?2" SQL_Q_SET " AND ts_inferred = 1"
 
+/* Records a match limit kept from being classified (rule
+ * agentwatch.match-limit, AW_LIMIT_RULE of scan.h), per stopped rule (the
+ * finding's code) with that rule's category: ?1..?8 the window [?1, ?8)
+ * with ?2 its first hour, ?4 the stopped rule, ?3 its category (or the
+ * finding's own rule and category), ?5 the host (NULL = any).  The hours that hold such findings come from
+ * finding_hours, so only their findings are read, never a whole window's. */
+#define SQL_Q_LIMIT_HITS \
+    "SELECT f.code, coalesce(r.category, ''), count(*), min(f.ts), max(f.ts)" \
+    " FROM finding_hours h JOIN findings f ON f.ts >= h.hour AND f.ts < h.hour + 3600000" \
+    " AND f.host = h.host AND f.rule = h.rule AND f.category = h.category" \
+    " LEFT JOIN rules r ON r.id = f.code" \
+    " WHERE h.rule = 'agentwatch.match-limit' AND h.hour >= ?2 AND h.hour < ?8" \
+    " AND f.ts >= ?1 AND f.ts < ?8 AND (?5 IS NULL OR h.host = ?5)" \
+    " AND (?4 IS NULL OR f.code = ?4 OR ?4 = h.rule)" \
+    " AND (?3 IS NULL OR r.category = ?3 OR ?3 = h.category)" \
+    " AND ?6 = ?6 AND ?7 = ?7 GROUP BY f.code ORDER BY max(f.ts) DESC, f.code"
+
 #define SQL_PRUNE_OLDEST "SELECT min(ts) FROM findings"
 #define SQL_PRUNE_DELETE "DELETE FROM findings WHERE ts >= ?1 AND ts < ?2"
 /* Recount hour ?1 after part of it was deleted (exact first/last). */

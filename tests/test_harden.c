@@ -500,7 +500,84 @@ static void test_file_size_limit(void)
     scene_close(&s);
 }
 
-/* ---- output that can be turned against the reader ------------------- */
+/* ---- findings that vanish without a word ---------------------------- */
+
+/* A record that hits the PCRE2 match limit is no silent "no match": it is
+ * said per rule by scan, rules test and report, and stored as a finding
+ * of agentwatch.match-limit naming the rule.  (a+)+$|b$ matches
+ * "a...ab" at "b", but tries every way to split the a's first: 10 a's are
+ * found, 20 exceed the limit. */
+static void test_match_limit_reported(void)
+{
+    static const char bad_rules[] =
+        "rules:\n"
+        "  - id: bad\n"
+        "    category: test\n"
+        "    severity: error\n"
+        "    pattern: '(a+)+$|b$'\n";
+    struct scene s;
+    char *log, *out = NULL, *err = NULL;
+
+    scene_open(&s);
+    tu_write_str(s.rules, bad_rules);
+    log = logs_file(&s, "x.log");
+    /* offsets 0 (10 a's), 12 (20 a's), 34 */
+    tu_write_str(log, "aaaaaaaaaab\naaaaaaaaaaaaaaaaaaaab\nhello\n");
+    CU_ASSERT_EQUAL(scan(&s, log, &out, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, ": 3 records, 2 new findings, 1 not matched (match limit)\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "agentwatch: warning: 1 record could not be matched by rule 'bad'"
+                                       " (PCRE2 match limit)\n"));
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings WHERE rule = 'bad' AND offset = 0"), 1);
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings WHERE rule = 'agentwatch.match-limit'"
+                                     " AND category = 'agentwatch' AND severity = 'warning' AND code = 'bad'"
+                                     " AND offset = 12 AND message LIKE 'rule ''bad'' could not be matched%'"
+                                     " AND message LIKE '%aaaaaaaaaaaaaaaaaaaab'"), 1);
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 2);
+    free(out);
+    free(err);
+    /* rules test: the record says which rule stopped, the rule its count */
+    {
+        const char *args[] = { "rules", "test", "--rules", s.rules, log, NULL };
+        CU_ASSERT_EQUAL(run_bounded(&out, &err, args), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "x.log:12: unknown - limit=bad: aaaaaaaaaaaaaaaaaaaab\n"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "x.log:0: unknown bad: aaaaaaaaaab\n"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "\nmatch limit hits (PCRE2):\n"
+                                           "       1  record could not be matched by rule 'bad'\n"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n1 record stopped by a match limit\n"));
+        free(out);
+        free(err);
+    }
+    /* report: text and JSON */
+    {
+        const char *text[] = { "--db", s.db, "report", NULL };
+        const char *json[] = { "--db", s.db, "report", "--format", "json", NULL };
+        const char *other[] = { "--db", s.db, "report", "--format", "json", "--rule", "other", NULL };
+
+        CU_ASSERT_EQUAL(run_bounded(&out, &err, text), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "\nRecords that could not be classified (PCRE2 match limit):\n"
+                                           "  1 record could not be matched by rule 'bad' (last "));
+        free(out);
+        free(err);
+        CU_ASSERT_EQUAL(run_bounded(&out, &err, json), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, " \"match_limit\": [\n  {\"rule\": \"bad\", \"category\": \"test\","
+                                           " \"count\": 1, \"first\": \""));
+        free(out);
+        free(err);
+        CU_ASSERT_EQUAL(run_bounded(&out, &err, other), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, " \"match_limit\": [],\n"));
+        free(out);
+        free(err);
+    }
+    /* scanned again: nothing new, nothing stored twice */
+    CU_ASSERT_EQUAL(scan(&s, log, &out, &err), 0);
+    CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 2);
+    free(out);
+    free(err);
+    free(log);
+    scene_close(&s);
+}
+
+/* ---- output that can be turned against the reader ------------------ */
 
 /* No byte of s may drive a terminal: no ESC, BEL, other C0 control but
  * the line ends, no C1 control, no bidi override or isolate. */
@@ -777,6 +854,7 @@ static int reg(void)
     CU_add_test(s, "a database folder writable by others", test_unsafe_database_folder);
     CU_add_test(s, "an unreadable rollover is said, exit 4", test_unreadable_rollover_said);
     CU_add_test(s, "ulimit -f: EFBIG reported, nothing lost", test_file_size_limit);
+    CU_add_test(s, "a match limit hit is said and stored", test_match_limit_reported);
     CU_add_test(s, "hostile names never reach a terminal raw", test_hostile_names_sanitised);
     CU_add_test(s, "CSV: no raw CR/LF/TAB, formulas neutralised", test_csv_neutralised);
     CU_add_test(s, "report in a read-only folder", test_report_read_only_folder);

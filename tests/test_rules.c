@@ -1081,13 +1081,20 @@ static void test_catastrophic_backtracking(void)
     snprintf(text, sizeof(text), "rules:\n%s%s", rule_text("evil", "^(a+)+$"), rule_text("nested", "(a|aa)+c"));
     CU_ASSERT_EQUAL_FATAL(fx_load_text(&fx, "r.yaml", text), AW_OK);
     CU_ASSERT_EQUAL_FATAL(aw_matcher_new(fx.rs, &m, &fx.err), AW_OK);
-    /* returns (no hang), and a limit hit counts as no match */
+    /* returns (no hang), and a limit hit counts as no match, but is
+     * remembered: which rule, and how often per rule */
     CU_ASSERT_EQUAL(aw_matcher_classify(m, msg, n + 1), -1);
+    CU_ASSERT_EQUAL(aw_matcher_last_limited(m), 0);
+    CU_ASSERT_EQUAL(aw_matcher_rule_limit_hits(m, 0), 1);
     CU_ASSERT_FALSE(aw_matcher_rule_matches(m, 0, msg, n + 1));
+    CU_ASSERT_EQUAL(aw_matcher_last_limited(m), 0);
+    CU_ASSERT_EQUAL(aw_matcher_rule_limit_hits(m, 0), 2);
+    CU_ASSERT_EQUAL(aw_matcher_rule_limit_hits(m, 2), 0);
     aw_matcher_get_stats(m, &st);
     CU_ASSERT(st.limit_hits <= st.regex_runs);
-    /* the matcher still works afterwards */
+    /* the matcher still works afterwards, and forgets the limit */
     CU_ASSERT_EQUAL(aw_matcher_classify(m, "aaa", 3), 0);
+    CU_ASSERT_EQUAL(aw_matcher_last_limited(m), -1);
     CU_ASSERT_EQUAL(aw_matcher_classify(m, "aac", 3), 1);
     aw_matcher_free(&m);
     free(msg);

@@ -126,6 +126,13 @@ const char *aw_health_name(enum aw_health h);
  * inferred (the record did not say them). */
 int aw_query_inferred(struct aw_query *q, int64_t *out, struct aw_err *err);
 
+/* Records of the window a match limit kept from being classified
+ * (findings of rule agentwatch.match-limit, see scan.h), per rule that
+ * was stopped: row.rule is that rule, row.category its category ("" when
+ * the rule is no longer known), most recently seen first.  The rule,
+ * category and host filters apply to the stopped rule and the host. */
+int aw_query_limit_hits(struct aw_query *q, aw_count_fn fn, void *ctx, struct aw_err *err);
+
 /* Every stored field of a finding.  Strings are valid UTF-8 (cleaned on
  * insert) and valid during the callback; target and code may be NULL. */
 struct aw_export_row {

@@ -14,6 +14,9 @@
  *           "categories": [{"category", "count", "first", "last"}],
  *           "rules": [{"rule", "category", "count", "first", "last",
  *                      "cause", "remedy"}],
+ *           "match_limit": [{"rule", "category", "count", "first",
+ *                            "last"}]  (records a match limit kept that
+ *                      rule from, see aw_query_limit_hits()),
  *           "state": {"status", "since", "failures", "category",
  *                     "last_failure", "last_success"},
  *           "incidents": [{"start", "end", "last", "ongoing",

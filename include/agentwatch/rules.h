@@ -18,7 +18,8 @@
  * UTF-8 in a log can never make matching fail) and JIT-compiled.  Every
  * match runs under a match limit and a depth limit, so no pattern and no
  * message can hang the program; a limit hit counts as no match and is
- * counted in aw_matcher_stats.
+ * counted, in aw_matcher_stats and per rule (aw_matcher_last_limited(),
+ * aw_matcher_rule_limit_hits()), for the caller to report.
  *
  * Matching is fast because most rules are skipped without running their
  * regex: each pattern's required literals (case-folded) are extracted at
@@ -151,5 +152,14 @@ bool aw_matcher_capture(const struct aw_matcher *m, const char *name, const char
                         size_t *len);
 
 void aw_matcher_get_stats(const struct aw_matcher *m, struct aw_matcher_stats *out);
+
+/* After aw_matcher_classify() or aw_matcher_rule_matches(): the first
+ * rule a match or depth limit stopped on that message (its result counts
+ * as no match, so the message may belong to it), or -1.  A later rule may
+ * still have matched. */
+long aw_matcher_last_limited(const struct aw_matcher *m);
+
+/* Messages a limit stopped rule i on, since the matcher was made. */
+uint64_t aw_matcher_rule_limit_hits(const struct aw_matcher *m, size_t i);
 
 #endif

@@ -37,6 +37,7 @@ struct aw_scan_file_stats {
     uint64_t truncated;
     uint64_t broken;
     uint64_t skipped_bytes;
+    uint64_t limit_hits;      /* records a match limit stopped a rule on */
     bool new_file;            /* first time this content was seen */
     bool replaced;            /* a stored position did not match the
                                  content any more; read from the start */
@@ -90,6 +91,10 @@ struct aw_scan_opts {
     aw_scan_notice_fn on_notice; /* skipped files, resolved links (may be
                                     NULL), called with notice_ctx */
     void *notice_ctx;
+    uint64_t *limit_hits;     /* per rule of the rule set (aw_rules_count()
+                                 entries): the records a match limit
+                                 stopped that rule on are added here (may
+                                 be NULL) */
     void *ctx;                /* for on_file */
 };
 
@@ -99,6 +104,14 @@ struct aw_scan_opts {
  * a pass lists the folder is not a gap); a one-shot scan looks twice. */
 #define AW_GAP_RULE "agentwatch.data-gap"
 #define AW_GAP_CATEGORY "agentwatch"
+
+/* A record on which a rule's match was stopped by the match limit (see
+ * rules.h) and that no other rule matched is stored as a finding of rule
+ * AW_LIMIT_RULE in category AW_GAP_CATEGORY, severity warning, with the
+ * stopped rule's id as its code: "N records could not be matched by rule
+ * X" is a count of these.  A record a later rule matched is that rule's
+ * finding (one finding per record); the limit hit is counted only. */
+#define AW_LIMIT_RULE "agentwatch.match-limit"
 
 struct aw_gap_state {
     int64_t *suspects;        /* file ids missing in the previous pass */
@@ -118,6 +131,7 @@ struct aw_scan_stats {
     uint64_t broken;
     uint64_t skipped_bytes;
     uint64_t gaps;            /* data-gap findings recorded */
+    uint64_t limit_hits;      /* records a match limit stopped a rule on */
     size_t skipped;           /* files not read (permission denied, or
                                  refused by the file policy) */
     bool interrupted;         /* stopped by opts->stop */

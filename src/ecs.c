@@ -152,11 +152,31 @@ static void id_part(struct aw_buf *b, const void *data, size_t len)
     aw_buf_add(b, data, len);
 }
 
+/* The file's part of the id: the FNV-1a hash of its first AW_ECS_ID_HEAD
+ * bytes (of the whole head while it is shorter), little-endian, taken from
+ * the head's stored sums (fileid.h: the hashes at 1, 2, 4 ... bytes below
+ * the head's length, then the whole head's).  Eight sums or more mean a
+ * head longer than 64 bytes, whose seventh sum is the hash at 64; fewer
+ * end with the whole head's.  So the part stays the same as the file grows
+ * once it holds 64 bytes, which the first 64 bytes of the sums did not
+ * (they hold the hash at 128 bytes, or the whole head's). */
+static size_t file_part(const unsigned char *sums, size_t sums_len, unsigned char out[8])
+{
+    size_t n = sums != NULL ? sums_len / 8 : 0;
+
+    if (n == 0) {
+        return 0;
+    }
+    memcpy(out, sums + (n >= 8 ? 6 : n - 1) * 8, 8);
+    return 8;
+}
+
 void aw_ecs_event_id(const struct aw_export_row *r, char out[AW_ECS_ID_LEN + 1])
 {
     struct aw_buf b = { 0 };
     char offset[24];
-    size_t head = r->head_len < AW_ECS_ID_HEAD ? r->head_len : AW_ECS_ID_HEAD;
+    unsigned char file[8];
+    size_t file_len = file_part(r->head, r->head_len, file);
     uint64_t h1, h2;
 
     snprintf(offset, sizeof(offset), "%" PRIu64, r->offset);
@@ -164,7 +184,7 @@ void aw_ecs_event_id(const struct aw_export_row *r, char out[AW_ECS_ID_LEN + 1])
      * millions of findings in one SIEM index do not collide. */
     aw_buf_puts(&b, "agentwatch-event-1");
     id_part(&b, r->host, strlen(r->host));
-    id_part(&b, r->head != NULL ? (const char *)r->head : "", head);
+    id_part(&b, file, file_len);
     id_part(&b, offset, strlen(offset));
     id_part(&b, r->rule, strlen(r->rule));
     if (b.oom) {

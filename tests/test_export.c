@@ -371,6 +371,62 @@ static void test_ecs_ids_stable(void)
     fixture_close(&fx);
 }
 
+/* The first line of event_ids() output (the first finding's id). */
+static void first_id(const char *ecs, char out[AW_ECS_ID_LEN + 1])
+{
+    char *ids = event_ids(ecs);
+
+    memcpy(out, ids, AW_ECS_ID_LEN);
+    out[AW_ECS_ID_LEN] = '\0';
+    free(ids);
+}
+
+/* A finding keeps its event.id while its log grows: first read when the
+ * log held 100 bytes (its head sums then end in the hash of the whole
+ * head, not the hash at 128 bytes), exported again once the log holds
+ * kilobytes, and from a database rebuilt from the grown log.  (The id
+ * once took the first 64 bytes of the stored head sums, which changed
+ * when the head passed 128 bytes: the spool line and the later export of
+ * one finding had two ids.) */
+static void test_ecs_ids_survive_growth(void)
+{
+    struct fixture fx;
+    char *db2, *a, *b, *c, *ids;
+    char ia[AW_ECS_ID_LEN + 1], ib[AW_ECS_ID_LEN + 1], ic[AW_ECS_ID_LEN + 1];
+    int rc;
+
+    fixture_open(&fx);
+    db2 = tu_path(fx.dir, "rebuilt.db");
+    tu_write_str(fx.log, "2025-03-11T07:01:00Z " TRUST);
+    CU_ASSERT_FATAL(strlen("2025-03-11T07:01:00Z " TRUST) > AW_ECS_ID_HEAD);
+    CU_ASSERT_FATAL(strlen("2025-03-11T07:01:00Z " TRUST) < 2 * AW_ECS_ID_HEAD);
+    scan_into(&fx, fx.db, fx.log);
+    a = export(fx.db, &rc, "--format", "ecs", NULL, NULL);
+    for (int i = 0; i < 40; i++) {
+        tu_append_str(fx.log, "2025-03-11T07:02:00Z Requesting configuration\n");
+    }
+    tu_append_str(fx.log, "2025-03-11T07:03:00Z " TRUST);
+    scan_into(&fx, fx.db, fx.log);
+    b = export(fx.db, &rc, "--format", "ecs", NULL, NULL);
+    scan_into(&fx, db2, fx.log);
+    c = export(db2, &rc, "--format", "ecs", NULL, NULL);
+    first_id(a, ia);
+    first_id(b, ib);
+    first_id(c, ic);
+    CU_ASSERT_EQUAL(strlen(ia), AW_ECS_ID_LEN);
+    CU_ASSERT_STRING_EQUAL(ia, ib);
+    CU_ASSERT_STRING_EQUAL(ia, ic);
+    ids = event_ids(c);
+    CU_ASSERT_EQUAL(tu_count_lines(ids), 2);
+    CU_ASSERT_NOT_EQUAL(strncmp(ids, ids + AW_ECS_ID_LEN + 1, AW_ECS_ID_LEN), 0);
+    free(ids);
+    free(a);
+    free(b);
+    free(c);
+    free(db2);
+    fixture_close(&fx);
+}
+
 static void test_ecs_line_limit(void)
 {
     char msg[3000];
@@ -433,6 +489,7 @@ static int register_suites(void)
     CU_add_test(s, "a killed exporter repeats, never skips", test_cursor_killed);
     CU_add_test(s, "a cursor after prune deleted the newest", test_cursor_after_prune);
     CU_add_test(s, "ECS event ids are stable", test_ecs_ids_stable);
+    CU_add_test(s, "ECS event ids survive the log growing", test_ecs_ids_survive_growth);
     CU_add_test(s, "ECS lines stay under their limit", test_ecs_line_limit);
     return 0;
 }

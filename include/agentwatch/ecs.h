@@ -5,10 +5,11 @@
  * ("export --format ecs").
  *
  * event.id is derived from the finding's content -- host, the identity of
- * its file (the first bytes of the file, never its name or row id), byte
- * offset and rule -- so that the same finding has the same id in every
- * export, in a database rebuilt from the same logs, and in every spool
- * file: downstream can drop the duplicates at-least-once shippers make.
+ * its file (the hash of its first 64 bytes, never its name or row id),
+ * byte offset and rule -- so that the same finding has the same id in
+ * every export, after the file grew, in a database rebuilt from the same
+ * logs, and in every spool file: downstream can drop the duplicates
+ * at-least-once shippers make.
  *
  * Lines are built in memory, because the spool must write each one with a
  * single write() and keep it under a size limit: the message is cut when
@@ -29,9 +30,9 @@
 /* event.id: 32 lowercase hex digits. */
 #define AW_ECS_ID_LEN 32
 
-/* Bytes of a file's head that make its identity in event.id: the head
- * fingerprint's minimum match (store.h), so that a file known by a longer
- * head later keeps its ids. */
+/* Bytes of a file's head whose hash makes its identity in event.id: the
+ * head fingerprint's minimum match (store.h), so that a file known by a
+ * longer head later keeps its ids. */
 #define AW_ECS_ID_HEAD 64
 
 /* A growable byte buffer; start from { 0 }, free with aw_buf_free(). */

@@ -152,8 +152,9 @@ struct aw_export_row {
     const char *target;
     const char *code;
     int64_t id;               /* the finding's row id (export cursors) */
-    const unsigned char *head;  /* its file's first bytes as stored (the
-                                   file identity of the ECS event.id) */
+    const unsigned char *head;  /* its file's head sums as stored
+                                   (fileid.h; the file identity of the ECS
+                                   event.id) */
     size_t head_len;
     bool ts_inferred;         /* ts_ms's year or zone was guessed */
 };

@@ -595,6 +595,43 @@ static void test_one_writer_many_readers(void)
     fx_fini(&f);
 }
 
+/* A record a match limit kept from being classified is stored as an
+ * agentwatch.match-limit finding and said on stderr, per rule, as scan
+ * says it. */
+static void test_match_limit_said(void)
+{
+    struct fx f;
+    int64_t deadline;
+    char *errpath, *text;
+    long long got = -1;
+
+    fx_init(&f);
+    tu_write_str(f.rules, "rules:\n"
+                          "  - id: bad\n"
+                          "    category: test\n"
+                          "    severity: error\n"
+                          "    pattern: '(a+)+$|b$'\n");
+    tu_write_str(f.log, "aaaaaaaaaaaaaaaaaaaaaaaab\n");
+    start(&f, NULL);
+    deadline = aw_time_now_ms() + DEADLINE_MS;
+    while (got != 1 && aw_time_now_ms() < deadline) {
+        got = peek(f.db, "SELECT count(*) FROM findings WHERE rule = 'agentwatch.match-limit'"
+                         " AND code = 'bad' AND offset = 0");
+        if (got != 1) {
+            poll(NULL, 0, 10);
+        }
+    }
+    CU_ASSERT_EQUAL(got, 1);
+    CU_ASSERT_EQUAL(stop(&f, SIGTERM), 0);
+    errpath = tu_path(f.dir, "follow.err");
+    text = tu_read_file(errpath, NULL);
+    CU_ASSERT_PTR_NOT_NULL(text != NULL ? strstr(text, "1 record could not be matched by rule 'bad'"
+                                                       " (PCRE2 match limit)\n") : NULL);
+    free(text);
+    free(errpath);
+    fx_fini(&f);
+}
+
 static void test_retention(void)
 {
     struct fx f;
@@ -650,6 +687,7 @@ static int reg(void)
     CU_add_test(s, "SIGHUP reload", test_sighup_reload);
     CU_add_test(s, "one writer, many readers", test_one_writer_many_readers);
     CU_add_test(s, "automatic retention", test_retention);
+    CU_add_test(s, "a match limit hit is stored and said", test_match_limit_said);
     return 0;
 }
 

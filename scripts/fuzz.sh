@@ -20,10 +20,13 @@ for t in $targets; do
     ninja -C build-fuzz "fuzz/fuzz_$t" >/dev/null
     work=build-fuzz/corpus-$t
     rm -rf "$work" && mkdir -p "$work" && cp fuzz/corpus/"$t"/* "$work"/
-    # -max_len bounds one input; the time bounds the run.
+    # -max_len bounds one input; the time bounds the run; fuzz/NAME.dict,
+    # when there is one, gives the mutator the tokens of the input's syntax.
+    dict=()
+    [ -f "fuzz/$t.dict" ] && dict=(-dict="../fuzz/$t.dict")
     (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         "./fuzz/fuzz_$t" -max_total_time="$secs" -max_len=16384 -print_final_stats=1 \
-        "corpus-$t" > "fuzz-$t.log" 2>&1) || { tail -40 "build-fuzz/fuzz-$t.log"; echo "fuzz: $t FAILED"; exit 1; }
+        "${dict[@]}" "corpus-$t" > "fuzz-$t.log" 2>&1) || { tail -40 "build-fuzz/fuzz-$t.log"; echo "fuzz: $t FAILED"; exit 1; }
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "build-fuzz/fuzz-$t.log")
     echo "fuzz: $t: ${runs:-?} runs in ${secs} s, no crash, leak or difference"
 done

@@ -427,6 +427,60 @@ static void test_ecs_ids_survive_growth(void)
     fixture_close(&fx);
 }
 
+/* A database of schema 6 kept the head's raw bytes (files.head); schema 7
+ * replaced them with their hashes.  Such a database, migrated, must give
+ * every finding the event.id that a database built by this version from
+ * the same log gives: else a SIEM deduplicating on event.id would see
+ * every finding exported again after the upgrade twice.  The schema-6
+ * shape is made from a current database (the head put back from the log,
+ * the hash columns and later tables dropped, the version set back), so
+ * migration 7 computes the hashes from the bytes as an old database held
+ * them. */
+static void test_ecs_ids_survive_migration(void)
+{
+    struct fixture fx;
+    char *old, *a, *b, *ia, *ib, *sql, *log;
+    size_t log_len = 0, head_len;
+    int rc;
+
+    fixture_open(&fx);
+    old = tu_path(fx.dir, "v6.db");
+    scan_into(&fx, fx.db, fx.log);
+    scan_into(&fx, old, fx.log);
+    head_len = (size_t)tu_sql_int(old, "SELECT head_len FROM files");
+    log = tu_read_file(fx.log, &log_len);
+    CU_ASSERT_FATAL(log != NULL && head_len > AW_ECS_ID_HEAD && head_len <= log_len);
+    sql = malloc(2 * head_len + 1024);
+    CU_ASSERT_FATAL(sql != NULL);
+    strcpy(sql, "DROP TABLE IF EXISTS server_certs;"
+                " ALTER TABLE files ADD COLUMN head BLOB NOT NULL DEFAULT x'';"
+                " UPDATE files SET head = x'");
+    for (size_t i = 0; i < head_len; i++) {
+        sprintf(sql + strlen(sql), "%02x", (unsigned char)log[i]);
+    }
+    strcat(sql, "'; ALTER TABLE files DROP COLUMN head_sums; ALTER TABLE files DROP COLUMN head_len;"
+                " PRAGMA application_id = 0; PRAGMA user_version = 6;");
+    tu_sql_exec(old, sql);
+    CU_ASSERT_EQUAL_FATAL(tu_sql_int(old, "SELECT count(*) FROM pragma_table_info('files')"
+                                          " WHERE name = 'head_sums'"), 0);
+    scan_into(&fx, old, fx.log);     /* the writer migrates */
+    CU_ASSERT(tu_sql_int(old, "PRAGMA user_version") > 6);
+    a = export(fx.db, &rc, "--format", "ecs", NULL, NULL);
+    b = export(old, &rc, "--format", "ecs", NULL, NULL);
+    ia = event_ids(a);
+    ib = event_ids(b);
+    CU_ASSERT_EQUAL(tu_count_lines(ia), 4);
+    CU_ASSERT_STRING_EQUAL(ia, ib);
+    free(ia);
+    free(ib);
+    free(a);
+    free(b);
+    free(sql);
+    free(log);
+    free(old);
+    fixture_close(&fx);
+}
+
 static void test_ecs_line_limit(void)
 {
     char msg[3000];
@@ -490,6 +544,7 @@ static int register_suites(void)
     CU_add_test(s, "a cursor after prune deleted the newest", test_cursor_after_prune);
     CU_add_test(s, "ECS event ids are stable", test_ecs_ids_stable);
     CU_add_test(s, "ECS event ids survive the log growing", test_ecs_ids_survive_growth);
+    CU_add_test(s, "ECS event ids survive the schema-7 migration", test_ecs_ids_survive_migration);
     CU_add_test(s, "ECS lines stay under their limit", test_ecs_line_limit);
     return 0;
 }

@@ -69,7 +69,8 @@ const struct aw_cli_spec aw_probe_spec = {
     "certificate chain with missing issuers fetched from AIA, trust, validity,\n"
     "name, revocation from the CRL distribution points) and name the first step\n"
     "that fails, with its cause and remedy. TARGET is https://host[:port][/path]\n"
-    "or host[:port] (port 443 by default).\n"
+    "or host[:port] (port 443 by default). Without TARGET: the servers named by\n"
+    "the findings of the last 7 days, then the configuration's servers: list.\n"
     "\n"
     "Options:\n",
     probe_opts,
@@ -82,7 +83,8 @@ const struct aw_cli_spec aw_probe_spec = {
 };
 
 
-/* Without TARGET: the servers named by the findings of the last days. */
+/* Without TARGET: the servers named by the findings of the last days,
+ * then the configuration's servers:. */
 #define PROBE_STORED_DAYS 7
 
 struct target_list {
@@ -131,6 +133,20 @@ static int stored_target(void *ctx, const char *target, struct aw_err *err)
         *err = terr;
     }
     return rc;
+}
+
+/* The configuration's servers: after the stored targets; the loader has
+ * checked each one already. */
+static int config_targets(const struct aw_config *cfg, struct target_list *tl,
+                          struct aw_err *err)
+{
+    for (size_t i = 0; cfg != NULL && i < cfg->nservers; i++) {
+        int rc = add_target(tl, cfg->servers[i], err);
+        if (rc != AW_OK) {
+            return rc;
+        }
+    }
+    return AW_OK;
 }
 
 /* Probe every target in turn, print each result as it comes and store it
@@ -205,13 +221,15 @@ int aw_cmd_probe(struct aw_cli *cli, int argc, char **argv)
     }
     if (n == 0) {
         int64_t since = aw_time_now_ms() - (int64_t)PROBE_STORED_DAYS * 86400000;
-        if (aw_probe_store_targets(store, since, stored_target, &tl, &err) != AW_OK) {
+        if (aw_probe_store_targets(store, since, stored_target, &tl, &err) != AW_OK ||
+            config_targets(cli->config, &tl, &err) != AW_OK) {
             aw_cli_failure(&err);
             goto out;
         }
         if (tl.count == 0) {
-            status = aw_cli_usage_error("probe", "no TARGET given, and no finding of the last "
-                                        "%d days names a server", PROBE_STORED_DAYS);
+            status = aw_cli_usage_error("probe", "no TARGET given, no finding of the last %d "
+                                        "days names a server, and the configuration has no "
+                                        "servers:", PROBE_STORED_DAYS);
             goto out;
         }
     }

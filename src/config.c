@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentwatch/probe.h"
 #include "agentwatch/retention.h"
 #include "agentwatch/yamltree.h"
 
@@ -292,12 +293,66 @@ static void take_sources(struct aw_yaml_check *ld, const struct aw_yaml_node *v,
     }
 }
 
+/* servers: the management servers probe checks when given no TARGET,
+ * each checked as a TARGET is on the command line, so that a typo is named
+ * with its position here rather than at the first probe. */
+static void take_servers(struct aw_yaml_check *ld, const struct aw_yaml_node *v,
+                         struct aw_config *cfg)
+{
+    char buf[96];
+
+    if (v->kind != AW_YAML_SEQ) {
+        DIAG(ld, v->start, "key 'servers' must be a sequence, not %s", kind_name(v));
+        return;
+    }
+    if (v->nkids > AW_CONFIG_SERVERS_MAX) {
+        DIAG(ld, v->start, "key 'servers' has %zu entries, more than %d", v->nkids,
+             AW_CONFIG_SERVERS_MAX);
+        return;
+    }
+    cfg->servers = calloc(v->nkids + 1, sizeof(*cfg->servers));
+    if (cfg->servers == NULL) {
+        ld->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < v->nkids && !ld->oom; i++) {
+        const struct aw_yaml_node *item = v->kids[i];
+        struct aw_probe_target t, o;
+        struct aw_err perr = { 0 };
+        bool dup = false;
+
+        if (item->bad || !want_string(ld, "servers", item)) {
+            continue;
+        }
+        if (aw_probe_parse_target(item->val, &t, &perr) != AW_OK) {
+            DIAG(ld, item->start, "server #%zu: %s", i + 1, perr.msg);
+            continue;
+        }
+        for (size_t j = 0; j < cfg->nservers && !dup; j++) {
+            dup = aw_probe_parse_target(cfg->servers[j], &o, &perr) == AW_OK &&
+                  strcmp(o.host, t.host) == 0 && o.port == t.port;
+        }
+        if (dup) {
+            DIAG(ld, item->start, "duplicate server '%s' (%s:%u)",
+                 aw_yaml_show(buf, sizeof(buf), item->val, item->len), t.host, t.port);
+            continue;
+        }
+        cfg->servers[cfg->nservers] = strdup(item->val);
+        if (cfg->servers[cfg->nservers] == NULL) {
+            ld->oom = true;
+            return;
+        }
+        cfg->nservers++;
+    }
+}
+
 static void load_tree(struct aw_yaml_check *ld, const struct aw_yaml_node *root, struct aw_config *cfg)
 {
     struct aw_yaml_key keys[] = { { .name = "database" }, { .name = "rules" },
                                   { .name = "sources" },  { .name = "host" },
                                   { .name = "retention_days" }, { .name = "follow" },
-                                  { .name = "spool" }, { .name = "timezone" } };
+                                  { .name = "spool" }, { .name = "timezone" },
+                                  { .name = "servers" } };
     unsigned long n;
 
     if (root->bad || (root->kind == AW_YAML_SCALAR && root->null)) {
@@ -308,8 +363,8 @@ static void load_tree(struct aw_yaml_check *ld, const struct aw_yaml_node *root,
         return;
     }
     aw_yaml_walk_map(ld, root, "",
-                     "database, rules, sources, host, retention_days, follow, spool or timezone",
-                     keys, 8);
+                     "database, rules, sources, host, retention_days, follow, spool, timezone"
+                     " or servers", keys, 9);
     if (keys[0].val != NULL) {
         cfg->database = take_path(ld, "database", keys[0].val);
     }
@@ -335,6 +390,9 @@ static void load_tree(struct aw_yaml_check *ld, const struct aw_yaml_node *root,
     if (keys[7].val != NULL) {
         take_timezone(ld, keys[7].val, cfg);
     }
+    if (keys[8].val != NULL) {
+        take_servers(ld, keys[8].val, cfg);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -355,6 +413,10 @@ void aw_config_free(struct aw_config *cfg)
     }
     free(cfg->sources);
     free(cfg->source_paths);
+    for (size_t i = 0; i < cfg->nservers; i++) {
+        free(cfg->servers[i]);
+    }
+    free(cfg->servers);
     free(cfg->file);
     free(cfg->database);
     free(cfg->rules);

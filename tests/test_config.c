@@ -179,7 +179,7 @@ static void test_every_problem(void)
 {
     static const char *const want[] = {
         "1:1: unknown key 'databse' (expected database, rules, sources, host, retention_days, "
-        "follow, spool or timezone)",
+        "follow, spool, timezone or servers)",
         "2:8: key 'rules' must be an absolute path, not 'rules/'",
         "4:5: source #2 must be a path or a mapping, not a sequence",
         "5:5: duplicate source '/logs/a.log' (first defined at %s:3:11)",
@@ -233,6 +233,66 @@ static void test_every_problem(void)
     CU_ASSERT_EQUAL(cfg.nsources, 0);
     CU_ASSERT_EQUAL(cfg.retention_days, 90);
     CU_ASSERT_STRING_EQUAL(cfg.file, path);
+    aw_config_free(&cfg);
+    aw_diags_free(&diags);
+    free(path);
+}
+
+/* servers: (probe's targets besides the stored ones): each checked as a
+ * TARGET, with its position; duplicates by host and port. */
+static void test_servers(void)
+{
+    struct aw_config cfg;
+    struct aw_diags diags = { 0 };
+    char *path;
+    char dup[256];
+
+    CU_ASSERT_EQUAL(load_text("servers.yaml",
+                              "servers:\n"
+                              "  - https://mgmt.corp.example/agent\n"
+                              "  - 127.0.0.1:8443\n"
+                              "  - '[::1]:9443'\n",
+                              &cfg, &diags, &path), AW_OK);
+    CU_ASSERT_EQUAL(diags.count, 0);
+    CU_ASSERT_EQUAL_FATAL(cfg.nservers, 3);
+    CU_ASSERT_STRING_EQUAL(cfg.servers[0], "https://mgmt.corp.example/agent");
+    CU_ASSERT_STRING_EQUAL(cfg.servers[1], "127.0.0.1:8443");
+    CU_ASSERT_STRING_EQUAL(cfg.servers[2], "[::1]:9443");
+    CU_ASSERT_PTR_NULL(cfg.servers[3]);
+    aw_config_free(&cfg);
+    CU_ASSERT_PTR_NULL(cfg.servers);
+    CU_ASSERT_EQUAL(cfg.nservers, 0);
+    free(path);
+
+    CU_ASSERT_EQUAL(load_text("servers-bad.yaml",
+                              "servers:\n"
+                              "  - ftp://mgmt.corp.example\n"
+                              "  - mgmt.corp.example:99999\n"
+                              "  - { host: x }\n"
+                              "  - https://mgmt.corp.example:443/\n"
+                              "  - mgmt.corp.example\n",
+                              &cfg, &diags, &path), AW_ESYNTAX);
+    CU_ASSERT_EQUAL(diags.count, 4);
+    CU_ASSERT_EQUAL(cfg.nservers, 0);
+    if (diags.count == 4) {
+        CU_ASSERT_PTR_NOT_NULL(strstr(diags.items[0], "servers-bad.yaml:2:5: server #1: "));
+        CU_ASSERT_PTR_NOT_NULL(strstr(diags.items[0], "ftp://mgmt.corp.example"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(diags.items[1], "servers-bad.yaml:3:5: server #2: "));
+        CU_ASSERT_PTR_NOT_NULL(strstr(diags.items[2], "servers-bad.yaml:4:5: key 'servers' "
+                                                      "must be a string, not a mapping"));
+        snprintf(dup, sizeof(dup), "%s:6:5: duplicate server 'mgmt.corp.example' "
+                 "(mgmt.corp.example:443)", path);
+        CU_ASSERT_STRING_EQUAL(diags.items[3], dup);
+    }
+    aw_config_free(&cfg);
+    aw_diags_free(&diags);
+    free(path);
+
+    CU_ASSERT_EQUAL(load_text("servers-map.yaml", "servers: mgmt.corp.example\n",
+                              &cfg, &diags, &path), AW_ESYNTAX);
+    CU_ASSERT_EQUAL_FATAL(diags.count, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(diags.items[0], ":1:10: key 'servers' must be a sequence, "
+                                                  "not a string"));
     aw_config_free(&cfg);
     aw_diags_free(&diags);
     free(path);
@@ -637,6 +697,7 @@ static int reg(void)
     CU_add_test(s, "the shipped example loads", test_shipped_example);
     CU_add_test(s, "every problem in one run", test_every_problem);
     CU_add_test(s, "YAML problems", test_yaml_problems);
+    CU_add_test(s, "servers", test_servers);
     CU_add_test(s, "cli: configuration errors", test_cli_config_errors);
     CU_add_test(s, "cli: precedence", test_cli_precedence);
     CU_add_test(s, "cli: follow without sources", test_cli_follow_without_sources);

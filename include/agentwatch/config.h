@@ -12,6 +12,7 @@
  *     retention_days: 90
  *     follow: { commit_ms: 250, rescan_seconds: 30, poll_interval_ms: 1000 }
  *     spool: { path: /var/spool/agentwatch, max_size: 10485760, keep: 5 }
+ *     servers: [ https://mgmt.corp.example, 10.0.0.5:8443 ]   # probe
  *
  * Every key is optional; an empty value (`key:`, `~`, `null`) means "not
  * set".  Command-line options and environment variables override the
@@ -41,6 +42,8 @@
 #define AW_CONFIG_SPOOL_SIZE_MAX 4000000000UL
 #define AW_CONFIG_SPOOL_KEEP_MIN 1
 #define AW_CONFIG_SPOOL_KEEP_MAX 1000
+/* Entries of servers: (probe). */
+#define AW_CONFIG_SERVERS_MAX 256
 
 struct aw_config_source {
     char *path;
@@ -65,6 +68,10 @@ struct aw_config {
     char *spool_path;             /* spool.path; NULL: not set */
     unsigned long spool_max_size; /* spool.max_size; 0: not set */
     unsigned spool_keep;          /* spool.keep; 0: not set */
+    char **servers;               /* what probe checks besides the stored
+                                     targets: each a valid probe TARGET
+                                     (aw_probe_parse_target), no duplicate */
+    size_t nservers;
 };
 
 /* Load the configuration at path into *out (always initialised, to the

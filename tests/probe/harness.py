@@ -574,6 +574,29 @@ def main():
                                 capture_output=True, text=True)
             res.check("store: no TARGET and nothing stored: exit 2", p4.returncode == 2,
                       p4.stderr)
+            # servers: in the configuration come after the stored targets,
+            # each target once (the good server is in both).
+            cfg = os.path.join(d, "servers.yaml")
+            with open(cfg, "w") as f:
+                f.write(f"servers:\n  - https://{ip(good_port)}/agent\n"
+                        f"  - {ip(w.closed)}\n")
+            def withcfg(dbfile, *extra):
+                return subprocess.run([AW_BIN, "--config", cfg, "--db", dbfile, "probe",
+                                       "--format", "json", *extra] + ca,
+                                      capture_output=True, text=True)
+            p5 = withcfg(db, "--no-store")
+            got = [(json.loads(x)["target"], json.loads(x)["verdict"])
+                   for x in p5.stdout.splitlines()]
+            res.check("servers: after the stored targets, each once",
+                      sorted(got[:2]) == sorted([(ip(good_port), "ok"),
+                                                 (ip(revoked_port), "revoked")])
+                      and got[2:] == [(ip(w.closed), "tcp-refused")] and p5.returncode == 1,
+                      p5.stdout + p5.stderr)
+            p6 = withcfg(os.path.join(d, "empty2.db"))
+            got = [json.loads(x)["verdict"] for x in p6.stdout.splitlines()]
+            res.check("servers: nothing stored, the configured servers",
+                      got == ["ok", "tcp-refused"] and p6.returncode == 1,
+                      p6.stdout + p6.stderr)
 
         for s in w.servers + [w.http, close_srv, silent_srv, garbage_srv, trickle_srv]:
             s.stop()

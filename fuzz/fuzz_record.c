@@ -1,9 +1,10 @@
 /*
- * Fuzz target: record framing (src/record.c), differentially.  The same
- * bytes are read twice -- with the default read size and with a tiny one
- * (1 to 16 bytes, from the input) -- and must give the same records:
- * offsets, ends, messages, headers and flags.  Any difference is a
- * framing bug at a buffer boundary, which plain crash-fuzzing misses.
+ * Fuzz target: record framing (src/record.c, src/record_framing.c),
+ * differentially.  The same bytes are read twice -- with the default read
+ * size and with a tiny one (1 to 16 bytes, from the input) -- and must
+ * give the same records: offsets, ends, messages, headers and flags.  Any
+ * difference is a framing bug at a buffer boundary, which plain
+ * crash-fuzzing misses.
  *
  * Input: byte 0 picks the format (auto, itms, cmtrace, line), whether a
  * final unterminated record is delivered, and the tiny chunk size; the

@@ -15,11 +15,11 @@
  * shared): at 1,000,000 a limit hit cost 1.3 ms (JIT) and 12 ms
  * (interpreter); at 100,000 it costs 0.13 ms and 1.2 ms.  The most any
  * shipped rule needs on the real and the synthetic corpora, also on their
- * records repeated to 64 KiB, is 5,469 (JIT) and 38,238 (interpreter, a
- * no_match example of 10-ssl-codes.yaml): 100,000 leaves every result as
+ * records repeated to 64 KiB, is 5,469 (JIT) and 40,192 (interpreter, a
+ * no_match example of the shipped rules): 100,000 leaves every result as
  * it was, with room.  The interpreter runs only where JIT compilation
  * failed, so its cost stays above the JIT's.  The deepest backtracking
- * measured was 11 frames: the depth and heap limits only bound memory.
+ * measured was 12 frames: the depth and heap limits only bound memory.
  *
  * Captures.  Patterns compile with PCRE2_DUPNAMES so a rule can capture
  * `code` once per spelling alternative; aw_matcher_capture() reports the

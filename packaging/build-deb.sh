@@ -72,7 +72,7 @@ Section: admin
 Priority: optional
 $description
 CONTROL
-echo /etc/agentwatch/agentwatch.yaml >"$root/DEBIAN/conffiles"
+printf '%s\n' /etc/agentwatch/agentwatch.yaml /etc/agentwatch/rules.d/README >"$root/DEBIAN/conffiles"
 for script in postinst prerm postrm; do
     install -m 0755 "$src/debian/agentwatch.$script" "$root/DEBIAN/$script"
 done

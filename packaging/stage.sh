@@ -7,7 +7,8 @@
 # prefix /usr and sysconfdir /etc (binary, rules, man page, example
 # configuration, rule schema), plus what only a package installs: the
 # configuration as /etc/agentwatch/agentwatch.yaml (a conffile), the
-# systemd unit and the copyright.  /var/lib/agentwatch is not in the tree:
+# local rules folder /etc/agentwatch/rules.d with its README (a conffile),
+# the systemd unit and the copyright.  /var/lib/agentwatch is not in the tree:
 # the maintainer scripts and systemd's StateDirectory= create it (0700)
 # and only a purge removes it.
 #
@@ -60,6 +61,10 @@ objcopy --remove-section=.comment --remove-section=.note "$stage/usr/bin/agentwa
 install -d -m 0755 "$stage/etc/agentwatch" "$stage/usr/lib/systemd/system" \
     "$stage/usr/share/doc/agentwatch"
 install -m 0644 "$here/agentwatch.yaml" "$stage/etc/agentwatch/agentwatch.yaml"
+# The local rules folder, empty but for its README (a conffile): what an
+# administrator puts there survives upgrades.
+install -d -m 0755 "$stage/etc/agentwatch/rules.d"
+install -m 0644 "$here/rules.d-README" "$stage/etc/agentwatch/rules.d/README"
 install -m 0644 "$here/agentwatch.service" "$stage/usr/lib/systemd/system/agentwatch.service"
 install -m 0644 "$aw_src/debian/copyright" "$stage/usr/share/doc/agentwatch/copyright"
 # Debian policy and rpm's brp-compress both want compressed man pages;

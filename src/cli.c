@@ -133,24 +133,42 @@ int aw_cli_open_tz(const struct aw_cli *cli, const char *cmd, const char *opt,
     return rc == AW_OK ? AW_EXIT_OK : aw_cli_failure(&err);
 }
 
-/* Load a rule set, printing every problem.  Returns AW_OK or the status. */
-int aw_cli_load_rules(const char *path, struct aw_ruleset **rs)
+int aw_cli_rule_sources(const struct aw_cli *cli, const char *cmd, const char *opt, const char *local_opt,
+                        struct aw_cli_rules *src)
 {
-    return aw_cli_load_rules_ex(path, 0, rs);
+    struct aw_os_stat st;
+
+    src->path = aw_cli_rules_path(cli, opt);
+    src->flags = 0;
+    if (local_opt != NULL) {
+        src->local = local_opt;
+    } else if (cli->config != NULL && cli->config->local_rules != NULL) {
+        src->local = cli->config->local_rules;
+    } else {
+        src->local = aw_os_default_local_rules_dir(src->buf, sizeof(src->buf));
+        src->flags = AW_RULES_LOAD_LOCAL_OPTIONAL;
+        return AW_EXIT_OK;
+    }
+    /* a named layer that is not there is a typo, not an empty layer */
+    if (aw_os_stat(src->local, &st) != 0) {
+        return aw_cli_usage_error(cmd, "local rules '%s': %s", src->local, strerror(errno));
+    }
+    return AW_EXIT_OK;
 }
 
-int aw_cli_load_rules_ex(const char *path, unsigned flags, struct aw_ruleset **rs)
+/* Load a rule set, printing every problem.  Returns AW_OK or the status. */
+int aw_cli_load_rules(const struct aw_cli_rules *src, unsigned flags, struct aw_ruleset **rs)
 {
     struct aw_diags diags = { 0 };
     struct aw_err err = { 0 };
-    int rc = aw_rules_load_ex(path, flags, rs, &diags, &err);
+    int rc = aw_rules_load_layers(src->path, src->local, flags | src->flags, rs, &diags, &err);
 
     for (size_t i = 0; i < diags.count; i++) {
         aw_text_printf(stderr, "%s\n", diags.items[i]);
     }
     if (rc != AW_OK) {
         if (rc == AW_ESYNTAX && diags.count > 0) {
-            aw_text_printf(stderr, "agentwatch: %s: %zu problem%s in the rule set\n", path,
+            aw_text_printf(stderr, "agentwatch: %s: %zu problem%s in the rule set\n", src->path,
                     aw_diags_total(&diags), aw_diags_total(&diags) == 1 ? "" : "s");
         } else {
             aw_cli_failure(&err);

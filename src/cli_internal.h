@@ -59,11 +59,26 @@ int aw_cli_failure(const struct aw_err *err);
  * the installed rules folder. */
 const char *aw_cli_rules_path(const struct aw_cli *cli, const char *opt);
 
-/* Load a rule set, printing every problem; returns the status. */
-int aw_cli_load_rules(const char *path, struct aw_ruleset **rs);
+/* Where a command's rules come from: the shipped set and the local layer
+ * (aw_rules_load_layers()). */
+struct aw_cli_rules {
+    const char *path;         /* aw_cli_rules_path() */
+    const char *local;        /* --local-rules, else the configuration's
+                                 local_rules, else the default folder */
+    unsigned flags;           /* AW_RULES_LOAD_LOCAL_OPTIONAL for the
+                                 default folder, which may be missing */
+    char buf[1024];           /* the default folder's path, on Windows */
+};
 
-/* The same with AW_RULES_LOAD_* flags. */
-int aw_cli_load_rules_ex(const char *path, unsigned flags, struct aw_ruleset **rs);
+/* Fill src from --rules (opt) and --local-rules (local_opt).  A local path
+ * the user named (option or configuration) that does not exist is a usage
+ * error of cmd.  Returns AW_EXIT_OK or the exit status (2). */
+int aw_cli_rule_sources(const struct aw_cli *cli, const char *cmd, const char *opt, const char *local_opt,
+                        struct aw_cli_rules *src);
+
+/* Load both layers with AW_RULES_LOAD_* flags, printing every problem;
+ * returns the status. */
+int aw_cli_load_rules(const struct aw_cli_rules *src, unsigned flags, struct aw_ruleset **rs);
 
 /* Open the database (--db, $AGENTWATCH_DB, the configuration's database
  * or the default), printing the error on failure; returns the status. */

@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "aw_config.h"
+#include "agentwatch/platform.h"
 
 struct aw_cli;
 
@@ -112,6 +113,10 @@ extern const struct aw_opt_word aw_cli_log_formats[];     /* auto itms cmtrace l
 #define AW_OPT_ROW_RULES(T) \
     { .name = "rules", .kind = AW_OPT_STRING, .arg = "PATH", .offset = offsetof(T, rules), \
       .help = "rule file or folder (default: $AGENTWATCH_RULES, else\n" AW_RULES_DIR ")" }
+#define AW_OPT_ROW_LOCAL_RULES(T) \
+    { .name = "local-rules", .kind = AW_OPT_STRING, .arg = "PATH", .offset = offsetof(T, local_rules), \
+      .help = "local rule file or folder, loaded after the rules\n" \
+              "(default: the configuration's local_rules, else\n" AW_OS_LOCAL_RULES_TEXT ")" }
 #define AW_OPT_ROW_LOG_FORMAT(T) \
     { .name = "format", .kind = AW_OPT_WORD, .arg = "FORMAT", .words = aw_cli_log_formats, \
       .offset = offsetof(T, format), .help = "auto (default), itms, cmtrace or line" }

@@ -34,6 +34,7 @@
  * until --format is given. */
 struct follow_args {
     const char *rules;
+    const char *local_rules;
     int format;
     const char *host;
     uint64_t max_record;
@@ -48,6 +49,7 @@ struct follow_args {
 
 static const struct aw_opt follow_opts[] = {
     AW_OPT_ROW_RULES(struct follow_args),
+    AW_OPT_ROW_LOCAL_RULES(struct follow_args),
     AW_OPT_ROW_LOG_FORMAT(struct follow_args),
     AW_OPT_ROW_HOST(struct follow_args),
     AW_OPT_ROW_MAX_RECORD(struct follow_args),
@@ -202,6 +204,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     struct aw_err err = { 0 };
     struct aw_notify notify;
     struct aw_tz *tz = NULL;
+    struct aw_cli_rules src;
     char *const *paths;
     char **given = NULL;
     size_t npaths;
@@ -248,12 +251,18 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     if (rc != AW_EXIT_OK) {
         return rc;
     }
+    rc = aw_cli_rule_sources(cli, "follow", a.rules, a.local_rules, &src);
+    if (rc != AW_EXIT_OK) {
+        return rc;
+    }
     rc = aw_cli_open_tz(cli, "follow", a.timezone, &tz);
     if (rc != AW_EXIT_OK) {
         return rc;
     }
     opts.tz = tz;
-    opts.rules_path = aw_cli_rules_path(cli, a.rules);
+    opts.rules_path = src.path;
+    opts.local_rules_path = src.local;
+    opts.rules_flags = src.flags;
     opts.stop = &cli->signals->stop;
     opts.reloads = &cli->signals->reloads;
     memset(&notify, 0, sizeof(notify));
@@ -265,7 +274,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     opts.log = log_line;
     opts.on_file = print_file;
     opts.ctx = &a.verbose;
-    if (aw_cli_load_rules(opts.rules_path, &rs) != AW_OK ||
+    if (aw_cli_load_rules(&src, 0, &rs) != AW_OK ||
         aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
     }

@@ -33,6 +33,7 @@
  * it is checked once the action is known. */
 struct rules_args {
     const char *rules;
+    const char *local_rules;
     const char *format;
     const char *timezone;
     bool quiet;
@@ -46,6 +47,7 @@ static const struct aw_opt_word list_formats[] = {
 
 static const struct aw_opt rules_opts[] = {
     AW_OPT_ROW_RULES(struct rules_args),
+    AW_OPT_ROW_LOCAL_RULES(struct rules_args),
     { .name = "format", .kind = AW_OPT_STRING, .arg = "FORMAT",
       .offset = offsetof(struct rules_args, format),
       .help = "list: table (default) or tsv; test FILE...: the log\n"
@@ -67,11 +69,11 @@ static const struct aw_opt rules_opts[] = {
 
 const struct aw_cli_spec aw_rules_spec = {
     "rules",
-    "Usage: agentwatch rules check [--rules PATH]\n"
-    "       agentwatch rules list  [--rules PATH] [--format table|tsv]\n"
-    "       agentwatch rules test  [--rules PATH] [--quiet]\n"
-    "       agentwatch rules test  [--rules PATH] [--quiet] [--format auto|itms|cmtrace|line]\n"
-    "                              [--timezone ZONE] FILE...\n"
+    "Usage: agentwatch rules check [--rules PATH] [--local-rules PATH]\n"
+    "       agentwatch rules list  [--rules PATH] [--local-rules PATH] [--format table|tsv]\n"
+    "       agentwatch rules test  [--rules PATH] [--local-rules PATH] [--quiet]\n"
+    "       agentwatch rules test  [--rules PATH] [--local-rules PATH] [--quiet]\n"
+    "                              [--format auto|itms|cmtrace|line] [--timezone ZONE] FILE...\n"
     "\n"
     "check  load and validate a rule set (YAML structure, fields, patterns,\n"
     "       examples); every problem is printed as FILE:LINE:COLUMN: message.\n"
@@ -79,7 +81,9 @@ const struct aw_cli_spec aw_rules_spec = {
     "       to backtrack badly and rules an earlier rule shadows on all their\n"
     "       match examples.  Exit 0 when valid (warnings or not), 1 when not.\n"
     "list   print the rules in the order they are tried: id, category,\n"
-    "       severity and pattern.\n"
+    "       severity, origin (shipped, local, or replaced: a local rule in a\n"
+    "       shipped rule's place) and pattern; tsv adds the origin and\n"
+    "       FILE:LINE:COLUMN after the pattern.\n"
     "test   without FILE: run every rule's examples; a match example must be\n"
     "       matched by its rule and classified as that rule by the whole set\n"
     "       (no earlier rule shadows it), a no_match example must not match.\n"
@@ -90,6 +94,10 @@ const struct aw_cli_spec aw_rules_spec = {
     "       per record, FILE:OFFSET: LEVEL RULE (- for none), the captured\n"
     "       code and target, and the message's first line; then the hits per\n"
     "       rule and the error and warning records no rule matched.\n"
+    "\n"
+    "The local rules (--local-rules) load after the rules: a local rule with\n"
+    "a shipped id replaces it in place, others are tried after the shipped\n"
+    "ones, in file-name order; 'disable: [ID, ...]' leaves shipped rules out.\n"
     "\n"
     "Options:\n",
     rules_opts,
@@ -104,12 +112,21 @@ static void print_rules(const struct aw_ruleset *rs, bool tsv)
     size_t n = aw_rules_count(rs);
 
     if (!tsv) {
-        aw_text_printf(stdout, "%-36s %-12s %-9s %s\n", "ID", "CATEGORY", "SEVERITY", "PATTERN");
+        aw_text_printf(stdout, "%-36s %-12s %-9s %-8s %s\n", "ID", "CATEGORY", "SEVERITY", "ORIGIN", "PATTERN");
     }
     for (size_t i = 0; i < n; i++) {
         const struct aw_rule_info *r = aw_rules_get(rs, i);
-        aw_text_printf(stdout, tsv ? "%s\t%s\t%s\t%s\n" : "%-36s %-12s %-9s %s\n", r->id, r->category,
-               aw_rule_severity_name(r->severity), r->pattern);
+        const char *origin = !r->local ? "shipped" : r->replaces ? "replaced" : "local";
+
+        /* the table stays one line per rule; the file is in the TSV,
+         * after the older columns */
+        if (tsv) {
+            aw_text_printf(stdout, "%s\t%s\t%s\t%s\t%s\t%s:%u:%u\n", r->id, r->category,
+                           aw_rule_severity_name(r->severity), r->pattern, origin, r->file, r->line, r->column);
+        } else {
+            aw_text_printf(stdout, "%-36s %-12s %-9s %-8s %s\n", r->id, r->category,
+                           aw_rule_severity_name(r->severity), origin, r->pattern);
+        }
     }
 }
 
@@ -138,7 +155,21 @@ static void print_excerpt(const char *s, size_t len, size_t max_cols)
     }
 }
 
-static int cmd_check(const char *path)
+/* " (K local from LOCAL)" when the local layer brought rules: the summary
+ * says which layers it covers. */
+static void print_local_count(const struct aw_ruleset *rs, const char *local)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < aw_rules_count(rs); i++) {
+        k += aw_rules_get(rs, i)->local;
+    }
+    if (k > 0) {
+        aw_text_printf(stdout, " (%zu local from %s)", k, local);
+    }
+}
+
+static int cmd_check(const struct aw_cli_rules *path)
 {
     struct aw_ruleset *rs = NULL;
     struct aw_diags warnings = { 0 };
@@ -146,7 +177,7 @@ static int cmd_check(const char *path)
     size_t n;
     int status = AW_EXIT_FAILURE;
 
-    if (aw_cli_load_rules(path, &rs) != AW_OK) {
+    if (aw_cli_load_rules(path, 0, &rs) != AW_OK) {
         return AW_EXIT_FAILURE;
     }
     if (aw_rules_lint(rs, &warnings, &err) != AW_OK) {
@@ -157,12 +188,13 @@ static int cmd_check(const char *path)
         aw_text_printf(stderr, "%s\n", warnings.items[i]);
     }
     n = aw_rules_count(rs);
+    aw_text_printf(stdout, "%s: %zu rule%s OK", path->path, n, n == 1 ? "" : "s");
     if (warnings.count > 0) {
-        aw_text_printf(stdout, "%s: %zu rule%s OK, %zu warning%s\n", path, n, n == 1 ? "" : "s", aw_diags_total(&warnings),
-               aw_diags_total(&warnings) == 1 ? "" : "s");
-    } else {
-        aw_text_printf(stdout, "%s: %zu rule%s OK\n", path, n, n == 1 ? "" : "s");
+        aw_text_printf(stdout, ", %zu warning%s", aw_diags_total(&warnings),
+                       aw_diags_total(&warnings) == 1 ? "" : "s");
     }
+    print_local_count(rs, path->local);
+    fputc('\n', stdout);
     status = AW_EXIT_OK;
 out:
     aw_diags_free(&warnings);
@@ -226,7 +258,7 @@ static size_t check_examples(const struct aw_ruleset *rs, struct aw_matcher *m, 
     return failed;
 }
 
-static int cmd_test_examples(const char *path, bool quiet)
+static int cmd_test_examples(const struct aw_cli_rules *path, bool quiet)
 {
     struct aw_ruleset *rs = NULL;
     struct aw_matcher *m = NULL;
@@ -234,7 +266,7 @@ static int cmd_test_examples(const char *path, bool quiet)
     size_t n, examples = 0, failed = 0, failed_rules = 0, untested = 0;
     int rc, status = AW_EXIT_FAILURE;
 
-    rc = aw_cli_load_rules_ex(path, AW_RULES_LOAD_KEEP_FAILING_EXAMPLES, &rs);
+    rc = aw_cli_load_rules(path, AW_RULES_LOAD_KEEP_FAILING_EXAMPLES, &rs);
     if (rc != AW_OK) {
         goto out;
     }
@@ -264,14 +296,15 @@ static int cmd_test_examples(const char *path, bool quiet)
         failed += f;
         failed_rules += f > 0;
     }
-    aw_text_printf(stdout, "%s: %zu rule%s, %zu example%s: %zu passed, %zu failed", path, n, n == 1 ? "" : "s",
-           examples, examples == 1 ? "" : "s", examples - failed, failed);
+    aw_text_printf(stdout, "%s: %zu rule%s, %zu example%s: %zu passed, %zu failed", path->path, n,
+                   n == 1 ? "" : "s", examples, examples == 1 ? "" : "s", examples - failed, failed);
     if (failed_rules > 0) {
         aw_text_printf(stdout, " (in %zu rule%s)", failed_rules, failed_rules == 1 ? "" : "s");
     }
     if (untested > 0) {
         aw_text_printf(stdout, ", %zu rule%s without examples", untested, untested == 1 ? "" : "s");
     }
+    print_local_count(rs, path->local);
     putchar('\n');
     status = failed > 0 ? AW_EXIT_FAILURE : AW_EXIT_OK;
 out:
@@ -470,7 +503,7 @@ static void print_classify_summary(const struct classify_state *st, bool quiet)
     }
 }
 
-static int cmd_test_files(const char *path, char **files, int nfiles, enum aw_format format,
+static int cmd_test_files(const struct aw_cli_rules *path, char **files, int nfiles, enum aw_format format,
                           bool quiet, const struct aw_tz *tz)
 {
     struct aw_ruleset *rs = NULL;
@@ -490,7 +523,7 @@ static int cmd_test_files(const char *path, char **files, int nfiles, enum aw_fo
     st.quiet = quiet;
     st.tz = tz;
     /* failing examples do not stop an author from trying a rule on logs */
-    rc = aw_cli_load_rules_ex(path, AW_RULES_LOAD_KEEP_FAILING_EXAMPLES, &rs);
+    rc = aw_cli_load_rules(path, AW_RULES_LOAD_KEEP_FAILING_EXAMPLES, &rs);
     if (rc != AW_OK) {
         goto out;
     }
@@ -530,9 +563,10 @@ out:
 
 int aw_cmd_rules(struct aw_cli *cli, int argc, char **argv)
 {
-    struct rules_args a = { NULL, NULL, NULL, false };
+    struct rules_args a = { NULL, NULL, NULL, NULL, false };
     struct aw_ruleset *rs = NULL;
-    const char *action = NULL, *path;
+    struct aw_cli_rules src;
+    const char *action = NULL;
     int log_format = AW_FORMAT_AUTO, tsv = 0, n, rc;
     bool is_test;
 
@@ -570,9 +604,12 @@ int aw_cmd_rules(struct aw_cli *cli, int argc, char **argv)
     } else if (a.format != NULL) {
         return aw_cli_usage_error("rules", "--format applies to 'rules list' and 'rules test FILE...' only");
     }
-    path = aw_cli_rules_path(cli, a.rules);
+    rc = aw_cli_rule_sources(cli, "rules", a.rules, a.local_rules, &src);
+    if (rc != AW_EXIT_OK) {
+        return rc;
+    }
     if (strcmp(action, "check") == 0) {
-        return cmd_check(path);
+        return cmd_check(&src);
     }
     if (is_test) {
         if (n > 1) {
@@ -583,13 +620,13 @@ int aw_cmd_rules(struct aw_cli *cli, int argc, char **argv)
                 (status = aw_cli_open_tz(cli, "rules", a.timezone, &tz)) != AW_EXIT_OK) {
                 return status;
             }
-            status = cmd_test_files(path, argv + 2, n - 1, (enum aw_format)log_format, a.quiet, tz);
+            status = cmd_test_files(&src, argv + 2, n - 1, (enum aw_format)log_format, a.quiet, tz);
             aw_tz_free(&tz);
             return status;
         }
-        return cmd_test_examples(path, a.quiet);
+        return cmd_test_examples(&src, a.quiet);
     }
-    if (aw_cli_load_rules(path, &rs) != AW_OK) {
+    if (aw_cli_load_rules(&src, 0, &rs) != AW_OK) {
         return AW_EXIT_FAILURE;
     }
     print_rules(rs, tsv == 1);

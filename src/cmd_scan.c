@@ -23,6 +23,7 @@
 /* What the command line gives; format -1 until --format is given. */
 struct scan_args {
     const char *rules;
+    const char *local_rules;
     int format;
     const char *host;
     uint64_t max_record;
@@ -32,6 +33,7 @@ struct scan_args {
 
 static const struct aw_opt scan_opts[] = {
     AW_OPT_ROW_RULES(struct scan_args),
+    AW_OPT_ROW_LOCAL_RULES(struct scan_args),
     AW_OPT_ROW_LOG_FORMAT(struct scan_args),
     AW_OPT_ROW_HOST(struct scan_args),
     AW_OPT_ROW_MAX_RECORD(struct scan_args),
@@ -133,6 +135,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
     struct aw_tz *tz = NULL;
+    struct aw_cli_rules src;
     char *const *paths;
     size_t npaths;
     int n, rc, status = AW_EXIT_FAILURE;
@@ -154,6 +157,10 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     if (rc != AW_EXIT_OK) {
         return rc;
     }
+    rc = aw_cli_rule_sources(cli, "scan", a.rules, a.local_rules, &src);
+    if (rc != AW_EXIT_OK) {
+        return rc;
+    }
     rc = aw_cli_open_tz(cli, "scan", a.timezone, &tz);
     if (rc != AW_EXIT_OK) {
         return rc;
@@ -163,7 +170,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     opts.on_notice = print_notice;
     opts.notice_ctx = &print;
     opts.ctx = &print;
-    if (aw_cli_load_rules(aw_cli_rules_path(cli, a.rules), &rs) != AW_OK ||
+    if (aw_cli_load_rules(&src, 0, &rs) != AW_OK ||
         aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
     }

@@ -352,7 +352,7 @@ static void load_tree(struct aw_yaml_check *ld, const struct aw_yaml_node *root,
                                   { .name = "sources" },  { .name = "host" },
                                   { .name = "retention_days" }, { .name = "follow" },
                                   { .name = "spool" }, { .name = "timezone" },
-                                  { .name = "servers" } };
+                                  { .name = "servers" }, { .name = "local_rules" } };
     unsigned long n;
 
     if (root->bad || (root->kind == AW_YAML_SCALAR && root->null)) {
@@ -363,8 +363,8 @@ static void load_tree(struct aw_yaml_check *ld, const struct aw_yaml_node *root,
         return;
     }
     aw_yaml_walk_map(ld, root, "",
-                     "database, rules, sources, host, retention_days, follow, spool, timezone"
-                     " or servers", keys, 9);
+                     "database, rules, local_rules, sources, host, retention_days, follow, spool, "
+                     "timezone or servers", keys, 10);
     if (keys[0].val != NULL) {
         cfg->database = take_path(ld, "database", keys[0].val);
     }
@@ -393,6 +393,9 @@ static void load_tree(struct aw_yaml_check *ld, const struct aw_yaml_node *root,
     if (keys[8].val != NULL) {
         take_servers(ld, keys[8].val, cfg);
     }
+    if (keys[9].val != NULL) {
+        cfg->local_rules = take_path(ld, "local_rules", keys[9].val);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -420,6 +423,7 @@ void aw_config_free(struct aw_config *cfg)
     free(cfg->file);
     free(cfg->database);
     free(cfg->rules);
+    free(cfg->local_rules);
     free(cfg->host);
     free(cfg->spool_path);
     free(cfg->timezone);

@@ -220,7 +220,8 @@ static void reload(struct follower *f)
     struct aw_diags diags = { 0 };
     struct aw_err err = { 0 };
     struct aw_ruleset *fresh = NULL;
-    int rc = aw_rules_load(f->opts->rules_path, &fresh, &diags, &err);
+    int rc = aw_rules_load_layers(f->opts->rules_path, f->opts->local_rules_path, f->opts->rules_flags, &fresh,
+                                  &diags, &err);
 
     if (rc != AW_OK) {
         for (size_t i = 0; i < diags.count; i++) {

@@ -287,6 +287,12 @@ const char *aw_os_default_rules_dir(void)
     return AW_RULES_DIR;
 }
 
+const char *aw_os_default_local_rules_dir(char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", AW_LOCAL_RULES_DIR);
+    return buf;
+}
+
 struct aw_os_dir {
     DIR *d;
 };

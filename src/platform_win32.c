@@ -709,6 +709,19 @@ const char *aw_os_default_db_path(char *buf, size_t size)
     return buf;
 }
 
+const char *aw_os_default_local_rules_dir(char *buf, size_t size)
+{
+    wchar_t w[MAX_PATH];
+    char root[MAX_PATH * 3];
+    DWORD n = GetEnvironmentVariableW(L"ProgramData", w, MAX_PATH);
+
+    if (n == 0 || n >= MAX_PATH || to_utf8_buf(w, root, sizeof(root)) != 0) {
+        snprintf(root, sizeof(root), "C:\\ProgramData");
+    }
+    snprintf(buf, size, "%s\\agentwatch\\rules.d", root);
+    return buf;
+}
+
 const char *aw_os_default_rules_dir(void)
 {
     /* Computed once, then constant for the life of the process: the exe's

@@ -1,6 +1,8 @@
 /*
  * Loading a rule set (see rules.h): a file, or a folder of *.yaml and
- * *.yml files taken in byte order of their names; then the prefilter of
+ * *.yml files taken in byte order of their names; then the local layer
+ * the same way (its rules replace shipped ones of the same id in place,
+ * its `disable:` lists take shipped ones out, last); then the prefilter of
  * the whole set.
  *
  * Each file is read whole (at most 4 MiB) and turned into a node tree
@@ -215,6 +217,10 @@ static void loader_fini(struct loader *ld)
         free(ld->ids[i].id);
     }
     free(ld->ids);
+    for (size_t i = 0; i < ld->ndisabled; i++) {
+        free(ld->disabled[i]);
+    }
+    free(ld->disabled);
     aw_yaml_diags_free(&ld->yc.diags);
     aw_diags_free(&ld->lint);
     aw_matcher_scratch_fini(&ld->scratch);
@@ -234,14 +240,18 @@ static int load_path(struct loader *ld, const char *path, struct aw_err *err)
     int rc = AW_OK;
 
     if (aw_os_stat(path, &st) != 0) {
+        if (ld->local && (ld->flags & AW_RULES_LOAD_LOCAL_OPTIONAL) && errno == ENOENT) {
+            return AW_OK;
+        }
         return aw_err_set(err, (errno == ENOENT || errno == ENOTDIR) ? AW_ENOTFOUND : AW_EIO,
-                          "rules '%s': %s", path, strerror(errno));
+                          "%srules '%s': %s", ld->local ? "local " : "", path, strerror(errno));
     }
     if (st.is_dir) {
         if ((rc = list_dir(path, &names, &nnames, err)) != AW_OK) {
             return rc;
         }
-        if (nnames == 0) {
+        /* an empty local folder is the state packages install */
+        if (nnames == 0 && !ld->local) {
             rc = aw_err_set(err, AW_ENOTFOUND, "rules directory '%s' has no *.yaml or *.yml files", path);
         }
         for (size_t i = 0; i < nnames && rc == AW_OK && !ld->yc.oom; i++) {
@@ -250,7 +260,7 @@ static int load_path(struct loader *ld, const char *path, struct aw_err *err)
     } else if (st.is_reg) {
         rc = load_one(ld, path, err);
     } else {
-        rc = aw_err_set(err, AW_EIO, "rules '%s': not a file or directory", path);
+        rc = aw_err_set(err, AW_EIO, "%srules '%s': not a file or directory", ld->local ? "local " : "", path);
     }
     for (size_t i = 0; i < nnames; i++) {
         free(names[i]);
@@ -298,18 +308,44 @@ static int make_set(struct loader *ld, const char *path, struct aw_ruleset **out
     return rc;
 }
 
+/* Take the rules local files disabled out of the set, keeping the order
+ * of the rest. */
+static void apply_disabled(struct loader *ld)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < ld->count; i++) {
+        bool off = false;
+        for (size_t d = 0; d < ld->ndisabled && !off; d++) {
+            off = strcmp(ld->rules[i].id, ld->disabled[d]) == 0;
+        }
+        if (off) {
+            aw_rule_fini(&ld->rules[i]);
+        } else {
+            ld->rules[kept++] = ld->rules[i];
+        }
+    }
+    ld->count = kept;
+}
+
 int aw_rules_load_ex(const char *path, unsigned flags, struct aw_ruleset **out, struct aw_diags *diags,
                      struct aw_err *err)
 {
+    return aw_rules_load_layers(path, NULL, flags, out, diags, err);
+}
+
+int aw_rules_load_layers(const char *path, const char *local, unsigned flags, struct aw_ruleset **out,
+                         struct aw_diags *diags, struct aw_err *err)
+{
     struct loader ld;
-    struct aw_diags local = { 0 };
+    struct aw_diags own = { 0 };
     int rc = AW_OK;
 
     memset(&ld, 0, sizeof(ld));
     if (out != NULL) {
         *out = NULL;
     }
-    ld.diags = diags != NULL ? diags : &local;
+    ld.diags = diags != NULL ? diags : &own;
     ld.flags = flags;
     if ((rc = aw_matcher_scratch_init(&ld.scratch, err)) != AW_OK) {
         goto out;
@@ -321,6 +357,12 @@ int aw_rules_load_ex(const char *path, unsigned flags, struct aw_ruleset **out, 
     if ((rc = load_path(&ld, path, err)) != AW_OK) {
         goto out;
     }
+    ld.shipped = ld.count;
+    ld.local = true;
+    if (local != NULL && !ld.yc.oom && (rc = load_path(&ld, local, err)) != AW_OK) {
+        goto out;
+    }
+    apply_disabled(&ld);
     if (ld.yc.oom) {
         rc = aw_err_set(err, AW_ENOMEM, "rules '%s': out of memory", path);
         goto out;
@@ -339,6 +381,6 @@ int aw_rules_load_ex(const char *path, unsigned flags, struct aw_ruleset **out, 
     rc = make_set(&ld, path, out, err);
 out:
     loader_fini(&ld);
-    aw_diags_free(&local);
+    aw_diags_free(&own);
     return rc;
 }

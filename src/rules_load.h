@@ -19,6 +19,8 @@ struct idpos {
     char *id;
     const char *file;
     unsigned line, col;
+    bool shipped;                 /* a shipped rule has this id */
+    bool local;                   /* file/line/col are a local rule's */
 };
 
 struct loader {
@@ -43,6 +45,10 @@ struct loader {
 
     struct aw_matcher scratch;    /* runs the examples */
     unsigned flags;               /* AW_RULES_LOAD_* */
+    bool local;                   /* loading the local layer */
+    size_t shipped;               /* rules[0..shipped) came shipped */
+    char **disabled;              /* ids local files disable (owned) */
+    size_t ndisabled, dcap;
     struct aw_diags lint;         /* pattern warnings, become rs->pattern_lint */
 };
 

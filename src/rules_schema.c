@@ -49,7 +49,7 @@ static uint64_t hash_str(const char *s)
 }
 
 /* Register id; returns the earlier definition when it is a duplicate. */
-static const struct idpos *id_register(struct loader *ld, const char *id, unsigned line, unsigned col)
+static struct idpos *id_register(struct loader *ld, const char *id, unsigned line, unsigned col)
 {
     size_t mask, i;
 
@@ -87,7 +87,25 @@ static const struct idpos *id_register(struct loader *ld, const char *id, unsign
     ld->ids[i].file = ld->yc.file;
     ld->ids[i].line = line;
     ld->ids[i].col = col;
+    ld->ids[i].shipped = !ld->local;
+    ld->ids[i].local = ld->local;
     ld->idcount++;
+    return NULL;
+}
+
+/* The registered id, or NULL. */
+static const struct idpos *id_lookup(const struct loader *ld, const char *id, size_t len)
+{
+    size_t mask = ld->idcap - 1;
+
+    if (ld->idcap == 0 || strlen(id) != len) {
+        return NULL;
+    }
+    for (size_t i = hash_str(id) & mask; ld->ids[i].id != NULL; i = (i + 1) & mask) {
+        if (strcmp(ld->ids[i].id, id) == 0) {
+            return &ld->ids[i];
+        }
+    }
     return NULL;
 }
 
@@ -202,8 +220,11 @@ static void compile_pattern(struct loader *ld, struct rule *r, const struct aw_y
     r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
 }
 
-/* The id (unique across files), category and severity of a rule. */
-static void check_names(struct loader *ld, const struct aw_yaml_key *k, enum aw_rule_severity *sev)
+/* The id (unique across files; in the local layer it may be a shipped
+ * rule's, once, and then *replaces is set), category and severity of a
+ * rule. */
+static void check_names(struct loader *ld, const struct aw_yaml_key *k, enum aw_rule_severity *sev,
+                        bool *replaces)
 {
     char buf[96];
 
@@ -213,9 +234,16 @@ static void check_names(struct loader *ld, const struct aw_yaml_key *k, enum aw_
             DIAG(ld, v->start, "invalid rule id '%s': expected [a-z0-9][a-z0-9._-]*, at most %d characters",
                  aw_yaml_show(buf, sizeof(buf), v->val, v->len), RULE_NAME_MAX);
         } else {
-            const struct idpos *first = id_register(ld, v->val, (unsigned)v->start.line + 1,
-                                                    (unsigned)v->start.column + 1);
-            if (first != NULL) {
+            struct idpos *first = id_register(ld, v->val, (unsigned)v->start.line + 1,
+                                              (unsigned)v->start.column + 1);
+            if (first != NULL && ld->local && !first->local) {
+                /* a duplicate from now on points at the replacement */
+                *replaces = true;
+                first->local = true;
+                first->file = ld->yc.file;
+                first->line = (unsigned)v->start.line + 1;
+                first->col = (unsigned)v->start.column + 1;
+            } else if (first != NULL) {
                 DIAG(ld, v->start, "duplicate rule id '%s' (first defined at %s:%u:%u)", v->val,
                      first->file, first->line, first->col);
             }
@@ -241,7 +269,7 @@ static void check_names(struct loader *ld, const struct aw_yaml_key *k, enum aw_
  * strings and prefilter literals and append it to ld->rules.  r is taken
  * over either way. */
 static void keep_rule(struct loader *ld, struct rule *r, const struct aw_yaml_key *k, enum aw_rule_severity sev,
-                      const struct aw_yaml_node *map)
+                      const struct aw_yaml_node *map, bool replaces)
 {
     r->id = dup_node(ld, &k[K_ID]);
     r->category = dup_node(ld, &k[K_CATEGORY]);
@@ -280,6 +308,16 @@ static void keep_rule(struct loader *ld, struct rule *r, const struct aw_yaml_ke
     r->info.line = (unsigned)map->start.line + 1;
     r->info.column = (unsigned)map->start.column + 1;
     r->info.literal_count = r->nlits;
+    r->info.local = ld->local;
+    r->info.replaces = replaces;
+    /* in place, so the shipped order of precedence stays what it was */
+    for (size_t i = 0; replaces && i < ld->shipped; i++) {
+        if (strcmp(ld->rules[i].id, r->id) == 0) {
+            aw_rule_fini(&ld->rules[i]);
+            ld->rules[i] = *r;
+            return;
+        }
+    }
     if (AW_GROW(ld->rules, ld->cap, ld->count + 1, 32) != AW_OK) {
         ld->yc.oom = true;
         aw_rule_fini(r);
@@ -304,7 +342,7 @@ static void load_rule(struct loader *ld, const struct aw_yaml_node *map, size_t 
     char label[128], buf[96];
     size_t problems_before = ld->yc.diags.count;
     struct rule r;
-    bool complete = true;
+    bool complete = true, replaces = false;
     enum aw_rule_severity sev = AW_RULE_INFO;
 
     memset(&r, 0, sizeof(r));
@@ -321,7 +359,7 @@ static void load_rule(struct loader *ld, const struct aw_yaml_node *map, size_t 
         }
         complete = complete && k[required[i]].val != NULL;
     }
-    check_names(ld, k, &sev);
+    check_names(ld, k, &sev, &replaces);
     if (k[K_PATTERN].val != NULL) {
         const struct aw_yaml_node *v = k[K_PATTERN].val;
         if (v->len == 0) {
@@ -340,14 +378,54 @@ static void load_rule(struct loader *ld, const struct aw_yaml_node *map, size_t 
         aw_rule_fini(&r);
         return;
     }
-    keep_rule(ld, &r, k, sev, map);
+    keep_rule(ld, &r, k, sev, map, replaces);
+}
+
+/* A local file's `disable:` list: each id must be a shipped rule's (the
+ * shipped layer is loaded by now); the ids are kept for the loader to take
+ * out once every local file is in. */
+static void load_disable(struct loader *ld, const struct aw_yaml_key *key)
+{
+    const struct aw_yaml_node *seq = key->val;
+    char buf[96];
+
+    if (!ld->local) {
+        DIAG(ld, key->key->start, "'disable' belongs in a local rules file (--local-rules), not in the "
+             "shipped rules");
+        return;
+    }
+    for (size_t i = 0; i < seq->nkids && !ld->yc.oom; i++) {
+        const struct aw_yaml_node *e = seq->kids[i];
+        const struct idpos *p;
+
+        if (e->bad) {
+            continue;
+        }
+        if (e->kind != AW_YAML_SCALAR || e->null) {
+            DIAG(ld, e->start, "disable: a rule id must be a string, not %s", aw_yaml_kind_name(e));
+            continue;
+        }
+        p = id_lookup(ld, e->val, e->len);
+        if (p == NULL || !p->shipped) {
+            DIAG(ld, e->start, "disable: unknown rule id '%s': no shipped rule has it",
+                 aw_yaml_show(buf, sizeof(buf), e->val, e->len));
+            continue;
+        }
+        if (AW_GROW(ld->disabled, ld->dcap, ld->ndisabled + 1, 8) != AW_OK ||
+            (ld->disabled[ld->ndisabled] = strdup(p->id)) == NULL) {
+            ld->yc.oom = true;
+            return;
+        }
+        ld->ndisabled++;
+    }
 }
 
 void aw_rules_load_tree(struct loader *ld, const struct aw_yaml_node *root)
 {
-    struct aw_yaml_key top[2] = {
+    struct aw_yaml_key top[3] = {
         { "version", AW_YAML_STRING, NULL, NULL },
         { "rules", AW_YAML_SEQUENCE, NULL, NULL },
+        { "disable", AW_YAML_SEQUENCE, NULL, NULL },
     };
     const struct aw_yaml_node *rules;
 
@@ -359,14 +437,18 @@ void aw_rules_load_tree(struct loader *ld, const struct aw_yaml_node *root)
         DIAG(ld, root->start, "top level must be a mapping, not %s", aw_yaml_kind_name(root));
         return;
     }
-    aw_yaml_walk_map(&ld->yc, root, " at top level", NULL, top, 2);
+    aw_yaml_walk_map(&ld->yc, root, " at top level", NULL, top, 3);
     if (top[0].val != NULL && !(top[0].val->len == 1 && top[0].val->val[0] == '1')) {
         char buf[96];
         DIAG(ld, top[0].val->start, "unsupported version '%s': expected 1",
              aw_yaml_show(buf, sizeof(buf), top[0].val->val, top[0].val->len));
     }
-    if (top[1].key == NULL) {
-        DIAG(ld, root->start, "missing required key 'rules'");
+    if (top[2].val != NULL) {
+        load_disable(ld, &top[2]);
+    }
+    if (top[1].key == NULL && !(ld->local && top[2].key != NULL)) {
+        DIAG(ld, root->start, ld->local ? "missing required key 'rules' or 'disable'"
+                                        : "missing required key 'rules'");
         return;
     }
     if (top[1].val == NULL) {

@@ -52,7 +52,7 @@ dpkg-deb -e "$deb" "$tmp/control"
 for s in postinst prerm postrm; do
     cmp -s "$tmp/control/$s" "$src/debian/agentwatch.$s" || fail "$s is not debian/agentwatch.$s"
 done
-[ "$(cat "$tmp/control/conffiles")" = /etc/agentwatch/agentwatch.yaml ] || fail "conffiles: $(cat "$tmp/control/conffiles")"
+[ "$(LC_ALL=C sort "$tmp/control/conffiles")" = "$(printf '%s\n' /etc/agentwatch/agentwatch.yaml /etc/agentwatch/rules.d/README)" ] || fail "conffiles: $(cat "$tmp/control/conffiles")"
 dpkg-deb -f "$deb" Depends | grep -q libyaml || fail "Depends lacks libyaml"
 other=$("$src/packaging/build-deb.sh" "$tmp/dist" "$tmp/build")
 names() { dpkg-deb -c "$1" | awk '{ print $NF }' | sed 's/\.gz$//' | LC_ALL=C sort; }

@@ -71,13 +71,15 @@ for so in 'libpcre2-8\.so\.0' 'libsqlite3\.so\.0' 'libyaml-0\.so\.2' 'libc\.so\.
     grep -q "^$so()" <<<"$requires" || fail "Requires lacks $so: $requires"
 done
 grep -qx /bin/sh <<<"$requires" || fail "Requires lacks /bin/sh (scriptlets)"
-[ "$(rpmq -c "$rpm")" = /etc/agentwatch/agentwatch.yaml ] || fail "config files: $(rpmq -c "$rpm")"
+[ "$(rpmq -c "$rpm" | LC_ALL=C sort)" = "$(printf '%s\n' /etc/agentwatch/agentwatch.yaml /etc/agentwatch/rules.d/README)" ] || fail "config files: $(rpmq -c "$rpm")"
 # One line per file: flags (c = %config, n = noreplace, d = %doc), mode,
 # owner, path.
 files=$(rpmq --qf '[%{FILEFLAGS:fflags} %{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]' "$rpm")
 has() { grep -qx -- "$1" <<<"$files" || fail "no '$1' in the file list: $files"; }
 has 'cn -rw-r--r-- root:root /etc/agentwatch/agentwatch.yaml'
 has ' drwxr-xr-x root:root /etc/agentwatch'
+has ' drwxr-xr-x root:root /etc/agentwatch/rules.d'
+has 'cn -rw-r--r-- root:root /etc/agentwatch/rules.d/README'
 has ' -rwxr-xr-x root:root /usr/bin/agentwatch'
 has ' -rw-r--r-- root:root /usr/share/agentwatch/rules/90-health.yaml'
 has ' -rw-r--r-- root:root /usr/lib/systemd/system/agentwatch.service'

@@ -37,7 +37,8 @@ version=$(dpkg-deb -f "$deb" Version)
 [ "$(dpkg-deb -f "$deb" Package)" = agentwatch ] || fail "package name"
 dpkg-deb -f "$deb" Depends | grep -q libyaml || fail "Depends lacks libyaml: $(dpkg-deb -f "$deb" Depends)"
 dpkg-deb -e "$deb" "$tmp/control"
-[ "$(cat "$tmp/control/conffiles")" = /etc/agentwatch/agentwatch.yaml ] || fail "conffiles"
+[ "$(cat "$tmp/control/conffiles")" = "$(printf '%s\n' /etc/agentwatch/agentwatch.yaml /etc/agentwatch/rules.d/README)" ] ||
+    fail "conffiles"
 for s in postinst prerm postrm; do
     [ -x "$tmp/control/$s" ] || fail "$s missing or not executable"
     sh -n "$tmp/control/$s" || fail "$s: syntax"
@@ -51,7 +52,7 @@ fi
 listing=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/agentwatch ./usr/share/agentwatch/rules/90-health.yaml \
          ./usr/share/man/man1/agentwatch.1.gz ./usr/lib/systemd/system/agentwatch.service \
-         ./etc/agentwatch/agentwatch.yaml ./usr/share/doc/agentwatch/copyright \
+         ./etc/agentwatch/agentwatch.yaml ./etc/agentwatch/rules.d/README ./usr/share/doc/agentwatch/copyright \
          ./usr/share/doc/agentwatch/agentwatch.yaml.example; do
     grep -q " $f\$" <<<"$listing" || fail "$f not in the package"
 done
@@ -89,6 +90,13 @@ out=$("$bin" --version) || fail "--version exited $?"
 # The compiled-in defaults point into /usr: show them, from the package.
 "$bin" --help | grep -q "/etc/agentwatch/agentwatch.yaml" || fail "--help lacks the config path"
 "$bin" rules check --help | grep -q "/usr/share/agentwatch/rules" || fail "rules dir is not /usr/share"
+# The packaged, empty local layer: the shipped rules only, origin shipped;
+# a rule dropped there is loaded after them.
+"$bin" --config "$cfg" rules list --rules "$rules" --local-rules "$root/etc/agentwatch/rules.d" --format tsv |
+    cut -f5 | sort -u | grep -qx shipped || fail "the empty rules.d changed the rule set"
+printf 'disable: [connection.proxy]\n' >"$tmp/10-site.yaml"
+"$bin" --config "$cfg" rules list --rules "$rules" --local-rules "$tmp/10-site.yaml" --format tsv |
+    grep -q '^connection\.proxy\s' && fail "a local disable did not take the rule out"
 db=$tmp/state/agentwatch.db
 mkdir -m 0700 "$tmp/state"
 "$bin" --config "$cfg" --db "$db" scan --rules "$rules" "$src/samples/itms/agent.log" >"$tmp/scan.out" ||

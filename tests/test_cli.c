@@ -366,9 +366,10 @@ static void test_rules_check(void)
     free(out);
     free(err);
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "rules", "list", "--rules", good, "--format", "tsv", NULL), 0);
-    CU_ASSERT_STRING_EQUAL(out, "ssl-trust\tssl\terror\t(?i)could not establish trust "
-                                "relationship\nconfig-ok\thealth\tinfo\tConfiguration updated "
-                                "successfully\n");
+    snprintf(prefix, sizeof(prefix),
+             "ssl-trust\tssl\terror\t(?i)could not establish trust relationship\tshipped\t%s:3:5\n"
+             "config-ok\thealth\tinfo\tConfiguration updated successfully\tshipped\t%s:9:5\n", good, good);
+    CU_ASSERT_STRING_EQUAL(out, prefix);
     free(out);
     free(err);
     free(bad);

@@ -178,7 +178,7 @@ static void test_shipped_example(void)
 static void test_every_problem(void)
 {
     static const char *const want[] = {
-        "1:1: unknown key 'databse' (expected database, rules, sources, host, retention_days, "
+        "1:1: unknown key 'databse' (expected database, rules, local_rules, sources, host, retention_days, "
         "follow, spool, timezone or servers)",
         "2:8: key 'rules' must be an absolute path, not 'rules/'",
         "4:5: source #2 must be a path or a mapping, not a sequence",

@@ -1748,7 +1748,7 @@ static void test_cli_rules_test_examples(void)
     free(out);
     free(err);
     CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "--help", NULL), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "agentwatch rules test  [--rules PATH] [--quiet] [--format"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "agentwatch rules test  [--rules PATH] [--local-rules PATH] [--quiet]\n"));
     free(out);
     free(err);
     free(bad);

@@ -4,6 +4,7 @@
  *
  *     database: /var/lib/agentwatch/agentwatch.db   # absolute paths only
  *     rules: /usr/share/agentwatch/rules
+ *     local_rules: /etc/agentwatch/rules.d
  *     sources:
  *       - /var/log/agent/agent.log                  # format auto
  *       - { path: /var/log/ccm/LocationServices.log, format: cmtrace }
@@ -55,6 +56,7 @@ struct aw_config {
     char *file;                   /* the file read; NULL when there was none */
     char *database;               /* NULL: not set */
     char *rules;                  /* NULL: not set */
+    char *local_rules;            /* NULL: not set (the default folder) */
     char *host;                   /* NULL: not set */
     char *timezone;               /* NULL: not set (the machine's zone);
                                      checked with aw_tz_open() on load */

@@ -39,6 +39,8 @@ struct aw_follow_opts {
                                  (scan.h); NULL: UTC */
     size_t max_record;
     const char *rules_path;       /* reloaded when *reloads changes */
+    const char *local_rules_path; /* its local layer (NULL: none) */
+    unsigned rules_flags;         /* AW_RULES_LOAD_* of the reload */
     unsigned poll_ms;             /* > 0: poll at this interval instead of
                                      kernel notifications */
     unsigned commit_ms;           /* longest a batch waits; 0: 250 */

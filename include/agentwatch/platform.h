@@ -250,6 +250,16 @@ const char *aw_os_default_db_path(char *buf, size_t size);
  * the "rules" folder next to agentwatch.exe.  Static storage. */
 const char *aw_os_default_rules_dir(void);
 
+/* The default local rules folder (loaded after the shipped rules, kept by
+ * upgrades) into buf: POSIX AW_LOCAL_RULES_DIR (/etc/agentwatch/rules.d);
+ * Windows %ProgramData%\agentwatch\rules.d.  Returns buf. */
+const char *aw_os_default_local_rules_dir(char *buf, size_t size);
+#ifdef _WIN32
+#define AW_OS_LOCAL_RULES_TEXT "%ProgramData%\\agentwatch\\rules.d"
+#else
+#define AW_OS_LOCAL_RULES_TEXT AW_LOCAL_RULES_DIR
+#endif
+
 /* Directory listing (opendir/readdir; FindFirstFileW on Windows). */
 struct aw_os_dir;
 

@@ -62,6 +62,9 @@ struct aw_rule_info {
     size_t example_no_match_count;
     size_t literal_count;     /* prefilter literals; 0 = regex always runs */
     unsigned column;          /* 1-based column of the rule's mapping */
+    bool local;               /* from the local layer (aw_rules_load_layers) */
+    bool replaces;            /* local, and in place of the shipped rule of
+                                 the same id */
 };
 
 /* One example of a rule, with where it is written. */
@@ -98,6 +101,22 @@ enum {
 /* aw_rules_load() with AW_RULES_LOAD_* flags (0 = aw_rules_load()). */
 int aw_rules_load_ex(const char *path, unsigned flags, struct aw_ruleset **out,
                      struct aw_diags *diags, struct aw_err *err);
+
+/* Flag of aw_rules_load_layers(): a local path that does not exist is an
+ * empty layer (the default folder), not an error (a path the user named). */
+enum { AW_RULES_LOAD_LOCAL_OPTIONAL = 1u << 1 };
+
+/* The shipped rule set at path, then the local layer at local (a file or
+ * a folder, whose rule files are taken in byte order of their names; NULL:
+ * none; a folder without rule files is an empty layer).  A local rule
+ * whose id is a shipped rule's takes that rule's place in the order; any
+ * other local rule is appended; a local file's `disable: [ID, ...]` takes
+ * shipped rules out (an id that is no shipped rule's is a problem at its
+ * position).  Two local rules with one id are a duplicate, as in one
+ * layer.  Otherwise as aw_rules_load_ex(). */
+int aw_rules_load_layers(const char *path, const char *local, unsigned flags,
+                         struct aw_ruleset **out, struct aw_diags *diags,
+                         struct aw_err *err);
 
 /* Free a rule set; sets *rs to NULL. Accepts NULL.  Every matcher made
  * from it must be freed first. */

@@ -468,10 +468,90 @@ static int run_cli(struct aw_cli *cli, int argc, char **argv)
 }
 
 
+/* Is this "status ... --format intune"?  Found before anything runs, so
+ * that not even a usage or configuration error reaches stderr. */
+static bool wants_intune(int argc, char **argv)
+{
+    int i = 1;
+
+    while (i < argc && argv[i][0] == '-') {
+        i += strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--config") == 0 ? 2 : 1;
+    }
+    if (i >= argc || strcmp(argv[i], "status") != 0) {
+        return false;
+    }
+    for (i++; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--format=intune") == 0 ||
+            (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+             strcmp(argv[i + 1], "intune") == 0)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Point stderr at a temporary file (Intune takes any byte on stderr for a
+ * script error, whatever the exit code); failing that, at the null
+ * device.  Never back: nothing later may write there either. */
+static FILE *capture_stderr(void)
+{
+#ifdef _WIN32
+    static const char null_device[] = "NUL";
+#else
+    static const char null_device[] = "/dev/null";
+#endif
+    FILE *f = tmpfile();
+
+    if (f == NULL) {
+        f = fopen(null_device, "w");
+    }
+    fflush(stderr);
+    if (f != NULL && dup2(fileno(f), fileno(stderr)) < 0) {
+        fclose(f);
+        f = NULL;
+    }
+    return f;
+}
+
+bool aw_cli_captured(const struct aw_cli *cli, char *buf, size_t size)
+{
+    char line[1024];
+    const char *p = line;
+    size_t n;
+
+    if (cli->capture == NULL || size == 0) {
+        return false;
+    }
+    fflush(stderr);
+    if (fseek(cli->capture, 0, SEEK_SET) != 0 || fgets(line, sizeof(line), cli->capture) == NULL) {
+        fseek(cli->capture, 0, SEEK_END);
+        return false;
+    }
+    fseek(cli->capture, 0, SEEK_END);
+    if (p[0] == '<' && p[1] >= '0' && p[1] <= '7' && p[2] == '>') {
+        p += 3;       /* a journal priority (notify.h) */
+    }
+    if (strncmp(p, "agentwatch: ", 12) == 0) {
+        p += 12;
+    }
+    n = strcspn(p, "\r\n");
+    if (n >= size) {
+        n = size - 1;
+    }
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return n > 0;
+}
+
 int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
 {
-    struct aw_cli cli = { NULL, &signals->stop, signals, NULL, NULL, NULL, NULL, NULL, 0, NULL, false };
+    struct aw_cli cli = { NULL, &signals->stop, signals, NULL, NULL, NULL, NULL, NULL, 0, NULL,
+                          false, NULL, false };
     int status = AW_EXIT_FAILURE;
+
+    if (wants_intune(argc, argv)) {
+        cli.capture = capture_stderr();
+    }
 
     /* Read once, as UTF-8 (Windows gives UTF-16 here).  A variable that
      * cannot be read is not taken as unset: that could pick another
@@ -493,6 +573,17 @@ int aw_cli_main(int argc, char **argv, const struct aw_signals *signals)
     }
     status = run_cli(&cli, argc, argv);
 out:
+    if (cli.capture != NULL) {
+        char why[512];
+        /* Stopped before status could answer (a configuration or global
+         * usage error): still one line on stdout, and no remediation. */
+        if (!cli.answered) {
+            aw_text_printf(stdout, "UNKNOWN: %s\n", aw_cli_captured(&cli, why, sizeof(why)) ? why : "no answer");
+            fflush(stdout);
+            status = 0;
+        }
+        fclose(cli.capture);
+    }
     free(cli.env_db);
     free(cli.env_rules);
     free(cli.env_tz);

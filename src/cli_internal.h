@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 
 #include "agentwatch/cli.h"
@@ -37,6 +38,9 @@ struct aw_cli {
                                  empty): the system zone on POSIX */
     bool allow_unsafe_dir;    /* --allow-unsafe-dir: write a database in a
                                  folder others may write to */
+    FILE *capture;            /* status --format intune: where stderr goes
+                                 (owned; NULL: stderr is stderr) */
+    bool answered;            /* the command wrote its own answer on stdout */
 };
 
 struct aw_cli_spec;
@@ -54,6 +58,11 @@ int aw_cli_usage_error(const char *cmd, const char *fmt, ...) AW_PRINTF(2, 3);
 
 /* Print "agentwatch: <err>" and return AW_EXIT_FAILURE. */
 int aw_cli_failure(const struct aw_err *err);
+
+/* When stderr is captured (status --format intune, which must never write
+ * there): the first line written to it so far, without the "agentwatch: "
+ * prefix, into buf; false when nothing was captured or nothing written. */
+bool aw_cli_captured(const struct aw_cli *cli, char *buf, size_t size);
 
 /* --rules, else $AGENTWATCH_RULES, else the configuration's rules, else
  * the installed rules folder. */

@@ -11,13 +11,26 @@
  * there is no readable database or no finding at all in the window.
  * Usage errors exit 3 too: to a monitoring system, a broken check is
  * UNKNOWN, never CRITICAL.
+ *
+ * The same verdict has two more shapes (issue 13): --format json, one
+ * object for scripts (a ConfigMgr discovery script, an ITMS custom
+ * inventory), and --format intune, the contract of an Intune Remediations
+ * detection script: at most 2,048 characters on stdout, exit 1 when a
+ * remediation should run (WARNING or CRITICAL), 0 otherwise, and never a
+ * byte on stderr, which Intune takes for a script error whatever the exit
+ * code.  cli.c captures stderr for intune before anything can write to
+ * it; the first captured line becomes the UNKNOWN reason on stdout.
  */
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "agentwatch/probe_store.h"
 #include "agentwatch/query.h"
 #include "agentwatch/store.h"
 #include "agentwatch/text.h"
@@ -35,10 +48,20 @@ enum status_exit {
 #define STATUS_WARN_DEFAULT 0
 #define STATUS_CRIT_DEFAULT 10
 
+enum status_format { FMT_TEXT, FMT_JSON, FMT_INTUNE };
+
+static const struct aw_opt_word status_formats[] = {
+    { "text", FMT_TEXT }, { "json", FMT_JSON }, { "intune", FMT_INTUNE }, { NULL, 0 }
+};
+
+/* Intune keeps at most this much of a detection script's output. */
+#define INTUNE_MAX 2048
+
 /* What the command line gives. */
 struct status_args {
     int64_t since_ms;
     uint64_t warn, crit;
+    int format;
 };
 
 static const struct aw_opt status_opts[] = {
@@ -51,6 +74,12 @@ static const struct aw_opt status_opts[] = {
     { .name = "crit", .alias = 'c', .kind = AW_OPT_UINT, .arg = "N", .min = 0, .max = INT32_MAX,
       .unit = "a count", .flags = AW_OPT_NO_UPPER, .offset = offsetof(struct status_args, crit),
       .help = "CRITICAL above N failures (default 10)" },
+    { .name = "format", .kind = AW_OPT_WORD, .arg = "FORMAT", .words = status_formats,
+      .offset = offsetof(struct status_args, format),
+      .help = "text (default: one line with perfdata), json (one\n"
+              "object), or intune (an Intune Remediations detection\n"
+              "script: exit 1 on WARNING or CRITICAL, else 0; at most\n"
+              "2048 characters; never a byte on stderr)" },
     AW_OPT_ROW_DB,
     AW_OPT_ROW_HELP,
     { .name = NULL }
@@ -59,6 +88,7 @@ static const struct aw_opt status_opts[] = {
 const struct aw_cli_spec aw_status_spec = {
     "status",
     "Usage: agentwatch [--db PATH] status [--since WHEN] [--warn N] [--crit N]\n"
+    "                                     [--format text|json|intune]\n"
     "\n"
     "Print one line for a monitoring system and exit with its status:\n"
     "  0 OK        healthy, or at most N failures since the last success\n"
@@ -72,82 +102,290 @@ const struct aw_cli_spec aw_status_spec = {
     NULL
 };
 
-/* A usage problem: the usual one line on stderr, UNKNOWN for the monitor. */
-static int status_usage(void)
+/* Everything a status says, whatever its shape. */
+struct status_view {
+    int status;                   /* enum status_exit */
+    bool known;                   /* the state was read */
+    struct aw_health_state st;
+    int64_t failures;             /* what the thresholds judge */
+    int64_t warn, crit;
+    char *target;                 /* top target of the failures, or NULL */
+    struct aw_probe_last probe;
+    char reason[512];             /* UNKNOWN: why (one line), else "" */
+};
+
+static const char *status_word(int status)
 {
+    switch (status) {
+    case STATUS_OK: return "OK";
+    case STATUS_WARNING: return "WARNING";
+    case STATUS_CRITICAL: return "CRITICAL";
+    default: return "UNKNOWN";
+    }
+}
+
+/* ---- text ------------------------------------------------------------ */
+
+static void print_text(const struct status_view *v, int64_t since_ms)
+{
+    char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX], c[AW_TIME_ISO_MAX];
+    int64_t n = v->failures;
+
+    if (!v->known) {
+        aw_text_printf(stdout, "UNKNOWN: %s\n", v->reason);
+        return;
+    }
+    aw_time_format_short(v->st.since_ms, a);
+    aw_time_format_short(v->st.last_failure_ms, b);
+    aw_time_format_short(v->st.last_success_ms, c);
+    switch (v->st.health) {
+    case AW_HEALTH_UNKNOWN:
+        aw_time_format_short(since_ms, a);
+        aw_text_printf(stdout, "UNKNOWN: no findings%s%s\n", a[0] ? " since " : " in the database", a);
+        return;
+    case AW_HEALTH_HEALTHY:
+        aw_text_printf(stdout, "OK: healthy since %s, last success %s", a, c);
+        break;
+    case AW_HEALTH_FAILING:
+    default:
+        aw_text_printf(stdout, "%s: failing since %s, %" PRId64 " failure%s since %s%s (mostly ",
+                       status_word(v->status), a, n, n == 1 ? "" : "s",
+                       c[0] ? "the last success at " : "no success marker", c);
+        aw_text_terminal(stdout, v->st.category != NULL ? v->st.category : "", 40);
+        aw_text_printf(stdout, "), last failure %s", b);
+        break;
+    }
+    aw_text_printf(stdout, " | failures=%" PRId64 ";%" PRId64 ";%" PRId64 ";0\n", n, v->warn,
+                   v->crit);
+}
+
+/* ---- json ------------------------------------------------------------ */
+
+static void json_key_time(const char *key, int64_t ms)
+{
+    char iso[AW_TIME_ISO_MAX];
+
+    printf(", \"%s\": ", key);
+    if (ms == AW_TIME_NONE) {
+        fputs("null", stdout);
+        return;
+    }
+    aw_time_format_iso(ms, iso);
+    aw_text_json_string(stdout, iso);
+}
+
+static void print_json(const struct status_view *v)
+{
+    bool failing = v->known && v->st.health == AW_HEALTH_FAILING;
+
+    printf("{\"status\": \"%s\", \"exit\": %d, \"state\": ", status_word(v->status), v->status);
+    aw_text_json_string(stdout, aw_health_name(v->known ? v->st.health : AW_HEALTH_UNKNOWN));
+    json_key_time("since", v->known ? v->st.since_ms : AW_TIME_NONE);
+    printf(", \"failures\": %" PRId64 ", \"category\": ", failing ? v->failures : 0);
+    aw_text_json_string(stdout, failing ? v->st.category : NULL);
+    fputs(", \"target\": ", stdout);
+    aw_text_json_string(stdout, failing ? v->target : NULL);
+    json_key_time("last_failure", v->known ? v->st.last_failure_ms : AW_TIME_NONE);
+    json_key_time("last_success", v->known ? v->st.last_success_ms : AW_TIME_NONE);
+    fputs(", \"last_probe\": ", stdout);
+    if (v->probe.found) {
+        fputs("{\"target\": ", stdout);
+        aw_text_json_string(stdout, v->probe.target);
+        json_key_time("time", v->probe.time_ms);
+        fputs(", \"verdict\": ", stdout);
+        aw_text_json_string(stdout, v->probe.verdict);
+        fputs(", \"message\": ", stdout);
+        aw_text_json_string(stdout, v->probe.message);
+        fputs("}", stdout);
+    } else {
+        fputs("null", stdout);
+    }
+    printf(", \"warn\": %" PRId64 ", \"crit\": %" PRId64 ", \"error\": ", v->warn, v->crit);
+    aw_text_json_string(stdout, v->reason[0] ? v->reason : NULL);
+    fputs("}\n", stdout);
+}
+
+/* ---- intune ---------------------------------------------------------- */
+
+/* A line of at most INTUNE_MAX bytes (so at most as many characters,
+ * however Intune counts them); what does not fit is cut at a character
+ * boundary. */
+struct line {
+    char buf[INTUNE_MAX + 1];
+    size_t len;
+};
+
+static void line_add(struct line *l, const char *fmt, ...) AW_PRINTF(2, 3);
+
+static void line_add(struct line *l, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(l->buf + l->len, sizeof(l->buf) - l->len, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return;
+    }
+    if ((size_t)n >= sizeof(l->buf) - l->len) {
+        size_t end = sizeof(l->buf) - 1;
+        while (end > l->len && ((unsigned char)l->buf[end] & 0xC0) == 0x80) {
+            end--;    /* back to the start of the character cut in half */
+        }
+        l->buf[end] = '\0';
+        l->len = end;
+        return;
+    }
+    l->len += (size_t)n;
+}
+
+/* s made safe for the one line (no control characters, at most max bytes). */
+static const char *clean(const char *s, char *buf, size_t max)
+{
+    aw_text_terminal_clean(s != NULL ? s : "", s != NULL ? strlen(s) : 0, buf, max);
+    return buf;
+}
+
+static void print_intune(const struct status_view *v, int64_t since_ms)
+{
+    char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX], c[AW_TIME_ISO_MAX], t1[256], t2[256];
+    char why[sizeof(v->reason)];
+    struct line l = { "", 0 };
+
+    aw_time_format_short(v->known ? v->st.since_ms : AW_TIME_NONE, a);
+    aw_time_format_short(v->known ? v->st.last_failure_ms : AW_TIME_NONE, b);
+    aw_time_format_short(v->known ? v->st.last_success_ms : AW_TIME_NONE, c);
+    line_add(&l, "%s: ", status_word(v->status));
+    if (!v->known) {
+        line_add(&l, "%s", clean(v->reason, why, sizeof(why) - 1));
+    } else if (v->st.health == AW_HEALTH_UNKNOWN) {
+        aw_time_format_short(since_ms, a);
+        line_add(&l, "no findings%s%s", a[0] ? " since " : " in the database", a);
+    } else if (v->st.health == AW_HEALTH_HEALTHY) {
+        line_add(&l, "healthy since %s, last success %s", a, c);
+    } else {
+        line_add(&l, "failing since %s, %" PRId64 " failure%s (mostly %s", a, v->failures,
+                 v->failures == 1 ? "" : "s", clean(v->st.category, t1, 40));
+        if (v->target != NULL) {
+            line_add(&l, ", target %s", clean(v->target, t2, 200));
+        }
+        line_add(&l, "), last failure %s, last success %s", b, c[0] ? c : "none");
+    }
+    if (v->probe.found) {
+        aw_time_format_short(v->probe.time_ms, a);
+        line_add(&l, "; last probe %s %s: %s", a, clean(v->probe.target, t1, 200),
+                 clean(v->probe.verdict, t2, 64));
+    }
+    fputs(l.buf, stdout);
+    fputc('\n', stdout);
+}
+
+/* ---- the command ----------------------------------------------------- */
+
+/* A usage problem: the usual one line on stderr, UNKNOWN for the monitor. */
+static int status_usage(struct aw_cli *cli)
+{
+    char why[512];
+
+    if (aw_cli_captured(cli, why, sizeof(why))) {
+        struct line l = { "", 0 };
+        char t[600];
+        line_add(&l, "UNKNOWN: invalid command line: %s", clean(why, t, sizeof(t) - 1));
+        puts(l.buf);
+        return STATUS_OK;
+    }
     fputs("UNKNOWN: invalid command line (see 'agentwatch status --help')\n", stdout);
     return STATUS_UNKNOWN;
 }
 
-int aw_cmd_status(struct aw_cli *cli, int argc, char **argv)
+/* Read the state into v; on failure v->known stays false with a reason. */
+static void read_state(struct aw_cli *cli, int64_t since_ms, struct status_view *v)
 {
-    struct status_args sa = { AW_TIME_NONE, STATUS_WARN_DEFAULT, STATUS_CRIT_DEFAULT };
-    struct aw_query_filter f = { AW_TIME_NONE, AW_TIME_NONE, NULL, NULL, NULL };
+    struct aw_query_filter f = { since_ms, AW_TIME_NONE, NULL, NULL, NULL };
     struct aw_incidents recent = { 0 };
-    struct aw_health_state st;
     struct aw_store *store = NULL;
     struct aw_query *q = NULL;
     struct aw_err err = { 0 };
-    int64_t warn, crit, n;
-    char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX], c[AW_TIME_ISO_MAX];
-    int nargs, rc, status = STATUS_UNKNOWN;
 
+    if (aw_cli_open_store(cli, AW_STORE_READONLY, &store) != AW_OK) {
+        if (!aw_cli_captured(cli, v->reason, sizeof(v->reason))) {
+            snprintf(v->reason, sizeof(v->reason), "no readable agentwatch database (see stderr)");
+        }
+        goto out;
+    }
+    if (aw_query_open(&q, store, &f, &err) != AW_OK ||
+        aw_query_incidents(q, 1, &recent, &err) != AW_OK ||
+        aw_query_state(q, &recent, &v->st, &err) != AW_OK ||
+        (v->st.health == AW_HEALTH_FAILING &&
+         aw_query_top_target(q, v->st.since_ms, &v->target, &err) != AW_OK) ||
+        aw_probe_store_last(store, &v->probe, &err) != AW_OK) {
+        aw_cli_failure(&err);
+        if (!aw_cli_captured(cli, v->reason, sizeof(v->reason))) {
+            snprintf(v->reason, sizeof(v->reason), "cannot query the database (see stderr)");
+        }
+        goto out;
+    }
+    /* The state borrows its category from the incidents, freed below. */
+    if (v->st.category != NULL) {
+        v->st.category = strdup(v->st.category);
+        if (v->st.category == NULL) {
+            snprintf(v->reason, sizeof(v->reason), "out of memory");
+            goto out;
+        }
+    }
+    v->known = true;
+out:
+    aw_incidents_free(&recent);
+    aw_query_close(&q);
+    aw_store_close(&store);
+}
+
+int aw_cmd_status(struct aw_cli *cli, int argc, char **argv)
+{
+    struct status_args sa = { AW_TIME_NONE, STATUS_WARN_DEFAULT, STATUS_CRIT_DEFAULT, FMT_TEXT };
+    struct status_view v;
+    int nargs, rc;
+
+    memset(&v, 0, sizeof(v));
+    v.status = STATUS_UNKNOWN;
+    cli->answered = true;     /* every way out below writes its answer */
     rc = aw_cli_parse(&aw_status_spec, cli, argc, argv, &sa, &nargs);
     if (rc == AW_EXIT_USAGE) {
-        return status_usage();
+        return status_usage(cli);
     }
     if (rc != AW_CLI_CONTINUE) {
         return STATUS_OK;     /* --help */
     }
     if (nargs > 0) {
         aw_cli_usage_error("status", "unexpected argument '%s'", argv[1]);
-        return status_usage();
+        return status_usage(cli);
     }
-    f.since_ms = sa.since_ms;
-    warn = (int64_t)sa.warn;
-    crit = (int64_t)sa.crit;
-    if (aw_cli_open_store(cli, AW_STORE_READONLY, &store) != AW_OK) {
-        fputs("UNKNOWN: no readable agentwatch database (see stderr)\n", stdout);
-        goto out;
+    v.warn = (int64_t)sa.warn;
+    v.crit = (int64_t)sa.crit;
+    read_state(cli, sa.since_ms, &v);
+    if (v.known && v.st.health != AW_HEALTH_UNKNOWN) {
+        v.failures = v.st.health == AW_HEALTH_FAILING ? v.st.failures : 0;
+        v.status = v.failures > v.crit ? STATUS_CRITICAL
+                 : v.failures > v.warn ? STATUS_WARNING : STATUS_OK;
     }
-    if (aw_query_open(&q, store, &f, &err) != AW_OK ||
-        aw_query_incidents(q, 1, &recent, &err) != AW_OK ||
-        aw_query_state(q, &recent, &st, &err) != AW_OK) {
-        aw_cli_failure(&err);
-        fputs("UNKNOWN: cannot query the database (see stderr)\n", stdout);
-        goto out;
+    if (sa.format == FMT_JSON) {
+        print_json(&v);
+    } else if (sa.format == FMT_INTUNE) {
+        print_intune(&v, sa.since_ms);
+    } else {
+        print_text(&v, sa.since_ms);
     }
-    aw_time_format_short(st.since_ms, a);
-    aw_time_format_short(st.last_failure_ms, b);
-    aw_time_format_short(st.last_success_ms, c);
-    n = st.health == AW_HEALTH_FAILING ? st.failures : 0;
-    switch (st.health) {
-    case AW_HEALTH_UNKNOWN:
-        aw_time_format_short(f.since_ms, a);
-        aw_text_printf(stdout, "UNKNOWN: no findings%s%s\n", a[0] ? " since " : " in the database", a);
-        goto out;
-    case AW_HEALTH_HEALTHY:
-        status = STATUS_OK;
-        aw_text_printf(stdout, "OK: healthy since %s, last success %s", a, c);
-        break;
-    case AW_HEALTH_FAILING:
-    default:
-        status = n > crit ? STATUS_CRITICAL : n > warn ? STATUS_WARNING : STATUS_OK;
-        aw_text_printf(stdout, "%s: failing since %s, %" PRId64 " failure%s since %s%s (mostly ",
-               status == STATUS_CRITICAL ? "CRITICAL" : status == STATUS_WARNING ? "WARNING"
-                                                                                 : "OK",
-               a, n, n == 1 ? "" : "s", c[0] ? "the last success at " : "no success marker", c);
-        aw_text_terminal(stdout, st.category != NULL ? st.category : "", 40);
-        aw_text_printf(stdout, "), last failure %s", b);
-        break;
-    }
-    aw_text_printf(stdout, " | failures=%" PRId64 ";%" PRId64 ";%" PRId64 ";0\n", n, warn, crit);
-out:
+    rc = v.status;
     if (fflush(stdout) != 0) {
-        status = STATUS_UNKNOWN;
+        rc = STATUS_UNKNOWN;
     }
-    aw_incidents_free(&recent);
-    aw_query_close(&q);
-    aw_store_close(&store);
-    return status;
+    if (sa.format == FMT_INTUNE) {
+        /* Intune runs a remediation on exit 1 only: on a real problem. */
+        rc = rc == STATUS_WARNING || rc == STATUS_CRITICAL ? 1 : 0;
+    }
+    free((char *)v.st.category);
+    free(v.target);
+    aw_probe_last_free(&v.probe);
+    return rc;
 }

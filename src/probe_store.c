@@ -6,6 +6,7 @@
 #include "agentwatch/probe_store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -30,6 +31,11 @@
     "INSERT INTO server_certs (target, sha256, sha1, serial, subject, issuer, not_after," \
     " first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)" \
     " ON CONFLICT(target, sha256) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)"
+/* Probes are numbered in the pseudo file: the highest offset is the newest
+ * (the (file_id, offset) key answers it without reading other findings). */
+#define SQL_PROBE_LAST \
+    "SELECT ts, coalesce(target, ''), coalesce(code, ''), message FROM findings" \
+    " WHERE file_id = (" SQL_PROBE_FILE ") ORDER BY offset DESC LIMIT 1"
 #define SQL_PROBE_TARGETS \
     "SELECT DISTINCT target FROM findings WHERE ts >= ?1 AND target IS NOT NULL" \
     " AND target <> '' ORDER BY target"
@@ -163,6 +169,50 @@ int aw_probe_store_targets(struct aw_store *s, int64_t since_ms, aw_probe_target
     }
     if (rc == AW_OK && step != SQLITE_DONE) {
         rc = aw_store_db_error(s, err, "cannot list the targets of findings");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void aw_probe_last_free(struct aw_probe_last *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    free(p->target);
+    free(p->verdict);
+    free(p->message);
+    memset(p, 0, sizeof(*p));
+}
+
+static char *column_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    return strdup(t != NULL ? (const char *)t : "");
+}
+
+int aw_probe_store_last(struct aw_store *s, struct aw_probe_last *out, struct aw_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step, rc = AW_OK;
+
+    memset(out, 0, sizeof(*out));
+    if (sqlite3_prepare_v2(aw_store_sqlite(s), SQL_PROBE_LAST, -1, &st, NULL) != SQLITE_OK) {
+        return aw_store_db_error(s, err, "cannot read the last probe");
+    }
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        out->found = true;
+        out->time_ms = sqlite3_column_int64(st, 0);
+        out->target = column_dup(st, 1);
+        out->verdict = column_dup(st, 2);
+        out->message = column_dup(st, 3);
+        if (out->target == NULL || out->verdict == NULL || out->message == NULL) {
+            rc = aw_err_set(err, AW_ENOMEM, "out of memory reading the last probe");
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = aw_store_db_error(s, err, "cannot read the last probe");
     }
     sqlite3_finalize(st);
     return rc;

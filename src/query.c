@@ -39,6 +39,7 @@ enum q_stmt {
     Q_EXPORT_IDS,
     Q_INFERRED,
     Q_LIMIT_HITS,
+    Q_TOP_TARGET,
     Q_COUNT
 };
 
@@ -57,6 +58,7 @@ static const char *const q_sql[Q_COUNT] = {
     [Q_EXPORT_IDS] = SQL_Q_EXPORT_IDS,
     [Q_INFERRED] = SQL_Q_INFERRED,
     [Q_LIMIT_HITS] = SQL_Q_LIMIT_HITS,
+    [Q_TOP_TARGET] = SQL_Q_TOP_TARGET,
 };
 
 /* Which findings a statement looks at (?6 of SQL_Q_SET). */
@@ -731,6 +733,30 @@ int aw_query_limit_hits(struct aw_query *q, aw_count_fn fn, void *ctx, struct aw
     if (rc != AW_OK) {
         sqlite3_reset(st);
         return rc;
+    }
+    return step_end(q, st, step, err);
+}
+
+int aw_query_top_target(struct aw_query *q, int64_t from_ms, char **out, struct aw_err *err)
+{
+    sqlite3_stmt *st;
+    int rc, step;
+
+    *out = NULL;
+    rc = stmt(q, Q_TOP_TARGET, KIND_FAIL, &st, err);
+    if (rc != AW_OK) {
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, from_ms != AW_TIME_NONE ? max64(from_ms, q->lo) : q->lo);
+    sqlite3_bind_int64(st, 2, q->hi);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *out = strdup(col_text(st, 0));
+        if (*out == NULL) {
+            sqlite3_reset(st);
+            return aw_err_set(err, AW_ENOMEM, "out of memory reading a target");
+        }
+        step = SQLITE_DONE;
     }
     return step_end(q, st, step, err);
 }

@@ -363,6 +363,15 @@
     " AND (?3 IS NULL OR r.category = ?3 OR ?3 = h.category)" \
     " AND ?6 = ?6 AND ?7 = ?7 GROUP BY f.code ORDER BY max(f.ts) DESC, f.code"
 
+/* The target most often named by the failures of [?1, ?2), among the
+ * AW_QUERY_TARGET_SAMPLE most recent of them (a bound: an incident of
+ * millions of failures costs no more than one of thousands); ties go to
+ * the first by name.  status's "top target" (issue 13). */
+#define SQL_Q_TOP_TARGET \
+    "SELECT target, count(*) AS n FROM (SELECT target FROM findings" \
+    " WHERE ts >= ?1 AND ts < ?2" SQL_Q_SET " AND target IS NOT NULL AND target <> ''" \
+    " ORDER BY ts DESC, id DESC LIMIT 10000) GROUP BY target ORDER BY n DESC, target LIMIT 1"
+
 #define SQL_PRUNE_OLDEST "SELECT min(ts) FROM findings"
 #define SQL_PRUNE_DELETE "DELETE FROM findings WHERE ts >= ?1 AND ts < ?2"
 /* Recount hour ?1 after part of it was deleted (exact first/last). */

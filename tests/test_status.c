@@ -197,6 +197,150 @@ static void test_report_by_cli(void)
     free(err);
 }
 
+/* A database of its own for the other shapes: failures naming targets. */
+static char *shapes_db(const char *name)
+{
+    char *d = tu_path(tu_dir(), name), *lp = tu_path(tu_dir(), "shapes.log");
+    char *rp = tu_path(tu_dir(), "shapes.yaml"), *out = NULL, *err = NULL;
+
+    tu_write_str(rp, "version: 1\n"
+                     "rules:\n"
+                     "  - id: ssl-trust\n"
+                     "    category: ssl\n"
+                     "    severity: error\n"
+                     "    pattern: '(?i)could not establish trust relationship(?: with (?<target>\\S+))?'\n"
+                     "    cause: The client does not trust the server's certificate chain.\n"
+                     "    remedy: Import the issuing CA on the clients.\n"
+                     "  - id: config-ok\n"
+                     "    category: health\n"
+                     "    severity: info\n"
+                     "    pattern: 'Configuration updated successfully'\n");
+    tu_write_str(lp, "2025-03-11T07:00:00Z Configuration updated successfully\n"
+                     "2025-03-11T07:01:00Z Could not establish trust relationship with b.example\n"
+                     "2025-03-11T07:02:00Z Could not establish trust relationship with a.example\n"
+                     "2025-03-11T07:03:00Z Could not establish trust relationship with a.example\n");
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", d, "scan", "--rules", rp, "--format", "line",
+                                      "--host", "WKS-1", lp, NULL), 0);
+    free(out);
+    free(err);
+    free(lp);
+    free(rp);
+    return d;
+}
+
+/* Expect exit code rc, exactly this stdout and nothing on stderr. */
+static void shape_is(int rc, const char *expected, const char *a1, const char *a2, const char *a3,
+                     const char *a4, const char *a5, const char *a6, const char *a7)
+{
+    char *out = NULL, *err = NULL;
+
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, a1, a2, a3, a4, a5, a6, a7, NULL), rc);
+    CU_ASSERT_STRING_EQUAL(out, expected);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    if (strcmp(out, expected) != 0 || err[0] != '\0') {
+        fprintf(stderr, "got: %s(stderr: %s)\n", out, err);
+    }
+    free(out);
+    free(err);
+}
+
+static void test_status_json(void)
+{
+    char *d = shapes_db("json.db"), *out = NULL, *err = NULL;
+
+    shape_is(1, "{\"status\": \"WARNING\", \"exit\": 1, \"state\": \"failing\","
+                " \"since\": \"2025-03-11T07:01:00.000Z\", \"failures\": 3, \"category\": \"ssl\","
+                " \"target\": \"a.example\", \"last_failure\": \"2025-03-11T07:03:00.000Z\","
+                " \"last_success\": \"2025-03-11T07:00:00.000Z\", \"last_probe\": null,"
+                " \"warn\": 0, \"crit\": 10, \"error\": null}\n",
+             "--db", d, "status", "--format", "json", NULL, NULL);
+    shape_is(2, "{\"status\": \"CRITICAL\", \"exit\": 2, \"state\": \"failing\","
+                " \"since\": \"2025-03-11T07:03:00.000Z\", \"failures\": 1, \"category\": \"ssl\","
+                " \"target\": \"a.example\", \"last_failure\": \"2025-03-11T07:03:00.000Z\","
+                " \"last_success\": null, \"last_probe\": null,"
+                " \"warn\": 0, \"crit\": 0, \"error\": null}\n",
+             "--db", d, "status", "--format=json", "-c0", "--since=2025-03-11T07:02:30Z", NULL);
+    /* A probe is remembered: the newest one is last_probe (and its
+     * finding a failure that names its target). */
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", d, "probe", "--timeout", "1",
+                                      "mp.invalid", NULL), 1);
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", d, "status", "--format", "json", NULL), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"failures\": 4, \"category\": \"ssl\", \"target\": \"a.example\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"last_probe\": {\"target\": \"mp.invalid:443\", \"time\": \""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"verdict\": \"dns-failure\", \"message\": \"probe mp.invalid:443:"
+                                       " dns-failure: "));
+    free(out);
+    free(err);
+    /* No database: UNKNOWN with the reason, as an object too. */
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", "/nonexistent/x.db", "status", "--format",
+                                      "json", NULL), 3);
+    CU_ASSERT_STRING_EQUAL(out, "{\"status\": \"UNKNOWN\", \"exit\": 3, \"state\": \"unknown\","
+                                " \"since\": null, \"failures\": 0, \"category\": null, \"target\": null,"
+                                " \"last_failure\": null, \"last_success\": null, \"last_probe\": null,"
+                                " \"warn\": 0, \"crit\": 10, \"error\": \"no readable agentwatch database"
+                                " (see stderr)\"}\n");
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "no database here"));
+    free(out);
+    free(err);
+    free(d);
+}
+
+static void test_status_intune(void)
+{
+    char *d = shapes_db("intune.db"), *cfg = tu_path(tu_dir(), "bad.yaml");
+    char longdb[3100], *out = NULL, *err = NULL;
+
+    /* Failing: exit 1 runs the remediation. */
+    shape_is(1, "WARNING: failing since 2025-03-11 07:01:00Z, 3 failures (mostly ssl, target"
+                " a.example), last failure 2025-03-11 07:03:00Z, last success 2025-03-11 07:00:00Z\n",
+             "--db", d, "status", "--format", "intune", NULL, NULL);
+    /* At or under --warn: OK, exit 0. */
+    shape_is(0, "OK: failing since 2025-03-11 07:01:00Z, 3 failures (mostly ssl, target"
+                " a.example), last failure 2025-03-11 07:03:00Z, last success 2025-03-11 07:00:00Z\n",
+             "--db", d, "status", "--format=intune", "-w", "3", NULL);
+    shape_is(0, "UNKNOWN: no findings since 2030-01-01 00:00:00Z\n",
+             "--db", d, "status", "--format=intune", "--since", "2030-01-01", NULL);
+    /* Every error is one line on stdout, exit 0, and nothing on stderr. */
+    shape_is(0, "UNKNOWN: /nonexistent/x.db: no database here (run 'agentwatch scan' first)\n",
+             "--db", "/nonexistent/x.db", "status", "--format", "intune", NULL, NULL);
+    shape_is(0, "UNKNOWN: invalid command line: status: invalid --warn 'x': expected a count of 0"
+                " or more (see 'agentwatch status --help')\n",
+             "--db", d, "status", "--warn", "x", "--format=intune", NULL);
+    shape_is(0, "UNKNOWN: invalid command line: status: unexpected argument 'extra' (see"
+                " 'agentwatch status --help')\n",
+             "--db", d, "status", "extra", "--format=intune", NULL, NULL);
+    tu_write_str(cfg, "retention_days: soon\n");
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--config", cfg, "--db", d, "status", "--format",
+                                      "intune", NULL), 0);
+    CU_ASSERT_EQUAL(strncmp(out, "UNKNOWN: ", 9), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "bad.yaml"));
+    CU_ASSERT_EQUAL(tu_count_lines(out), 1);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    free(out);
+    free(err);
+    /* Not even the text of a very long error passes 2,048 characters. */
+    memset(longdb, 'x', sizeof(longdb) - 1);
+    longdb[0] = '/';
+    longdb[sizeof(longdb) - 1] = '\0';
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", longdb, "status", "--format", "intune",
+                                      NULL), 0);
+    CU_ASSERT(strlen(out) <= 2049);
+    CU_ASSERT_EQUAL(strncmp(out, "UNKNOWN: ", 9), 0);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    free(out);
+    free(err);
+    /* Healthy after a success: exit 0. */
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", d, "status", "--format", "intune",
+                                      "--since", "2025-03-11T07:00:30Z", "--crit", "0", NULL), 1);
+    CU_ASSERT_EQUAL(strncmp(out, "CRITICAL: failing since 2025-03-11 07:01:00Z", 44), 0);
+    free(out);
+    free(err);
+    free(cfg);
+    free(d);
+}
+
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("status", setup, teardown);
@@ -205,6 +349,8 @@ static int reg(void)
         return 1;
     }
     CU_add_test(s, "status", test_status);
+    CU_add_test(s, "status --format json", test_status_json);
+    CU_add_test(s, "status --format intune", test_status_intune);
     CU_add_test(s, "report --by on the command line", test_report_by_cli);
     CU_add_test(s, "export and prune", test_export_and_prune);
     return 0;

@@ -13,6 +13,7 @@
 #ifndef AGENTWATCH_PROBE_STORE_H
 #define AGENTWATCH_PROBE_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "agentwatch/err.h"
@@ -29,5 +30,21 @@ int aw_probe_store_result(struct aw_store *s, const struct aw_probe_result *r,
 typedef int (*aw_probe_target_fn)(void *ctx, const char *target, struct aw_err *err);
 int aw_probe_store_targets(struct aw_store *s, int64_t since_ms, aw_probe_target_fn fn,
                            void *ctx, struct aw_err *err);
+
+/* The newest stored probe (the one stored last). */
+struct aw_probe_last {
+    bool found;
+    int64_t time_ms;          /* when it started */
+    char *target;             /* host:port (owned) */
+    char *verdict;            /* the verdict's name, e.g. "revocation-offline" */
+    char *message;            /* "probe TARGET: VERDICT: detail" */
+};
+
+/* The newest probe into *out (zeroed first; found false when the store
+ * holds none).  Caller frees with aw_probe_last_free(), also after an
+ * error. */
+int aw_probe_store_last(struct aw_store *s, struct aw_probe_last *out, struct aw_err *err);
+
+void aw_probe_last_free(struct aw_probe_last *p);
 
 #endif

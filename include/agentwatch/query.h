@@ -133,6 +133,15 @@ int aw_query_inferred(struct aw_query *q, int64_t *out, struct aw_err *err);
  * category and host filters apply to the stopped rule and the host. */
 int aw_query_limit_hits(struct aw_query *q, aw_count_fn fn, void *ctx, struct aw_err *err);
 
+/* How many of the most recent failures aw_query_top_target() looks at. */
+#define AW_QUERY_TARGET_SAMPLE 10000
+
+/* The target (the server or URL a rule captured) most often named by the
+ * failures of the window at or after from_ms (AW_TIME_NONE: the whole
+ * window), among the AW_QUERY_TARGET_SAMPLE most recent of them; ties go
+ * to the first by name.  *out is NULL when none names one; caller frees. */
+int aw_query_top_target(struct aw_query *q, int64_t from_ms, char **out, struct aw_err *err);
+
 /* Every stored field of a finding.  Strings are valid UTF-8 (cleaned on
  * insert) and valid during the callback; target and code may be NULL. */
 struct aw_export_row {

@@ -180,26 +180,35 @@ int aw_cli_load_rules(const struct aw_cli_rules *src, unsigned flags, struct aw_
 
 int aw_cli_open_store(const struct aw_cli *cli, unsigned flags, struct aw_store **store)
 {
+    struct aw_err err = { 0 };
+    int rc = aw_cli_open_store_err(cli, flags, store, &err);
+
+    if (rc != AW_OK) {
+        aw_cli_failure(&err);
+    }
+    return rc;
+}
+
+int aw_cli_open_store_err(const struct aw_cli *cli, unsigned flags, struct aw_store **store,
+                          struct aw_err *err)
+{
     char buf[PATH_MAX];
     bool is_default;
     const char *path = db_path(cli, buf, sizeof(buf), &is_default);
-    struct aw_err err = { 0 };
     int rc = AW_OK;
 
     /* Only the default location is created on demand: an explicit path in
      * a directory that does not exist is more likely a typo. */
     if (is_default && !(flags & AW_STORE_READONLY)) {
-        rc = make_parent_dirs(path, &err);
+        rc = make_parent_dirs(path, err);
     }
     if (cli->allow_unsafe_dir) {
         flags |= AW_STORE_ALLOW_UNSAFE_DIR;
     }
     if (rc == AW_OK) {
-        rc = aw_store_open(store, path, flags, &err);
+        rc = aw_store_open(store, path, flags, err);
     }
-    if (rc != AW_OK) {
-        aw_cli_failure(&err);
-    } else if (aw_store_notice(*store) != NULL) {
+    if (rc == AW_OK && aw_store_notice(*store) != NULL) {
         aw_text_printf(stderr, "agentwatch: %s\n", aw_store_notice(*store));
     }
     return rc;

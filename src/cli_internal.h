@@ -93,6 +93,10 @@ int aw_cli_load_rules(const struct aw_cli_rules *src, unsigned flags, struct aw_
  * or the default), printing the error on failure; returns the status. */
 int aw_cli_open_store(const struct aw_cli *cli, unsigned flags, struct aw_store **store);
 
+/* The same without printing a failure: *err says it. */
+int aw_cli_open_store_err(const struct aw_cli *cli, unsigned flags, struct aw_store **store,
+                          struct aw_err *err);
+
 /* Load the configuration file (--config, else the default) into cfg,
  * printing every problem, and make it cli->config.  AW_EXIT_OK, else the
  * exit status (status's 3, every other command's 1). */

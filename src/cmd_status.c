@@ -10,7 +10,10 @@
  * --crit, as with the thresholds of the monitoring plugins.  UNKNOWN when
  * there is no readable database or no finding at all in the window.
  * Usage errors exit 3 too: to a monitoring system, a broken check is
- * UNKNOWN, never CRITICAL.
+ * UNKNOWN, never CRITICAL.  The thresholds are monitoring-plugin ranges
+ * (threshold.h); a plain N is the range 0:N, so "above N" as before.
+ * --max-age makes a state computed from old data UNKNOWN: an OK on
+ * 21-month-old findings would be a lie.
  *
  * The same verdict has two more shapes (issue 13): --format json, one
  * object for scripts (a ConfigMgr discovery script, an ITMS custom
@@ -31,12 +34,15 @@
 #include <string.h>
 
 #include "agentwatch/probe_store.h"
+#include "agentwatch/rules.h"
+#include "agentwatch/scan.h"
 #include "agentwatch/query.h"
 #include "agentwatch/store.h"
 #include "agentwatch/text.h"
 #include "agentwatch/timeutil.h"
 #include "cli_internal.h"
 #include "cli_opt.h"
+#include "threshold.h"
 
 enum status_exit {
     STATUS_OK = 0,
@@ -45,8 +51,8 @@ enum status_exit {
     STATUS_UNKNOWN = 3
 };
 
-#define STATUS_WARN_DEFAULT 0
-#define STATUS_CRIT_DEFAULT 10
+#define STATUS_WARN_DEFAULT "0"
+#define STATUS_CRIT_DEFAULT "10"
 
 enum status_format { FMT_TEXT, FMT_JSON, FMT_INTUNE };
 
@@ -57,10 +63,14 @@ static const struct aw_opt_word status_formats[] = {
 /* Intune keeps at most this much of a detection script's output. */
 #define INTUNE_MAX 2048
 
+/* Categories named in the perfdata, at most (a bound on the line). */
+#define STATUS_CATEGORIES_MAX 32
+
 /* What the command line gives. */
 struct status_args {
     int64_t since_ms;
-    uint64_t warn, crit;
+    const char *warn, *crit;
+    const char *max_age;
     int format;
 };
 
@@ -68,12 +78,17 @@ static const struct aw_opt status_opts[] = {
     { .name = "since", .kind = AW_OPT_WHEN, .arg = "WHEN",
       .offset = offsetof(struct status_args, since_ms),
       .help = "only look at findings at or after WHEN (e.g. 24h)" },
-    { .name = "warn", .alias = 'w', .kind = AW_OPT_UINT, .arg = "N", .min = 0, .max = INT32_MAX,
-      .unit = "a count", .flags = AW_OPT_NO_UPPER, .offset = offsetof(struct status_args, warn),
-      .help = "WARNING above N failures (default 0)" },
-    { .name = "crit", .alias = 'c', .kind = AW_OPT_UINT, .arg = "N", .min = 0, .max = INT32_MAX,
-      .unit = "a count", .flags = AW_OPT_NO_UPPER, .offset = offsetof(struct status_args, crit),
-      .help = "CRITICAL above N failures (default 10)" },
+    { .name = "warn", .alias = 'w', .kind = AW_OPT_STRING, .arg = "RANGE",
+      .offset = offsetof(struct status_args, warn),
+      .help = "WARNING when the failures are outside RANGE: N (above\n"
+              "N; default 0), N: (below N), ~:N, N:M, or @N:M (inside)" },
+    { .name = "crit", .alias = 'c', .kind = AW_OPT_STRING, .arg = "RANGE",
+      .offset = offsetof(struct status_args, crit),
+      .help = "CRITICAL when the failures are outside RANGE (default 10)" },
+    { .name = "max-age", .kind = AW_OPT_STRING, .arg = "DURATION",
+      .offset = offsetof(struct status_args, max_age),
+      .help = "UNKNOWN when the newest data (finding or log read) is\n"
+              "older than DURATION (90s, 30m, 24h, 7d, 2w)" },
     { .name = "format", .kind = AW_OPT_WORD, .arg = "FORMAT", .words = status_formats,
       .offset = offsetof(struct status_args, format),
       .help = "text (default: one line with perfdata), json (one\n"
@@ -87,14 +102,15 @@ static const struct aw_opt status_opts[] = {
 
 const struct aw_cli_spec aw_status_spec = {
     "status",
-    "Usage: agentwatch [--db PATH] status [--since WHEN] [--warn N] [--crit N]\n"
-    "                                     [--format text|json|intune]\n"
+    "Usage: agentwatch [--db PATH] status [--since WHEN] [--warn RANGE] [--crit RANGE]\n"
+    "                                     [--max-age DURATION] [--format text|json|intune]\n"
     "\n"
     "Print one line for a monitoring system and exit with its status:\n"
-    "  0 OK        healthy, or at most N failures since the last success\n"
-    "  1 WARNING   more than --warn failures since the last success marker\n"
-    "  2 CRITICAL  more than --crit failures since the last success marker\n"
-    "  3 UNKNOWN   no database, no finding in the window, or a usage error\n"
+    "  0 OK        healthy, or failures inside both ranges\n"
+    "  1 WARNING   failures since the last success outside the --warn range\n"
+    "  2 CRITICAL  failures since the last success outside the --crit range\n"
+    "  3 UNKNOWN   no readable database, no finding in the window, data\n"
+    "              older than --max-age, or a usage error\n"
     "Without a success marker in the window, every failure in it counts.\n"
     "\n"
     "Options:\n",
@@ -108,9 +124,17 @@ struct status_view {
     bool known;                   /* the state was read */
     struct aw_health_state st;
     int64_t failures;             /* what the thresholds judge */
-    int64_t warn, crit;
+    struct aw_threshold warn, crit;
     char *target;                 /* top target of the failures, or NULL */
     struct aw_probe_last probe;
+    int64_t newest_ms;            /* newest data (aw_query_newest) */
+    bool stale;                   /* newest_ms is older than --max-age */
+    const char *max_age;
+    struct aw_category_count cats[STATUS_CATEGORIES_MAX];  /* failure
+                                     categories of the window, by name,
+                                     with their failures since the last
+                                     success (names owned) */
+    size_t ncats;
     char reason[512];             /* UNKNOWN: why (one line), else "" */
 };
 
@@ -126,12 +150,42 @@ static const char *status_word(int status)
 
 /* ---- text ------------------------------------------------------------ */
 
+/* A perfdata label in single quotes (the guidelines' form, a quote
+ * doubled); a character that would end the perfdata or the line is '_'. */
+static void print_label(const char *name)
+{
+    putchar('\'');
+    for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
+        if (*p == '\'') {
+            fputs("''", stdout);
+        } else if (*p == '|' || *p == '=' || *p < 0x20 || *p == 0x7F) {
+            putchar('_');
+        } else {
+            putchar(*p);
+        }
+    }
+    putchar('\'');
+}
+
+static void print_perfdata(const struct status_view *v)
+{
+    aw_text_printf(stdout, " | failures=%" PRId64 ";%s;%s;0", v->failures, v->warn.text,
+                   v->crit.text);
+    for (size_t i = 0; i < v->ncats; i++) {
+        putchar(' ');
+        print_label(v->cats[i].name);
+        aw_text_printf(stdout, "=%" PRId64 ";%s;%s;0;", v->cats[i].count, v->warn.text,
+                       v->crit.text);
+    }
+    putchar('\n');
+}
+
 static void print_text(const struct status_view *v, int64_t since_ms)
 {
     char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX], c[AW_TIME_ISO_MAX];
     int64_t n = v->failures;
 
-    if (!v->known) {
+    if (!v->known || v->stale) {
         aw_text_printf(stdout, "UNKNOWN: %s\n", v->reason);
         return;
     }
@@ -155,8 +209,7 @@ static void print_text(const struct status_view *v, int64_t since_ms)
         aw_text_printf(stdout, "), last failure %s", b);
         break;
     }
-    aw_text_printf(stdout, " | failures=%" PRId64 ";%" PRId64 ";%" PRId64 ";0\n", n, v->warn,
-                   v->crit);
+    print_perfdata(v);
 }
 
 /* ---- json ------------------------------------------------------------ */
@@ -174,35 +227,52 @@ static void json_key_time(const char *key, int64_t ms)
     aw_text_json_string(stdout, iso);
 }
 
+static void json_probe(const struct aw_probe_last *p)
+{
+    fputs(", \"last_probe\": ", stdout);
+    if (!p->found) {
+        fputs("null", stdout);
+        return;
+    }
+    fputs("{\"target\": ", stdout);
+    aw_text_json_string(stdout, p->target);
+    json_key_time("time", p->time_ms);
+    fputs(", \"verdict\": ", stdout);
+    aw_text_json_string(stdout, p->verdict);
+    fputs(", \"message\": ", stdout);
+    aw_text_json_string(stdout, p->message);
+    fputs("}", stdout);
+}
+
 static void print_json(const struct status_view *v)
 {
-    bool failing = v->known && v->st.health == AW_HEALTH_FAILING;
+    bool known = v->known && !v->stale;
+    bool failing = known && v->st.health == AW_HEALTH_FAILING;
 
     printf("{\"status\": \"%s\", \"exit\": %d, \"state\": ", status_word(v->status), v->status);
-    aw_text_json_string(stdout, aw_health_name(v->known ? v->st.health : AW_HEALTH_UNKNOWN));
-    json_key_time("since", v->known ? v->st.since_ms : AW_TIME_NONE);
+    aw_text_json_string(stdout, aw_health_name(known ? v->st.health : AW_HEALTH_UNKNOWN));
+    json_key_time("since", known ? v->st.since_ms : AW_TIME_NONE);
     printf(", \"failures\": %" PRId64 ", \"category\": ", failing ? v->failures : 0);
     aw_text_json_string(stdout, failing ? v->st.category : NULL);
     fputs(", \"target\": ", stdout);
     aw_text_json_string(stdout, failing ? v->target : NULL);
     json_key_time("last_failure", v->known ? v->st.last_failure_ms : AW_TIME_NONE);
     json_key_time("last_success", v->known ? v->st.last_success_ms : AW_TIME_NONE);
-    fputs(", \"last_probe\": ", stdout);
-    if (v->probe.found) {
-        fputs("{\"target\": ", stdout);
-        aw_text_json_string(stdout, v->probe.target);
-        json_key_time("time", v->probe.time_ms);
-        fputs(", \"verdict\": ", stdout);
-        aw_text_json_string(stdout, v->probe.verdict);
-        fputs(", \"message\": ", stdout);
-        aw_text_json_string(stdout, v->probe.message);
-        fputs("}", stdout);
-    } else {
-        fputs("null", stdout);
-    }
-    printf(", \"warn\": %" PRId64 ", \"crit\": %" PRId64 ", \"error\": ", v->warn, v->crit);
+    json_probe(&v->probe);
+    fputs(", \"warn\": ", stdout);
+    aw_text_json_string(stdout, v->warn.text);
+    fputs(", \"crit\": ", stdout);
+    aw_text_json_string(stdout, v->crit.text);
+    fputs(", \"error\": ", stdout);
     aw_text_json_string(stdout, v->reason[0] ? v->reason : NULL);
-    fputs("}\n", stdout);
+    json_key_time("newest", v->known ? v->newest_ms : AW_TIME_NONE);
+    fputs(", \"categories\": {", stdout);
+    for (size_t i = 0; i < v->ncats; i++) {
+        fputs(i > 0 ? ", " : "", stdout);
+        aw_text_json_string(stdout, v->cats[i].name);
+        printf(": %" PRId64, failing ? v->cats[i].count : 0);
+    }
+    fputs("}}\n", stdout);
 }
 
 /* ---- intune ---------------------------------------------------------- */
@@ -257,7 +327,7 @@ static void print_intune(const struct status_view *v, int64_t since_ms)
     aw_time_format_short(v->known ? v->st.last_failure_ms : AW_TIME_NONE, b);
     aw_time_format_short(v->known ? v->st.last_success_ms : AW_TIME_NONE, c);
     line_add(&l, "%s: ", status_word(v->status));
-    if (!v->known) {
+    if (!v->known || v->stale) {
         line_add(&l, "%s", clean(v->reason, why, sizeof(why) - 1));
     } else if (v->st.health == AW_HEALTH_UNKNOWN) {
         aw_time_format_short(since_ms, a);
@@ -281,7 +351,7 @@ static void print_intune(const struct status_view *v, int64_t since_ms)
     fputc('\n', stdout);
 }
 
-/* ---- the command ----------------------------------------------------- */
+/* ---- reading the state ----------------------------------------------- */
 
 /* A usage problem: the usual one line on stderr, UNKNOWN for the monitor. */
 static int status_usage(struct aw_cli *cli)
@@ -299,33 +369,107 @@ static int status_usage(struct aw_cli *cli)
     return STATUS_UNKNOWN;
 }
 
+/* Collect the failure categories of the window (aw_count_fn). */
+static int add_category(void *ctx, const struct aw_count_row *row, struct aw_err *err)
+{
+    struct status_view *v = ctx;
+    struct aw_category_count *cc;
+
+    if (strcmp(row->category, AW_CATEGORY_HEALTH) == 0 ||
+        strcmp(row->category, AW_GAP_CATEGORY) == 0 || v->ncats == STATUS_CATEGORIES_MAX) {
+        return AW_OK;
+    }
+    cc = &v->cats[v->ncats];
+    cc->name = strdup(row->category);
+    if (cc->name == NULL) {
+        return aw_err_set(err, AW_ENOMEM, "out of memory listing categories");
+    }
+    cc->count = 0;
+    v->ncats++;
+    return AW_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct aw_category_count *)a)->name,
+                  ((const struct aw_category_count *)b)->name);
+}
+
+/* Each category's failures in the ongoing incident. */
+static void count_categories(struct status_view *v, const struct aw_incidents *recent)
+{
+    const struct aw_incident *inc = recent->count > 0 ? &recent->items[0] : NULL;
+
+    qsort(v->cats, v->ncats, sizeof(v->cats[0]), by_name);
+    if (inc == NULL || inc->end_ms != AW_TIME_NONE) {
+        return;
+    }
+    for (size_t i = 0; i < v->ncats; i++) {
+        for (size_t k = 0; k < inc->ncategories; k++) {
+            if (strcmp(v->cats[i].name, inc->by_category[k].name) == 0) {
+                v->cats[i].count = inc->by_category[k].count;
+            }
+        }
+    }
+}
+
+/* Run the queries of a status on an open store. */
+static int query_state(struct aw_store *store, const struct aw_query_filter *f,
+                       struct status_view *v, struct aw_incidents *recent, struct aw_err *err)
+{
+    struct aw_query *q = NULL;
+    int rc = aw_query_open(&q, store, f, err);
+
+    if (rc == AW_OK) {
+        rc = aw_query_incidents(q, 1, recent, err);
+    }
+    if (rc == AW_OK) {
+        rc = aw_query_state(q, recent, &v->st, err);
+    }
+    if (rc == AW_OK && v->st.health == AW_HEALTH_FAILING) {
+        rc = aw_query_top_target(q, v->st.since_ms, &v->target, err);
+    }
+    if (rc == AW_OK) {
+        rc = aw_query_by_category(q, add_category, v, err);
+    }
+    if (rc == AW_OK) {
+        rc = aw_probe_store_last(store, &v->probe, err);
+    }
+    if (rc == AW_OK) {
+        rc = aw_query_newest(store, &v->newest_ms, err);
+    }
+    aw_query_close(&q);
+    return rc;
+}
+
 /* Read the state into v; on failure v->known stays false with a reason. */
 static void read_state(struct aw_cli *cli, int64_t since_ms, struct status_view *v)
 {
     struct aw_query_filter f = { since_ms, AW_TIME_NONE, NULL, NULL, NULL };
     struct aw_incidents recent = { 0 };
     struct aw_store *store = NULL;
-    struct aw_query *q = NULL;
     struct aw_err err = { 0 };
+    int rc = aw_cli_open_store_err(cli, AW_STORE_READONLY, &store, &err);
 
-    if (aw_cli_open_store(cli, AW_STORE_READONLY, &store) != AW_OK) {
-        if (!aw_cli_captured(cli, v->reason, sizeof(v->reason))) {
+    if (rc != AW_OK) {
+        aw_cli_failure(&err);
+        /* Permission denied is said on stdout too: it is the one a
+         * monitoring user meets, and the fix is theirs to make. */
+        if (rc == AW_EDENIED) {
+            snprintf(v->reason, sizeof(v->reason), "%.500s", err.msg);
+        } else if (!aw_cli_captured(cli, v->reason, sizeof(v->reason))) {
             snprintf(v->reason, sizeof(v->reason), "no readable agentwatch database (see stderr)");
         }
         goto out;
     }
-    if (aw_query_open(&q, store, &f, &err) != AW_OK ||
-        aw_query_incidents(q, 1, &recent, &err) != AW_OK ||
-        aw_query_state(q, &recent, &v->st, &err) != AW_OK ||
-        (v->st.health == AW_HEALTH_FAILING &&
-         aw_query_top_target(q, v->st.since_ms, &v->target, &err) != AW_OK) ||
-        aw_probe_store_last(store, &v->probe, &err) != AW_OK) {
+    if (query_state(store, &f, v, &recent, &err) != AW_OK) {
         aw_cli_failure(&err);
         if (!aw_cli_captured(cli, v->reason, sizeof(v->reason))) {
             snprintf(v->reason, sizeof(v->reason), "cannot query the database (see stderr)");
         }
         goto out;
     }
+    count_categories(v, &recent);
     /* The state borrows its category from the incidents, freed below. */
     if (v->st.category != NULL) {
         v->st.category = strdup(v->st.category);
@@ -337,14 +481,66 @@ static void read_state(struct aw_cli *cli, int64_t since_ms, struct status_view 
     v->known = true;
 out:
     aw_incidents_free(&recent);
-    aw_query_close(&q);
     aw_store_close(&store);
+}
+
+/* --max-age: a duration only ("7d"), never a date. */
+static bool max_age_limit(const char *text, int64_t now_ms, int64_t *limit_ms)
+{
+    size_t digits = strspn(text, "0123456789");
+    struct aw_err err = { 0 };
+
+    return digits > 0 && text[digits] != '\0' && text[digits + 1] == '\0' &&
+           strchr("smhdw", text[digits]) != NULL &&
+           aw_time_parse_when(text, now_ms, limit_ms, &err) == AW_OK;
+}
+
+/* The options checked after parsing: ranges and the age. */
+static int check_args(const struct status_args *sa, struct status_view *v, int64_t *limit_ms)
+{
+    if (!aw_threshold_parse(sa->warn, &v->warn)) {
+        return aw_cli_usage_error("status", "invalid --warn '%s': expected a count or a range"
+                                  " (N, N:, ~:N, N:M, @N:M)", sa->warn);
+    }
+    if (!aw_threshold_parse(sa->crit, &v->crit)) {
+        return aw_cli_usage_error("status", "invalid --crit '%s': expected a count or a range"
+                                  " (N, N:, ~:N, N:M, @N:M)", sa->crit);
+    }
+    *limit_ms = AW_TIME_NONE;
+    if (sa->max_age != NULL && !max_age_limit(sa->max_age, aw_time_now_ms(), limit_ms)) {
+        return aw_cli_usage_error("status", "invalid --max-age '%s': expected a duration"
+                                  " (90s, 30m, 24h, 7d, 2w)", sa->max_age);
+    }
+    v->max_age = sa->max_age;
+    return AW_EXIT_OK;
+}
+
+/* The verdict of a state read: thresholds, or UNKNOWN for old data. */
+static void judge(struct status_view *v, int64_t limit_ms)
+{
+    char t[AW_TIME_ISO_MAX];
+
+    if (!v->known || v->st.health == AW_HEALTH_UNKNOWN) {
+        return;
+    }
+    if (limit_ms != AW_TIME_NONE && v->newest_ms < limit_ms) {
+        aw_time_format_short(v->newest_ms, t);
+        snprintf(v->reason, sizeof(v->reason), "no new data since %s (older than --max-age %s)",
+                 t, v->max_age);
+        v->stale = true;
+        return;
+    }
+    v->failures = v->st.health == AW_HEALTH_FAILING ? v->st.failures : 0;
+    v->status = aw_threshold_alerts(&v->crit, (double)v->failures) ? STATUS_CRITICAL
+              : aw_threshold_alerts(&v->warn, (double)v->failures) ? STATUS_WARNING : STATUS_OK;
 }
 
 int aw_cmd_status(struct aw_cli *cli, int argc, char **argv)
 {
-    struct status_args sa = { AW_TIME_NONE, STATUS_WARN_DEFAULT, STATUS_CRIT_DEFAULT, FMT_TEXT };
+    struct status_args sa = { AW_TIME_NONE, STATUS_WARN_DEFAULT, STATUS_CRIT_DEFAULT, NULL,
+                              FMT_TEXT };
     struct status_view v;
+    int64_t limit_ms;
     int nargs, rc;
 
     memset(&v, 0, sizeof(v));
@@ -361,14 +557,11 @@ int aw_cmd_status(struct aw_cli *cli, int argc, char **argv)
         aw_cli_usage_error("status", "unexpected argument '%s'", argv[1]);
         return status_usage(cli);
     }
-    v.warn = (int64_t)sa.warn;
-    v.crit = (int64_t)sa.crit;
-    read_state(cli, sa.since_ms, &v);
-    if (v.known && v.st.health != AW_HEALTH_UNKNOWN) {
-        v.failures = v.st.health == AW_HEALTH_FAILING ? v.st.failures : 0;
-        v.status = v.failures > v.crit ? STATUS_CRITICAL
-                 : v.failures > v.warn ? STATUS_WARNING : STATUS_OK;
+    if (check_args(&sa, &v, &limit_ms) != AW_EXIT_OK) {
+        return status_usage(cli);
     }
+    read_state(cli, sa.since_ms, &v);
+    judge(&v, limit_ms);
     if (sa.format == FMT_JSON) {
         print_json(&v);
     } else if (sa.format == FMT_INTUNE) {
@@ -387,5 +580,8 @@ int aw_cmd_status(struct aw_cli *cli, int argc, char **argv)
     free((char *)v.st.category);
     free(v.target);
     aw_probe_last_free(&v.probe);
+    for (size_t i = 0; i < v.ncats; i++) {
+        free(v.cats[i].name);
+    }
     return rc;
 }

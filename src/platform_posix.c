@@ -218,6 +218,11 @@ int aw_os_fchmod_private(int fd)
     return fchmod(fd, 0600);
 }
 
+int aw_os_fchmod_group_read(int fd)
+{
+    return fchmod(fd, 0640);
+}
+
 long aw_os_getpid(void)
 {
     return (long)getpid();

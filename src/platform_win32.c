@@ -586,6 +586,12 @@ int aw_os_fchmod_private(int fd)
     return 0;
 }
 
+int aw_os_fchmod_group_read(int fd)
+{
+    (void)fd;
+    return 0;
+}
+
 long aw_os_getpid(void)
 {
     return (long)GetCurrentProcessId();

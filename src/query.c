@@ -553,9 +553,46 @@ void aw_incidents_free(struct aw_incidents *l)
     }
     for (size_t i = 0; i < l->count; i++) {
         free(l->items[i].category);
+        for (size_t k = 0; k < l->items[i].ncategories; k++) {
+            free(l->items[i].by_category[k].name);
+        }
+        free(l->items[i].by_category);
     }
     free(l->items);
     memset(l, 0, sizeof(*l));
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct aw_category_count *)a)->name,
+                  ((const struct aw_category_count *)b)->name);
+}
+
+/* inc's failures per category, from c: the positive counts, by name. */
+static int incident_categories(struct aw_incident *inc, const struct cat_counts *c,
+                               struct aw_err *err)
+{
+    if (c->count == 0) {
+        return AW_OK;
+    }
+    inc->by_category = calloc(c->count, sizeof(*inc->by_category));
+    if (inc->by_category == NULL) {
+        return aw_err_set(err, AW_ENOMEM, "out of memory listing incidents");
+    }
+    for (size_t i = 0; i < c->count; i++) {
+        struct aw_category_count *cc = &inc->by_category[inc->ncategories];
+        if (c->items[i].n <= 0) {
+            continue;
+        }
+        cc->name = strdup(c->items[i].name);
+        if (cc->name == NULL) {
+            return aw_err_set(err, AW_ENOMEM, "out of memory listing incidents");
+        }
+        cc->count = c->items[i].n;
+        inc->ncategories++;
+    }
+    qsort(inc->by_category, inc->ncategories, sizeof(*inc->by_category), by_name);
+    return AW_OK;
 }
 
 /* Append an incident built from its positions and category counts. */
@@ -585,11 +622,13 @@ static int push_incident(struct aw_incidents *l, struct pos start, struct pos la
     inc->end_ms = end.found ? end.ts : AW_TIME_NONE;
     inc->count = total;
     inc->category = strdup(best != NULL ? best->name : "");
+    inc->by_category = NULL;
+    inc->ncategories = 0;
+    l->count++;       /* from here on the list owns what inc holds */
     if (inc->category == NULL) {
         return aw_err_set(err, AW_ENOMEM, "out of memory listing incidents");
     }
-    l->count++;
-    return AW_OK;
+    return incident_categories(inc, c, err);
 }
 
 int aw_query_incidents(struct aw_query *q, size_t max, struct aw_incidents *out,
@@ -759,6 +798,30 @@ int aw_query_top_target(struct aw_query *q, int64_t from_ms, char **out, struct 
         step = SQLITE_DONE;
     }
     return step_end(q, st, step, err);
+}
+
+int aw_query_newest(struct aw_store *s, int64_t *out, struct aw_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step, rc = AW_OK;
+
+    *out = AW_TIME_NONE;
+    if (sqlite3_prepare_v2(aw_store_sqlite(s), SQL_Q_NEWEST, -1, &st, NULL) != SQLITE_OK) {
+        return aw_store_db_error(s, err, "cannot prepare a query");
+    }
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        for (int col = 0; col < 2; col++) {
+            if (sqlite3_column_type(st, col) != SQLITE_NULL &&
+                (*out == AW_TIME_NONE || sqlite3_column_int64(st, col) > *out)) {
+                *out = sqlite3_column_int64(st, col);
+            }
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = aw_store_db_error(s, err, "query failed");
+    }
+    sqlite3_finalize(st);
+    return rc;
 }
 
 /* ---- export -------------------------------------------------------- */

@@ -238,18 +238,31 @@ static void folder_of(const char *path, char *dir, size_t size)
 }
 
 /* Must a read-only open go without the WAL index?  When the -shm file
- * exists and we may write it, or we may create it in the folder, SQLite
- * opens a WAL database read-only by itself (since 3.22.0). */
+ * exists and we may read it, or we may create it in the folder, SQLite
+ * opens a WAL database read-only by itself (since 3.22.0; a -shm it may
+ * only read is replaced by a private copy of the index built from the
+ * -wal: https://www.sqlite.org/wal.html, "Read-Only Databases").  That is
+ * how a monitoring user of the database's group reads while follow
+ * writes. */
 static bool readonly_needs_immutable(const char *path)
 {
     char shm[4096], dir[4096];
     struct aw_os_stat st;
+    int fd;
 
     if ((size_t)snprintf(shm, sizeof(shm), "%s-shm", path) >= sizeof(shm)) {
         return false;
     }
     if (aw_os_stat(shm, &st) == 0) {
-        return !aw_os_writable(shm);
+        if (aw_os_writable(shm)) {
+            return false;
+        }
+        fd = aw_os_open_log(shm, &st);
+        if (fd >= 0) {
+            aw_os_close(fd);
+            return false;
+        }
+        return true;
     }
     folder_of(path, dir, sizeof(dir));
     return !aw_os_writable(dir);
@@ -324,19 +337,48 @@ static int check_folder(const char *path, unsigned flags, struct aw_err *err)
     return AW_OK;
 }
 
-/* Create the database file ourselves so its mode is 0600 from the start:
- * findings quote log messages, which may name hosts and users.  A file
- * already there must be ours: not a link (never written through), a
- * regular file, owned by this user; a mode open to others is repaired to
- * 0600 and said so (s->notice). */
+/* May the database's group read it?  Only when the administrator made the
+ * folder enterable and readable by its group, and not writable by it
+ * (check_folder): the packages make /var/lib/agentwatch 2750
+ * root:agentwatch so that a monitoring user in group agentwatch can run
+ * status (README, "Read access for monitoring"). */
+static bool folder_shares_with_group(const char *path)
+{
+    char dir[4096];
+    struct aw_os_stat st;
+
+    folder_of(path, dir, sizeof(dir));
+    return aw_os_stat(dir, &st) == 0 && st.owner_known && (st.perm & 050) == 050 &&
+           (st.perm & 022) == 0;
+}
+
+/* Make fd's mode 0600, or 0640 when its folder is shared with its group. */
+static int set_mode(int fd, bool group_read)
+{
+    return group_read ? aw_os_fchmod_group_read(fd) : aw_os_fchmod_private(fd);
+}
+
+/* Create the database file ourselves so its mode is 0600 from the start
+ * (0640 in a folder shared with its group, see above): findings quote log
+ * messages, which may name hosts and users.  A file already there must be
+ * ours: not a link (never written through), a regular file, owned by this
+ * user; a mode open to others is repaired and said so (s->notice).  SQLite
+ * gives the -wal and -shm files the database's mode and owner. */
 static int create_private(struct aw_store *s, const char *path, struct aw_err *err)
 {
     struct aw_os_stat st;
+    bool group_read = folder_shares_with_group(path);
+    unsigned allowed = group_read ? 040 : 0;
     int fd = aw_os_create_private(path);
 
     if (fd >= 0) {
+        int rc = AW_OK;
+        if (group_read && set_mode(fd, true) != 0) {
+            rc = aw_err_set(err, AW_EIO, "%s: cannot make it readable by its group: %s", path,
+                            strerror(errno));
+        }
         aw_os_close(fd);
-        return AW_OK;
+        return rc;
     }
     if (errno != EEXIST) {
         return aw_err_set(err, AW_EIO, "%s: cannot create database: %s", path, strerror(errno));
@@ -359,15 +401,15 @@ static int create_private(struct aw_store *s, const char *path, struct aw_err *e
                           " could read or rewrite the findings; remove it or fix its owner",
                           path, (unsigned long long)st.uid);
     }
-    if (st.owner_known && (st.perm & 077) != 0) {
-        if (aw_os_fchmod_private(fd) != 0) {
+    if (st.owner_known && (st.perm & 077 & ~allowed) != 0) {
+        if (set_mode(fd, group_read) != 0) {
             int saved = errno;
             aw_os_close(fd);
             return aw_err_set(err, AW_EIO, "%s: cannot repair mode %04o: %s", path, st.perm,
                               strerror(saved));
         }
         snprintf(s->notice, sizeof(s->notice), "%s: repaired: mode %04o let others read or"
-                 " write the findings; it is now 0600", path, st.perm);
+                 " write the findings; it is now %s", path, st.perm, group_read ? "0640" : "0600");
     }
     aw_os_close(fd);
     return AW_OK;
@@ -475,10 +517,37 @@ static int take_writer_lock(struct aw_store *s, struct aw_err *err)
     return AW_OK;
 }
 
+/* A reader's first check: the database is there and this user may read
+ * it.  Said plainly, because SQLite would only say "unable to open
+ * database file", and a monitoring user without read access (status, see
+ * README "Read access for monitoring") must be told what to fix. */
+static int check_readable(const char *path, struct aw_err *err)
+{
+    struct aw_os_stat st;
+    int fd;
+
+    if (aw_os_stat(path, &st) != 0) {
+        if (errno == EACCES) {
+            return aw_err_set(err, AW_EDENIED, "%s: permission denied (this user may not open"
+                              " the database folder)", path);
+        }
+        return aw_err_set(err, AW_ENOTFOUND, "%s: no database here (run 'agentwatch scan' first)",
+                          path);
+    }
+    fd = aw_os_open_log(path, &st);
+    if (fd < 0 && errno == EACCES) {
+        return aw_err_set(err, AW_EDENIED, "%s: permission denied (this user may not read the"
+                          " database)", path);
+    }
+    if (fd >= 0) {
+        aw_os_close(fd);
+    }
+    return AW_OK;
+}
+
 int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struct aw_err *err)
 {
     struct aw_store *s = NULL;
-    struct aw_os_stat st;
     int open_flags;
     int rc;
 
@@ -503,9 +572,8 @@ int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struc
         }
     }
     if (s->readonly) {
-        if (aw_os_stat(path, &st) != 0) {
-            rc = aw_err_set(err, AW_ENOTFOUND, "%s: no database here (run 'agentwatch scan' first)",
-                            path);
+        rc = check_readable(path, err);
+        if (rc != AW_OK) {
             goto out;
         }
         open_flags = SQLITE_OPEN_READONLY;

@@ -372,6 +372,12 @@
     " WHERE ts >= ?1 AND ts < ?2" SQL_Q_SET " AND target IS NOT NULL AND target <> ''" \
     " ORDER BY ts DESC, id DESC LIMIT 10000) GROUP BY target ORDER BY n DESC, target LIMIT 1"
 
+/* The newest finding and the last read of new log content (status
+ * --max-age); both answered from an index or a small table.  Probe
+ * findings count: a probe is fresh evidence too. */
+#define SQL_Q_NEWEST \
+    "SELECT (SELECT max(ts) FROM findings), (SELECT max(last_read) FROM files WHERE dev <> -1)"
+
 #define SQL_PRUNE_OLDEST "SELECT min(ts) FROM findings"
 #define SQL_PRUNE_DELETE "DELETE FROM findings WHERE ts >= ?1 AND ts < ?2"
 /* Recount hour ?1 after part of it was deleted (exact first/last). */

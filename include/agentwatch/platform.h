@@ -176,6 +176,11 @@ bool aw_os_writable(const char *path);
  * 0600; a no-op on Windows, where the folder's ACL governs).  0 or -1. */
 int aw_os_fchmod_private(int fd);
 
+/* The same plus read for the file's group (0640): a database in a folder
+ * its group may enter, for monitoring users of that group.  A no-op on
+ * Windows.  0 or -1. */
+int aw_os_fchmod_group_read(int fd);
+
 long aw_os_getpid(void);
 
 /* This machine's name into buf (NUL-terminated, UTF-8).  0 or -1. */

@@ -69,6 +69,11 @@ typedef int (*aw_bucket_fn)(void *ctx, const struct aw_bucket_row *row, struct a
 int aw_query_buckets(struct aw_query *q, int64_t bucket_ms, aw_bucket_fn fn, void *ctx,
                      struct aw_err *err);
 
+struct aw_category_count {
+    char *name;
+    int64_t count;
+};
+
 struct aw_incident {
     int64_t start_ms;         /* first failure */
     int64_t last_ms;          /* last failure */
@@ -77,6 +82,10 @@ struct aw_incident {
     int64_t count;            /* failures in it */
     char *category;           /* the most frequent category (ties: first
                                  by name); owned by the list */
+    struct aw_category_count *by_category;   /* its failures per category
+                                 (count > 0 only, by name; owned by the
+                                 list) */
+    size_t ncategories;
 };
 
 struct aw_incidents {
@@ -132,6 +141,12 @@ int aw_query_inferred(struct aw_query *q, int64_t *out, struct aw_err *err);
  * the rule is no longer known), most recently seen first.  The rule,
  * category and host filters apply to the stopped rule and the host. */
 int aw_query_limit_hits(struct aw_query *q, aw_count_fn fn, void *ctx, struct aw_err *err);
+
+/* The newest evidence the store holds, into *out (AW_TIME_NONE when
+ * none): the later of the newest finding's time and the last time a scan
+ * or follow read new content from a log (files.last_read).  For status
+ * --max-age: a state computed from old data must not pass for current. */
+int aw_query_newest(struct aw_store *s, int64_t *out, struct aw_err *err);
 
 /* How many of the most recent failures aw_query_top_target() looks at. */
 #define AW_QUERY_TARGET_SAMPLE 10000

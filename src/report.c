@@ -19,6 +19,7 @@
 
 #include "agentwatch/fields.h"
 #include "agentwatch/grow.h"
+#include "agentwatch/probe_history.h"
 #include "agentwatch/query.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/text.h"
@@ -129,6 +130,7 @@ struct report {
     struct rows cats;
     struct rows rules;
     struct rows limits;       /* per rule: records a match limit stopped it on */
+    struct aw_probe_servers servers;  /* the last probe per server */
     int64_t total;
     int64_t inferred;         /* findings whose time was inferred */
     struct aw_incidents incidents;
@@ -353,6 +355,7 @@ static void render_json(FILE *out, const struct aw_report_opts *o, const struct 
     }
     fputs(rules->count ? "\n ]" : "]", out);
     render_json_limits(out, &r->limits);
+    aw_probe_servers_json(out, &r->servers);
     render_json_state(out, r);
     if (o->by != AW_REPORT_BY_NONE) {
         render_json_buckets(out, o, &r->grid);
@@ -814,6 +817,7 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
     render_counts(out, o, cats, rules);
     render_limits(out, &rep->limits);
     render_incidents(out, &rep->incidents);
+    aw_probe_servers_text(out, &rep->servers);
     /* Success markers are evidence of health, not problems to explain. */
     for (size_t i = 0; i < rules->count && explained < explain; i++) {
         const struct row *r = &rules->items[i];
@@ -864,6 +868,9 @@ int aw_report_run(struct aw_store *s, const struct aw_report_opts *o, FILE *out,
     if (rc == AW_OK && o->format != AW_REPORT_CSV) {
         rc = aw_query_limit_hits(q, collect, &r.limits, err);
     }
+    if (rc == AW_OK && o->format != AW_REPORT_CSV) {
+        rc = aw_probe_servers_load(s, &r.servers, err);
+    }
     if (rc == AW_OK && o->by != AW_REPORT_BY_NONE) {
         rc = grid_fill(&r, q, o, err);
     }
@@ -900,6 +907,7 @@ out:
     rows_free(&r.cats);
     rows_free(&r.rules);
     rows_free(&r.limits);
+    aw_probe_servers_free(&r.servers);
     aw_incidents_free(&r.incidents);
     free(r.grid.names);
     free(r.grid.counts);

@@ -228,7 +228,7 @@ static void test_scan_report_end_to_end(void)
         " \"first\": \"2025-03-11T07:00:02.500Z\", \"last\": \"2025-03-11T07:00:02.500Z\","
         " \"cause\": \"The client does not trust the server's certificate chain.\","
         " \"remedy\": \"Import the issuing CA on the clients.\"}\n"
-        " ],\n \"match_limit\": [],\n"
+        " ],\n \"match_limit\": [],\n \"servers\": [],\n"
         " \"state\": {\"status\": \"healthy\", \"since\": \"2025-03-11T08:00:00.000Z\","
         " \"failures\": 0, \"category\": null, \"last_failure\": \"2025-03-11T07:00:02.500Z\","
         " \"last_success\": \"2025-03-11T08:00:00.000Z\"},\n"

@@ -144,7 +144,7 @@ static void test_json(void)
         "  {\"rule\": \"dns-not-resolved\", \"category\": \"resolution\", \"count\": 1,"
         " \"first\": \"2025-03-11T07:03:00.000Z\", \"last\": \"2025-03-11T07:03:00.000Z\","
         " \"cause\": \"DNS cannot resolve the server name.\", \"remedy\": \"Check DNS.\"}\n"
-        " ],\n \"match_limit\": [],\n"
+        " ],\n \"match_limit\": [],\n \"servers\": [],\n"
         " \"state\": {\"status\": \"failing\", \"since\": \"2025-03-11T07:06:00.000Z\","
         " \"failures\": 1, \"category\": \"ssl\", \"last_failure\": \"2025-03-11T07:06:00.000Z\","
         " \"last_success\": \"2025-03-11T07:05:00.121Z\"},\n"
@@ -181,7 +181,7 @@ static void test_json_filtered_and_empty(void)
         " \"first\": \"2025-03-11T07:02:00.000Z\", \"last\": \"2025-03-11T07:02:00.000Z\","
         " \"cause\": \"The server chain ends in a root the client does not trust.\","
         " \"remedy\": \"Import the issuing CA, incl. intermediates, on the clients.\"}\n"
-        " ],\n \"match_limit\": [],\n"
+        " ],\n \"match_limit\": [],\n \"servers\": [],\n"
         " \"state\": {\"status\": \"failing\", \"since\": \"2025-03-11T07:02:00.000Z\","
         " \"failures\": 2, \"category\": \"resolution\","
         " \"last_failure\": \"2025-03-11T07:03:00.000Z\", \"last_success\": null},\n"
@@ -197,6 +197,7 @@ static void test_json_filtered_and_empty(void)
     text = run_report(AW_REPORT_JSON, AW_TIME_NONE, AW_TIME_NONE, "proxy");
     CU_ASSERT_STRING_EQUAL(text, "{\"since\": null, \"until\": null, \"total\": 0, \"time_inferred\": 0,\n"
                                  " \"categories\": [],\n \"rules\": [],\n \"match_limit\": [],\n"
+                                 " \"servers\": [],\n"
                                  " \"state\": {\"status\": \"healthy\","
                                  " \"since\": \"2025-03-11T07:05:00.121Z\", \"failures\": 0,"
                                  " \"category\": null, \"last_failure\": null,"
@@ -481,6 +482,7 @@ static void test_rule_and_host_filters(void)
     text = run_opts(db_path, &o, AW_OK);
     CU_ASSERT_STRING_EQUAL(text, "{\"since\": null, \"until\": null, \"total\": 0, \"time_inferred\": 0,\n"
                                  " \"categories\": [],\n \"rules\": [],\n \"match_limit\": [],\n"
+                                 " \"servers\": [],\n"
                                  " \"state\": {\"status\": \"unknown\", \"since\": null,"
                                  " \"failures\": 0, \"category\": null, \"last_failure\": null,"
                                  " \"last_success\": null},\n"

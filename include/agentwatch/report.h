@@ -17,6 +17,9 @@
  *           "match_limit": [{"rule", "category", "count", "first",
  *                            "last"}]  (records a match limit kept that
  *                      rule from, see aw_query_limit_hits()),
+ *           "servers": [{"target", "last_probe", "verdict", "detail",
+ *                        "sha1", "certificate_changed", "changed_at",
+ *                        "old_sha1", "failures_began"}]  (probe_history.h),
  *           "state": {"status", "since", "failures", "category",
  *                     "last_failure", "last_success"},
  *           "incidents": [{"start", "end", "last", "ongoing",

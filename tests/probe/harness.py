@@ -598,6 +598,53 @@ def main():
                       got == ["ok", "tcp-refused"] and p6.returncode == 1,
                       p6.stdout + p6.stderr)
 
+        if want("history"):
+            # One port, two certificates in sequence (the binding moved to a
+            # certificate for another name): report names the change, with
+            # both thumbprints as the probes saw them, and the failure.
+            db = os.path.join(d, "history.db")
+            _, cf_a, kf_a = w.leaf_files("hist-a")
+            _, cf_b, kf_b = w.leaf_files("hist-b", names=("other.example",))
+            ctxs = []
+            for cf, kf in ((cf_a, kf_a), (cf_b, kf_b)):
+                c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                c.load_cert_chain(cf, kf)
+                ctxs.append(c)
+            current = [ctxs[0]]
+
+            def swapping(conn):
+                with current[0].wrap_socket(conn, server_side=True) as s:
+                    s.recv(1024)
+                    s.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+            hist = Server(swapping)
+            w.servers.append(hist)
+            base = [AW_BIN, "--db", db, "probe", "--format", "json"] + ca + [ip(hist.port)]
+            p1 = subprocess.run(base, capture_output=True, text=True)
+            current[0] = ctxs[1]
+            time.sleep(0.01)
+            p2 = subprocess.run(base, capture_output=True, text=True)
+            r1, r2 = json.loads(p1.stdout or "{}"), json.loads(p2.stdout or "{}")
+            rep = subprocess.run([AW_BIN, "--db", db, "report", "--format", "json"],
+                                 capture_output=True, text=True)
+            servers = json.loads(rep.stdout or "{}").get("servers", [])
+            sv = servers[0] if len(servers) == 1 else {}
+            sha_a = (r1.get("chain") or [{}])[0].get("sha1")
+            sha_b = (r2.get("chain") or [{}])[0].get("sha1")
+            res.check("history: two certificates, probed in sequence",
+                      r1.get("verdict") == "ok" and r2.get("verdict") == "name-mismatch"
+                      and sha_a and sha_b and sha_a != sha_b, p1.stdout + p2.stdout)
+            res.check("history: report JSON names the change and the failure",
+                      sv.get("target") == ip(hist.port) and sv.get("verdict") == "name-mismatch"
+                      and sv.get("certificate_changed") is True and sv.get("old_sha1") == sha_a
+                      and sv.get("sha1") == sha_b and sv.get("changed_at") is not None
+                      and sv.get("failures_began") == sv.get("changed_at"),
+                      rep.stdout + rep.stderr)
+            rep = subprocess.run([AW_BIN, "--db", db, "report"], capture_output=True, text=True)
+            res.check("history: report table line",
+                      f"certificate of {ip(hist.port)} changed at " in rep.stdout
+                      and f"({sha_a} \u2192 {sha_b}); failures began at " in rep.stdout,
+                      rep.stdout + rep.stderr)
+
         for s in w.servers + [w.http, close_srv, silent_srv, garbage_srv, trickle_srv]:
             s.stop()
         for c in fillers:

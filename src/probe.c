@@ -50,11 +50,12 @@ int aw_probe_parse_target(const char *text, struct aw_probe_target *t, struct aw
     size_t len;
 
     memset(t, 0, sizeof(*t));
-    if (strlen(text) >= sizeof(t->text)) {
+    len = strlen(text);
+    if (len >= sizeof(t->text)) {
         return aw_err_set(err, AW_ESYNTAX, "target too long (at most %d bytes)",
                           AW_PROBE_TARGET_MAX - 1);
     }
-    snprintf(t->text, sizeof(t->text), "%s", text);
+    memcpy(t->text, text, len + 1);
     if (strncmp(p, "https://", 8) == 0) {
         p += 8;
     } else if (strstr(p, "://") != NULL) {

@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include "aw_config.h"
+#include "agentwatch/config.h"
 #include "agentwatch/report.h"
 #include "agentwatch/store.h"
 #include "agentwatch/timeutil.h"
+#include "agentwatch/tz.h"
 #include "agentwatch/platform.h"
 #include "cli_internal.h"
 #include "cli_opt.h"
@@ -23,6 +25,7 @@ struct report_args {
     int by;
     uint64_t incidents;
     int format;
+    bool local;
 };
 
 static const struct aw_opt_word report_by[] = {
@@ -51,6 +54,11 @@ static const struct aw_opt report_opts[] = {
       .help = "list the N most recent incidents (default 10, at\nmost 10000)" },
     { .name = "format", .kind = AW_OPT_WORD, .arg = "FORMAT", .words = report_formats,
       .offset = offsetof(struct report_args, format), .help = "table (default), json or csv" },
+    { .name = "local", .kind = AW_OPT_FLAG, .offset = offsetof(struct report_args, local),
+      .help = "table: times in the endpoint's zone (the\n"
+              "configuration's timezone, else the machine's), each\n"
+              "with its offset; JSON and CSV stay UTC (default:\n"
+              "the configuration's local_time, else UTC)" },
     AW_OPT_ROW_DB,
     AW_OPT_ROW_HELP,
     { .name = NULL }
@@ -130,8 +138,10 @@ int aw_cmd_report(struct aw_cli *cli, int argc, char **argv)
     struct aw_report_opts opts = { .filter = { AW_TIME_NONE, AW_TIME_NONE, NULL, NULL, NULL } };
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
+    struct aw_tz *tz = NULL;
     int n, rc, status = AW_EXIT_FAILURE;
 
+    a.local = cli->config != NULL && cli->config->local_time;
     rc = aw_cli_parse(&aw_report_spec, cli, argc, argv, &a, &n);
     if (rc != AW_CLI_CONTINUE) {
         return rc;
@@ -149,6 +159,14 @@ int aw_cmd_report(struct aw_cli *cli, int argc, char **argv)
         return rc;
     }
     opts.columns = opts.format == AW_REPORT_TABLE ? output_columns() : 0;
+    /* machines read UTC: only the table a person reads changes */
+    if (a.local && opts.format == AW_REPORT_TABLE) {
+        rc = aw_cli_open_tz(cli, "report", NULL, &tz);
+        if (rc != AW_EXIT_OK) {
+            return rc;
+        }
+        opts.tz = tz;
+    }
     if (aw_cli_open_store(cli, AW_STORE_READONLY, &store) != AW_OK) {
         goto out;
     }
@@ -159,5 +177,6 @@ int aw_cmd_report(struct aw_cli *cli, int argc, char **argv)
     status = AW_EXIT_OK;
 out:
     aw_store_close(&store);
+    aw_tz_free(&tz);
     return status;
 }

@@ -116,6 +116,24 @@ static bool take_uint(struct aw_yaml_check *ld, const char *name, const struct a
     return true;
 }
 
+/* true or false, plain (YAML 1.1's yes/on are not booleans here: a
+ * configuration means what it says). */
+static void take_bool(struct aw_yaml_check *ld, const char *name, const struct aw_yaml_node *v, bool *out)
+{
+    char buf[96];
+
+    if (v->kind == AW_YAML_SCALAR && v->plain && (strcmp(v->val, "true") == 0 || strcmp(v->val, "false") == 0)) {
+        *out = v->val[0] == 't';
+        return;
+    }
+    if (v->kind != AW_YAML_SCALAR) {
+        DIAG(ld, v->start, "key '%s' must be true or false, not %s", name, kind_name(v));
+    } else {
+        DIAG(ld, v->start, "key '%s' must be true or false, not '%s'", name,
+             aw_yaml_show(buf, sizeof(buf), v->val, v->len));
+    }
+}
+
 static void take_host(struct aw_yaml_check *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
 {
     if (!want_string(ld, "host", v)) {
@@ -352,7 +370,8 @@ static void load_tree(struct aw_yaml_check *ld, const struct aw_yaml_node *root,
                                   { .name = "sources" },  { .name = "host" },
                                   { .name = "retention_days" }, { .name = "follow" },
                                   { .name = "spool" }, { .name = "timezone" },
-                                  { .name = "servers" }, { .name = "local_rules" } };
+                                  { .name = "servers" }, { .name = "local_rules" },
+                                  { .name = "local_time" } };
     unsigned long n;
 
     if (root->bad || (root->kind == AW_YAML_SCALAR && root->null)) {
@@ -364,7 +383,7 @@ static void load_tree(struct aw_yaml_check *ld, const struct aw_yaml_node *root,
     }
     aw_yaml_walk_map(ld, root, "",
                      "database, rules, local_rules, sources, host, retention_days, follow, spool, "
-                     "timezone or servers", keys, 10);
+                     "timezone, local_time or servers", keys, 11);
     if (keys[0].val != NULL) {
         cfg->database = take_path(ld, "database", keys[0].val);
     }
@@ -395,6 +414,9 @@ static void load_tree(struct aw_yaml_check *ld, const struct aw_yaml_node *root,
     }
     if (keys[9].val != NULL) {
         cfg->local_rules = take_path(ld, "local_rules", keys[9].val);
+    }
+    if (keys[10].val != NULL) {
+        take_bool(ld, "local_time", keys[10].val, &cfg->local_time);
     }
 }
 

@@ -24,6 +24,7 @@
 #include "agentwatch/rules.h"
 #include "agentwatch/text.h"
 #include "agentwatch/timeutil.h"
+#include "agentwatch/tz.h"
 
 struct row {
     char *rule;               /* NULL for category rows */
@@ -415,12 +416,35 @@ static void cell(FILE *out, const char *s, size_t cols)
 /* The width of a narrow table's times: "MM-DD HH:MM:SS". */
 #define NARROW_TIME 14
 
-/* ms as a table shows it: "YYYY-MM-DD HH:MM:SSZ", or narrow without the
- * year and zone (the report's header line names both). */
-static void table_time(bool narrow, int64_t ms, char *out)
+/* The width of a wide table's times: UTC's 'Z', or a zone's offset. */
+#define TIME_W(tz) ((tz) != NULL ? 25 : 20)
+
+/* ms as the human report shows it: "YYYY-MM-DD HH:MM:SSZ" in UTC, or in
+ * the zone tz with the offset in force then ("...08:00:01+01:00"), so a
+ * time on a night the clocks go back is still one instant. */
+static void report_time(const struct aw_tz *tz, int64_t ms, char *out)
 {
-    aw_time_format_short(ms, out);
-    if (narrow && strlen(out) == 20) {
+    int32_t off;
+
+    if (tz == NULL || ms == AW_TIME_NONE) {
+        aw_time_format_short(ms, out);
+        return;
+    }
+    off = aw_tz_offset_at(tz, ms);
+    aw_time_format_short(ms + (int64_t)off * 1000, out);
+    if (strlen(out) == 20) {
+        int32_t a = off < 0 ? -off : off;
+        snprintf(out + 19, AW_TIME_ISO_MAX - 19, "%c%02d:%02d", off < 0 ? '-' : '+', (int)(a / 3600),
+                 (int)(a / 60 % 60));
+    }
+}
+
+/* ms as a table shows it (report_time), or narrow without the year and
+ * zone (the report's header line names both). */
+static void table_time(const struct aw_tz *tz, bool narrow, int64_t ms, char *out)
+{
+    report_time(tz, ms, out);
+    if (narrow && strlen(out) >= 20) {
         memmove(out, out + 5, NARROW_TIME);
         out[NARROW_TIME] = '\0';
     }
@@ -514,7 +538,8 @@ static void format_duration(int64_t ms, char *buf, size_t size)
     }
 }
 
-static void render_state_line(FILE *out, const struct aw_health_state *st, size_t columns)
+static void render_state_line(FILE *out, const struct aw_health_state *st, size_t columns,
+                              const struct aw_tz *tz)
 {
     char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX], c[AW_TIME_ISO_MAX];
     char fail[64], ok[64];
@@ -522,9 +547,9 @@ static void render_state_line(FILE *out, const struct aw_health_state *st, size_
     size_t indent = strlen("state: ");
     int col;
 
-    aw_time_format_short(st->since_ms, a);
-    aw_time_format_short(st->last_failure_ms, b);
-    aw_time_format_short(st->last_success_ms, c);
+    report_time(tz, st->since_ms, a);
+    report_time(tz, st->last_failure_ms, b);
+    report_time(tz, st->last_success_ms, c);
     snprintf(fail, sizeof(fail), "%s%s", b[0] ? "last failure " : "no failure", b);
     snprintf(ok, sizeof(ok), "%s%s", c[0] ? "last success " : "no success marker", c);
     switch (st->health) {
@@ -554,22 +579,27 @@ static void render_state_line(FILE *out, const struct aw_health_state *st, size_
     }
 }
 
-static void render_incidents(FILE *out, const struct aw_incidents *l)
+static void render_incidents(FILE *out, const struct aw_incidents *l, const struct aw_tz *tz, size_t columns)
 {
+    int tw = TIME_W(tz);
+    /* two times, the numbers and a short category must fit */
+    bool narrow = columns > 0 && (size_t)(2 * tw + 24 + 12) > columns;
+
+    tw = narrow ? NARROW_TIME : tw;
     char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX], d[32];
 
     if (l->count == 0) {
         return;
     }
     fputs("\nIncidents, most recent first:\n", out);
-    fprintf(out, "%-20s  %-20s  %8s  %8s  %s\n", "START", "END", "DURATION", "FAILURES",
-            "CATEGORY");
+    fprintf(out, "%-*s  %-*s  %8s  %8s  %s\n", tw, !narrow ? "START" : tz != NULL ? "START (local)" : "START (UTC)",
+            tw, "END", "DURATION", "FAILURES", "CATEGORY");
     for (size_t i = 0; i < l->count; i++) {
         const struct aw_incident *inc = &l->items[i];
-        aw_time_format_short(inc->start_ms, a);
-        aw_time_format_short(inc->end_ms, b);
+        table_time(tz, narrow, inc->start_ms, a);
+        table_time(tz, narrow, inc->end_ms, b);
         format_duration(incident_duration(inc), d, sizeof(d));
-        fprintf(out, "%-20s  %-20s  %8s  %8lld  ", a, b[0] ? b : "ongoing", d,
+        fprintf(out, "%-*s  %-*s  %8s  %8lld  ", tw, a, tw, b[0] ? b : "ongoing", d,
                 (long long)inc->count);
         aw_text_terminal(out, inc->category, 40);
         fputc('\n', out);
@@ -680,7 +710,7 @@ static void render_trend(FILE *out, const struct aw_report_opts *o, const struct
     for (size_t k = 0; k < g->buckets; k++) {
         int64_t t = grid_total(g, k);
         size_t bar = busiest ? (size_t)((t * (int64_t)bar_max + busiest - 1) / busiest) : 0;
-        table_time(narrow, g->start_ms + (int64_t)k * g->width, a);
+        table_time(NULL, narrow, g->start_ms + (int64_t)k * g->width, a);
         fprintf(out, "%-*s  %8lld", tw, a, (long long)t);
         for (size_t c = 0; c < g->ncat && per_cat; c++) {
             size_t w = aw_text_width(g->names[c]);
@@ -709,10 +739,11 @@ static void render_counts(FILE *out, const struct aw_report_opts *o, const struc
     size_t cw = max_width(cats, false, strlen("CATEGORY"));
     size_t rw = max_width(rules, true, strlen("RULE"));
     size_t rcw = max_width(rules, false, strlen("CATEGORY"));
-    bool narrow = o->columns > 0 && rw + 2 + rcw + 2 + 8 + 2 + 20 + 2 + 20 > o->columns;
-    int tw = narrow ? NARROW_TIME : 20, nw = narrow ? 6 : 8;
-    const char *first = narrow ? "FIRST (UTC)" : "FIRST SEEN";
-    const char *last = narrow ? "LAST (UTC)" : "LAST SEEN";
+    int wide = TIME_W(o->tz);
+    bool narrow = o->columns > 0 && rw + 2 + rcw + 2 + 8 + 2 + (size_t)wide + 2 + (size_t)wide > o->columns;
+    int tw = narrow ? NARROW_TIME : wide, nw = narrow ? 6 : 8;
+    const char *first = !narrow ? "FIRST SEEN" : o->tz != NULL ? "FIRST (local)" : "FIRST (UTC)";
+    const char *last = !narrow ? "LAST SEEN" : o->tz != NULL ? "LAST (local)" : "LAST (UTC)";
 
     if (narrow) {
         /* What is left for the ids, at least the header's width. */
@@ -723,8 +754,8 @@ static void render_counts(FILE *out, const struct aw_report_opts *o, const struc
     fprintf(out, "  %*s  %-*s  %s\n", nw, "COUNT", tw, first, last);
     for (size_t i = 0; i < cats->count; i++) {
         const struct row *r = &cats->items[i];
-        table_time(narrow, r->first_ms, a);
-        table_time(narrow, r->last_ms, b);
+        table_time(o->tz, narrow, r->first_ms, a);
+        table_time(o->tz, narrow, r->last_ms, b);
         cell(out, r->category, cw);
         fprintf(out, "  %*lld  %-*s  %s\n", nw, (long long)r->count, tw, a, b);
     }
@@ -737,8 +768,8 @@ static void render_counts(FILE *out, const struct aw_report_opts *o, const struc
     fprintf(out, "  %*s  %-*s  %s\n", nw, "COUNT", tw, first, last);
     for (size_t i = 0; i < rules->count; i++) {
         const struct row *r = &rules->items[i];
-        table_time(narrow, r->first_ms, a);
-        table_time(narrow, r->last_ms, b);
+        table_time(o->tz, narrow, r->first_ms, a);
+        table_time(o->tz, narrow, r->last_ms, b);
         if (narrow && aw_text_width(r->rule) > rw) {
             aw_text_terminal(out, r->rule, 0);
             fputc('\n', out);
@@ -756,7 +787,7 @@ static void render_counts(FILE *out, const struct aw_report_opts *o, const struc
 
 /* Records a match limit kept from being classified, per stopped rule:
  * they may be findings of that rule (see scan.h). */
-static void render_limits(FILE *out, const struct rows *limits)
+static void render_limits(FILE *out, const struct rows *limits, const struct aw_tz *tz)
 {
     char last[AW_TIME_ISO_MAX];
 
@@ -766,7 +797,7 @@ static void render_limits(FILE *out, const struct rows *limits)
     for (size_t i = 0; i < limits->count; i++) {
         const struct row *l = &limits->items[i];
 
-        aw_time_format_short(l->last_ms, last);
+        report_time(tz, l->last_ms, last);
         fprintf(out, "  %lld record%s could not be matched by rule '", (long long)l->count,
                 AW_PLURAL(l->count));
         aw_text_terminal(out, l->rule, 0);
@@ -780,8 +811,8 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
     char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX];
     size_t explain = o->explain_top ? o->explain_top : 3, explained = 0;
 
-    aw_time_format_short(o->filter.since_ms, a);
-    aw_time_format_short(o->filter.until_ms, b);
+    report_time(o->tz, o->filter.since_ms, a);
+    report_time(o->tz, o->filter.until_ms, b);
     if (a[0] != '\0' && b[0] != '\0') {
         fprintf(out, "agentwatch report: %s to %s\n", a, b);
     } else if (a[0] != '\0') {
@@ -790,6 +821,11 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
         fprintf(out, "agentwatch report: until %s\n", b);
     } else {
         fputs("agentwatch report: all recorded time\n", out);
+    }
+    if (o->tz != NULL) {
+        fputs("times: local, ", out);
+        aw_text_terminal(out, aw_tz_name(o->tz), 0);
+        fputs(" (each with its offset from UTC)\n", out);
     }
     if (o->filter.category != NULL) {
         fputs("category: ", out);
@@ -810,13 +846,13 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
         fputs("no findings\n", out);
         return;
     }
-    render_state_line(out, &rep->state, o->columns);
+    render_state_line(out, &rep->state, o->columns, o->tz);
     fprintf(out, "%lld finding%s in %zu categor%s from %zu rule%s\n\n", (long long)rep->total,
             AW_PLURAL(rep->total), cats->count, cats->count == 1 ? "y" : "ies", rules->count,
             AW_PLURAL(rules->count));
     render_counts(out, o, cats, rules);
-    render_limits(out, &rep->limits);
-    render_incidents(out, &rep->incidents);
+    render_limits(out, &rep->limits, o->tz);
+    render_incidents(out, &rep->incidents, o->tz, o->columns);
     aw_probe_servers_text(out, &rep->servers);
     /* Success markers are evidence of health, not problems to explain. */
     for (size_t i = 0; i < rules->count && explained < explain; i++) {
@@ -827,7 +863,7 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
         if (explained++ == 0) {
             fputs("\nProbable causes, most recent problems first:\n", out);
         }
-        aw_time_format_short(r->last_ms, b);
+        report_time(o->tz, r->last_ms, b);
         fputs("  ", out);
         aw_text_terminal(out, r->rule, 0);
         fprintf(out, " (%lld, last %s)\n", (long long)r->count, b);

@@ -179,7 +179,7 @@ static void test_every_problem(void)
 {
     static const char *const want[] = {
         "1:1: unknown key 'databse' (expected database, rules, local_rules, sources, host, retention_days, "
-        "follow, spool, timezone or servers)",
+        "follow, spool, timezone, local_time or servers)",
         "2:8: key 'rules' must be an absolute path, not 'rules/'",
         "4:5: source #2 must be a path or a mapping, not a sequence",
         "5:5: duplicate source '/logs/a.log' (first defined at %s:3:11)",

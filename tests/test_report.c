@@ -10,6 +10,7 @@
 #include "agentwatch/report.h"
 #include "agentwatch/store.h"
 #include "agentwatch/timeutil.h"
+#include "agentwatch/tz.h"
 #include "testutil.h"
 
 static char *db_path;
@@ -305,6 +306,90 @@ static struct aw_report_opts by_opts(enum aw_report_format format, enum aw_repor
     return o;
 }
 
+/* --local (issue 15): the table in a zone, each time with its offset;
+ * the zone's rules decide the offset per instant. */
+static void test_table_local_time(void)
+{
+    struct aw_report_opts o = by_opts(AW_REPORT_TABLE, AW_REPORT_BY_NONE, AW_TIME_NONE, AW_TIME_NONE);
+    struct aw_tz *tz = NULL, *cet = NULL;
+    struct aw_err err = { 0 };
+    char *text;
+
+    CU_ASSERT_EQUAL_FATAL(aw_tz_open("+05:30", &tz, &err), AW_OK);
+    o.tz = tz;
+    text = run_opts(db_path, &o, AW_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "times: local, +05:30 (each with its offset from UTC)\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "state: FAILING since 2025-03-11 12:36:00+05:30: 1 failure"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "CATEGORY       COUNT  FIRST SEEN                 LAST SEEN\n"
+                                        "ssl                4  2025-03-11 12:31:00+05:30  2025-03-11 12:36:00+05:30\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "START                      END                        DURATION"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "2025-03-11 12:31:00+05:30  2025-03-11 12:35:00+05:30     4m00s"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "  ssl-untrusted-root (3, last 2025-03-11 12:34:00+05:30)\n"));
+    CU_ASSERT_PTR_NULL(strstr(text, ":00Z"));
+    free(text);
+    /* A POSIX rule: winter +01:00, summer +02:00, by the instant shown. */
+    CU_ASSERT_EQUAL_FATAL(aw_tz_system("CET-1CEST,M3.5.0,M10.5.0/3", &cet, &err), AW_OK);
+    o.tz = cet;
+    o.filter.since_ms = TU_T0;                                 /* 2025-03-11 07:00Z */
+    o.filter.until_ms = TU_T0 + (int64_t)112 * 86400000;       /* 2025-07-01 07:00Z */
+    text = run_opts(db_path, &o, AW_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "agentwatch report: 2025-03-11 08:00:00+01:00 to "
+                                        "2025-07-01 09:00:00+02:00\n"));
+    free(text);
+    /* JSON stays UTC whatever the zone. */
+    o.format = AW_REPORT_JSON;
+    text = run_opts(db_path, &o, AW_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "2025-03-11T07:00:00.000Z"));
+    CU_ASSERT_PTR_NULL(strstr(text, "+01:00"));
+    free(text);
+    aw_tz_free(&tz);
+    aw_tz_free(&cet);
+}
+
+/* The command line: --local and local_time: true in the endpoint's zone
+ * ($TZ, or the configuration's timezone); without them UTC. */
+static void test_cli_local_time(void)
+{
+    char *cfg = tu_path(tu_dir(), "local-time.yaml");
+    char *out = NULL, *err = NULL;
+    const char *old = getenv("TZ");
+    char *saved = old != NULL ? strdup(old) : NULL;
+
+    setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db_path, "report", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "since 2025-03-11 07:06:00Z"));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db_path, "report", "--local", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "since 2025-03-11 08:06:00+01:00"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "times: local, "));
+    free(out);
+    free(err);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db_path, "report", "--local", "--format", "json",
+                                      NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "2025-03-11T07:06:00.000Z"));
+    CU_ASSERT_PTR_NULL(strstr(out, "+01:00"));
+    free(out);
+    free(err);
+    tu_write_str(cfg, "timezone: '+05:30'\nlocal_time: true\n");
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--config", cfg, "--db", db_path, "report", NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "since 2025-03-11 12:36:00+05:30"));
+    free(out);
+    free(err);
+    tu_write_str(cfg, "local_time: yes\n");
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--config", cfg, "--db", db_path, "report", NULL), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, ":1:13: key 'local_time' must be true or false, not 'yes'"));
+    free(out);
+    free(err);
+    if (saved != NULL) {
+        setenv("TZ", saved, 1);
+    } else {
+        unsetenv("TZ");
+    }
+    free(saved);
+    free(cfg);
+}
+
 static void test_buckets_json_csv(void)
 {
     struct aw_report_opts o = by_opts(AW_REPORT_JSON, AW_REPORT_BY_HOUR, TU_T0 - 30 * TU_MIN,
@@ -527,6 +612,8 @@ static int reg(void)
     CU_add_test(s, "json filtered and empty", test_json_filtered_and_empty);
     CU_add_test(s, "csv", test_csv);
     CU_add_test(s, "table", test_table);
+    CU_add_test(s, "table in local time", test_table_local_time);
+    CU_add_test(s, "cli: --local and local_time", test_cli_local_time);
     CU_add_test(s, "buckets json and csv", test_buckets_json_csv);
     CU_add_test(s, "bucket boundaries", test_bucket_boundaries);
     CU_add_test(s, "table trend", test_table_trend);

@@ -5,6 +5,7 @@
  *     database: /var/lib/agentwatch/agentwatch.db   # absolute paths only
  *     rules: /usr/share/agentwatch/rules
  *     local_rules: /etc/agentwatch/rules.d
+ *     local_time: true                             # report in the zone
  *     sources:
  *       - /var/log/agent/agent.log                  # format auto
  *       - { path: /var/log/ccm/LocationServices.log, format: cmtrace }
@@ -57,6 +58,7 @@ struct aw_config {
     char *database;               /* NULL: not set */
     char *rules;                  /* NULL: not set */
     char *local_rules;            /* NULL: not set (the default folder) */
+    bool local_time;              /* report's --local by default */
     char *host;                   /* NULL: not set */
     char *timezone;               /* NULL: not set (the machine's zone);
                                      checked with aw_tz_open() on load */

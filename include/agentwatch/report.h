@@ -69,6 +69,8 @@ enum aw_report_by {
 #define AW_REPORT_BY_MINUTE_DEFAULT_MS 3600000LL
 #define AW_REPORT_BY_MINUTE_MAX_MS 86400000LL
 
+struct aw_tz;
+
 struct aw_report_opts {
     struct aw_query_filter filter;  /* the window and filters (query.h) */
     enum aw_report_format format;
@@ -78,6 +80,10 @@ struct aw_report_opts {
     size_t incidents;         /* most recent incidents listed; 0: default */
     int64_t now_ms;           /* end of the buckets without --until;
                                  0: the clock */
+    const struct aw_tz *tz;   /* table: times in this zone, each with its
+                                 offset ("2025-03-11 08:00:01+01:00");
+                                 NULL: UTC.  JSON, CSV and the --by
+                                 buckets stay UTC */
     size_t columns;           /* table: the width to fit (a terminal's);
                                  0: no limit.  A table wider than this is
                                  drawn narrow: times without the year and

@@ -39,7 +39,8 @@ static const struct aw_opt scan_opts[] = {
     AW_OPT_ROW_MAX_RECORD(struct scan_args),
     AW_OPT_ROW_TIMEZONE(struct scan_args),
     { .name = "quiet", .kind = AW_OPT_FLAG, .offset = offsetof(struct scan_args, quiet),
-      .help = "print nothing on success" },
+      .help = "print nothing on success (also no progress, which\n"
+              "is shown on a terminal only)" },
     AW_OPT_ROW_DB,
     AW_OPT_ROW_HELP,
     { .name = NULL }
@@ -64,17 +65,109 @@ const struct aw_cli_spec aw_scan_spec = {
     NULL
 };
 
+/* Progress goes to a terminal only (stderr): one line rewritten in place,
+ * the first at once, then at most every PROGRESS_MS; it is wiped before
+ * any other line is written and when the scan ends, so what stays on the
+ * screen, and everything a pipe or a log gets, is the same as without it. */
+#define PROGRESS_MS 500
+
 struct scan_print {
     bool quiet;
+    bool progress;            /* stderr is a terminal, no --quiet */
+    bool shown;               /* a progress line is on the screen */
+    bool started;
+    int64_t start_ms, last_ms;
+    uint64_t done0;           /* bytes done at the first report: what
+                                 earlier scans read */
+    size_t columns;           /* the terminal's width */
 };
+
+static void progress_init(struct scan_print *p, bool quiet)
+{
+    memset(p, 0, sizeof(*p));
+    p->quiet = quiet;
+    p->progress = !quiet && aw_os_isatty(2);
+    p->columns = p->progress ? aw_os_terminal_columns(2) : 0;
+    p->columns = p->columns >= 20 ? p->columns : 80;
+}
+
+static void progress_clear(struct scan_print *p)
+{
+    if (p->shown) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        p->shown = false;
+    }
+}
+
+static void human_bytes(uint64_t n, char *buf, size_t size)
+{
+    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+    double v = (double)n;
+    size_t u = 0;
+
+    while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, size, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+}
+
+/* "scan: 12.3 MiB of 40.0 MiB (30%), 85000 records/s, ETA 12s"; the rates
+ * once a second has passed, so the first figures are not noise. */
+static void print_progress(void *ctx, const struct aw_scan_progress *pr)
+{
+    struct scan_print *p = ctx;
+    int64_t now = aw_os_now_ms(), elapsed;
+    char done[32], total[32], line[256];
+    size_t len;
+
+    if (!p->progress) {
+        return;
+    }
+    if (!p->started) {
+        p->started = true;
+        p->start_ms = now;
+        p->done0 = pr->done;
+    } else if (now - p->last_ms < PROGRESS_MS) {
+        return;
+    }
+    p->last_ms = now;
+    elapsed = now - p->start_ms;
+    human_bytes(pr->done, done, sizeof(done));
+    human_bytes(pr->total, total, sizeof(total));
+    len = (size_t)snprintf(line, sizeof(line), "scan: %s of %s (%u%%)", done, total,
+                           pr->total > 0 ? (unsigned)(pr->done * 100 / pr->total) : 100u);
+    if (elapsed >= 1000 && len < sizeof(line)) {
+        uint64_t bps = (pr->done - (pr->done > p->done0 ? p->done0 : pr->done)) * 1000 / (uint64_t)elapsed;
+        uint64_t left = bps > 0 ? (pr->total - pr->done) / bps : 0;
+
+        len += (size_t)snprintf(line + len, sizeof(line) - len, ", %llu records/s",
+                                (unsigned long long)(pr->records * 1000 / (uint64_t)elapsed));
+        if (bps > 0 && left >= 60 && len < sizeof(line)) {
+            snprintf(line + len, sizeof(line) - len, ", ETA %llum%02llus", (unsigned long long)(left / 60),
+                     (unsigned long long)(left % 60));
+        } else if (bps > 0 && len < sizeof(line)) {
+            snprintf(line + len, sizeof(line) - len, ", ETA %llus", (unsigned long long)left);
+        }
+    }
+    /* a line wider than the terminal would wrap and \r could not take it back */
+    line[p->columns - 1 < sizeof(line) ? p->columns - 1 : sizeof(line) - 1] = '\0';
+    fputc('\r', stderr);
+    aw_text_printf(stderr, "%s", line);
+    fputs("\033[K", stderr);
+    fflush(stderr);
+    p->shown = true;
+}
 
 static void print_file(void *ctx, const struct aw_scan_file_stats *st)
 {
-    const struct scan_print *p = ctx;
+    struct scan_print *p = ctx;
 
     if (p->quiet) {
         return;
     }
+    progress_clear(p);
     /* Nothing new since the last scan: the file was not even opened. */
     if (!st->new_file && !st->replaced && st->from == st->to && st->records == 0) {
         aw_text_printf(stdout, "%s: unchanged, %llu bytes read before\n", st->path, (unsigned long long)st->to);
@@ -104,8 +197,9 @@ static void print_file(void *ctx, const struct aw_scan_file_stats *st)
  * unless --quiet. */
 static void print_notice(void *ctx, const char *line, bool skipped)
 {
-    const struct scan_print *p = ctx;
+    struct scan_print *p = ctx;
 
+    progress_clear(p);
     if (skipped || !p->quiet) {
         aw_text_printf(stderr, "agentwatch: %s%s\n", skipped ? "warning: " : "note: ", line);
     }
@@ -129,7 +223,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
 {
     struct scan_args a = { .format = -1 };
     struct aw_scan_opts opts = { .format = AW_FORMAT_AUTO, .stop = cli->stop };
-    struct scan_print print = { false };
+    struct scan_print print;
     struct aw_scan_stats stats;
     struct aw_ruleset *rs = NULL;
     struct aw_store *store = NULL;
@@ -152,7 +246,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     }
     opts.host = a.host;
     opts.max_record = (size_t)a.max_record;
-    print.quiet = a.quiet;
+    progress_init(&print, a.quiet);
     rc = aw_cli_paths(cli, "scan", n, argv + 1, a.format >= 0, &opts.format, &paths, &npaths);
     if (rc != AW_EXIT_OK) {
         return rc;
@@ -170,6 +264,8 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     opts.on_notice = print_notice;
     opts.notice_ctx = &print;
     opts.ctx = &print;
+    opts.on_progress = print_progress;
+    opts.progress_ctx = &print;
     if (aw_cli_load_rules(&src, 0, &rs) != AW_OK ||
         aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
@@ -180,7 +276,9 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
         aw_cli_failure(&err);
         goto out;
     }
-    if (aw_scan_run(store, rs, paths, npaths, &opts, &stats, &err) != AW_OK) {
+    rc = aw_scan_run(store, rs, paths, npaths, &opts, &stats, &err);
+    progress_clear(&print);
+    if (rc != AW_OK) {
         aw_cli_failure(&err);
         goto out;
     }

@@ -477,6 +477,56 @@ static void test_missing_path(void)
     fixture_close(&fx);
 }
 
+/* Progress (issue 15): on a terminal, scan rewrites one line on stderr
+ * and wipes it; through a pipe, or with --quiet, there is none.  The
+ * terminal is a pty from script(1). */
+static void test_progress_on_terminal_only(void)
+{
+    char *dir = tu_mkdtemp();
+    char *rules = tu_path(dir, "rules.yaml"), *log = tu_path(dir, "agent.log");
+    char *db = tu_path(dir, "aw.db"), *out = NULL, *err = NULL;
+    char cmd[2048];
+    char *argv[] = { "/usr/bin/script", "-qfec", cmd, "/dev/null", NULL };
+    FILE *f;
+
+    tu_write_str(rules, tu_rules_trust_health);
+    f = fopen(log, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    for (int i = 0; i < 2000; i++) {
+        fprintf(f, "2025-03-11 07:%02d:%02d ERROR could not establish trust relationship %d\n", i / 60 % 60,
+                i % 60, i);
+    }
+    fclose(f);
+    /* a pipe: no progress */
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--rules", rules, log, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    CU_ASSERT_PTR_NULL(strchr(out, '\r'));
+    free(out);
+    free(err);
+    /* a terminal: the line, drawn and wiped, then the usual output */
+    tu_sql_exec(db, "DELETE FROM findings; DELETE FROM files;");
+    snprintf(cmd, sizeof(cmd), "%s --db %s scan --rules %s %s", tu_agentwatch_bin(), db, rules, log);
+    CU_ASSERT_EQUAL_FATAL(tu_run(argv, &out, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\rscan: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, " of "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\r\033[K"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "scanned 1 file: 2000 records, 2000 new findings"));
+    free(out);
+    free(err);
+    /* a terminal and --quiet: nothing at all */
+    tu_sql_exec(db, "DELETE FROM findings; DELETE FROM files;");
+    snprintf(cmd, sizeof(cmd), "%s --db %s scan --quiet --rules %s %s", tu_agentwatch_bin(), db, rules, log);
+    CU_ASSERT_EQUAL_FATAL(tu_run(argv, &out, &err), 0);
+    CU_ASSERT_STRING_EQUAL(out, "");
+    free(out);
+    free(err);
+    tu_rmtree(dir);
+    free(rules);
+    free(log);
+    free(db);
+    free(dir);
+}
+
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("scan", NULL, NULL);
@@ -495,6 +545,7 @@ static int reg(void)
     CU_add_test(s, "host attribution", test_host_attribution);
     CU_add_test(s, "utf-16 offsets are raw", test_utf16_offsets_are_raw);
     CU_add_test(s, "missing path", test_missing_path);
+    CU_add_test(s, "progress on a terminal only", test_progress_on_terminal_only);
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "aw_config.h"
+#include "agentwatch/autoprobe.h"
 #include "agentwatch/config.h"
 #include "agentwatch/follow.h"
 #include "agentwatch/notify.h"
@@ -191,6 +192,24 @@ static void print_file(void *ctx, const struct aw_scan_file_stats *st)
     }
 }
 
+/* follow.probe_interval_seconds: probes when incidents start; where
+ * that cannot work (no probe engine), follow goes on without, saying so. */
+static void open_autoprobe(struct aw_cli *cli, struct aw_store *store, struct aw_autoprobe **ap)
+{
+    struct aw_err err = { 0 };
+
+    if (cli->config == NULL || cli->config->probe_interval_s == 0) {
+        return;
+    }
+    if (aw_autoprobe_open(ap, store, cli->config_path, cli->allow_unsafe_dir,
+                          cli->config->probe_interval_s, log_line, NULL, &err) != AW_OK) {
+        aw_text_printf(stderr, "agentwatch: follow: no automatic probe: %s\n", err.msg);
+        return;
+    }
+    aw_text_printf(stdout, "probing the server of each new incident, each at most every %u s\n",
+                   cli->config->probe_interval_s);
+}
+
 int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
 {
     struct follow_args a = { .format = -1 };
@@ -199,6 +218,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     struct aw_ruleset *rs = NULL;
     struct aw_store *store = NULL;
     struct aw_spool *spool = NULL;
+    struct aw_autoprobe *autoprobe = NULL;
     struct aw_spool_opts spool_opts = { NULL, 0, 0, NULL, 0 };
     struct aw_spool_stats sps;
     struct aw_err err = { 0 };
@@ -278,6 +298,8 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
         aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
     }
+    open_autoprobe(cli, store, &autoprobe);
+    opts.autoprobe = autoprobe;
     if (a.spool != NULL) {
         char *kill_after;
 
@@ -325,6 +347,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     }
     status = AW_EXIT_OK;
 out:
+    aw_autoprobe_close(&autoprobe);
     aw_spool_close(&spool);
     aw_notify_free(&notify);
     aw_store_close(&store);

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentwatch/autoprobe.h"
 #include "agentwatch/probe.h"
 #include "agentwatch/retention.h"
 #include "agentwatch/yamltree.h"
@@ -186,14 +187,15 @@ static void take_timezone(struct aw_yaml_check *ld, const struct aw_yaml_node *v
 static void take_follow(struct aw_yaml_check *ld, const struct aw_yaml_node *v, struct aw_config *cfg)
 {
     struct aw_yaml_key keys[] = { { .name = "commit_ms" }, { .name = "rescan_seconds" },
-                              { .name = "poll_interval_ms" } };
+                              { .name = "poll_interval_ms" }, { .name = "probe_interval_seconds" } };
     unsigned long n;
 
     if (v->kind != AW_YAML_MAP) {
         DIAG(ld, v->start, "key 'follow' must be a mapping, not %s", kind_name(v));
         return;
     }
-    aw_yaml_walk_map(ld, v, " in follow", "commit_ms, rescan_seconds or poll_interval_ms", keys, 3);
+    aw_yaml_walk_map(ld, v, " in follow", "commit_ms, rescan_seconds, poll_interval_ms or"
+                     " probe_interval_seconds", keys, 4);
     if (keys[0].val != NULL && take_uint(ld, "commit_ms", keys[0].val, AW_CONFIG_COMMIT_MS_MIN,
                                          AW_CONFIG_COMMIT_MS_MAX, &n)) {
         cfg->commit_ms = (unsigned)n;
@@ -205,6 +207,10 @@ static void take_follow(struct aw_yaml_check *ld, const struct aw_yaml_node *v, 
     if (keys[2].val != NULL && take_uint(ld, "poll_interval_ms", keys[2].val,
                                          AW_CONFIG_POLL_MS_MIN, AW_CONFIG_POLL_MS_MAX, &n)) {
         cfg->poll_interval_ms = (unsigned)n;
+    }
+    if (keys[3].val != NULL && take_uint(ld, "probe_interval_seconds", keys[3].val,
+                                         AW_AUTOPROBE_INTERVAL_MIN, AW_AUTOPROBE_INTERVAL_MAX, &n)) {
+        cfg->probe_interval_s = (unsigned)n;
     }
 }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentwatch/autoprobe.h"
 #include "agentwatch/platform.h"
 #include "agentwatch/retention.h"
 #include "agentwatch/spool.h"
@@ -177,6 +178,9 @@ static void one_scan(struct follower *f)
         free(so.limit_hits);
         report_error(f, &err);
         return;
+    }
+    if (f->opts->autoprobe != NULL && aw_autoprobe_check(f->opts->autoprobe, &err) != AW_OK) {
+        report_error(f, &err);
     }
     say_limit_hits(f, so.limit_hits, st.limit_hits);
     free(so.limit_hits);

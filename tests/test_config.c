@@ -98,7 +98,8 @@ static void test_full(void)
                               "follow:\n"
                               "  commit_ms: 100\n"
                               "  rescan_seconds: 86400\n"
-                              "  poll_interval_ms: 50\n",
+                              "  poll_interval_ms: 50\n"
+                              "  probe_interval_seconds: 600\n",
                               &cfg, &diags, &path), AW_OK);
     CU_ASSERT_EQUAL(diags.count, 0);
     CU_ASSERT_STRING_EQUAL(cfg.file, path);
@@ -109,6 +110,7 @@ static void test_full(void)
     CU_ASSERT_EQUAL(cfg.commit_ms, 100);
     CU_ASSERT_EQUAL(cfg.rescan_seconds, 86400);
     CU_ASSERT_EQUAL(cfg.poll_interval_ms, 50);
+    CU_ASSERT_EQUAL(cfg.probe_interval_s, 600);
     CU_ASSERT_EQUAL_FATAL(cfg.nsources, 3);
     CU_ASSERT_STRING_EQUAL(cfg.sources[0].path, "/logs/agent.log");
     CU_ASSERT_EQUAL(cfg.sources[0].format, AW_FORMAT_AUTO);
@@ -193,8 +195,8 @@ static void test_every_problem(void)
         "13:14: key 'commit_ms' must be an integer, not a quoted string",
         "14:19: key 'rescan_seconds' must be an integer from 1 to 86400, not '-5'",
         "15:21: key 'poll_interval_ms' must be an integer from 50 to 3600000, not '1.5'",
-        "16:3: unknown key 'batch' in follow (expected commit_ms, rescan_seconds or "
-        "poll_interval_ms)",
+        "16:3: unknown key 'batch' in follow (expected commit_ms, rescan_seconds, "
+        "poll_interval_ms or probe_interval_seconds)",
         "17:11: key 'database' must be an absolute path, not 'db.sqlite'",
     };
     struct aw_config cfg;

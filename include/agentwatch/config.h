@@ -12,7 +12,8 @@
  *     host: WKS-0042
  *     timezone: Europe/Berlin                      # or +01:00, UTC
  *     retention_days: 90
- *     follow: { commit_ms: 250, rescan_seconds: 30, poll_interval_ms: 1000 }
+ *     follow: { commit_ms: 250, rescan_seconds: 30, poll_interval_ms: 1000,
+ *               probe_interval_seconds: 600 }
  *     spool: { path: /var/spool/agentwatch, max_size: 10485760, keep: 5 }
  *     servers: [ https://mgmt.corp.example, 10.0.0.5:8443 ]   # probe
  *
@@ -69,6 +70,8 @@ struct aw_config {
     unsigned commit_ms;           /* 0: not set */
     unsigned rescan_seconds;      /* 0: not set */
     unsigned poll_interval_ms;    /* 0: not set (change notifications) */
+    unsigned probe_interval_s;    /* follow.probe_interval_seconds; 0: not
+                                     set (no automatic probe, autoprobe.h) */
     char *spool_path;             /* spool.path; NULL: not set */
     unsigned long spool_max_size; /* spool.max_size; 0: not set */
     unsigned spool_keep;          /* spool.keep; 0: not set */

@@ -31,6 +31,7 @@
 typedef void (*aw_follow_log_fn)(void *ctx, int priority, const char *line);
 
 struct aw_spool;
+struct aw_autoprobe;
 
 struct aw_follow_opts {
     enum aw_format format;
@@ -58,6 +59,8 @@ struct aw_follow_opts {
     aw_scan_file_fn on_file;      /* per file and scan (may be NULL) */
     void *ctx;                    /* for log and on_file */
     struct aw_spool *spool;       /* drained after every scan; may be NULL */
+    struct aw_autoprobe *autoprobe;   /* told after every scan (incidents
+                                         start probes); may be NULL */
 };
 
 struct aw_follow_stats {

@@ -17,6 +17,10 @@
 # `dpkg-buildflags` with hardening=+all, else the same hardening spelt
 # out.  PIE is asked of meson (b_pie) whatever the compiler's default.
 # The build folder is set up anew when the flags change.
+#
+# The zsh completion goes where the distribution's zsh looks:
+# $AW_ZSH_COMPLETIONS_DIR (the rpm spec: /usr/share/zsh/site-functions),
+# else Debian's /usr/share/zsh/vendor-completions.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,7 +43,7 @@ else
     cppflags="-D_FORTIFY_SOURCE=2"
     ldflags="-Wl,-z,relro -Wl,-z,now"
 fi
-flags="CFLAGS=$cflags CPPFLAGS=$cppflags LDFLAGS=$ldflags"
+flags="CFLAGS=$cflags CPPFLAGS=$cppflags LDFLAGS=$ldflags ZSH=${AW_ZSH_COMPLETIONS_DIR:-}"
 if [ -f "$build/build.ninja" ] && [ "$(cat "$build/aw-stage-flags" 2>/dev/null)" != "$flags" ] &&
    [ -d "$build/meson-private" ]; then
     rm -rf "$build"
@@ -48,6 +52,7 @@ if [ ! -f "$build/build.ninja" ]; then
     CFLAGS=$cflags CPPFLAGS=$cppflags LDFLAGS=$ldflags \
         meson setup "$build" "$aw_src" --prefix=/usr --sysconfdir=/etc --buildtype=plain \
         -Db_ndebug=true -Db_pie=true -Dtests=false -Dconfig_file=/etc/agentwatch/agentwatch.yaml \
+        -Dzsh_completions_dir="${AW_ZSH_COMPLETIONS_DIR:-/usr/share/zsh/vendor-completions}" \
         --wrap-mode=nodownload >/dev/null
     printf '%s\n' "$flags" >"$build/aw-stage-flags"
 fi

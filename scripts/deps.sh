@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(gcc libc6-dev pkg-config meson ninja-build
           libpcre2-dev libsqlite3-dev libyaml-dev libcunit1-dev libssl-dev
-          openssl python3 python3-cryptography "$@")
+          openssl python3 python3-cryptography
+          bash zsh "$@")     # the completions test runs the bash one, zsh -n's the zsh one
 
 missing=()
 for p in "${packages[@]}"; do

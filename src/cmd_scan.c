@@ -160,6 +160,20 @@ static void print_progress(void *ctx, const struct aw_scan_progress *pr)
     p->shown = true;
 }
 
+static void print_file(void *ctx, const struct aw_scan_file_stats *st);
+static void print_notice(void *ctx, const char *line, bool skipped);
+
+/* Every line of a scan goes through print (files, notices, progress). */
+static void set_printers(struct aw_scan_opts *opts, struct scan_print *print)
+{
+    opts->on_file = print_file;
+    opts->ctx = print;
+    opts->on_notice = print_notice;
+    opts->notice_ctx = print;
+    opts->on_progress = print_progress;
+    opts->progress_ctx = print;
+}
+
 static void print_file(void *ctx, const struct aw_scan_file_stats *st)
 {
     struct scan_print *p = ctx;
@@ -260,12 +274,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
         return rc;
     }
     opts.tz = tz;
-    opts.on_file = print_file;
-    opts.on_notice = print_notice;
-    opts.notice_ctx = &print;
-    opts.ctx = &print;
-    opts.on_progress = print_progress;
-    opts.progress_ctx = &print;
+    set_printers(&opts, &print);
     if (aw_cli_load_rules(&src, 0, &rs) != AW_OK ||
         aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;

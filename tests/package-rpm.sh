@@ -87,6 +87,8 @@ has 'd -rw-r--r-- root:root /usr/share/man/man1/agentwatch.1.gz'
 has 'd -rw-r--r-- root:root /usr/share/doc/agentwatch/copyright'
 has 'd -rw-r--r-- root:root /usr/share/doc/agentwatch/agentwatch.yaml.example'
 has ' drwx------ root:root /var/lib/agentwatch'
+has ' -rw-r--r-- root:root /usr/share/bash-completion/completions/agentwatch'
+has ' -rw-r--r-- root:root /usr/share/zsh/site-functions/_agentwatch'
 if grep -v ' root:root ' <<<"$files"; then fail "files not owned by root"; fi
 if grep '/var/lib/agentwatch/' <<<"$files"; then fail "the package ships a file in the state folder"; fi
 for s in PREIN POSTIN PREUN POSTUN; do

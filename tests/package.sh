@@ -53,7 +53,8 @@ listing=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/agentwatch ./usr/share/agentwatch/rules/90-health.yaml \
          ./usr/share/man/man1/agentwatch.1.gz ./usr/lib/systemd/system/agentwatch.service \
          ./etc/agentwatch/agentwatch.yaml ./etc/agentwatch/rules.d/README ./usr/share/doc/agentwatch/copyright \
-         ./usr/share/doc/agentwatch/agentwatch.yaml.example; do
+         ./usr/share/doc/agentwatch/agentwatch.yaml.example \
+         ./usr/share/bash-completion/completions/agentwatch ./usr/share/zsh/vendor-completions/_agentwatch; do
     grep -q " $f\$" <<<"$listing" || fail "$f not in the package"
 done
 if grep -q ' ./var/' <<<"$listing"; then fail "the package ships /var (the scripts create it)"; fi

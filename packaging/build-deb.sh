@@ -67,7 +67,7 @@ Version: $version-$revision
 Architecture: $arch
 Maintainer: $aw_maintainer
 Installed-Size: $installed_size
-Depends: $depends
+Depends: passwd${depends:+, $depends}
 Section: admin
 Priority: optional
 $description

@@ -9,7 +9,8 @@
 # configuration as /etc/agentwatch/agentwatch.yaml (a conffile), the
 # local rules folder /etc/agentwatch/rules.d with its README (a conffile),
 # the systemd unit and the copyright.  /var/lib/agentwatch is not in the tree:
-# the maintainer scripts and systemd's StateDirectory= create it (0700)
+# the maintainer scripts and systemd's StateDirectory= create it (2750,
+# group agentwatch)
 # and only a purge removes it.
 #
 # Compiler flags: CFLAGS, CPPFLAGS and LDFLAGS from the environment when

@@ -86,10 +86,13 @@ has ' -rw-r--r-- root:root /usr/lib/systemd/system/agentwatch.service'
 has 'd -rw-r--r-- root:root /usr/share/man/man1/agentwatch.1.gz'
 has 'd -rw-r--r-- root:root /usr/share/doc/agentwatch/copyright'
 has 'd -rw-r--r-- root:root /usr/share/doc/agentwatch/agentwatch.yaml.example'
-has ' drwx------ root:root /var/lib/agentwatch'
+has ' drwxr-s--- root:agentwatch /var/lib/agentwatch'
 has ' -rw-r--r-- root:root /usr/share/bash-completion/completions/agentwatch'
 has ' -rw-r--r-- root:root /usr/share/zsh/site-functions/_agentwatch'
-if grep -v ' root:root ' <<<"$files"; then fail "files not owned by root"; fi
+if grep -v -e ' root:root ' -e ' root:agentwatch /var/lib/agentwatch$' <<<"$files"; then
+    fail "files not owned by root"
+fi
+rpmq --qf '%{PREIN}' "$rpm" | grep -q 'groupadd -r agentwatch' || fail "%pre does not create the group agentwatch"
 if grep '/var/lib/agentwatch/' <<<"$files"; then fail "the package ships a file in the state folder"; fi
 for s in PREIN POSTIN PREUN POSTUN; do
     rpmq --qf "%{$s}" "$rpm" | sed 's/^(none)$//' >"$tmp/$s"
@@ -118,7 +121,7 @@ step "extract into a scratch root and run the installed binary"
 root=$tmp/root
 mkdir "$root"
 (cd "$root" && rpm2cpio "$rpm" | cpio -idm --quiet --no-absolute-filenames) || fail "rpm2cpio | cpio"
-[ "$(stat -c %a "$root/var/lib/agentwatch")" = 700 ] || fail "extracted state dir mode"
+[ "$(stat -c %a "$root/var/lib/agentwatch")" = 2750 ] || fail "extracted state dir mode"
 bin=$root/usr/bin/agentwatch
 "$src/tests/hardening.sh" "$bin" || fail "the packaged binary lacks hardening"
 cfg=$root/etc/agentwatch/agentwatch.yaml
@@ -177,6 +180,10 @@ newroot() {
         cp -L "$f" "$r$f"
     done
     : >"$r/dev/null"
+    # The group %pre would create (groupadd is not in this root): rpm
+    # resolves the folder's group in the root's /etc/group.
+    mkdir -p "$r/etc"
+    printf 'root:x:0:\nagentwatch:x:990:\n' >"$r/etc/group"
     printf '#!/bin/sh\necho "systemctl $*" >>/systemctl.calls\n' >"$r/usr/bin/systemctl"
     chmod 0755 "$r/usr/bin/systemctl"
     : >"$r/systemctl.calls"
@@ -214,7 +221,8 @@ expect_said "" "install"
 [ "$(installed)" = "$version-1" ] || fail "installed: $(installed)"
 pkg -V agentwatch
 expect_said "" "verify"
-[ "$(stat -c %a "$r/var/lib/agentwatch")" = 700 ] || fail "state dir mode after install"
+[ "$(stat -c %a "$r/var/lib/agentwatch")" = 2750 ] || fail "state dir mode after install"
+[ "$(stat -c %g "$r/var/lib/agentwatch")" = 990 ] || fail "state dir group after install: $(stat -c %g "$r/var/lib/agentwatch")"
 [ -x "$r/usr/bin/agentwatch" ] || fail "binary not installed"
 cmp -s "$conf" "$src/packaging/agentwatch.yaml" || fail "installed configuration differs from packaging/"
 expect_calls "systemctl --no-reload enable agentwatch.service" "install"
@@ -242,7 +250,7 @@ installed >/dev/null && fail "still installed after rpm -e"
 [ ! -e "$conf" ] || fail "erase left the edited configuration in place"
 grep -q '# edited' "$conf.rpmsave" || fail "erase did not save the edited configuration as .rpmsave"
 [ -f "$r/var/lib/agentwatch/agentwatch.db" ] || fail "erase deleted the database"
-[ "$(stat -c %a "$r/var/lib/agentwatch")" = 700 ] || fail "state dir mode after erase"
+[ "$(stat -c %a "$r/var/lib/agentwatch")" = 2750 ] || fail "state dir mode after erase"
 expect_calls "systemctl --no-reload disable agentwatch.service" "erase"
 # What an administrator does instead of a purge.
 rm -rf "$r/var/lib/agentwatch" "$r/etc/agentwatch"

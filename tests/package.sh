@@ -158,12 +158,21 @@ pkg() {
         fail "dpkg $*: $(cat "$tmp/dpkg.log")"
 }
 pkg -i "$deb"
-[ "$(stat -c %a "$r/var/lib/agentwatch")" = 700 ] || fail "state dir mode after install"
+# The group of monitoring users, made in the root's /etc/group, owns the
+# state folder (2750).
+gid=$(sed -n 's/^agentwatch:x:\([0-9]*\):.*/\1/p' "$r/etc/group" 2>/dev/null)
+[ -n "$gid" ] || fail "postinst did not create the group agentwatch: $(cat "$r/etc/group" 2>&1)"
+[ "$(stat -c %a "$r/var/lib/agentwatch")" = 2750 ] || fail "state dir mode after install"
+[ "$(stat -c %g "$r/var/lib/agentwatch")" = "$gid" ] || fail "state dir group after install"
 [ -x "$r/usr/bin/agentwatch" ] || fail "binary not installed"
 echo "retention_days: 30  # edited" >>"$r/etc/agentwatch/agentwatch.yaml"
 echo "not really a database" >"$r/var/lib/agentwatch/agentwatch.db"
 pkg -i "$deb"           # the same version again: an upgrade for the scripts
 grep -q "edited" "$r/etc/agentwatch/agentwatch.yaml" || fail "upgrade replaced the edited conffile"
+# A database made before the group existed is given to it.
+[ "$(stat -c %a:%g "$r/var/lib/agentwatch/agentwatch.db")" = "640:$gid" ] ||
+    fail "upgrade left the database $(stat -c %a:%g "$r/var/lib/agentwatch/agentwatch.db")"
+[ "$(grep -c '^agentwatch:' "$r/etc/group")" = 1 ] || fail "the group was made twice"
 [ -f "$r/var/lib/agentwatch/agentwatch.db" ] || fail "upgrade lost the database"
 pkg -r agentwatch
 [ ! -e "$r/usr/bin/agentwatch" ] || fail "remove left the binary"

@@ -17,6 +17,7 @@
 #include "agentwatch/autoprobe.h"
 #include "agentwatch/config.h"
 #include "agentwatch/follow.h"
+#include "agentwatch/journal.h"
 #include "agentwatch/notify.h"
 #include "agentwatch/platform.h"
 #include "agentwatch/record.h"
@@ -223,6 +224,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     struct aw_spool_stats sps;
     struct aw_err err = { 0 };
     struct aw_notify notify;
+    struct aw_journal journal = { NULL };
     struct aw_tz *tz = NULL;
     struct aw_cli_rules src;
     char *const *paths;
@@ -291,6 +293,8 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
         goto out;
     }
     opts.notify = &notify;
+    aw_journal_open(&journal);
+    opts.journal = &journal;
     opts.log = log_line;
     opts.on_file = print_file;
     opts.ctx = &a.verbose;
@@ -350,6 +354,7 @@ out:
     aw_autoprobe_close(&autoprobe);
     aw_spool_close(&spool);
     aw_notify_free(&notify);
+    aw_journal_close(&journal);
     aw_store_close(&store);
     aw_rules_free(&rs);
     aw_tz_free(&tz);

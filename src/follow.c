@@ -10,6 +10,8 @@
  */
 #include "agentwatch/follow.h"
 
+#include "agentwatch/journal.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -61,6 +63,36 @@ static void say(struct follower *f, int priority, const char *fmt, ...)
     f->opts->log(f->opts->ctx, priority, line);
 }
 
+/* A state change: the operator's line as say() writes it, and the same
+ * as a structured event for the system log (journal.h).  When stderr is
+ * the journal itself and the journal took the event, the line would be
+ * the same entry twice: the event stands for both. */
+static void emit(struct follower *f, const char *event, int priority, const char *rule,
+                 const char *fmt, ...) AW_PRINTF(5, 6);
+
+static void emit(struct follower *f, const char *event, int priority, const char *rule,
+                 const char *fmt, ...)
+{
+    char line[2048];
+    struct aw_event e;
+    va_list ap;
+    int sent = 0;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (f->opts->journal != NULL) {
+        e.event = event;
+        e.priority = priority;
+        e.rule = rule;
+        e.message = line;
+        sent = aw_journal_send(f->opts->journal, &e);
+    }
+    if (!(sent == 1 && aw_journal_prefix(priority)[0] != '\0')) {
+        say(f, priority, "%s", line);
+    }
+}
+
 /* Tell the service manager; a failure is said once (then repeats are
  * limited like scan errors) and never stops the follow. */
 static void report_error(struct follower *f, const struct aw_err *err);
@@ -105,7 +137,11 @@ static void report_error(struct follower *f, const struct aw_err *err)
     }
     snprintf(f->last_error, sizeof(f->last_error), "%s", err->msg);
     f->last_error_ms = now;
-    say(f, AW_PRIO_WARNING, "%s (will retry)", err->msg);
+    if (err->code == AW_EDB) {
+        emit(f, AW_EVENT_DB_ERROR, AW_PRIO_WARNING, NULL, "%s (will retry)", err->msg);
+    } else {
+        say(f, AW_PRIO_WARNING, "%s (will retry)", err->msg);
+    }
 }
 
 static void notice_once(void *ctx, const char *line, bool skipped)
@@ -194,8 +230,9 @@ static void one_scan(struct follower *f)
         f->last_commit_ms = aw_time_now_ms();
     }
     if (st.gaps > 0) {
-        say(f, AW_PRIO_WARNING, "%llu data gap%s recorded: content was rotated away or deleted"
-            " before it was read", (unsigned long long)st.gaps, st.gaps == 1 ? "" : "s");
+        emit(f, AW_EVENT_DATA_GAP, AW_PRIO_WARNING, AW_GAP_RULE, "%llu data gap%s recorded:"
+             " content was rotated away or deleted before it was read",
+             (unsigned long long)st.gaps, st.gaps == 1 ? "" : "s");
     }
     notify_status(f, false);
 }
@@ -231,15 +268,16 @@ static void reload(struct follower *f)
         for (size_t i = 0; i < diags.count; i++) {
             say(f, AW_PRIO_ERR, "%s", diags.items[i]);
         }
-        say(f, AW_PRIO_ERR, "%s: rules not reloaded (%s); still using the %zu rules loaded before",
-            f->opts->rules_path, diags.count > 0 ? "invalid rule set" : err.msg,
-            aw_rules_count(*f->rules));
+        emit(f, AW_EVENT_RULES_INVALID, AW_PRIO_ERR, NULL, "%s: rules not reloaded (%s); still"
+             " using the %zu rules loaded before", f->opts->rules_path,
+             diags.count > 0 ? "invalid rule set" : err.msg, aw_rules_count(*f->rules));
     } else {
         aw_rules_free(f->rules);
         *f->rules = fresh;
         f->sync_rules = true;
         f->stats->reloads++;
-        say(f, AW_PRIO_INFO, "%s: reloaded %zu rules", f->opts->rules_path, aw_rules_count(fresh));
+        emit(f, AW_EVENT_RULES_RELOADED, AW_PRIO_INFO, NULL, "%s: reloaded %zu rules",
+             f->opts->rules_path, aw_rules_count(fresh));
     }
     aw_diags_free(&diags);
 }

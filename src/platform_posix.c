@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <syslog.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -335,6 +336,13 @@ void aw_os_dir_close(struct aw_os_dir *d)
         closedir(d->d);
         free(d);
     }
+}
+
+void aw_os_syslog(int priority, const char *line)
+{
+    openlog("agentwatch", LOG_PID, LOG_DAEMON);
+    syslog(priority & LOG_PRIMASK, "%s", line);
+    closelog();
 }
 
 int aw_os_notify_send(const char *addr, const char *msg, size_t len)

@@ -832,6 +832,12 @@ void aw_os_dir_close(struct aw_os_dir *d)
     }
 }
 
+void aw_os_syslog(int priority, const char *line)
+{
+    (void)priority;
+    (void)line;
+}
+
 int aw_os_notify_send(const char *addr, const char *msg, size_t len)
 {
     (void)addr;

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agentwatch/journal.h"
 #include "agentwatch/notify.h"
 #include "agentwatch/timeutil.h"
 #include "testutil.h"
@@ -388,6 +389,102 @@ static void test_follow_notifies(void)
     free(sock); free(cfg); free(db); free(rules); free(log); free(errfile); free(dir);
 }
 
+/* The native protocol, byte for byte: a value with a newline is written
+ * KEY, newline, its length as 64-bit little endian, the value, newline. */
+static void test_journal_encode(void)
+{
+    struct aw_event e = { AW_EVENT_DATA_GAP, 4, "agentwatch.data-gap", "two\nlines" };
+    static const char expected[] =
+        "MESSAGE\n\x09\0\0\0\0\0\0\0two\nlines\n"
+        "PRIORITY=4\nSYSLOG_IDENTIFIER=agentwatch\nAGENTWATCH_EVENT=data-gap\n"
+        "AGENTWATCH_RULE=agentwatch.data-gap\n";
+    char buf[512], small[40];
+    size_t n = aw_journal_encode(&e, buf, sizeof(buf));
+
+    CU_ASSERT_EQUAL(n, sizeof(expected) - 1);
+    CU_ASSERT_EQUAL(memcmp(buf, expected, sizeof(expected) - 1), 0);
+    /* No rule: no AGENTWATCH_RULE field; too small a buffer: 0. */
+    e.rule = NULL;
+    e.message = "one line";
+    n = aw_journal_encode(&e, buf, sizeof(buf));
+    buf[n] = '\0';
+    CU_ASSERT_STRING_EQUAL(buf, "MESSAGE=one line\nPRIORITY=4\nSYSLOG_IDENTIFIER=agentwatch\n"
+                                "AGENTWATCH_EVENT=data-gap\n");
+    CU_ASSERT_EQUAL(aw_journal_encode(&e, small, sizeof(small)), 0);
+}
+
+/* The datagram within the deadline that holds needle (malloc'd), or NULL. */
+static char *wait_containing(int fd, const char *needle)
+{
+    int64_t deadline = aw_time_now_ms() + DEADLINE_MS;
+
+    while (aw_time_now_ms() < deadline) {
+        char *m = next_message(fd, 200);
+        if (m != NULL && strstr(m, needle) != NULL) {
+            return m;
+        }
+        free(m);
+    }
+    return NULL;
+}
+
+/* follow's state changes reach a journal socket the test binds, as
+ * structured entries; without one they would go to syslog. */
+static void test_follow_journal_events(void)
+{
+    char *dir = tu_mkdtemp();
+    char *sock = tu_path(dir, "notify"), *jsock = tu_path(dir, "journal");
+    char *cfg = tu_path(dir, "agentwatch.yaml"), *db = tu_path(dir, "aw.db");
+    char *rules = tu_path(dir, "rules.yaml"), *log = tu_path(dir, "CcmMessaging.log");
+    char *errfile = tu_path(dir, "stderr");
+    int nfd = listen_at(sock), jfd = listen_at(jsock);
+    struct aw_journal j;
+    struct aw_event e = { AW_EVENT_DB_ERROR, 3, NULL, "direct" };
+    pid_t pid;
+    char *m;
+
+    /* The module on its own: the journal takes the event. */
+    setenv("AGENTWATCH_JOURNAL_SOCKET", jsock, 1);
+    aw_journal_open(&j);
+    CU_ASSERT_EQUAL(aw_journal_send(&j, &e), 1);
+    m = next_message(jfd, DEADLINE_MS);
+    CU_ASSERT_STRING_EQUAL(m != NULL ? m : "(none)", "MESSAGE=direct\nPRIORITY=3\n"
+                           "SYSLOG_IDENTIFIER=agentwatch\nAGENTWATCH_EVENT=database-error\n");
+    free(m);
+    aw_journal_close(&j);
+    tu_write_str(rules, rules_yaml);
+    tu_write_str(cfg, "retention_days: 0\n");
+    tu_write_str(log, failure_line);
+    pid = spawn_follow(sock, cfg, db, errfile, "--rules", rules, log, NULL);
+    m = wait_message(nfd, "STATUS=following");
+    CU_ASSERT_PTR_NOT_NULL(m);
+    free(m);
+    tu_write_str(rules, "rules:\n  - id: x\n    patern: y\n");
+    kill(pid, SIGHUP);
+    m = wait_containing(jfd, "AGENTWATCH_EVENT=rules-reload-failed\n");
+    CU_ASSERT_PTR_NOT_NULL(m);
+    if (m != NULL) {
+        CU_ASSERT_PTR_NOT_NULL(strstr(m, "PRIORITY=3\n"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(m, "rules not reloaded (invalid rule set)"));
+    }
+    free(m);
+    tu_write_str(rules, rules_yaml);
+    kill(pid, SIGHUP);
+    m = wait_containing(jfd, "AGENTWATCH_EVENT=rules-reloaded\n");
+    CU_ASSERT_PTR_NOT_NULL(m);
+    if (m != NULL) {
+        CU_ASSERT_PTR_NOT_NULL(strstr(m, "PRIORITY=6\nSYSLOG_IDENTIFIER=agentwatch\n"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(m, "reloaded 1 rules"));
+    }
+    free(m);
+    CU_ASSERT_EQUAL(stop_child(pid, SIGTERM), 0);
+    unsetenv("AGENTWATCH_JOURNAL_SOCKET");
+    close(nfd);
+    close(jfd);
+    tu_rmtree(dir);
+    free(sock); free(jsock); free(cfg); free(db); free(rules); free(log); free(errfile); free(dir);
+}
+
 static void test_wait_for_source(void)
 {
     char *dir = tu_mkdtemp();
@@ -476,6 +573,8 @@ static int register_suites(void)
         return -1;
     }
     CU_add_test(s, "a path socket", test_path_socket);
+    CU_add_test(s, "journal events: the native protocol", test_journal_encode);
+    CU_add_test(s, "journal events from follow", test_follow_journal_events);
     CU_add_test(s, "an abstract socket", test_abstract_socket);
     CU_add_test(s, "no socket, and a socket nobody listens at", test_no_socket);
     CU_add_test(s, "watchdog interval and owner", test_watchdog);

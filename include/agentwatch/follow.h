@@ -31,6 +31,7 @@
 typedef void (*aw_follow_log_fn)(void *ctx, int priority, const char *line);
 
 struct aw_spool;
+struct aw_journal;
 struct aw_autoprobe;
 
 struct aw_follow_opts {
@@ -56,6 +57,9 @@ struct aw_follow_opts {
                                      something, WATCHDOG=1 from the loop
                                      and during long scans, STOPPING=1 */
     aw_follow_log_fn log;         /* may be NULL */
+    const struct aw_journal *journal;  /* state changes as structured
+                                     events (rules reloaded or not, data
+                                     gaps, database errors); may be NULL */
     aw_scan_file_fn on_file;      /* per file and scan (may be NULL) */
     void *ctx;                    /* for log and on_file */
     struct aw_spool *spool;       /* drained after every scan; may be NULL */

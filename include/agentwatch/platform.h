@@ -196,6 +196,10 @@ char *aw_os_getenv_dup(const char *name);
  * 0 or -1/errno; ENOSYS on Windows, which has no service manager socket. */
 int aw_os_notify_send(const char *addr, const char *msg, size_t len);
 
+/* One line to syslog(3) (identity "agentwatch", facility daemon) at a
+ * syslog priority; a no-op on Windows. */
+void aw_os_syslog(int priority, const char *line);
+
 /* Is descriptor fd the file or socket with this device and inode number
  * (systemd's $JOURNAL_STREAM "DEV:INO")?  Always false on Windows. */
 bool aw_os_fd_is(int fd, uint64_t dev, uint64_t ino);

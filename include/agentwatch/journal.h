@@ -1,0 +1,57 @@
+/*
+ * Structured events for the system log (issue 13): the state changes an
+ * operator searches for -- rules reloaded or not, a data gap, a database
+ * error while following -- as journal entries with fields of their own,
+ * AGENTWATCH_EVENT=, AGENTWATCH_RULE= and PRIORITY=, so that
+ * `journalctl AGENTWATCH_EVENT=data-gap` finds them without parsing text.
+ *
+ * Sent with the journal's native protocol (one datagram of KEY=VALUE
+ * fields to /run/systemd/journal/socket; systemd.io, "Native Journal
+ * Protocol"), written here like the sd_notify side of notify.c rather than
+ * linking libsystemd.  Where there is no journal socket the event goes to
+ * syslog(3) as one line "EVENT: message"; on Windows nowhere yet (the
+ * Event Log is a separate piece of work).
+ */
+#ifndef AGENTWATCH_JOURNAL_H
+#define AGENTWATCH_JOURNAL_H
+
+#include <stddef.h>
+
+/* The journal's socket unless $AGENTWATCH_JOURNAL_SOCKET names another
+ * (tests bind their own). */
+#define AW_JOURNAL_SOCKET "/run/systemd/journal/socket"
+
+/* Event names, the values of AGENTWATCH_EVENT=. */
+#define AW_EVENT_RULES_RELOADED "rules-reloaded"
+#define AW_EVENT_RULES_INVALID "rules-reload-failed"
+#define AW_EVENT_DATA_GAP "data-gap"
+#define AW_EVENT_DB_ERROR "database-error"
+
+struct aw_journal {
+    char *socket;             /* owned; NULL: $AGENTWATCH_JOURNAL_SOCKET
+                                 could not be read, events are dropped */
+};
+
+struct aw_event {
+    const char *event;        /* AW_EVENT_* */
+    int priority;             /* syslog's, AW_PRIO_* of notify.h */
+    const char *rule;         /* the rule concerned, or NULL */
+    const char *message;      /* one line for humans (MESSAGE=) */
+};
+
+/* Where events go; read once.  Free with aw_journal_close(). */
+void aw_journal_open(struct aw_journal *j);
+void aw_journal_close(struct aw_journal *j);
+
+/* e in the native protocol into buf (size bytes): MESSAGE, PRIORITY,
+ * SYSLOG_IDENTIFIER, AGENTWATCH_EVENT and, when set, AGENTWATCH_RULE; a
+ * value with a newline in the protocol's binary form.  Returns the
+ * length, 0 when it does not fit. */
+size_t aw_journal_encode(const struct aw_event *e, char *buf, size_t size);
+
+/* Send e: to the journal, else to syslog.  Returns 1 when the journal
+ * took it, 0 when syslog did (or nothing could), never fails the caller:
+ * a log that cannot be written must not stop following. */
+int aw_journal_send(const struct aw_journal *j, const struct aw_event *e);
+
+#endif

@@ -20,6 +20,7 @@
 
 #include "agentwatch/autoprobe.h"
 #include "agentwatch/platform.h"
+#include "agentwatch/query.h"
 #include "agentwatch/retention.h"
 #include "agentwatch/spool.h"
 #include "agentwatch/source.h"
@@ -45,9 +46,13 @@ struct follower {
     size_t files;             /* files the last completed scan saw */
     int64_t last_commit_ms;   /* when a scan last stored records */
     uint64_t status_records;  /* stats->records when STATUS= was sent */
+    enum aw_health health;    /* the state at the last look (journal
+                                 events), valid once health_read */
+    bool health_read;
 };
 
 static void say(struct follower *f, int priority, const char *fmt, ...) AW_PRINTF(3, 4);
+static void watch_health(struct follower *f);
 
 static void say(struct follower *f, int priority, const char *fmt, ...)
 {
@@ -86,6 +91,8 @@ static void emit(struct follower *f, const char *event, int priority, const char
         e.priority = priority;
         e.rule = rule;
         e.message = line;
+        e.category = NULL;
+        e.target = NULL;
         sent = aw_journal_send(f->opts->journal, &e);
     }
     if (!(sent == 1 && aw_journal_prefix(priority)[0] != '\0')) {
@@ -234,7 +241,76 @@ static void one_scan(struct follower *f)
              " content was rotated away or deleted before it was read",
              (unsigned long long)st.gaps, st.gaps == 1 ? "" : "s");
     }
+    if (st.findings > 0 || !f->health_read) {
+        watch_health(f);
+    }
     notify_status(f, false);
+}
+
+/* The incident events of a state read: started (healthy or unknown ->
+ * failing) or ended (failing -> healthy).  Journal or syslog only: the
+ * report and status already say this to people. */
+static void incident_event(struct follower *f, const struct aw_health_state *st,
+                           const char *target)
+{
+    char when[AW_TIME_ISO_MAX], line[1024];
+    struct aw_event e;
+
+    memset(&e, 0, sizeof(e));
+    aw_time_format_short(st->since_ms, when);
+    if (st->health == AW_HEALTH_FAILING) {
+        e.event = AW_EVENT_INCIDENT_STARTED;
+        e.priority = AW_PRIO_WARNING;
+        e.category = st->category;
+        e.target = target;
+        snprintf(line, sizeof(line), "incident started: failing since %s (mostly %s)%s%s", when,
+                 st->category != NULL ? st->category : "", target != NULL ? ", target " : "",
+                 target != NULL ? target : "");
+    } else {
+        e.event = AW_EVENT_INCIDENT_ENDED;
+        e.priority = AW_PRIO_NOTICE;
+        snprintf(line, sizeof(line), "incident ended: healthy since %s", when);
+    }
+    e.message = line;
+    (void)aw_journal_send(f->opts->journal, &e);
+}
+
+/* Did an incident start or end since the last look?  The state of all
+ * findings, as status computes it, compared with the one before; the
+ * first look only sets the baseline.  A failing -> healthy -> failing
+ * inside one scan is one state change fewer: looks are per scan. */
+static void watch_health(struct follower *f)
+{
+    struct aw_query_filter qf = { AW_TIME_NONE, AW_TIME_NONE, NULL, NULL, NULL };
+    struct aw_incidents recent = { 0 };
+    struct aw_health_state st;
+    struct aw_query *q = NULL;
+    struct aw_err err = { 0 };
+    char *target = NULL;
+
+    if (f->opts->journal == NULL) {
+        return;
+    }
+    if (aw_query_open(&q, f->store, &qf, &err) != AW_OK ||
+        aw_query_incidents(q, 1, &recent, &err) != AW_OK ||
+        aw_query_state(q, &recent, &st, &err) != AW_OK) {
+        report_error(f, &err);
+        goto out;
+    }
+    if (f->health_read && st.health != f->health &&
+        (st.health == AW_HEALTH_FAILING || f->health == AW_HEALTH_FAILING)) {
+        if (st.health == AW_HEALTH_FAILING &&
+            aw_query_top_target(q, st.since_ms, &target, &err) != AW_OK) {
+            target = NULL;
+        }
+        incident_event(f, &st, target);
+    }
+    f->health = st.health;
+    f->health_read = true;
+out:
+    free(target);
+    aw_incidents_free(&recent);
+    aw_query_close(&q);
 }
 
 /* Automatic retention: cheap when there is nothing to delete. */

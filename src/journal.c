@@ -71,7 +71,9 @@ size_t aw_journal_encode(const struct aw_event *e, char *buf, size_t size)
         !put_field(buf, size, &len, "PRIORITY", prio) ||
         !put_field(buf, size, &len, "SYSLOG_IDENTIFIER", "agentwatch") ||
         !put_field(buf, size, &len, "AGENTWATCH_EVENT", e->event) ||
-        (e->rule != NULL && !put_field(buf, size, &len, "AGENTWATCH_RULE", e->rule))) {
+        (e->rule != NULL && !put_field(buf, size, &len, "AGENTWATCH_RULE", e->rule)) ||
+        (e->category != NULL && !put_field(buf, size, &len, "AGENTWATCH_CATEGORY", e->category)) ||
+        (e->target != NULL && !put_field(buf, size, &len, "AGENTWATCH_TARGET", e->target))) {
         return 0;
     }
     return len;

@@ -393,7 +393,7 @@ static void test_follow_notifies(void)
  * KEY, newline, its length as 64-bit little endian, the value, newline. */
 static void test_journal_encode(void)
 {
-    struct aw_event e = { AW_EVENT_DATA_GAP, 4, "agentwatch.data-gap", "two\nlines" };
+    struct aw_event e = { AW_EVENT_DATA_GAP, 4, "agentwatch.data-gap", "two\nlines", NULL, NULL };
     static const char expected[] =
         "MESSAGE\n\x09\0\0\0\0\0\0\0two\nlines\n"
         "PRIORITY=4\nSYSLOG_IDENTIFIER=agentwatch\nAGENTWATCH_EVENT=data-gap\n"
@@ -439,7 +439,7 @@ static void test_follow_journal_events(void)
     char *errfile = tu_path(dir, "stderr");
     int nfd = listen_at(sock), jfd = listen_at(jsock);
     struct aw_journal j;
-    struct aw_event e = { AW_EVENT_DB_ERROR, 3, NULL, "direct" };
+    struct aw_event e = { AW_EVENT_DB_ERROR, 3, NULL, "direct", NULL, NULL };
     pid_t pid;
     char *m;
 
@@ -468,13 +468,40 @@ static void test_follow_journal_events(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(m, "rules not reloaded (invalid rule set)"));
     }
     free(m);
-    tu_write_str(rules, rules_yaml);
+    tu_write_str(rules, "rules:\n"
+                        "  - id: trust\n    category: ssl\n    severity: error\n"
+                        "    pattern: '(?i)could not establish trust relationship'\n"
+                        "  - id: ok\n    category: health\n    severity: info\n"
+                        "    pattern: 'Configuration updated successfully'\n");
     kill(pid, SIGHUP);
     m = wait_containing(jfd, "AGENTWATCH_EVENT=rules-reloaded\n");
     CU_ASSERT_PTR_NOT_NULL(m);
     if (m != NULL) {
         CU_ASSERT_PTR_NOT_NULL(strstr(m, "PRIORITY=6\nSYSLOG_IDENTIFIER=agentwatch\n"));
-        CU_ASSERT_PTR_NOT_NULL(strstr(m, "reloaded 1 rules"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(m, "reloaded 2 rules"));
+    }
+    free(m);
+    /* The endpoint recovers, then fails again: the incident that was
+     * going on when follow started ends, a new one starts. */
+    tu_append_str(log, "<![LOG[Configuration updated successfully]LOG]!><time=\"08:01:00.000+000\""
+                       " date=\"03-11-2025\" component=\"CcmMessaging\" context=\"\" type=\"1\""
+                       " thread=\"1\" file=\"\">\n");
+    m = wait_containing(jfd, "AGENTWATCH_EVENT=incident-ended\n");
+    CU_ASSERT_PTR_NOT_NULL(m);
+    if (m != NULL) {
+        CU_ASSERT_EQUAL(strncmp(m, "MESSAGE=incident ended: healthy since 20", 40), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(m, "PRIORITY=5\n"));
+    }
+    free(m);
+    tu_append_str(log, "<![LOG[Could not establish trust relationship for the SSL/TLS secure"
+                       " channel]LOG]!><time=\"08:02:00.000+000\" date=\"03-11-2025\""
+                       " component=\"CcmMessaging\" context=\"\" type=\"3\" thread=\"1\" file=\"\">\n");
+    m = wait_containing(jfd, "AGENTWATCH_EVENT=incident-started\n");
+    CU_ASSERT_PTR_NOT_NULL(m);
+    if (m != NULL) {
+        CU_ASSERT_PTR_NOT_NULL(strstr(m, "PRIORITY=4\n"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(m, "\nAGENTWATCH_CATEGORY=ssl\n"));
+        CU_ASSERT_EQUAL(strncmp(m, "MESSAGE=incident started: failing since 20", 42), 0);
     }
     free(m);
     CU_ASSERT_EQUAL(stop_child(pid, SIGTERM), 0);

@@ -1,7 +1,8 @@
 /*
  * Structured events for the system log (issue 13): the state changes an
- * operator searches for -- rules reloaded or not, a data gap, a database
- * error while following -- as journal entries with fields of their own,
+ * operator searches for -- an incident started or ended, rules reloaded
+ * or not, a data gap, a database error while following -- as journal
+ * entries with fields of their own,
  * AGENTWATCH_EVENT=, AGENTWATCH_RULE= and PRIORITY=, so that
  * `journalctl AGENTWATCH_EVENT=data-gap` finds them without parsing text.
  *
@@ -26,6 +27,8 @@
 #define AW_EVENT_RULES_INVALID "rules-reload-failed"
 #define AW_EVENT_DATA_GAP "data-gap"
 #define AW_EVENT_DB_ERROR "database-error"
+#define AW_EVENT_INCIDENT_STARTED "incident-started"
+#define AW_EVENT_INCIDENT_ENDED "incident-ended"
 
 struct aw_journal {
     char *socket;             /* owned; NULL: $AGENTWATCH_JOURNAL_SOCKET
@@ -37,6 +40,8 @@ struct aw_event {
     int priority;             /* syslog's, AW_PRIO_* of notify.h */
     const char *rule;         /* the rule concerned, or NULL */
     const char *message;      /* one line for humans (MESSAGE=) */
+    const char *category;     /* AGENTWATCH_CATEGORY= (an incident's), or NULL */
+    const char *target;       /* AGENTWATCH_TARGET= (its server), or NULL */
 };
 
 /* Where events go; read once.  Free with aw_journal_close(). */
@@ -44,7 +49,8 @@ void aw_journal_open(struct aw_journal *j);
 void aw_journal_close(struct aw_journal *j);
 
 /* e in the native protocol into buf (size bytes): MESSAGE, PRIORITY,
- * SYSLOG_IDENTIFIER, AGENTWATCH_EVENT and, when set, AGENTWATCH_RULE; a
+ * SYSLOG_IDENTIFIER, AGENTWATCH_EVENT and, when set, AGENTWATCH_RULE,
+ * AGENTWATCH_CATEGORY and AGENTWATCH_TARGET; a
  * value with a newline in the protocol's binary form.  Returns the
  * length, 0 when it does not fit. */
 size_t aw_journal_encode(const struct aw_event *e, char *buf, size_t size);

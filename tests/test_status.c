@@ -402,6 +402,7 @@ static void test_status_ranges(void)
 static void test_status_max_age(void)
 {
     char *d = shapes_db("age.db"), *lp = tu_path(tu_dir(), "shapes.log"), *out = NULL, *err = NULL;
+    char *rp = tu_path(tu_dir(), "shapes.yaml");
 
     shape_is(3, "UNKNOWN: no new data since 2025-03-11 07:03:00Z (older than --max-age 30d)\n",
              "--db", d, "status", "--max-age", "30d", NULL, NULL);
@@ -423,10 +424,11 @@ static void test_status_max_age(void)
     /* A log read now is new data, even without a new finding: the
      * agent writes, agentwatch reads, nothing went wrong. */
     tu_append_str(lp, "2025-03-11T07:04:00Z nothing to see\n");
-    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", d, "scan", "--rules", tu_path(tu_dir(), "shapes.yaml"),
-                                      "--format", "line", lp, NULL), 0);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", d, "scan", "--rules", rp, "--format",
+                                      "line", lp, NULL), 0);
     free(out);
     free(err);
+    free(rp);
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", d, "status", "--max-age", "1h", NULL), 1);
     CU_ASSERT_EQUAL(strncmp(out, "WARNING: failing since 2025-03-11 07:01:00Z", 43), 0);
     free(out);

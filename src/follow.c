@@ -408,6 +408,56 @@ static int watch_dirs(char *const paths[], size_t n, char ***out, size_t *count,
     return rc;
 }
 
+/* Catch up, then scan on every change and every rescan interval, reload
+ * the rules when asked (reloads_seen: the count when following began),
+ * and apply retention hourly, until stopped. */
+static void follow_loop(struct follower *f, struct aw_watch *watch, sig_atomic_t reloads_seen,
+                        struct aw_err *err)
+{
+    const struct aw_follow_opts *opts = f->opts;
+    unsigned rescan_ms = opts->rescan_ms ? opts->rescan_ms : 30000;
+    int64_t last_scan, last_retention;
+
+    retain(f);
+    last_retention = aw_time_now_ms();
+    one_scan(f);   /* catch up */
+    notify_status(f, true);
+    last_scan = aw_time_now_ms();
+    while (*opts->stop == 0) {
+        int64_t now, wait_ms;
+        int changed;
+
+        aw_notify_watchdog(opts->notify, aw_time_now_ms());
+
+        if (*opts->reloads != reloads_seen) {
+            reloads_seen = *opts->reloads;
+            reload(f);
+            one_scan(f);
+            last_scan = aw_time_now_ms();
+            continue;
+        }
+        now = aw_time_now_ms();
+        wait_ms = (int64_t)rescan_ms - (now - last_scan);
+        wait_ms = wait_ms < 0 ? 0 : (wait_ms > WAKE_MS ? WAKE_MS : wait_ms);
+        changed = aw_watch_wait(watch, (int)wait_ms, err);
+        if (changed < 0) {
+            report_error(f, err);
+            changed = 1;
+        }
+        if (*opts->stop != 0) {
+            break;
+        }
+        if (changed == 1 || aw_time_now_ms() - last_scan >= (int64_t)rescan_ms) {
+            one_scan(f);
+            last_scan = aw_time_now_ms();
+        }
+        if (aw_time_now_ms() - last_retention >= RETENTION_EVERY_MS) {
+            retain(f);
+            last_retention = aw_time_now_ms();
+        }
+    }
+}
+
 int aw_follow_run(struct aw_store *store, struct aw_ruleset **rules, char *const paths[],
                   size_t npaths, const struct aw_follow_opts *opts,
                   struct aw_follow_stats *stats, struct aw_err *err)
@@ -418,10 +468,8 @@ int aw_follow_run(struct aw_store *store, struct aw_ruleset **rules, char *const
     char **resolved = NULL;
     char **dirs = NULL;
     size_t ndirs = 0;
-    unsigned rescan_ms = opts->rescan_ms ? opts->rescan_ms : 30000;
     sig_atomic_t reloads_seen = *opts->reloads;
     struct aw_err notify_err = { 0 };
-    int64_t last_scan, last_retention;
     int rc;
 
     memset(&f, 0, sizeof(f));
@@ -457,44 +505,7 @@ int aw_follow_run(struct aw_store *store, struct aw_ruleset **rules, char *const
                        npaths, npaths == 1 ? "" : "s") != AW_OK) {
         report_error(&f, &notify_err);
     }
-    retain(&f);
-    last_retention = aw_time_now_ms();
-    one_scan(&f);   /* catch up */
-    notify_status(&f, true);
-    last_scan = aw_time_now_ms();
-    while (*opts->stop == 0) {
-        int64_t now, wait_ms;
-        int changed;
-
-        aw_notify_watchdog(opts->notify, aw_time_now_ms());
-
-        if (*opts->reloads != reloads_seen) {
-            reloads_seen = *opts->reloads;
-            reload(&f);
-            one_scan(&f);
-            last_scan = aw_time_now_ms();
-            continue;
-        }
-        now = aw_time_now_ms();
-        wait_ms = (int64_t)rescan_ms - (now - last_scan);
-        wait_ms = wait_ms < 0 ? 0 : (wait_ms > WAKE_MS ? WAKE_MS : wait_ms);
-        changed = aw_watch_wait(watch, (int)wait_ms, err);
-        if (changed < 0) {
-            report_error(&f, err);
-            changed = 1;
-        }
-        if (*opts->stop != 0) {
-            break;
-        }
-        if (changed == 1 || aw_time_now_ms() - last_scan >= (int64_t)rescan_ms) {
-            one_scan(&f);
-            last_scan = aw_time_now_ms();
-        }
-        if (aw_time_now_ms() - last_retention >= RETENTION_EVERY_MS) {
-            retain(&f);
-            last_retention = aw_time_now_ms();
-        }
-    }
+    follow_loop(&f, watch, reloads_seen, err);
     if (aw_notify_send(opts->notify, &notify_err, "STOPPING=1") != AW_OK) {
         report_error(&f, &notify_err);
     }

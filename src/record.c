@@ -164,14 +164,119 @@ static enum aw_encoding detect_encoding(const unsigned char *h, size_t n, size_t
 
 /* ------------------------------------------------------------ open/close */
 
+/* Sizes from the options, within their limits. */
+static void set_sizes(struct aw_reader *r, const struct aw_reader_opts *opts)
+{
+    r->max_record = (opts != NULL && opts->max_record != 0) ? opts->max_record
+                                                             : AW_RECORD_MAX_DEFAULT;
+    if (r->max_record > RECORD_MAX_LIMIT) {
+        r->max_record = RECORD_MAX_LIMIT;
+    }
+    r->chunk = (opts != NULL && opts->chunk_size != 0) ? opts->chunk_size : CHUNK_DEFAULT;
+    if (r->chunk > CHUNK_MAX) {
+        r->chunk = CHUNK_MAX;
+    }
+    r->deliver_partial = opts != NULL && opts->deliver_partial;
+}
+
+/* Open the file: a file the user named is opened as named (links
+ * followed), any other under the file policy of aw_fileid_open(). */
+static int open_file(struct aw_reader *r, const char *path, const struct aw_reader_opts *opts,
+                     struct aw_err *err)
+{
+    struct aw_os_stat st;
+
+    if (opts == NULL || !opts->named_file) {
+        return aw_fileid_open(path, &r->fd, &st, err);
+    }
+    r->fd = aw_os_open_read(path);
+    if (r->fd < 0) {
+        return aw_err_set(err, errno == ENOENT ? AW_ENOTFOUND : AW_EIO,
+                          "cannot open %s: %s", path, strerror(errno));
+    }
+    if (aw_os_fstat(r->fd, &st) != 0 || !st.is_reg) {
+        return aw_err_set(err, AW_EDENIED, "%s: not read: not a regular file", path);
+    }
+    return AW_OK;
+}
+
+/* Encoding and format from the first bytes of the file; *bom gets the
+ * length of the byte order mark. */
+static int detect_head(struct aw_reader *r, const char *path, const struct aw_reader_opts *opts,
+                       size_t *bom, struct aw_err *err)
+{
+    unsigned char head[HEAD_RAW];
+    char dhead[HEAD_RAW * 3 / 2 + 8];
+    ssize_t n;
+    size_t hn;
+
+    do {
+        n = aw_os_pread(r->fd, head, sizeof(head), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        return aw_err_set(err, AW_EIO, "%s: read at offset 0: %s", path, strerror(errno));
+    }
+    hn = (size_t)n;
+    r->enc = detect_encoding(head, hn, bom);
+    if (opts != NULL && opts->format != AW_FORMAT_AUTO) {
+        r->fmt = opts->format;
+    } else if (r->enc == AW_ENCODING_UTF16LE) {
+        struct u16state st = {0, false, 0};
+        size_t dn = u16_decode(&st, head + *bom, hn - *bom, dhead);
+        r->fmt = aw_format_detect(dhead, dn);
+    } else {
+        r->fmt = aw_format_detect((const char *)head + *bom, hn - *bom);
+    }
+    if (r->fmt != AW_FORMAT_ITMS && r->fmt != AW_FORMAT_CMTRACE && r->fmt != AW_FORMAT_LINE) {
+        return aw_err_set(err, AW_EUSAGE, "%s: invalid record format %d", path, (int)r->fmt);
+    }
+    return AW_OK;
+}
+
+/* The decoded buffer (and the raw chunk of a UTF-16 file), then the file
+ * positioned at start, and the scanner looking for the first record. */
+static int start_reading(struct aw_reader *r, const char *path, uint64_t start,
+                         struct aw_err *err)
+{
+    if (r->enc == AW_ENCODING_UTF16LE) {
+        /* Decoding may turn 2 raw bytes into 3 (plus a held surrogate);
+         * see the read size in refill(). */
+        r->need = r->chunk + r->chunk / 2 + 10;
+        r->raw = malloc(r->chunk + 2);
+        if (r->raw == NULL) {
+            return aw_err_set(err, AW_ENOMEM, "out of memory opening %s", path);
+        }
+        r->base = 0;
+    } else {
+        r->need = r->chunk;
+        r->base = start;
+    }
+    r->cap = r->max_record + r->need + SLACK;
+    r->buf = malloc(r->cap);
+    if (r->buf == NULL) {
+        return aw_err_set(err, AW_ENOMEM, "out of memory opening %s", path);
+    }
+    if (aw_os_seek(r->fd, start) < 0) {
+        return aw_err_set(err, AW_EIO, "%s: seek to offset %llu: %s", path,
+                          (unsigned long long)start, strerror(errno));
+    }
+    r->raw_next = start;
+    r->cur_dec = r->base;
+    r->cur_raw = start;
+    r->st = ST_SEEK;
+    r->pos = r->base;
+    r->rp = NPOS;
+    r->nl_from = r->nl_to = NPOS;
+    r->gend = NPOS;
+    r->offset = start;
+    return AW_OK;
+}
+
 int aw_reader_open(struct aw_reader **out, const char *path, uint64_t start,
                    const struct aw_reader_opts *opts, struct aw_err *err)
 {
     struct aw_reader *r = NULL;
-    unsigned char head[HEAD_RAW];
-    char dhead[HEAD_RAW * 3 / 2 + 8];
-    ssize_t n;
-    size_t bom = 0, hn = 0;
+    size_t bom = 0;
     int rc = AW_OK;
 
     *out = NULL;
@@ -185,98 +290,23 @@ int aw_reader_open(struct aw_reader **out, const char *path, uint64_t start,
         rc = aw_err_set(err, AW_ENOMEM, "out of memory opening %s", path);
         goto out;
     }
-    r->max_record = (opts != NULL && opts->max_record != 0) ? opts->max_record
-                                                             : AW_RECORD_MAX_DEFAULT;
-    if (r->max_record > RECORD_MAX_LIMIT) {
-        r->max_record = RECORD_MAX_LIMIT;
+    set_sizes(r, opts);
+    rc = open_file(r, path, opts, err);
+    if (rc == AW_OK) {
+        rc = detect_head(r, path, opts, &bom, err);
     }
-    r->chunk = (opts != NULL && opts->chunk_size != 0) ? opts->chunk_size : CHUNK_DEFAULT;
-    if (r->chunk > CHUNK_MAX) {
-        r->chunk = CHUNK_MAX;
-    }
-    r->deliver_partial = opts != NULL && opts->deliver_partial;
-
-    if (opts != NULL && opts->named_file) {
-        struct aw_os_stat st;
-        r->fd = aw_os_open_read(path);
-        if (r->fd < 0) {
-            rc = aw_err_set(err, errno == ENOENT ? AW_ENOTFOUND : AW_EIO,
-                            "cannot open %s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (aw_os_fstat(r->fd, &st) != 0 || !st.is_reg) {
-            rc = aw_err_set(err, AW_EDENIED, "%s: not read: not a regular file", path);
-            goto out;
-        }
-    } else {
-        struct aw_os_stat st;
-        rc = aw_fileid_open(path, &r->fd, &st, err);
-        if (rc != AW_OK) {
-            goto out;
-        }
-    }
-    do {
-        n = aw_os_pread(r->fd, head, sizeof(head), 0);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        rc = aw_err_set(err, AW_EIO, "%s: read at offset 0: %s", path, strerror(errno));
+    if (rc != AW_OK) {
         goto out;
     }
-    hn = (size_t)n;
-    r->enc = detect_encoding(head, hn, &bom);
-    if (opts != NULL && opts->format != AW_FORMAT_AUTO) {
-        r->fmt = opts->format;
-    } else if (r->enc == AW_ENCODING_UTF16LE) {
-        struct u16state st = {0, false, 0};
-        size_t dn = u16_decode(&st, head + bom, hn - bom, dhead);
-        r->fmt = aw_format_detect(dhead, dn);
-    } else {
-        r->fmt = aw_format_detect((const char *)head + bom, hn - bom);
-    }
-    if (r->fmt != AW_FORMAT_ITMS && r->fmt != AW_FORMAT_CMTRACE && r->fmt != AW_FORMAT_LINE) {
-        rc = aw_err_set(err, AW_EUSAGE, "%s: invalid record format %d", path, (int)r->fmt);
-        goto out;
-    }
-
     if (start < bom) {
         /* the BOM counts as read: a whole-file read reports the file size */
         r->stats.bytes_read = bom - start;
         start = bom;
     }
-    if (r->enc == AW_ENCODING_UTF16LE) {
-        /* Decoding may turn 2 raw bytes into 3 (plus a held surrogate);
-         * see the read size in refill(). */
-        r->need = r->chunk + r->chunk / 2 + 10;
-        r->raw = malloc(r->chunk + 2);
-        if (r->raw == NULL) {
-            rc = aw_err_set(err, AW_ENOMEM, "out of memory opening %s", path);
-            goto out;
-        }
-        r->base = 0;
-    } else {
-        r->need = r->chunk;
-        r->base = start;
-    }
-    r->cap = r->max_record + r->need + SLACK;
-    r->buf = malloc(r->cap);
-    if (r->buf == NULL) {
-        rc = aw_err_set(err, AW_ENOMEM, "out of memory opening %s", path);
+    rc = start_reading(r, path, start, err);
+    if (rc != AW_OK) {
         goto out;
     }
-    if (aw_os_seek(r->fd, start) < 0) {
-        rc = aw_err_set(err, AW_EIO, "%s: seek to offset %llu: %s", path,
-                        (unsigned long long)start, strerror(errno));
-        goto out;
-    }
-    r->raw_next = start;
-    r->cur_dec = r->base;
-    r->cur_raw = start;
-    r->st = ST_SEEK;
-    r->pos = r->base;
-    r->rp = NPOS;
-    r->nl_from = r->nl_to = NPOS;
-    r->gend = NPOS;
-    r->offset = start;
     *out = r;
     r = NULL;
 out:

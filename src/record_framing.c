@@ -368,114 +368,151 @@ static bool find_message_end(struct aw_reader *r, const char *b, size_t i, size_
     return false;
 }
 
+/* What a scanner step found (scan_record()). */
+enum found {
+    F_RECORD,  /* the record is complete: *end (and *broken) set */
+    F_AGAIN,   /* the state changed: scan on from r->scan */
+    F_SEGMENT, /* nothing up to the segment end: r->scan set */
+    F_IDLE     /* not inside a record */
+};
+
+/* line: the record ends after its '\n'. */
+static int scan_line(struct aw_reader *r, uint64_t *end)
+{
+    const char *b = r->buf, *q;
+    size_t i = (size_t)(r->scan - r->base);
+
+    q = memchr(b + i, '\n', r->len - i);
+    if (q == NULL) {
+        r->scan = r->base + r->len;
+        return 0;
+    }
+    *end = r->base + (size_t)(q - b) + 1;
+    return 1;
+}
+
+/* ST_HDR: the attribute tag's '>' ends a cmtrace record and a
+ * self-closing itms tag; after any other itms tag the body follows. */
+static enum found scan_hdr(struct aw_reader *r, size_t i, size_t lim, uint64_t *end)
+{
+    const char *b = r->buf;
+
+    if (!hdr_scan(b, &i, lim, &r->quote)) {
+        r->scan = r->base + i;
+        return F_SEGMENT;
+    }
+    r->hdr1 = r->base + i;
+    if (r->fmt == AW_FORMAT_CMTRACE) {
+        *end = r->hdr1 + 1;
+        return F_RECORD;
+    }
+    if (r->hdr1 > r->hdr0 && b[i - 1] == '/') {
+        /* <event .../>: a record without a message */
+        r->hdr1--;
+        *end = r->base + i + 1;
+        return F_RECORD;
+    }
+    r->st = ST_BODY;
+    r->scan = r->base + i + 1;
+    return F_AGAIN;
+}
+
+/* ST_BODY: outside CDATA, the next "<![CDATA[" or "</event>". */
+static enum found scan_body(struct aw_reader *r, size_t i, size_t lim, uint64_t *end)
+{
+    const char *b = r->buf;
+
+    while (i < lim) {
+        const char *q = memchr(b + i, '<', lim - i);
+        size_t k;
+        enum match mc, me;
+
+        if (q == NULL) {
+            i = lim;
+            break;
+        }
+        k = (size_t)(q - b);
+        mc = match_at(b + k, r->len - k, "<![CDATA[", 9);
+        if (mc == M_YES) {
+            if (r->msg0 == NPOS) {
+                r->msg0 = r->base + k + 9;
+            }
+            r->st = ST_CDATA;
+            i = k + 9;
+            break;
+        }
+        me = match_at(b + k, r->len - k, "</event>", 8);
+        if (me == M_YES) {
+            r->etag = r->base + k;
+            *end = r->etag + 8;
+            return F_RECORD;
+        }
+        if (mc == M_NEED || me == M_NEED) {
+            r->scan = r->base + k;
+            return F_SEGMENT;
+        }
+        i = k + 1;
+    }
+    r->scan = r->base + i;
+    return r->st == ST_CDATA ? F_AGAIN : F_SEGMENT;
+}
+
+/* One step of the state machine from buffer index i, up to lim. */
+static enum found scan_state_step(struct aw_reader *r, size_t i, size_t lim, uint64_t *end,
+                                  bool *broken)
+{
+    switch (r->st) {
+    case ST_HDR:
+        return scan_hdr(r, i, lim, end);
+    case ST_BODY:
+        return scan_body(r, i, lim, end);
+    case ST_CDATA:
+        return find_message_end(r, r->buf, i, lim, "]]>", 3, ST_BODY) ? F_AGAIN : F_SEGMENT;
+    case ST_LOGMSG:
+        return find_message_end(r, r->buf, i, lim, "]LOG]!>", 7, ST_LOGAFTER) ? F_AGAIN
+                                                                             : F_SEGMENT;
+    case ST_LOGAFTER:
+        if (i >= r->len) {
+            return F_SEGMENT;
+        }
+        if (r->buf[i] == '<') {
+            r->st = ST_HDR;
+            r->hdr0 = r->base + i + 1;
+            r->scan = r->hdr0;
+            return F_AGAIN;
+        }
+        /* ]LOG]!> without its attribute tag */
+        *end = r->base + i;
+        *broken = true;
+        return F_RECORD;
+    default:
+        return F_IDLE;
+    }
+}
+
 /* Advance the current record.  1: complete (*end, *broken set); 0: more
  * data needed. */
 static int scan_record(struct aw_reader *r, uint64_t *end, bool *broken)
 {
-    const char *b = r->buf;
-    size_t i, lim;
-
     *broken = false;
     if (r->st == ST_LINE) {
-        const char *q;
-        i = (size_t)(r->scan - r->base);
-        q = memchr(b + i, '\n', r->len - i);
-        if (q == NULL) {
-            r->scan = r->base + r->len;
-            return 0;
-        }
-        *end = r->base + (size_t)(q - b) + 1;
-        return 1;
+        return scan_line(r, end);
     }
     for (;;) {
-        next_segment(r);
-        lim = (size_t)(r->chk - r->base);
-        i = (size_t)(r->scan - r->base);
-        switch (r->st) {
-        case ST_HDR:
-            if (!hdr_scan(b, &i, lim, &r->quote)) {
-                r->scan = r->base + i;
-                goto not_found;
-            }
-            r->hdr1 = r->base + i;
-            if (r->fmt == AW_FORMAT_CMTRACE) {
-                *end = r->hdr1 + 1;
-                return 1;
-            }
-            if (r->hdr1 > r->hdr0 && b[i - 1] == '/') {
-                /* <event .../>: a record without a message */
-                r->hdr1--;
-                *end = r->base + i + 1;
-                return 1;
-            }
-            r->st = ST_BODY;
-            r->scan = r->base + i + 1;
-            continue;
-        case ST_BODY:
-            while (i < lim) {
-                const char *q = memchr(b + i, '<', lim - i);
-                size_t k;
-                enum match mc, me;
+        enum found f;
 
-                if (q == NULL) {
-                    i = lim;
-                    break;
-                }
-                k = (size_t)(q - b);
-                mc = match_at(b + k, r->len - k, "<![CDATA[", 9);
-                if (mc == M_YES) {
-                    if (r->msg0 == NPOS) {
-                        r->msg0 = r->base + k + 9;
-                    }
-                    r->st = ST_CDATA;
-                    i = k + 9;
-                    break;
-                }
-                me = match_at(b + k, r->len - k, "</event>", 8);
-                if (me == M_YES) {
-                    r->etag = r->base + k;
-                    *end = r->etag + 8;
-                    return 1;
-                }
-                if (mc == M_NEED || me == M_NEED) {
-                    r->scan = r->base + k;
-                    goto not_found;
-                }
-                i = k + 1;
-            }
-            r->scan = r->base + i;
-            if (r->st == ST_CDATA) {
-                continue;
-            }
-            goto not_found;
-        case ST_CDATA:
-            if (find_message_end(r, b, i, lim, "]]>", 3, ST_BODY)) {
-                continue;
-            }
-            goto not_found;
-        case ST_LOGMSG:
-            if (find_message_end(r, b, i, lim, "]LOG]!>", 7, ST_LOGAFTER)) {
-                continue;
-            }
-            goto not_found;
-        case ST_LOGAFTER:
-            if (i >= r->len) {
-                goto not_found;
-            }
-            if (b[i] == '<') {
-                r->st = ST_HDR;
-                r->hdr0 = r->base + i + 1;
-                r->scan = r->hdr0;
-                continue;
-            }
-            /* ]LOG]!> without its attribute tag */
-            *end = r->base + i;
-            *broken = true;
+        next_segment(r);
+        f = scan_state_step(r, (size_t)(r->scan - r->base), (size_t)(r->chk - r->base), end,
+                            broken);
+        if (f == F_RECORD) {
             return 1;
-        default:
+        }
+        if (f == F_AGAIN) {
+            continue;
+        }
+        if (f == F_IDLE) {
             return 0;
         }
-    not_found:
         /* Every search above covered all bytes up to the segment end. */
         if (r->seg == SEG_RECOVER) {
             *end = r->rp;

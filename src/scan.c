@@ -376,11 +376,77 @@ static void add_stats(struct scan_ctx *c, const struct aw_scan_file_stats *fs)
     c->stats->limit_hits += fs->limit_hits;
 }
 
+/* A file that was listed but is gone (AW_ENOTFOUND: rotated away; its
+ * content is read under its new name by the next scan) or refused
+ * (AW_EDENIED: replaced by a link or FIFO, or its permissions changed)
+ * when it is opened is skipped, the latter with a notice. */
+static int skip_file(struct scan_ctx *c, int rc, struct aw_err *err)
+{
+    if (rc == AW_EDENIED) {
+        notice(c, err->msg, true);
+        aw_err_clear(err);
+    }
+    return AW_OK;
+}
+
+/* Read the open file's new records in one transaction (begun here; the
+ * caller rolls back what is not committed) and take the reader's counts. */
+static int read_file(struct scan_ctx *c, struct file_read *fr, uint64_t start, struct aw_err *err)
+{
+    struct aw_reader_stats rstats;
+    int rc;
+
+    rc = aw_store_begin(c->store, err);
+    if (rc != AW_OK) {
+        return rc;
+    }
+    if (fr->file_id == 0) {
+        rc = aw_store_file_add(c->store, &fr->fid, fr->src->path, fr->fs.format, fr->fs.encoding,
+                               c->now_ms, &fr->file_id, err);
+        if (rc == AW_OK) {
+            rc = id_set_add(&c->seen, fr->file_id, err);
+        }
+        if (rc != AW_OK) {
+            return rc;
+        }
+    }
+    rc = read_records(c, fr, err);
+    if (rc < 0) {
+        return rc;
+    }
+    /* Nothing new (a held partial record): no transaction to commit. */
+    if (rc != BATCH_CHANGED && !c->stats->interrupted &&
+        (fr->records > 0 || fr->findings > 0 || aw_reader_offset(fr->reader) != start ||
+         fr->fs.new_file || fr->fs.replaced)) {
+        rc = commit_batch(c, fr, err);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    aw_reader_get_stats(fr->reader, &rstats);
+    fr->fs.records = rstats.records;
+    fr->fs.truncated = rstats.truncated;
+    fr->fs.broken = rstats.broken;
+    fr->fs.skipped_bytes = rstats.skipped_bytes;
+    return AW_OK;
+}
+
+/* A file is done: its counts into the totals, progress and on_file. */
+static void file_done(struct scan_ctx *c, struct file_read *fr)
+{
+    add_stats(c, &fr->fs);
+    aw_reader_close(&fr->reader);
+    c->done_before += fr->fid.size;
+    report_progress(c, fr);
+    if (c->opts->on_file != NULL) {
+        c->opts->on_file(c->opts->ctx, &fr->fs);
+    }
+}
+
 static int scan_file(struct scan_ctx *c, const struct aw_source_file *src, struct aw_err *err)
 {
     struct aw_reader_opts ropts = { .format = c->opts->format,
                                     .max_record = c->opts->max_record };
-    struct aw_reader_stats rstats;
     struct file_read fr;
     uint64_t start;
     int rc;
@@ -392,16 +458,8 @@ static int scan_file(struct scan_ctx *c, const struct aw_source_file *src, struc
     fr.fs.encoding = "-";
     /* Identity as of now: the file may have grown since it was listed. */
     rc = aw_fileid_read(src->path, &fr.fid, err);
-    if (rc == AW_ENOTFOUND) {
-        return AW_OK;   /* rotated away since listing; its content is read
-                           under its new name by the next scan */
-    }
-    if (rc == AW_EDENIED) {
-        /* Replaced by a link or FIFO, or its permissions changed, since
-         * it was listed. */
-        notice(c, err->msg, true);
-        aw_err_clear(err);
-        return AW_OK;
+    if (rc == AW_ENOTFOUND || rc == AW_EDENIED) {
+        return skip_file(c, rc, err);
     }
     if (rc != AW_OK || fr.fid.size == 0) {
         return rc;
@@ -420,66 +478,26 @@ static int scan_file(struct scan_ctx *c, const struct aw_source_file *src, struc
     }
     fr.fs.from = start;
     fr.fs.to = start;
-    if (fr.file_id != 0 && start == fr.fid.size) {
-        goto report;   /* nothing new */
-    }
-    /* A rollover is complete: its unterminated last record will never end,
-     * so it is classified now.  The active file's may still be written. */
-    ropts.deliver_partial = !c->opts->hold_partial || src->rollover != 0;
-    rc = aw_reader_open(&fr.reader, src->path, start, &ropts, err);
-    if (rc == AW_ENOTFOUND) {
-        return AW_OK;
-    }
-    if (rc == AW_EDENIED) {
-        notice(c, err->msg, true);
-        aw_err_clear(err);
-        return AW_OK;
-    }
-    if (rc != AW_OK) {
-        return rc;
-    }
-    fr.fs.format = aw_format_name(aw_reader_format(fr.reader));
-    fr.fs.encoding = aw_encoding_name(aw_reader_encoding(fr.reader));
-    rc = aw_store_begin(c->store, err);
-    if (rc != AW_OK) {
-        goto out;
-    }
-    if (fr.file_id == 0) {
-        rc = aw_store_file_add(c->store, &fr.fid, src->path, fr.fs.format, fr.fs.encoding,
-                               c->now_ms, &fr.file_id, err);
-        if (rc == AW_OK) {
-            rc = id_set_add(&c->seen, fr.file_id, err);
+    if (fr.file_id == 0 || start != fr.fid.size) {   /* else nothing new */
+        /* A rollover is complete: its unterminated last record will never
+         * end, so it is classified now.  The active file's may still be
+         * written. */
+        ropts.deliver_partial = !c->opts->hold_partial || src->rollover != 0;
+        rc = aw_reader_open(&fr.reader, src->path, start, &ropts, err);
+        if (rc == AW_ENOTFOUND || rc == AW_EDENIED) {
+            return skip_file(c, rc, err);
         }
+        if (rc != AW_OK) {
+            return rc;
+        }
+        fr.fs.format = aw_format_name(aw_reader_format(fr.reader));
+        fr.fs.encoding = aw_encoding_name(aw_reader_encoding(fr.reader));
+        rc = read_file(c, &fr, start, err);
         if (rc != AW_OK) {
             goto out;
         }
     }
-    rc = read_records(c, &fr, err);
-    if (rc < 0) {
-        goto out;
-    }
-    /* Nothing new (a held partial record): no transaction to commit. */
-    if (rc != BATCH_CHANGED && !c->stats->interrupted &&
-        (fr.records > 0 || fr.findings > 0 || aw_reader_offset(fr.reader) != start ||
-         fr.fs.new_file || fr.fs.replaced)) {
-        rc = commit_batch(c, &fr, err);
-        if (rc < 0) {
-            goto out;
-        }
-    }
-    aw_reader_get_stats(fr.reader, &rstats);
-    fr.fs.records = rstats.records;
-    fr.fs.truncated = rstats.truncated;
-    fr.fs.broken = rstats.broken;
-    fr.fs.skipped_bytes = rstats.skipped_bytes;
-report:
-    add_stats(c, &fr.fs);
-    aw_reader_close(&fr.reader);
-    c->done_before += fr.fid.size;
-    report_progress(c, &fr);
-    if (c->opts->on_file != NULL) {
-        c->opts->on_file(c->opts->ctx, &fr.fs);
-    }
+    file_done(c, &fr);
     rc = AW_OK;
 out:
     aw_store_rollback(c->store);

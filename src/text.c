@@ -254,6 +254,30 @@ static void print_one(FILE *out, const char *spec, const int *stars, int nstars,
 #undef AW_PRINT_STARRED
 }
 
+/* One %s conversion (spec, with its star arguments) of arg cleaned for
+ * the terminal; precision, when not -1, bounds the bytes taken from arg. */
+static void print_string(FILE *out, const char *spec, const int *stars, int nstars,
+                         long precision, const char *arg)
+{
+    size_t n = arg == NULL ? 0 : (precision >= 0 ? strnlen(arg, (size_t)precision)
+                                                 : strlen(arg));
+    char *clean = malloc(n + 1);
+
+    if (clean == NULL) {
+        return;
+    }
+    aw_text_terminal_clean(arg != NULL ? arg : "", n, clean, n);
+    /* The precision now counts cleaned bytes, never more. */
+    if (nstars == 0) {
+        fprintf(out, spec, clean);
+    } else if (nstars == 1) {
+        fprintf(out, spec, stars[0], clean);
+    } else {
+        fprintf(out, spec, stars[0], stars[1], clean);
+    }
+    free(clean);
+}
+
 /* Why a printf of its own: every human output line mixes our text (with
  * its newlines and tabs) and strings from outside (file names, hosts,
  * messages, rule texts).  Cleaning each %s argument here, in one place,
@@ -267,8 +291,9 @@ void aw_text_printf(FILE *out, const char *fmt, ...)
     va_end(ap);
 }
 
-/* A format walker; long because it is one state machine over the
- * conversion syntax (flags, width, precision, length, conversion). */
+/* A format walker: one state machine over the conversion syntax (flags,
+ * width, precision, length, conversion); print_string() and print_one()
+ * print a conversion. */
 void aw_text_vprintf(FILE *out, const char *fmt, va_list ap_in)
 {
     va_list ap;
@@ -328,23 +353,7 @@ void aw_text_vprintf(FILE *out, const char *fmt, va_list ap_in)
         spec[sl++] = *p;
         spec[sl] = '\0';
         if (*p == 's') {
-            const char *arg = va_arg(ap, const char *);
-            size_t n = arg == NULL ? 0 : (precision >= 0 ? strnlen(arg, (size_t)precision)
-                                                         : strlen(arg));
-            char *clean = malloc(n + 1);
-
-            if (clean != NULL) {
-                aw_text_terminal_clean(arg != NULL ? arg : "", n, clean, n);
-                /* The precision now counts cleaned bytes, never more. */
-                if (nstars == 0) {
-                    fprintf(out, spec, clean);
-                } else if (nstars == 1) {
-                    fprintf(out, spec, stars[0], clean);
-                } else {
-                    fprintf(out, spec, stars[0], stars[1], clean);
-                }
-                free(clean);
-            }
+            print_string(out, spec, stars, nstars, precision, va_arg(ap, const char *));
         } else {
             print_one(out, spec, stars, nstars, *p, len_mod, &ap);
         }

@@ -123,11 +123,12 @@ int aw_cli_paths(struct aw_cli *cli, const char *cmd, int n, char **operands,
                  bool format_given, enum aw_format *format, char *const **paths,
                  size_t *npaths);
 
-/* After the options (aw_cli_parse() left nargs operands at argv[1...]):
- * no operand, and --since not after --until.  Returns AW_EXIT_OK, or
- * AW_EXIT_USAGE with the error printed. */
-int aw_cli_window_check(const char *cmd, int nargs, char **argv,
-                        const struct aw_query_filter *f);
+/* aw_cli_parse() for report and export, whose args hold the window
+ * filter f; then no operand, and --since not after --until.  Returns
+ * AW_CLI_CONTINUE, or the exit code with the help or error printed. */
+struct aw_cli_spec;
+int aw_cli_parse_window(const struct aw_cli_spec *spec, struct aw_cli *cli, int argc, char **argv,
+                        void *args, const struct aw_query_filter *f);
 
 extern const struct aw_cli_spec aw_scan_spec;
 extern const struct aw_cli_spec aw_report_spec;

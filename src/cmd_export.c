@@ -79,33 +79,33 @@ static int print_cursor(void *ctx, const struct aw_cursor_row *r, struct aw_err 
 }
 
 /* --list-cursors and --reset-cursor: no findings written. */
-static int cursor_admin(struct aw_cli *cli, bool list, const char *reset)
+static int cursor_admin(struct aw_store *store, const struct export_args *a, struct aw_err *err)
 {
-    struct aw_store *store = NULL;
-    struct aw_err err = { 0 };
-    int status = AW_EXIT_FAILURE;
     int rc;
 
-    if (aw_cli_open_store(cli, list ? AW_STORE_READONLY : 0, &store) != AW_OK) {
-        goto out;
-    }
-    if (list) {
+    if (a->list_cursors) {
         printf("cursor\tlast_id\texported\tpending\tupdated\n");
-        rc = aw_cursor_list(store, print_cursor, NULL, &err);
+        rc = aw_cursor_list(store, print_cursor, NULL, err);
     } else {
-        rc = aw_cursor_reset(store, reset, &err);
+        rc = aw_cursor_reset(store, a->reset_cursor, err);
     }
     if (rc == AW_OK && fflush(stdout) != 0) {
-        rc = aw_err_set(&err, AW_EIO, "cannot write the cursor list");
+        rc = aw_err_set(err, AW_EIO, "cannot write the cursor list");
     }
-    if (rc != AW_OK) {
-        aw_cli_failure(&err);
-        goto out;
+    return rc;
+}
+
+/* The findings, all of them or those new under a->cursor. */
+static int export_findings(struct aw_store *store, const struct export_args *a,
+                           struct aw_err *err)
+{
+    uint64_t written = 0;
+
+    if (a->cursor == NULL) {
+        return aw_export_run(store, &a->filter, (enum aw_export_format)a->format, stdout, err);
     }
-    status = AW_EXIT_OK;
-out:
-    aw_store_close(&store);
-    return status;
+    return aw_export_cursor(store, &a->filter, (enum aw_export_format)a->format, a->cursor,
+                            stdout, &written, err);
 }
 
 int aw_cmd_export(struct aw_cli *cli, int argc, char **argv)
@@ -116,14 +116,11 @@ int aw_cmd_export(struct aw_cli *cli, int argc, char **argv)
     };
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
-    int n, rc, status = AW_EXIT_FAILURE;
+    bool admin, writes;
+    int rc, status = AW_EXIT_FAILURE;
 
-    rc = aw_cli_parse(&aw_export_spec, cli, argc, argv, &a, &n);
+    rc = aw_cli_parse_window(&aw_export_spec, cli, argc, argv, &a, &a.filter);
     if (rc != AW_CLI_CONTINUE) {
-        return rc;
-    }
-    rc = aw_cli_window_check("export", n, argv, &a.filter);
-    if (rc != AW_EXIT_OK) {
         return rc;
     }
     for (int i = 0; i < 2; i++) {
@@ -139,22 +136,15 @@ int aw_cmd_export(struct aw_cli *cli, int argc, char **argv)
         return aw_cli_usage_error("export", "--cursor, --list-cursors and --reset-cursor"
                                   " exclude each other");
     }
-    if (a.list_cursors || a.reset_cursor != NULL) {
-        return cursor_admin(cli, a.list_cursors, a.reset_cursor);
-    }
-    /* A cursor is written back: the database is opened for writing (but
-     * not as the one writer of findings, so it works beside follow). */
-    if (aw_cli_open_store(cli, a.cursor != NULL ? 0 : AW_STORE_READONLY, &store) != AW_OK) {
+    /* A cursor is written back (or reset): the database is opened for
+     * writing (but not as the one writer of findings, so it works beside
+     * follow). */
+    admin = a.list_cursors || a.reset_cursor != NULL;
+    writes = a.reset_cursor != NULL || a.cursor != NULL;
+    if (aw_cli_open_store(cli, writes ? 0 : AW_STORE_READONLY, &store) != AW_OK) {
         goto out;
     }
-    if (a.cursor != NULL) {
-        uint64_t written = 0;
-
-        rc = aw_export_cursor(store, &a.filter, (enum aw_export_format)a.format, a.cursor,
-                              stdout, &written, &err);
-    } else {
-        rc = aw_export_run(store, &a.filter, (enum aw_export_format)a.format, stdout, &err);
-    }
+    rc = admin ? cursor_admin(store, &a, &err) : export_findings(store, &a, &err);
     if (rc != AW_OK) {
         aw_cli_failure(&err);
         goto out;

@@ -139,15 +139,11 @@ int aw_cmd_report(struct aw_cli *cli, int argc, char **argv)
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
     struct aw_tz *tz = NULL;
-    int n, rc, status = AW_EXIT_FAILURE;
+    int rc, status = AW_EXIT_FAILURE;
 
     a.local = cli->config != NULL && cli->config->local_time;
-    rc = aw_cli_parse(&aw_report_spec, cli, argc, argv, &a, &n);
+    rc = aw_cli_parse_window(&aw_report_spec, cli, argc, argv, &a, &a.filter);
     if (rc != AW_CLI_CONTINUE) {
-        return rc;
-    }
-    rc = aw_cli_window_check("report", n, argv, &a.filter);
-    if (rc != AW_EXIT_OK) {
         return rc;
     }
     opts.filter = a.filter;

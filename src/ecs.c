@@ -142,6 +142,13 @@ static void json_str(struct aw_buf *b, const char *s)
     aw_buf_json_string(b, s, s != NULL ? strlen(s) : 0);
 }
 
+/* The text before a value (its key), then the value as a JSON string. */
+static void json_field(struct aw_buf *b, const char *key, const char *s)
+{
+    aw_buf_puts(b, key);
+    json_str(b, s);
+}
+
 /* Each part length-prefixed, so that ("ab", "c") and ("a", "bc") differ. */
 static void id_part(struct aw_buf *b, const void *data, size_t len)
 {
@@ -291,18 +298,14 @@ static void build(const struct aw_export_row *r, size_t msg_max, size_t path_max
     aw_buf_printf(b, "{\"@timestamp\": \"%s\", \"event\": {\"id\": \"%s\", \"kind\": \"event\", ",
                   ts, id);
     categorization(b, r->category);
-    aw_buf_puts(b, ", \"code\": ");
-    json_str(b, r->rule);
+    json_field(b, ", \"code\": ", r->rule);
     aw_buf_printf(b, ", \"severity\": %d, \"created\": \"%s\", \"module\": \"agentwatch\","
                      " \"dataset\": \"agentwatch.finding\"}, \"rule\": {\"id\": ",
                   severity_number(r->severity), rt);
     json_str(b, r->rule);
-    aw_buf_puts(b, ", \"name\": ");
-    json_str(b, r->rule);
-    aw_buf_puts(b, ", \"category\": ");
-    json_str(b, r->category);
-    aw_buf_puts(b, "}, \"host\": {\"name\": ");
-    json_str(b, r->host);
+    json_field(b, ", \"name\": ", r->rule);
+    json_field(b, ", \"category\": ", r->category);
+    json_field(b, "}, \"host\": {\"name\": ", r->host);
     aw_buf_puts(b, "}, \"log\": {\"file\": {\"path\": ");
     aw_buf_json_string(b, cut ? path : r->path, path_len);
     aw_buf_printf(b, "}, \"offset\": %" PRIu64 ", \"level\": ", r->offset);
@@ -310,15 +313,12 @@ static void build(const struct aw_export_row *r, size_t msg_max, size_t path_max
     aw_buf_puts(b, "}, \"message\": ");
     aw_buf_json_string(b, cut ? msg : r->message, msg_len);
     if (r->code != NULL) {
-        aw_buf_puts(b, ", \"error\": {\"code\": ");
-        json_str(b, r->code);
+        json_field(b, ", \"error\": {\"code\": ", r->code);
         aw_buf_puts(b, "}");
     }
     target(b, r->target);
-    aw_buf_puts(b, ", \"agentwatch\": {\"category\": ");
-    json_str(b, r->category);
-    aw_buf_puts(b, ", \"severity\": ");
-    json_str(b, r->severity);
+    json_field(b, ", \"agentwatch\": {\"category\": ", r->category);
+    json_field(b, ", \"severity\": ", r->severity);
     aw_buf_printf(b, ", \"time_known\": %s, \"partial\": %s, \"finding_id\": %" PRId64
                      ", \"file_id\": %" PRId64 ", \"target\": ",
                   r->ts_known ? "true" : "false", r->partial ? "true" : "false", r->id,

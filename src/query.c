@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentwatch/grow.h"
 #include "agentwatch/timeutil.h"
 #include "store_internal.h"
 #include "store_sql.h"
@@ -91,7 +92,7 @@ struct cat_count {
 
 struct cat_counts {
     struct cat_count *items;
-    size_t count;
+    size_t count, cap;
 };
 
 /* ---- time arithmetic that never overflows at the open ends -------- */
@@ -228,6 +229,17 @@ static int step_end(struct aw_query *q, sqlite3_stmt *st, int step, struct aw_er
     return rc;
 }
 
+/* After a walk over rows that a callback took: its failure rc (the
+ * statement reset), else the step's. */
+static int rows_end(struct aw_query *q, sqlite3_stmt *st, int rc, int step, struct aw_err *err)
+{
+    if (rc != AW_OK) {
+        sqlite3_reset(st);
+        return rc;
+    }
+    return step_end(q, st, step, err);
+}
+
 /* ---- summary and buckets ------------------------------------------- */
 
 static int run_counts(struct aw_query *q, enum q_stmt id, aw_count_fn fn, void *ctx,
@@ -255,11 +267,7 @@ static int run_counts(struct aw_query *q, enum q_stmt id, aw_count_fn fn, void *
         row.remedy = by_rule ? col_text(st, 6) : "";
         rc = fn(ctx, &row, err);
     }
-    if (rc != AW_OK) {
-        sqlite3_reset(st);
-        return rc;
-    }
-    return step_end(q, st, step, err);
+    return rows_end(q, st, rc, step, err);
 }
 
 int aw_query_by_category(struct aw_query *q, aw_count_fn fn, void *ctx, struct aw_err *err)
@@ -296,11 +304,7 @@ int aw_query_buckets(struct aw_query *q, int64_t bucket_ms, aw_bucket_fn fn, voi
         row.count = sqlite3_column_int64(st, 2);
         rc = fn(ctx, &row, err);
     }
-    if (rc != AW_OK) {
-        sqlite3_reset(st);
-        return rc;
-    }
-    return step_end(q, st, step, err);
+    return rows_end(q, st, rc, step, err);
 }
 
 /* ---- positions ----------------------------------------------------- */
@@ -319,6 +323,19 @@ static int run_pos(struct aw_query *q, sqlite3_stmt *st, struct pos *out, struct
     return step_end(q, st, step, err);
 }
 
+/* Statement id for kind with its parameters 1 and 2 bound to a and b. */
+static int stmt_bound(struct aw_query *q, enum q_stmt id, enum kind kind, int64_t a, int64_t b,
+                      sqlite3_stmt **out, struct aw_err *err)
+{
+    int rc = stmt(q, id, kind, out, err);
+
+    if (rc == AW_OK) {
+        sqlite3_bind_int64(*out, 1, a);
+        sqlite3_bind_int64(*out, 2, b);
+    }
+    return rc;
+}
+
 /* Findings of kind in [from, to), the last (backward) or the first. */
 static int pos_in(struct aw_query *q, enum kind kind, int64_t from, int64_t to, bool last,
                   struct pos *out, struct aw_err *err)
@@ -330,13 +347,8 @@ static int pos_in(struct aw_query *q, enum kind kind, int64_t from, int64_t to, 
     if (from >= to) {
         return AW_OK;
     }
-    rc = stmt(q, last ? Q_LAST_IN : Q_FIRST_IN, kind, &st, err);
-    if (rc != AW_OK) {
-        return rc;
-    }
-    sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, to);
-    return run_pos(q, st, out, err);
+    rc = stmt_bound(q, last ? Q_LAST_IN : Q_FIRST_IN, kind, from, to, &st, err);
+    return rc != AW_OK ? rc : run_pos(q, st, out, err);
 }
 
 /* Findings of kind at instant ts with an id below (last) or above id. */
@@ -350,13 +362,8 @@ static int pos_at(struct aw_query *q, enum kind kind, int64_t ts, int64_t id, bo
     if (ts < q->lo || ts >= q->hi) {
         return AW_OK;
     }
-    rc = stmt(q, last ? Q_LAST_AT : Q_FIRST_AT, kind, &st, err);
-    if (rc != AW_OK) {
-        return rc;
-    }
-    sqlite3_bind_int64(st, 1, ts);
-    sqlite3_bind_int64(st, 2, id);
-    return run_pos(q, st, out, err);
+    rc = stmt_bound(q, last ? Q_LAST_AT : Q_FIRST_AT, kind, ts, id, &st, err);
+    return rc != AW_OK ? rc : run_pos(q, st, out, err);
 }
 
 /* The hour that finding_hours says holds a finding of kind, the latest in
@@ -371,12 +378,10 @@ static int hour_with(struct aw_query *q, enum kind kind, int64_t from, int64_t t
     if (from >= to) {
         return AW_OK;
     }
-    rc = stmt(q, last ? Q_HOUR_BEFORE : Q_HOUR_AFTER, kind, &st, err);
+    rc = stmt_bound(q, last ? Q_HOUR_BEFORE : Q_HOUR_AFTER, kind, from, to, &st, err);
     if (rc != AW_OK) {
         return rc;
     }
-    sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, to);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         *found = true;
@@ -469,19 +474,15 @@ static void cats_free(struct cat_counts *c)
 /* Add n to category name (appending it when new). */
 static int cats_add(struct cat_counts *c, const char *name, int64_t n, struct aw_err *err)
 {
-    struct cat_count *items;
-
     for (size_t i = 0; i < c->count; i++) {
         if (strcmp(c->items[i].name, name) == 0) {
             c->items[i].n += n;
             return AW_OK;
         }
     }
-    items = realloc(c->items, (c->count + 1) * sizeof(*items));
-    if (items == NULL) {
+    if (AW_GROW(c->items, c->cap, c->count + 1, 8) != AW_OK) {
         return aw_err_set(err, AW_ENOMEM, "out of memory counting an incident");
     }
-    c->items = items;
     c->items[c->count].name = strdup(name);
     if (c->items[c->count].name == NULL) {
         return aw_err_set(err, AW_ENOMEM, "out of memory counting an incident");
@@ -500,11 +501,7 @@ static int cats_from(struct aw_query *q, sqlite3_stmt *st, int col, int sign,
     while (rc == AW_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         rc = cats_add(c, col_text(st, 0), sign * sqlite3_column_int64(st, col), err);
     }
-    if (rc != AW_OK) {
-        sqlite3_reset(st);
-        return rc;
-    }
-    return step_end(q, st, step, err);
+    return rows_end(q, st, rc, step, err);
 }
 
 /* Failures per category after position after (exclusive; not found: from
@@ -599,15 +596,13 @@ static int incident_categories(struct aw_incident *inc, const struct cat_counts 
 static int push_incident(struct aw_incidents *l, struct pos start, struct pos last,
                          struct pos end, const struct cat_counts *c, struct aw_err *err)
 {
-    struct aw_incident *items = realloc(l->items, (l->count + 1) * sizeof(*items));
     struct aw_incident *inc;
     const struct cat_count *best = NULL;
     int64_t total = 0;
 
-    if (items == NULL) {
+    if (AW_GROW(l->items, l->cap, l->count + 1, 8) != AW_OK) {
         return aw_err_set(err, AW_ENOMEM, "out of memory listing incidents");
     }
-    l->items = items;
     for (size_t i = 0; i < c->count; i++) {
         const struct cat_count *cc = &c->items[i];
         total += cc->n;
@@ -769,11 +764,7 @@ int aw_query_limit_hits(struct aw_query *q, aw_count_fn fn, void *ctx, struct aw
         row.remedy = "";
         rc = fn(ctx, &row, err);
     }
-    if (rc != AW_OK) {
-        sqlite3_reset(st);
-        return rc;
-    }
-    return step_end(q, st, step, err);
+    return rows_end(q, st, rc, step, err);
 }
 
 int aw_query_top_target(struct aw_query *q, int64_t from_ms, char **out, struct aw_err *err)
@@ -861,11 +852,7 @@ static int export_rows(struct aw_query *q, sqlite3_stmt *st, aw_export_fn fn, vo
         r.ts_inferred = sqlite3_column_int(st, 17) != 0;
         rc = fn(ctx, &r, err);
     }
-    if (rc != AW_OK) {
-        sqlite3_reset(st);
-        return rc;
-    }
-    return step_end(q, st, step, err);
+    return rows_end(q, st, rc, step, err);
 }
 
 int aw_query_export(struct aw_query *q, aw_export_fn fn, void *ctx, struct aw_err *err)

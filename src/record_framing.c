@@ -71,8 +71,10 @@ static const char *find(const char *h, size_t n, const char *pat, size_t plen)
     return NULL;
 }
 
-/* A record start at p: "<event" + blank/'>'/'/' or "<![LOG[". */
-static enum match start_at(enum aw_format fmt, const char *p, size_t avail)
+/* A record start at p: "<event" + blank/'>'/'/' or "<![LOG[".  A line
+ * that starts a new record inside the current one (recovering, after a
+ * '\n') must be clearer: "<event" + blank, or "<![LOG[". */
+static enum match start_at(enum aw_format fmt, const char *p, size_t avail, bool recovering)
 {
     enum match m;
 
@@ -86,25 +88,10 @@ static enum match start_at(enum aw_format fmt, const char *p, size_t avail)
     if (avail < 7) {
         return M_NEED;
     }
-    return (is_ws((unsigned char)p[6]) || p[6] == '>' || p[6] == '/') ? M_YES : M_NO;
-}
-
-/* A line starting a new record: "\n<event" + blank, or "\n<![LOG[". */
-static enum match recovery_at(enum aw_format fmt, const char *p, size_t avail)
-{
-    enum match m;
-
-    if (fmt == AW_FORMAT_CMTRACE) {
-        return match_at(p, avail, "<![LOG[", 7);
+    if (is_ws((unsigned char)p[6])) {
+        return M_YES;
     }
-    m = match_at(p, avail, "<event", 6);
-    if (m != M_YES) {
-        return m;
-    }
-    if (avail < 7) {
-        return M_NEED;
-    }
-    return is_ws((unsigned char)p[6]) ? M_YES : M_NO;
+    return !recovering && (p[6] == '>' || p[6] == '/') ? M_YES : M_NO;
 }
 
 static void count_garbage(struct aw_reader *r, uint64_t from, uint64_t to)
@@ -179,7 +166,7 @@ static int seek_start(struct aw_reader *r)
             r->offset = raw_of(r, r->pos);
             return 0;
         }
-        switch (start_at(r->fmt, b + i, r->len - i)) {
+        switch (start_at(r->fmt, b + i, r->len - i, false)) {
         case M_YES:
             begin_record(r, r->pos);
             return 1;
@@ -242,7 +229,7 @@ static void next_segment(struct aw_reader *r)
     }
     k = (size_t)(nl - r->base);
     r->chk = nl;
-    switch (recovery_at(r->fmt, r->buf + k + 1, r->len - k - 1)) {
+    switch (start_at(r->fmt, r->buf + k + 1, r->len - k - 1, true)) {
     case M_YES:
         r->seg = SEG_RECOVER;
         r->rp = nl;

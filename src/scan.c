@@ -513,13 +513,12 @@ struct gap_scan {
     size_t npaths;
     struct id_set candidates;
     struct aw_unread_row *rows;   /* copies of the candidates' rows */
-    size_t nrows;
+    size_t nrows, rows_cap;
 };
 
 static int collect_unread(void *ctx, const struct aw_unread_row *row, struct aw_err *err)
 {
     struct gap_scan *g = ctx;
-    struct aw_unread_row *rows;
     bool covered = false;
 
     if (id_set_has(&g->c->seen, row->id)) {
@@ -531,11 +530,9 @@ static int collect_unread(void *ctx, const struct aw_unread_row *row, struct aw_
     if (!covered) {
         return AW_OK;
     }
-    rows = realloc(g->rows, (g->nrows + 1) * sizeof(*rows));
-    if (rows == NULL) {
+    if (AW_GROW(g->rows, g->rows_cap, g->nrows + 1, 8) != AW_OK) {
         return aw_err_set(err, AW_ENOMEM, "out of memory");
     }
-    g->rows = rows;
     g->rows[g->nrows] = *row;
     g->rows[g->nrows].path = strdup(row->path);
     if (g->rows[g->nrows].path == NULL) {

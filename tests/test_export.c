@@ -18,10 +18,7 @@
 static const char rules_yaml[] =
     "version: 1\n"
     "rules:\n"
-    "  - id: ssl-trust\n"
-    "    category: ssl\n"
-    "    severity: error\n"
-    "    pattern: '(?i)could not establish trust relationship'\n"
+    TU_RULE_SSL_TRUST
     "  - id: conn-fail\n"
     "    category: connection\n"
     "    severity: critical\n"

@@ -29,13 +29,6 @@
 #define DEADLINE_MS 20000
 #define MAX_IDS 20000
 
-static const char rules_yaml[] =
-    "rules:\n"
-    "  - id: trust\n"
-    "    category: ssl\n"
-    "    severity: error\n"
-    "    pattern: '(?i)could not establish trust relationship'\n";
-
 struct fx {
     char *dir;
     char *db;
@@ -54,7 +47,7 @@ static void fx_init(struct fx *f)
     f->db = tu_path(f->dir, "aw.db");
     f->rules = tu_path(f->dir, "rules.yaml");
     f->log = tu_path(f->dir, "agent.log");
-    tu_write_str(f->rules, rules_yaml);
+    tu_write_str(f->rules, tu_rules_trust);
 }
 
 static void fx_fini(struct fx *f)

@@ -25,10 +25,7 @@
 
 static const char rules_text[] =
     "rules:\n"
-    "  - id: ssl-trust\n"
-    "    category: ssl\n"
-    "    severity: error\n"
-    "    pattern: '(?i)could not establish trust relationship'\n"
+    TU_RULE_SSL_TRUST
     "    cause: The client does not trust the server's certificate chain.\n"
     "    remedy: Import the issuing CA on the clients.\n";
 

@@ -32,13 +32,6 @@
 
 #define DEADLINE_MS 20000
 
-static const char rules_yaml[] =
-    "rules:\n"
-    "  - id: trust\n"
-    "    category: ssl\n"
-    "    severity: error\n"
-    "    pattern: '(?i)could not establish trust relationship'\n";
-
 /* A bound datagram socket: at path, or abstract when path starts '@'. */
 static int listen_at(const char *addr)
 {
@@ -353,7 +346,7 @@ static void test_follow_notifies(void)
     pid_t pid;
     char *m;
 
-    tu_write_str(rules, rules_yaml);
+    tu_write_str(rules, tu_rules_trust);
     tu_write_str(cfg, "retention_days: 0\n");
     tu_write_str(log, failure_line);
     pid = spawn_follow(sock, cfg, db, errfile, "--rules", rules, log, NULL);
@@ -452,7 +445,7 @@ static void test_follow_journal_events(void)
                            "SYSLOG_IDENTIFIER=agentwatch\nAGENTWATCH_EVENT=database-error\n");
     free(m);
     aw_journal_close(&j);
-    tu_write_str(rules, rules_yaml);
+    tu_write_str(rules, tu_rules_trust);
     tu_write_str(cfg, "retention_days: 0\n");
     tu_write_str(log, failure_line);
     pid = spawn_follow(sock, cfg, db, errfile, "--rules", rules, log, NULL);
@@ -526,7 +519,7 @@ static void test_wait_for_source(void)
     char yaml[4096];
     pid_t pid;
 
-    tu_write_str(rules, rules_yaml);
+    tu_write_str(rules, tu_rules_trust);
     snprintf(yaml, sizeof(yaml), "sources:\n#  - /opt/agent/logs/agent.log\nrules: %s\n"
              "retention_days: 0\n", rules);
     tu_write_str(cfg, yaml);

@@ -22,10 +22,7 @@
 static const char rules_yaml[] =
     "version: 1\n"
     "rules:\n"
-    "  - id: ssl-trust\n"
-    "    category: ssl\n"
-    "    severity: error\n"
-    "    pattern: '(?i)could not establish trust relationship'\n"
+    TU_RULE_SSL_TRUST
     "  - id: dns\n"
     "    category: resolution\n"
     "    severity: error\n"

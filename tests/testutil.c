@@ -76,13 +76,17 @@ const char *tu_dir(void)
     return suite_dir;
 }
 
+const char tu_rules_trust[] =
+    "rules:\n"
+    "  - id: trust\n"
+    "    category: ssl\n"
+    "    severity: error\n"
+    "    pattern: '(?i)could not establish trust relationship'\n";
+
 const char tu_rules_trust_health[] =
     "version: 1\n"
     "rules:\n"
-    "  - id: ssl-trust\n"
-    "    category: ssl\n"
-    "    severity: error\n"
-    "    pattern: '(?i)could not establish trust relationship'\n"
+    TU_RULE_SSL_TRUST
     "    cause: The client does not trust the server's certificate chain.\n"
     "    remedy: Import the issuing CA on the clients.\n"
     "  - id: config-ok\n"

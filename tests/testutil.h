@@ -33,6 +33,18 @@ int tu_suite_setup(void);
 int tu_suite_teardown(void);
 const char *tu_dir(void);
 
+/* The rule ssl-trust (category ssl, severity error) on "could not
+ * establish trust relationship", as a list item of a rule file. */
+#define TU_RULE_SSL_TRUST                                                   \
+    "  - id: ssl-trust\n"                                                   \
+    "    category: ssl\n"                                                   \
+    "    severity: error\n"                                                 \
+    "    pattern: '(?i)could not establish trust relationship'\n"
+
+/* A rule file with one rule, trust: ssl-trust's category, severity and
+ * pattern. */
+extern const char tu_rules_trust[];
+
 /* Two rules on plain text for black-box tests of the binary: ssl-trust
  * (category ssl, with cause and remedy) on "could not establish trust
  * relationship", and config-ok (category health, a success marker) on

@@ -90,7 +90,7 @@ struct aw_incident {
 
 struct aw_incidents {
     struct aw_incident *items;  /* most recent first */
-    size_t count;
+    size_t count, cap;
     bool more;                /* older incidents exist in the window */
 };
 

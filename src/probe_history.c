@@ -14,6 +14,7 @@
 #include "agentwatch/rules.h"
 #include "agentwatch/text.h"
 #include "agentwatch/timeutil.h"
+#include "agentwatch/tz.h"
 #include "store_internal.h"
 
 #define PROBE_FILES \
@@ -207,12 +208,13 @@ void aw_probe_servers_free(struct aw_probe_servers *l)
     }
 }
 
-void aw_probe_server_change_line(FILE *out, const struct aw_probe_server *sv)
+void aw_probe_server_change_line(FILE *out, const struct aw_probe_server *sv,
+                                 const struct aw_tz *tz)
 {
     char t[AW_TIME_ISO_MAX], f[AW_TIME_ISO_MAX];
 
-    aw_time_format_short(sv->changed_ms, t);
-    aw_time_format_short(sv->failures_ms, f);
+    aw_tz_format_short(tz, sv->changed_ms, t);
+    aw_tz_format_short(tz, sv->failures_ms, f);
     aw_text_printf(out, "certificate of %s changed at %s (%s \xe2\x86\x92 %s); ", sv->target,
                    t, sv->old_sha1, sv->sha1);
     if (sv->failures_ms != AW_TIME_NONE) {
@@ -222,7 +224,7 @@ void aw_probe_server_change_line(FILE *out, const struct aw_probe_server *sv)
     }
 }
 
-void aw_probe_servers_text(FILE *out, const struct aw_probe_servers *l)
+void aw_probe_servers_text(FILE *out, const struct aw_probe_servers *l, const struct aw_tz *tz)
 {
     char t[AW_TIME_ISO_MAX];
 
@@ -233,11 +235,11 @@ void aw_probe_servers_text(FILE *out, const struct aw_probe_servers *l)
     for (size_t i = 0; i < l->count; i++) {
         const struct aw_probe_server *sv = &l->items[i];
 
-        aw_time_format_short(sv->last_ms, t);
+        aw_tz_format_short(tz, sv->last_ms, t);
         aw_text_printf(out, "  %s  %s  %s\n", sv->target, t, sv->verdict);
         if (sv->changed) {
             fputs("    ", out);
-            aw_probe_server_change_line(out, sv);
+            aw_probe_server_change_line(out, sv, tz);
             fputc('\n', out);
         }
     }

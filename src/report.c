@@ -419,31 +419,11 @@ static void cell(FILE *out, const char *s, size_t cols)
 /* The width of a wide table's times: UTC's 'Z', or a zone's offset. */
 #define TIME_W(tz) ((tz) != NULL ? 25 : 20)
 
-/* ms as the human report shows it: "YYYY-MM-DD HH:MM:SSZ" in UTC, or in
- * the zone tz with the offset in force then ("...08:00:01+01:00"), so a
- * time on a night the clocks go back is still one instant. */
-static void report_time(const struct aw_tz *tz, int64_t ms, char *out)
-{
-    int32_t off;
-
-    if (tz == NULL || ms == AW_TIME_NONE) {
-        aw_time_format_short(ms, out);
-        return;
-    }
-    off = aw_tz_offset_at(tz, ms);
-    aw_time_format_short(ms + (int64_t)off * 1000, out);
-    if (strlen(out) == 20) {
-        int32_t a = off < 0 ? -off : off;
-        snprintf(out + 19, AW_TIME_ISO_MAX - 19, "%c%02d:%02d", off < 0 ? '-' : '+', (int)(a / 3600),
-                 (int)(a / 60 % 60));
-    }
-}
-
-/* ms as a table shows it (report_time), or narrow without the year and
+/* ms as a table shows it (aw_tz_format_short), or narrow without the year and
  * zone (the report's header line names both). */
 static void table_time(const struct aw_tz *tz, bool narrow, int64_t ms, char *out)
 {
-    report_time(tz, ms, out);
+    aw_tz_format_short(tz, ms, out);
     if (narrow && strlen(out) >= 20) {
         memmove(out, out + 5, NARROW_TIME);
         out[NARROW_TIME] = '\0';
@@ -547,9 +527,9 @@ static void render_state_line(FILE *out, const struct aw_health_state *st, size_
     size_t indent = strlen("state: ");
     int col;
 
-    report_time(tz, st->since_ms, a);
-    report_time(tz, st->last_failure_ms, b);
-    report_time(tz, st->last_success_ms, c);
+    aw_tz_format_short(tz, st->since_ms, a);
+    aw_tz_format_short(tz, st->last_failure_ms, b);
+    aw_tz_format_short(tz, st->last_success_ms, c);
     snprintf(fail, sizeof(fail), "%s%s", b[0] ? "last failure " : "no failure", b);
     snprintf(ok, sizeof(ok), "%s%s", c[0] ? "last success " : "no success marker", c);
     switch (st->health) {
@@ -797,7 +777,7 @@ static void render_limits(FILE *out, const struct rows *limits, const struct aw_
     for (size_t i = 0; i < limits->count; i++) {
         const struct row *l = &limits->items[i];
 
-        report_time(tz, l->last_ms, last);
+        aw_tz_format_short(tz, l->last_ms, last);
         fprintf(out, "  %lld record%s could not be matched by rule '", (long long)l->count,
                 AW_PLURAL(l->count));
         aw_text_terminal(out, l->rule, 0);
@@ -811,8 +791,8 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
     char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX];
     size_t explain = o->explain_top ? o->explain_top : 3, explained = 0;
 
-    report_time(o->tz, o->filter.since_ms, a);
-    report_time(o->tz, o->filter.until_ms, b);
+    aw_tz_format_short(o->tz, o->filter.since_ms, a);
+    aw_tz_format_short(o->tz, o->filter.until_ms, b);
     if (a[0] != '\0' && b[0] != '\0') {
         fprintf(out, "agentwatch report: %s to %s\n", a, b);
     } else if (a[0] != '\0') {
@@ -853,7 +833,7 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
     render_counts(out, o, cats, rules);
     render_limits(out, &rep->limits, o->tz);
     render_incidents(out, &rep->incidents, o->tz, o->columns);
-    aw_probe_servers_text(out, &rep->servers);
+    aw_probe_servers_text(out, &rep->servers, o->tz);
     /* Success markers are evidence of health, not problems to explain. */
     for (size_t i = 0; i < rules->count && explained < explain; i++) {
         const struct row *r = &rules->items[i];
@@ -863,7 +843,7 @@ static void render_table(FILE *out, const struct aw_report_opts *o, const struct
         if (explained++ == 0) {
             fputs("\nProbable causes, most recent problems first:\n", out);
         }
-        report_time(o->tz, r->last_ms, b);
+        aw_tz_format_short(o->tz, r->last_ms, b);
         fputs("  ", out);
         aw_text_terminal(out, r->rule, 0);
         fprintf(out, " (%lld, last %s)\n", (long long)r->count, b);

@@ -681,3 +681,20 @@ int64_t aw_tz_local_to_utc(const struct aw_tz *tz, int64_t local_ms)
     }
     return u1;                      /* valid, or skipped: the old offset */
 }
+
+void aw_tz_format_short(const struct aw_tz *tz, int64_t ms, char *out)
+{
+    int32_t off;
+
+    if (tz == NULL || ms == AW_TIME_NONE) {
+        aw_time_format_short(ms, out);
+        return;
+    }
+    off = aw_tz_offset_at(tz, ms);
+    aw_time_format_short(ms + (int64_t)off * 1000, out);
+    if (strlen(out) == 20) {
+        int32_t a = off < 0 ? -off : off;
+        snprintf(out + 19, AW_TIME_ISO_MAX - 19, "%c%02d:%02d", off < 0 ? '-' : '+', (int)(a / 3600),
+                 (int)(a / 60 % 60));
+    }
+}

@@ -81,14 +81,14 @@ static char *line_of(const struct aw_probe_server *sv)
     FILE *f = fopen(path, "wb");
 
     CU_ASSERT_FATAL(f != NULL);
-    aw_probe_server_change_line(f, sv);
+    aw_probe_server_change_line(f, sv, NULL);
     fclose(f);
     text = tu_read_file(path, NULL);
     free(path);
     return text;
 }
 
-static char *report_of(const char *db, enum aw_report_format format)
+static char *report_of(const char *db, enum aw_report_format format, const struct aw_tz *tz)
 {
     char *path = tu_path(tu_dir(), "report.out"), *text;
     struct aw_report_opts o;
@@ -99,6 +99,7 @@ static char *report_of(const char *db, enum aw_report_format format)
     CU_ASSERT_FATAL(f != NULL);
     memset(&o, 0, sizeof(o));
     o.format = format;
+    o.tz = tz;
     o.filter.since_ms = AW_TIME_NONE;
     o.filter.until_ms = AW_TIME_NONE;
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, db, AW_STORE_READONLY, &err), AW_OK);
@@ -179,14 +180,28 @@ static void test_change_and_failures(void)
     aw_store_close(&s);
 
     /* report: the section in the table, the array in JSON. */
-    text = report_of(db, AW_REPORT_TABLE);
+    text = report_of(db, AW_REPORT_TABLE, NULL);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nServers probed (last probe):\n"
                                         "  127.0.0.1:8443  2025-03-11 08:00:00Z  tcp-refused\n"
                                         "  mgmt.corp.example:443  2025-03-11 12:00:00Z  ok\n"
                                         "    certificate of mgmt.corp.example:443 changed at "
                                         "2025-03-11 12:00:00Z"));
     free(text);
-    text = report_of(db, AW_REPORT_JSON);
+    /* report --local: the section's times in the zone, with its offset. */
+    {
+        struct aw_tz *tz = NULL;
+
+        CU_ASSERT_EQUAL_FATAL(aw_tz_open("+01:00", &tz, &err), AW_OK);
+        text = report_of(db, AW_REPORT_TABLE, tz);
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nServers probed (last probe):\n"
+                                            "  127.0.0.1:8443  2025-03-11 09:00:00+01:00  tcp-refused\n"
+                                            "  mgmt.corp.example:443  2025-03-11 13:00:00+01:00  ok\n"
+                                            "    certificate of mgmt.corp.example:443 changed at "
+                                            "2025-03-11 13:00:00+01:00"));
+        free(text);
+        aw_tz_free(&tz);
+    }
+    text = report_of(db, AW_REPORT_JSON, NULL);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, ",\n \"servers\": [\n  {\"target\": \"127.0.0.1:8443\","
                                         " \"last_probe\": \"2025-03-11T08:00:00.000Z\","
                                         " \"verdict\": \"tcp-refused\","));
@@ -209,10 +224,10 @@ static void test_no_probes(void)
 
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, db, 0, &err), AW_OK);
     aw_store_close(&s);
-    text = report_of(db, AW_REPORT_JSON);
+    text = report_of(db, AW_REPORT_JSON, NULL);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n \"servers\": [],"));
     free(text);
-    text = report_of(db, AW_REPORT_TABLE);
+    text = report_of(db, AW_REPORT_TABLE, NULL);
     CU_ASSERT_PTR_NULL(strstr(text, "Servers probed"));
     free(text);
     free(db);

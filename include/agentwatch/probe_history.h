@@ -26,6 +26,7 @@
 #include "agentwatch/err.h"
 #include "agentwatch/probe.h"
 #include "agentwatch/store.h"
+#include "agentwatch/tz.h"
 
 struct aw_probe_server {
     char target[AW_PROBE_HOST_MAX + 16];   /* host:port */
@@ -52,12 +53,14 @@ void aw_probe_servers_free(struct aw_probe_servers *l);
 
 /* The line report prints for a changed certificate, without a newline:
  * "certificate of X changed at T (OLD → NEW); failures began at T'" (or
- * "; no failure since"). */
-void aw_probe_server_change_line(FILE *out, const struct aw_probe_server *sv);
+ * "; no failure since"), times as aw_tz_format_short() writes them for
+ * tz (NULL: UTC). */
+void aw_probe_server_change_line(FILE *out, const struct aw_probe_server *sv,
+                                 const struct aw_tz *tz);
 
 /* report's renderings: a text section (nothing without servers) and the
  * JSON array ",\n \"servers\": [...]". */
-void aw_probe_servers_text(FILE *out, const struct aw_probe_servers *l);
+void aw_probe_servers_text(FILE *out, const struct aw_probe_servers *l, const struct aw_tz *tz);
 void aw_probe_servers_json(FILE *out, const struct aw_probe_servers *l);
 
 #endif

@@ -52,6 +52,12 @@ const char *aw_tz_name(const struct aw_tz *tz);
 /* Offset from UTC in force at the instant utc_ms, in seconds east. */
 int32_t aw_tz_offset_at(const struct aw_tz *tz, int64_t utc_ms);
 
+/* ms as a person reads it (out holds AW_TIME_ISO_MAX): "YYYY-MM-DD
+ * HH:MM:SSZ" when tz is NULL (UTC), else the zone's wall clock with the
+ * offset in force then ("...08:00:01+01:00"), so a time on a night the
+ * clocks go back is still one instant. */
+void aw_tz_format_short(const struct aw_tz *tz, int64_t ms, char *out);
+
 /* The instant at which the zone's clocks read local_ms (a wall-clock time
  * expressed as milliseconds since 1970-01-01 00:00 of that clock).
  * Deterministic where the wall clock is ambiguous:

@@ -552,6 +552,54 @@ static void test_sighup_reload(void)
     fx_fini(&f);
 }
 
+/* SIGHUP reloads the local layer as well: a rule put into the
+ * --local-rules folder after the start takes effect, beside the shipped
+ * ones, without a restart. */
+static void test_sighup_reload_local(void)
+{
+    struct fx f;
+    char *dir, *file;
+    int64_t deadline;
+    int first_new, benign = 0;
+
+    fx_init(&f);
+    dir = tu_path(f.dir, "rules.d");
+    CU_ASSERT_FATAL(mkdir(dir, 0700) == 0);
+    file = tu_path(dir, "50-site.yaml");
+    write_records(&f, f.log, 3);
+    start_with(&f, NULL, "--local-rules", dir);
+    CU_ASSERT_FATAL(wait_findings(&f, expected_count(&f)));
+    CU_ASSERT_EQUAL(peek(f.db, "SELECT count(*) FROM rules WHERE id = 'policy'"), 0);
+    tu_write_str(file, "rules:\n"
+                       "  - id: policy\n    category: health\n    severity: info\n"
+                       "    pattern: 'Policy request completed'\n");
+    kill(f.pid, SIGHUP);
+    deadline = aw_time_now_ms() + DEADLINE_MS;
+    while (peek(f.db, "SELECT count(*) FROM rules WHERE id = 'policy'") != 1 &&
+           aw_time_now_ms() < deadline) {
+        poll(NULL, 0, 10);
+    }
+    CU_ASSERT_EQUAL_FATAL(peek(f.db, "SELECT count(*) FROM rules WHERE id = 'policy'"), 1);
+    first_new = f.next_id;
+    write_records(&f, f.log, 6);
+    for (int id = first_new; id < f.next_id; id++) {
+        benign += !f.failure[id];
+    }
+    CU_ASSERT_FATAL(benign > 0);
+    deadline = aw_time_now_ms() + DEADLINE_MS;
+    while (peek(f.db, "SELECT count(*) FROM findings WHERE rule = 'policy'") < benign &&
+           aw_time_now_ms() < deadline) {
+        poll(NULL, 0, 10);
+    }
+    CU_ASSERT_EQUAL(peek(f.db, "SELECT count(*) FROM findings WHERE rule = 'policy'"), benign);
+    /* The shipped layer still classifies: the trust failures keep coming. */
+    CU_ASSERT_TRUE(peek(f.db, "SELECT count(*) FROM findings WHERE rule = 'trust'") > 0);
+    CU_ASSERT_EQUAL(stop(&f, SIGTERM), 0);
+    free(file);
+    free(dir);
+    fx_fini(&f);
+}
+
 static void test_one_writer_many_readers(void)
 {
     struct fx f;
@@ -678,6 +726,7 @@ static int reg(void)
     CU_add_test(s, "SIGKILL torture, exactly once", test_sigkill_torture);
     CU_add_test(s, "SIGTERM mid-batch", test_sigterm_mid_batch);
     CU_add_test(s, "SIGHUP reload", test_sighup_reload);
+    CU_add_test(s, "SIGHUP reloads the local layer", test_sighup_reload_local);
     CU_add_test(s, "one writer, many readers", test_one_writer_many_readers);
     CU_add_test(s, "automatic retention", test_retention);
     CU_add_test(s, "a match limit hit is stored and said", test_match_limit_said);

@@ -364,7 +364,7 @@ static int take_config_option(struct aw_cli *cli, int *argc, char **argv)
 /* ---- dispatch ------------------------------------------------------ */
 
 static const struct aw_command commands[] = {
-    { "export", "write the stored findings as NDJSON or CSV", &aw_export_spec, aw_cmd_export },
+    { "export", "write the stored findings as NDJSON, ECS or CSV", &aw_export_spec, aw_cmd_export },
     { "follow", "follow logs as they are written until stopped", &aw_follow_spec, aw_cmd_follow },
     { "probe", "check a management server as the agent does, name the cause",
       &aw_probe_spec, aw_cmd_probe },
@@ -373,7 +373,7 @@ static const struct aw_command commands[] = {
     { "rules", "check, list or test a rule set (its examples, or on log files)", &aw_rules_spec,
       aw_cmd_rules },
     { "scan", "classify log files and store the findings", &aw_scan_spec, aw_cmd_scan },
-    { "status", "one-line health check for monitoring (exit 0-3)", &aw_status_spec,
+    { "status", "health for monitoring and consoles (exit 0-3)", &aw_status_spec,
       aw_cmd_status },
 };
 

@@ -492,12 +492,38 @@ static void test_sigterm_mid_batch(void)
     fx_fini(&f);
 }
 
+/* Once follow was sent SIGHUP with a rule set holding the health rule
+ * 'policy': the rule is loaded, and of six more records every benign one
+ * becomes a 'policy' finding. */
+static void expect_policy_rule(struct fx *f)
+{
+    int64_t deadline = aw_time_now_ms() + DEADLINE_MS;
+    int first_new, benign = 0;
+
+    while (peek(f->db, "SELECT count(*) FROM rules WHERE id = 'policy'") != 1 &&
+           aw_time_now_ms() < deadline) {
+        poll(NULL, 0, 10);
+    }
+    CU_ASSERT_EQUAL_FATAL(peek(f->db, "SELECT count(*) FROM rules WHERE id = 'policy'"), 1);
+    first_new = f->next_id;
+    write_records(f, f->log, 6);
+    for (int id = first_new; id < f->next_id; id++) {
+        benign += !f->failure[id];
+    }
+    CU_ASSERT_FATAL(benign > 0);
+    deadline = aw_time_now_ms() + DEADLINE_MS;
+    while (peek(f->db, "SELECT count(*) FROM findings WHERE rule = 'policy'") < benign &&
+           aw_time_now_ms() < deadline) {
+        poll(NULL, 0, 10);
+    }
+    CU_ASSERT_EQUAL(peek(f->db, "SELECT count(*) FROM findings WHERE rule = 'policy'"), benign);
+}
+
 static void test_sighup_reload(void)
 {
     struct fx f;
     char *err, *err_path;
     int64_t deadline;
-    int first_new, benign = 0;
 
     fx_init(&f);
     err_path = tu_path(f.dir, "follow.err");
@@ -529,23 +555,7 @@ static void test_sighup_reload(void)
                           "  - id: policy\n    category: health\n    severity: info\n"
                           "    pattern: 'Policy request completed'\n");
     kill(f.pid, SIGHUP);
-    deadline = aw_time_now_ms() + DEADLINE_MS;
-    while (peek(f.db, "SELECT count(*) FROM rules WHERE id = 'policy'") != 1 &&
-           aw_time_now_ms() < deadline) {
-        poll(NULL, 0, 10);
-    }
-    first_new = f.next_id;
-    write_records(&f, f.log, 6);
-    for (int id = first_new; id < f.next_id; id++) {
-        benign += !f.failure[id];
-    }
-    CU_ASSERT_FATAL(benign > 0);
-    deadline = aw_time_now_ms() + DEADLINE_MS;
-    while (peek(f.db, "SELECT count(*) FROM findings WHERE rule = 'policy'") < benign &&
-           aw_time_now_ms() < deadline) {
-        poll(NULL, 0, 10);
-    }
-    CU_ASSERT_EQUAL(peek(f.db, "SELECT count(*) FROM findings WHERE rule = 'policy'"), benign);
+    expect_policy_rule(&f);
     CU_ASSERT_EQUAL(stop(&f, SIGTERM), 0);
     assert_exact(&f);
     free(err_path);
@@ -559,8 +569,6 @@ static void test_sighup_reload_local(void)
 {
     struct fx f;
     char *dir, *file;
-    int64_t deadline;
-    int first_new, benign = 0;
 
     fx_init(&f);
     dir = tu_path(f.dir, "rules.d");
@@ -574,24 +582,7 @@ static void test_sighup_reload_local(void)
                        "  - id: policy\n    category: health\n    severity: info\n"
                        "    pattern: 'Policy request completed'\n");
     kill(f.pid, SIGHUP);
-    deadline = aw_time_now_ms() + DEADLINE_MS;
-    while (peek(f.db, "SELECT count(*) FROM rules WHERE id = 'policy'") != 1 &&
-           aw_time_now_ms() < deadline) {
-        poll(NULL, 0, 10);
-    }
-    CU_ASSERT_EQUAL_FATAL(peek(f.db, "SELECT count(*) FROM rules WHERE id = 'policy'"), 1);
-    first_new = f.next_id;
-    write_records(&f, f.log, 6);
-    for (int id = first_new; id < f.next_id; id++) {
-        benign += !f.failure[id];
-    }
-    CU_ASSERT_FATAL(benign > 0);
-    deadline = aw_time_now_ms() + DEADLINE_MS;
-    while (peek(f.db, "SELECT count(*) FROM findings WHERE rule = 'policy'") < benign &&
-           aw_time_now_ms() < deadline) {
-        poll(NULL, 0, 10);
-    }
-    CU_ASSERT_EQUAL(peek(f.db, "SELECT count(*) FROM findings WHERE rule = 'policy'"), benign);
+    expect_policy_rule(&f);
     /* The shipped layer still classifies: the trust failures keep coming. */
     CU_ASSERT_TRUE(peek(f.db, "SELECT count(*) FROM findings WHERE rule = 'trust'") > 0);
     CU_ASSERT_EQUAL(stop(&f, SIGTERM), 0);

@@ -3,7 +3,7 @@
  *
  * Field names and types were checked against the ECS reference
  * (elastic.co/docs/reference/ecs: ecs-event, ecs-rule, ecs-log,
- * ecs-host, ecs-error, ecs-url, ecs-server; the allowed values of
+ * ecs-host, ecs-error, ecs-url, ecs-server, ecs-tls, ecs-x509; the allowed values of
  * event.kind, event.category, event.type and event.outcome on the
  * ecs-allowed-values-* pages).  ECS has no field for agentwatch's own
  * category, the rule's severity word, the finding's row and file ids or
@@ -267,6 +267,89 @@ static void target(struct aw_buf *b, const char *t)
     }
 }
 
+/* s in upper case, as ECS asks of hashes and serial numbers ("for
+ * consistency with other hash values, this value should be formatted as
+ * an uppercase hash"); the probe writes them so already, this keeps the
+ * field right whatever stored them. */
+static void json_hex(struct aw_buf *b, const char *key, const char *s)
+{
+    char *u = strdup(s);
+
+    if (u == NULL) {
+        b->oom = true;
+        return;
+    }
+    for (char *p = u; *p != '\0'; p++) {
+        if (*p >= 'a' && *p <= 'f') {
+            *p = (char)(*p - 'a' + 'A');
+        }
+    }
+    json_field(b, key, u);
+    free(u);
+}
+
+/* A date field, left out when the probe could not read the date: an
+ * empty string is no date to a date-typed index. */
+static void json_date(struct aw_buf *b, const char *key, const char *s)
+{
+    if (s[0] != '\0') {
+        json_field(b, key, s);
+    }
+}
+
+/* "DNS:a, IP:1.2.3.4" (the probe's form) as ["a", "1.2.3.4"]: ECS's
+ * alternative_names are the names themselves ("*.elastic.co"). */
+static void alt_names(struct aw_buf *b, const char *san)
+{
+    const char *p = san;
+    bool first = true;
+
+    aw_buf_puts(b, "[");
+    while (*p != '\0') {
+        const char *end = strstr(p, ", ");
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        const char *colon = memchr(p, ':', len);
+
+        if (colon != NULL && (strncmp(p, "DNS:", 4) == 0 || strncmp(p, "IP:", 3) == 0)) {
+            len -= (size_t)(colon + 1 - p);
+            p = colon + 1;
+        }
+        if (len > 0) {
+            aw_buf_puts(b, first ? "" : ", ");
+            aw_buf_json_string(b, p, len);
+            first = false;
+        }
+        p += len;
+        p += *p != '\0' ? 2 : 0;
+    }
+    aw_buf_puts(b, "]");
+}
+
+/* A probe finding's server certificate as ECS's tls.server set, with the
+ * x509 field set reused under it (ECS "TLS fields", "x509 Certificate
+ * fields": tls.server.x509.*). */
+static void tls(struct aw_buf *b, const struct aw_export_cert *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    aw_buf_puts(b, ", \"tls\": {\"server\": {\"hash\": {");
+    json_hex(b, "\"sha1\": ", c->sha1);
+    json_hex(b, ", \"sha256\": ", c->sha256);
+    json_field(b, "}, \"subject\": ", c->subject);
+    json_field(b, ", \"issuer\": ", c->issuer);
+    json_date(b, ", \"not_before\": ", c->not_before);
+    json_date(b, ", \"not_after\": ", c->not_after);
+    aw_buf_puts(b, ", \"x509\": {\"alternative_names\": ");
+    alt_names(b, c->san);
+    json_field(b, ", \"subject\": {\"distinguished_name\": ", c->subject);
+    json_field(b, "}, \"issuer\": {\"distinguished_name\": ", c->issuer);
+    json_hex(b, "}, \"serial_number\": ", c->serial);
+    json_date(b, ", \"not_before\": ", c->not_before);
+    json_date(b, ", \"not_after\": ", c->not_after);
+    aw_buf_puts(b, "}}}");
+}
+
 /* The whole line with message and path cut to msg_max / path_max bytes
  * (SIZE_MAX: whole); *cut is set when either was cut. */
 static void build(const struct aw_export_row *r, size_t msg_max, size_t path_max,
@@ -317,6 +400,7 @@ static void build(const struct aw_export_row *r, size_t msg_max, size_t path_max
         aw_buf_puts(b, "}");
     }
     target(b, r->target);
+    tls(b, r->cert);
     json_field(b, ", \"agentwatch\": {\"category\": ", r->category);
     json_field(b, ", \"severity\": ", r->severity);
     aw_buf_printf(b, ", \"time_known\": %s, \"partial\": %s, \"finding_id\": %" PRId64

@@ -31,6 +31,12 @@
     "INSERT INTO server_certs (target, sha256, sha1, serial, subject, issuer, not_after," \
     " first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)" \
     " ON CONFLICT(target, sha256) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)"
+/* The certificate this probe saw, for its finding's ECS tls.* fields
+ * (migration 9): the finding is found by its (file, offset) key. */
+#define SQL_PROBE_FINDING_CERT \
+    "INSERT INTO probe_certs (finding_id, sha256, sha1, serial, subject, issuer, not_before," \
+    " not_after, san) SELECT id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM findings" \
+    " WHERE file_id = ?9 AND offset = ?10"
 /* Probes are numbered in the pseudo file: the highest offset is the newest
  * (the (file_id, offset) key answers it without reading other findings). */
 #define SQL_PROBE_LAST \
@@ -132,7 +138,14 @@ static int store_one(struct aw_store *s, const struct aw_probe_result *r, const 
         const struct aw_probe_cert *c = &r->chain[0];
         const char *texts[] = { target, c->sha256, c->sha1, c->serial, c->subject, c->issuer,
                                 c->not_after };
+        const char *more[] = { c->sha256, c->sha1, c->serial, c->subject, c->issuer,
+                               c->not_before, c->not_after, c->san };
+        const int64_t key[] = { file_id, offset };
+
         rc = run(s, SQL_PROBE_CERT, &r->started_ms, 1, texts, 7, NULL, err);
+        if (rc == AW_OK) {
+            rc = run(s, SQL_PROBE_FINDING_CERT, key, 2, more, 8, NULL, err);
+        }
     }
     return rc;
 }

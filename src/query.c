@@ -830,6 +830,7 @@ static int export_rows(struct aw_query *q, sqlite3_stmt *st, aw_export_fn fn, vo
 
     while (rc == AW_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         struct aw_export_row r;
+        struct aw_export_cert cert;
 
         r.ts_ms = sqlite3_column_int64(st, 0);
         r.ts_known = sqlite3_column_int(st, 1) != 0;
@@ -850,6 +851,18 @@ static int export_rows(struct aw_query *q, sqlite3_stmt *st, aw_export_fn fn, vo
         r.head = sqlite3_column_blob(st, 16);
         r.head_len = r.head != NULL ? (size_t)sqlite3_column_bytes(st, 16) : 0;
         r.ts_inferred = sqlite3_column_int(st, 17) != 0;
+        r.cert = NULL;
+        if (sqlite3_column_type(st, 18) != SQLITE_NULL) {
+            cert.sha256 = col_text(st, 18);
+            cert.sha1 = col_text(st, 19);
+            cert.serial = col_text(st, 20);
+            cert.subject = col_text(st, 21);
+            cert.issuer = col_text(st, 22);
+            cert.not_before = col_text(st, 23);
+            cert.not_after = col_text(st, 24);
+            cert.san = col_text(st, 25);
+            r.cert = &cert;
+        }
         rc = fn(ctx, &r, err);
     }
     return rows_end(q, st, rc, step, err);

@@ -33,6 +33,7 @@ static const char *const migrations[AW_STORE_SCHEMA_VERSION] = {
     SQL_MIGRATE_6,
     SQL_MIGRATE_7,
     SQL_MIGRATE_8,
+    SQL_MIGRATE_9,
 };
 
 enum stmt_id {

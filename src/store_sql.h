@@ -198,6 +198,24 @@
     "  last_seen INTEGER NOT NULL," \
     "  PRIMARY KEY (target, sha256));"
 
+/* The server certificate a probe finding saw, per finding (issue 13: the
+ * ECS tls.server.* fields of export and the spool).  server_certs keeps one
+ * row per target and certificate with a first and last sighting, which
+ * cannot say which certificate a given probe saw once a server flapped
+ * between two (A, B, A): so each probe finding gets its own row, deleted
+ * with it.  Probes stored before this migration have none. */
+#define SQL_MIGRATE_9 \
+    "CREATE TABLE probe_certs (" \
+    "  finding_id INTEGER PRIMARY KEY REFERENCES findings(id) ON DELETE CASCADE," \
+    "  sha256 TEXT NOT NULL," \
+    "  sha1 TEXT NOT NULL," \
+    "  serial TEXT NOT NULL," \
+    "  subject TEXT NOT NULL," \
+    "  issuer TEXT NOT NULL," \
+    "  not_before TEXT NOT NULL," \
+    "  not_after TEXT NOT NULL," \
+    "  san TEXT NOT NULL);"
+
 /* Add a transaction's tally of one group (src/hours.c). */
 #define SQL_HOURS_UPSERT \
     "INSERT INTO finding_hours (hour, host, rule, category, count, first, last)" \
@@ -311,11 +329,14 @@
     " ORDER BY hour LIMIT 1"
 
 /* The columns of an exported finding; the hashes of the file's head (its identity for
- * the ECS event.id, src/ecs.c) comes with it. */
+ * the ECS event.id, src/ecs.c) comes with it, and a probe finding's server
+ * certificate (NULLs for every other finding). */
 #define SQL_Q_EXPORT_COLS \
     "SELECT ts, ts_known, read_ts, host, file_id, path, offset, rule, category, severity," \
     " level, message, partial, target, code, id," \
-    " (SELECT head_sums FROM files WHERE files.id = findings.file_id), ts_inferred FROM findings"
+    " (SELECT head_sums FROM files WHERE files.id = findings.file_id), ts_inferred," \
+    " pc.sha256, pc.sha1, pc.serial, pc.subject, pc.issuer, pc.not_before, pc.not_after, pc.san" \
+    " FROM findings LEFT JOIN probe_certs pc ON pc.finding_id = findings.id"
 
 #define SQL_Q_EXPORT \
     SQL_Q_EXPORT_COLS " WHERE ts >= ?1 AND ts < ?2" SQL_Q_SET " ORDER BY ts, id"

@@ -1,7 +1,9 @@
 /*
  * export --cursor and --format ecs (issue 13) as a black box: the built
  * binary on databases filled by real scans; a killed exporter and a full
- * disk; the ECS line builder and its size limit directly.
+ * disk; the ECS line builder and its size limit directly; probe findings
+ * with their server certificate as tls.server.* (stored with the probe's
+ * own store API; tests/probe/harness.py "ecs" does it from real probes).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,10 @@
 #include <unistd.h>
 
 #include "agentwatch/ecs.h"
+#include "agentwatch/probe.h"
+#include "agentwatch/probe_store.h"
+#include "agentwatch/spool.h"
+#include "agentwatch/store.h"
 #include "testutil.h"
 
 static const char rules_yaml[] =
@@ -449,7 +455,7 @@ static void test_ecs_ids_survive_migration(void)
     CU_ASSERT_FATAL(log != NULL && head_len > AW_ECS_ID_HEAD && head_len <= log_len);
     sql = malloc(2 * head_len + 1024);
     CU_ASSERT_FATAL(sql != NULL);
-    strcpy(sql, "DROP TABLE IF EXISTS server_certs;"
+    strcpy(sql, "DROP TABLE IF EXISTS probe_certs; DROP TABLE IF EXISTS server_certs;"
                 " ALTER TABLE files ADD COLUMN head BLOB NOT NULL DEFAULT x'';"
                 " UPDATE files SET head = x'");
     for (size_t i = 0; i < head_len; i++) {
@@ -527,6 +533,134 @@ static void test_ecs_line_limit(void)
     aw_buf_free(&b);
 }
 
+/* One probe of 127.0.0.1:8443 at ms stored with the probe's store API,
+ * with a server certificate unless serial is NULL. */
+static void store_probe(struct aw_store *s, int64_t ms, enum aw_probe_verdict v, char h,
+                        const char *serial, const char *cn, const char *san)
+{
+    struct aw_probe_result *r = calloc(1, sizeof(*r));
+    struct aw_err err = { 0 };
+
+    CU_ASSERT_FATAL(r != NULL);
+    CU_ASSERT_EQUAL_FATAL(aw_probe_parse_target("127.0.0.1:8443", &r->target, &err), AW_OK);
+    r->verdict = v;
+    snprintf(r->detail, sizeof(r->detail), "detail");
+    r->started_ms = ms;
+    if (serial != NULL) {
+        struct aw_probe_cert *c = &r->chain[0];
+
+        /* Hashes in lower case: ECS wants them upper case, whoever stored them. */
+        memset(c->sha1, h, 40);
+        memset(c->sha256, h + 2, 64);
+        snprintf(c->serial, sizeof(c->serial), "%s", serial);
+        snprintf(c->subject, sizeof(c->subject), "CN=%s", cn);
+        snprintf(c->issuer, sizeof(c->issuer), "CN=agentwatch test root");
+        snprintf(c->not_before, sizeof(c->not_before), "2025-01-01T00:00:00Z");
+        snprintf(c->not_after, sizeof(c->not_after), "2026-01-01T00:00:00Z");
+        snprintf(c->san, sizeof(c->san), "%s", san);
+        r->nchain = r->nsent = 1;
+    }
+    CU_ASSERT_EQUAL(aw_probe_store_result(s, r, "WKS-1", &err), AW_OK);
+    free(r);
+}
+
+#define TLS_A \
+    "\"tls\": {\"server\": {\"hash\": {\"sha1\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"," \
+    " \"sha256\": \"CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC\"}," \
+    " \"subject\": \"CN=agent.corp.example\", \"issuer\": \"CN=agentwatch test root\"," \
+    " \"not_before\": \"2025-01-01T00:00:00Z\", \"not_after\": \"2026-01-01T00:00:00Z\"," \
+    " \"x509\": {\"alternative_names\": [\"agent.corp.example\", \"10.0.0.5\"]," \
+    " \"subject\": {\"distinguished_name\": \"CN=agent.corp.example\"}," \
+    " \"issuer\": {\"distinguished_name\": \"CN=agentwatch test root\"}," \
+    " \"serial_number\": \"1F2A\", \"not_before\": \"2025-01-01T00:00:00Z\"," \
+    " \"not_after\": \"2026-01-01T00:00:00Z\"}}}"
+#define TLS_B_HASH "{\"sha1\": \"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB\""
+
+/* The n-th line (from 0) of text, or NULL; caller frees. */
+static char *nth_line(const char *text, int n)
+{
+    const char *p = text, *end;
+
+    for (int i = 0; i < n && p != NULL; i++) {
+        p = strchr(p, '\n');
+        p = p != NULL ? p + 1 : NULL;
+    }
+    if (p == NULL || *p == '\0') {
+        return NULL;
+    }
+    end = strchr(p, '\n');
+    return strndup(p, end != NULL ? (size_t)(end - p) : strlen(p));
+}
+
+/* A server that flapped between two certificates (A, B, A), then refused:
+ * each probe finding carries the certificate that probe saw, in export and
+ * in the spool alike, the refused one none; prune deletes them with their
+ * findings. */
+static void test_ecs_probe_tls(void)
+{
+    char *dir = tu_mkdtemp(), *db = tu_path(dir, "p.db"), *spool = tu_path(dir, "spool");
+    char *active = tu_path(spool, "agentwatch.ndjson"), *out, *text, *line;
+    struct aw_spool_opts so = { .dir = spool, .host = "WKS-1" };
+    struct aw_store *s = NULL;
+    struct aw_spool *sp = NULL;
+    struct aw_err err = { 0 };
+    int rc;
+
+    CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, db, 0, &err), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_spool_open(&sp, s, &so, &err), AW_OK);
+    store_probe(s, 1741676400000, AW_PV_OK, 'a', "1f2a", "agent.corp.example",
+                "DNS:agent.corp.example, IP:10.0.0.5");
+    store_probe(s, 1741676460000, AW_PV_NAME_MISMATCH, 'b', "22", "other.example", "");
+    store_probe(s, 1741676520000, AW_PV_OK, 'a', "1f2a", "agent.corp.example",
+                "DNS:agent.corp.example, IP:10.0.0.5");
+    store_probe(s, 1741676580000, AW_PV_TCP_REFUSED, 0, NULL, NULL, NULL);
+    aw_spool_close(&sp);
+    aw_store_close(&s);
+    CU_ASSERT_EQUAL(tu_sql_int(db, "SELECT count(*) FROM probe_certs"), 3);
+
+    out = export(db, &rc, "--format", "ecs", NULL, NULL);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_EQUAL(tu_count_lines(out), 4);
+    text = tu_read_file(active, NULL);
+    CU_ASSERT_EQUAL(tu_count_lines(text), 5);        /* the header, then 4 */
+    for (int i = 0; i < 4; i++) {
+        char *e = nth_line(out, i), *sl = nth_line(text, i + 1);
+        const char *want = i == 1 ? TLS_B_HASH : i == 3 ? NULL : TLS_A;
+
+        CU_ASSERT_FATAL(e != NULL && sl != NULL);
+        CU_ASSERT_STRING_EQUAL(e, sl);
+        if (want != NULL) {
+            CU_ASSERT_PTR_NOT_NULL(strstr(e, want));
+            if (strstr(e, want) == NULL) {
+                fprintf(stderr, "line %d: %s\n", i, e);
+            }
+        } else {
+            CU_ASSERT_PTR_NULL(strstr(e, "\"tls\""));
+        }
+        free(e);
+        free(sl);
+    }
+    line = nth_line(out, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(line, "\"alternative_names\": [], \"subject\":"
+                                        " {\"distinguished_name\": \"CN=other.example\"}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(line, "\"rule\": {\"id\": \"probe.name-mismatch\""));
+    free(line);
+    free(out);
+    free(text);
+
+    out = NULL;
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, NULL, "--db", db, "prune", "--older-than",
+                                      "2025-03-11T07:01:30Z", NULL), 0);
+    free(out);
+    CU_ASSERT_EQUAL(tu_sql_int(db, "SELECT count(*) FROM findings"), 2);
+    CU_ASSERT_EQUAL(tu_sql_int(db, "SELECT count(*) FROM probe_certs"), 1);
+    tu_rmtree(dir);
+    free(active);
+    free(spool);
+    free(db);
+    free(dir);
+}
+
 static int register_suites(void)
 {
     CU_pSuite s = CU_add_suite("export", NULL, NULL);
@@ -543,6 +677,7 @@ static int register_suites(void)
     CU_add_test(s, "ECS event ids survive the log growing", test_ecs_ids_survive_growth);
     CU_add_test(s, "ECS event ids survive the schema-7 migration", test_ecs_ids_survive_migration);
     CU_add_test(s, "ECS lines stay under their limit", test_ecs_line_limit);
+    CU_add_test(s, "ECS tls.server.* of probe findings", test_ecs_probe_tls);
     return 0;
 }
 

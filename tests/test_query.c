@@ -459,7 +459,7 @@ static void test_triggers_partial_and_migration(void)
     tu_sql_exec(p, "DROP TRIGGER findings_hours_delete;"
                    " DROP TRIGGER findings_hours_update; DROP TABLE finding_hours;"
                    " DROP TRIGGER findings_marks_delete; DROP TABLE export_cursors;"
-                   " DROP TABLE spool_state; DROP TABLE server_certs;"
+                   " DROP TABLE spool_state; DROP TABLE server_certs; DROP TABLE probe_certs;"
                    " ALTER TABLE findings DROP COLUMN ts_inferred;"
                    " ALTER TABLE files DROP COLUMN head_len; ALTER TABLE files DROP COLUMN"
                    " head_sums; ALTER TABLE files ADD COLUMN head BLOB NOT NULL DEFAULT x'';"

@@ -157,6 +157,19 @@ int aw_query_newest(struct aw_store *s, int64_t *out, struct aw_err *err);
  * to the first by name.  *out is NULL when none names one; caller frees. */
 int aw_query_top_target(struct aw_query *q, int64_t from_ms, char **out, struct aw_err *err);
 
+/* The server certificate a probe finding saw (table probe_certs): the
+ * texts of struct aw_probe_cert as the probe stored them. */
+struct aw_export_cert {
+    const char *sha256;       /* hex */
+    const char *sha1;         /* hex, the Windows thumbprint */
+    const char *serial;       /* hex */
+    const char *subject;      /* RFC 2253 */
+    const char *issuer;
+    const char *not_before;   /* ISO-8601 UTC */
+    const char *not_after;
+    const char *san;          /* "DNS:a, IP:1.2.3.4", "" when none */
+};
+
 /* Every stored field of a finding.  Strings are valid UTF-8 (cleaned on
  * insert) and valid during the callback; target and code may be NULL. */
 struct aw_export_row {
@@ -181,6 +194,8 @@ struct aw_export_row {
                                    event.id) */
     size_t head_len;
     bool ts_inferred;         /* ts_ms's year or zone was guessed */
+    const struct aw_export_cert *cert;  /* a probe finding's server
+                                           certificate, else NULL */
 };
 
 typedef int (*aw_export_fn)(void *ctx, const struct aw_export_row *row, struct aw_err *err);

@@ -24,7 +24,7 @@
 #include "agentwatch/fileid.h"
 #include "agentwatch/rules.h"
 
-#define AW_STORE_SCHEMA_VERSION 8
+#define AW_STORE_SCHEMA_VERSION 9
 
 /* Longest message kept with a finding, in bytes of UTF-8. */
 #define AW_FINDING_MESSAGE_MAX 2048

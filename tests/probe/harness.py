@@ -644,6 +644,38 @@ def main():
                       f"certificate of {ip(hist.port)} changed at " in rep.stdout
                       and f"({sha_a} \u2192 {sha_b}); failures began at " in rep.stdout,
                       rep.stdout + rep.stderr)
+            # ECS export: each probe finding carries the certificate that
+            # probe saw (A, B, then A again), a refused probe none.
+            current[0] = ctxs[0]
+            p3 = subprocess.run(base, capture_output=True, text=True)
+            p4 = subprocess.run([AW_BIN, "--db", db, "probe", "--format", "json", ip(w.closed)],
+                                capture_output=True, text=True)
+            r3 = json.loads(p3.stdout or "{}")
+            ex = subprocess.run([AW_BIN, "--db", db, "export", "--format", "ecs"],
+                                capture_output=True, text=True)
+            lines = [json.loads(x) for x in ex.stdout.splitlines()]
+
+            def ecs_tls(c):
+                return {"hash": {"sha1": c["sha1"].upper(), "sha256": c["sha256"].upper()},
+                        "subject": c["subject"], "issuer": c["issuer"],
+                        "not_before": c["not_before"], "not_after": c["not_after"],
+                        "x509": {"alternative_names": [n.split(":", 1)[1] for n in
+                                                       c["san"].split(", ") if n],
+                                 "subject": {"distinguished_name": c["subject"]},
+                                 "issuer": {"distinguished_name": c["issuer"]},
+                                 "serial_number": c["serial"].upper(),
+                                 "not_before": c["not_before"],
+                                 "not_after": c["not_after"]}}
+            want_tls = [ecs_tls((r.get("chain") or [{}])[0]) for r in (r1, r2, r3)]
+            got_tls = [ln.get("tls", {}).get("server") for ln in lines]
+            res.check("ecs: tls.server.* of each probe as it saw it, none when refused",
+                      len(lines) == 4 and got_tls[:3] == want_tls and got_tls[3] is None
+                      and [ln["rule"]["id"] for ln in lines] ==
+                      ["probe.ok", "probe.name-mismatch", "probe.ok", "probe.tcp-refused"]
+                      and want_tls[0]["x509"]["alternative_names"]
+                      and (r3.get("chain") or [{}])[0].get("sha1") == sha_a
+                      and p4.returncode == 1,
+                      ex.stdout[:2000] + ex.stderr + p4.stderr)
 
         for s in w.servers + [w.http, close_srv, silent_srv, garbage_srv, trickle_srv]:
             s.stop()

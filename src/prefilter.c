@@ -88,11 +88,9 @@ static void assign_classes(struct build *b, size_t *total, size_t *count)
     pf->ncls = ncls;
 }
 
-static void set_pair(struct aw_prefilter *pf, unsigned b0, unsigned b1)
+static void set_bit(uint8_t *set, unsigned bit)
 {
-    unsigned bit = b0 | b1 << 8;
-
-    pf->pairs[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+    set[bit >> 3] |= (uint8_t)(1u << (bit & 7));
 }
 
 static unsigned upper(unsigned c)
@@ -111,27 +109,52 @@ static void add_pair(struct aw_prefilter *pf, const unsigned char *l)
             /* A one-byte literal starts at its byte whatever follows. */
             pf->single[a[x]] = true;
             for (unsigned c = 0; c < 256; c++) {
-                set_pair(pf, a[x], c);
+                set_bit(pf->pairs, a[x] | c << 8);
+                set_bit(pf->short_pairs, a[x] | c << 8);
             }
             continue;
         }
         for (int y = 0; y < 2; y++) {
-            set_pair(pf, a[x], b[y]);
+            set_bit(pf->pairs, a[x] | b[y] << 8);
             if (l[2] == '\0' || l[3] == '\0') {
-                unsigned bit = a[x] | b[y] << 8;
-                pf->short_pairs[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+                set_bit(pf->short_pairs, a[x] | b[y] << 8);
             }
         }
     }
     if (l[1] != '\0' && l[2] != '\0' && l[3] != '\0') {
-        /* Every case variant of the first four bytes. */
-        for (unsigned v = 0; v < 16; v++) {
-            unsigned char q[4];
-            for (int k = 0; k < 4; k++) {
-                q[k] = (unsigned char)((v >> k) & 1u ? upper(l[k]) : l[k]);
+        set_bit(pf->quads, aw_prefilter_quad_hash(aw_prefilter_quad_key(l)));
+    }
+}
+
+/* The jump of a literal whose first four bytes lead to trie state s (a
+ * state id until encode_quads()). */
+static void add_quad(struct aw_prefilter *pf, const unsigned char *l, uint32_t s)
+{
+    uint32_t key = aw_prefilter_quad_key(l);
+
+    for (uint32_t h = (key * 0x85EBCA6Bu) >> 7;; h++) {
+        uint32_t *k = &pf->qkey[h & pf->qmask], *cell = &pf->qcell[h & pf->qmask];
+        if (*k == 0) {
+            *k = key;
+            *cell = s;
+            return;
+        }
+        if (*k == key) {
+            if (*cell != s) {
+                *cell = AW_PF_QUAD_WALK;   /* different bytes, same fold */
             }
-            unsigned h = aw_prefilter_quad_hash(q);
-            pf->quads[h >> 3] |= (uint8_t)(1u << (h & 7));
+            return;
+        }
+    }
+}
+
+/* The jump table's state ids as delta cells, once the outputs are known. */
+static void encode_quads(struct aw_prefilter *pf)
+{
+    for (uint32_t i = 0; i <= pf->qmask; i++) {
+        uint32_t t = pf->qcell[i];
+        if (pf->qkey[i] != 0 && t != AW_PF_QUAD_WALK) {
+            pf->qcell[i] = ((t * pf->ncls) << 1) | (pf->out_cnt[t] != 0 ? 1u : 0u);
         }
     }
 }
@@ -149,12 +172,15 @@ static void build_trie(struct build *b)
             const unsigned char *l = (const unsigned char *)b->lits[r][j];
             uint32_t s = 0;
             add_pair(pf, l);
-            for (; *l != '\0'; l++) {
-                uint32_t *cell = &b->trie[(size_t)s * ncls + pf->cls[*l]];
+            for (size_t k = 0; l[k] != '\0'; k++) {
+                uint32_t *cell = &b->trie[(size_t)s * ncls + pf->cls[l[k]]];
                 if (*cell == 0) {
                     *cell = pf->nstates++;
                 }
                 s = *cell;
+                if (k == 3) {
+                    add_quad(pf, l, s);
+                }
             }
             b->pairs[b->npairs].state = s;
             b->pairs[b->npairs].rule = (uint32_t)r;
@@ -237,7 +263,11 @@ static int build_dfa(struct build *b)
     }
     b->trie = calloc((total + 1) * pf->ncls, sizeof(*b->trie));
     b->pairs = malloc(count * sizeof(*b->pairs));
-    if (b->trie == NULL || b->pairs == NULL) {
+    for (pf->qmask = 15; pf->qmask < 2 * count; pf->qmask = pf->qmask * 2 + 1) {
+    }
+    pf->qkey = calloc((size_t)pf->qmask + 1, sizeof(*pf->qkey));
+    pf->qcell = calloc((size_t)pf->qmask + 1, sizeof(*pf->qcell));
+    if (b->trie == NULL || b->pairs == NULL || pf->qkey == NULL || pf->qcell == NULL) {
         return AW_ENOMEM;
     }
     build_trie(b);
@@ -262,6 +292,7 @@ static int build_dfa(struct build *b)
         uint32_t t = b->goto_[k];
         b->goto_[k] = t == 0 ? 0 : ((t * pf->ncls) << 1) | (pf->out_cnt[t] != 0 ? 1u : 0u);
     }
+    encode_quads(pf);
     pf->delta = b->goto_;
     b->goto_ = NULL;
     pf->have_dfa = true;
@@ -299,5 +330,7 @@ void aw_prefilter_free(struct aw_prefilter *pf)
     free(pf->out_off);
     free(pf->out_cnt);
     free(pf->outs);
+    free(pf->qkey);
+    free(pf->qcell);
     memset(pf, 0, sizeof(*pf));
 }

@@ -1519,6 +1519,41 @@ static void test_prefilter_first_look(void)
     aw_prefilter_free(&pf);
 }
 
+/* The jump four bytes down the trie folds case by setting bit 5 of each
+ * byte, so "a@bc" and "a`bc" share a key: literals whose first four bytes
+ * fold alike but differ must still each mark their own rule. */
+static void test_prefilter_fold_collision(void)
+{
+    static char *l0[] = { "a@bcd" }, *l1[] = { "a`bce" }, *l2[] = { "a`bcdef" };
+    char **const lits[] = { l0, l1, l2 };
+    const size_t nlits[] = { 1, 1, 1 };
+    static const struct {
+        const char *msg;
+        uint64_t want;
+    } cases[] = {
+        { "xx a@bcd yy", 1 },
+        { "xx a`bce yy", 2 },
+        { "xx A`BCE yy", 2 },
+        { "xx a`bcdef", 4 },
+        { "xx A@BCD and a`bce", 3 },
+        { "xx a`bcd", 0 },
+    };
+    struct aw_prefilter pf;
+    uint64_t bits[1];
+
+    CU_ASSERT_EQUAL_FATAL(aw_prefilter_build(&pf, 3, lits, nlits), AW_OK);
+    CU_ASSERT_TRUE_FATAL(pf.have_dfa);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        aw_prefilter_scan(&pf, bits, (const unsigned char *)cases[i].msg, strlen(cases[i].msg));
+        if (bits[0] != cases[i].want) {
+            fprintf(stderr, "\n  '%s': bits %llx, want %llx", cases[i].msg,
+                    (unsigned long long)bits[0], (unsigned long long)cases[i].want);
+        }
+        CU_ASSERT_EQUAL(bits[0], cases[i].want);
+    }
+    aw_prefilter_free(&pf);
+}
+
 static void test_lint_shadowing(void)
 {
     struct fixture fx;
@@ -1899,6 +1934,7 @@ static int reg(void)
         { "lint: backtracking", test_lint_backtracking },
         { "lint: shadowing", test_lint_shadowing },
         { "prefilter: first look", test_prefilter_first_look },
+        { "prefilter: folded jump keys that collide", test_prefilter_fold_collision },
         { "cli: rules test, examples", test_cli_rules_test_examples },
         { "cli: rules test FILE...", test_cli_rules_test_files },
         { "cli: rules check warnings", test_cli_rules_check_warnings },

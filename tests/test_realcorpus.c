@@ -8,7 +8,7 @@
  * first, as `scan` would read it.  The goal of issue 11 (recall >= 0.95
  * and precision >= 0.98 for ssl, connection and resolution, recall >= 0.90
  * for health) is enforced on the working part.  The held-out part is held
- * to the figures it scored when it was first measured (holdout_floor):
+ * to the recall it scored after the last rework (holdout_recall_floor):
  * tuning rules to it would make it one more working part, so its shortfall
  * is reported, not hidden.  Misses of the working part are printed; of the
  * held-out part only the counts, unless AW_REALCORPUS_SHOW_HOLDOUT is set.
@@ -31,10 +31,11 @@
 #define HEALTH_RECALL 0.90
 #define MAX_FILES 32
 
-/* Held-out recall as first measured after each batch of sources was
- * added and the rules reworked on its working part (ssl, connection,
- * resolution, health); see tests/corpus/real/README.md. */
-static const double holdout_recall_floor[] = { 0.90, 0.68, 1.0, 0.53 };
+/* Held-out recall (ssl, connection, resolution, health) as measured after
+ * the last rework (batches 9 and 10: 0.92, 0.77, 1.00, 0.70 on 276 records),
+ * rounded down: a regression guard, not the goal; see
+ * tests/corpus/real/README.md. */
+static const double holdout_recall_floor[] = { 0.91, 0.77, 1.0, 0.69 };
 #define HOLDOUT_PRECISION_FLOOR 0.98
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };

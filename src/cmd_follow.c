@@ -193,22 +193,25 @@ static void print_file(void *ctx, const struct aw_scan_file_stats *st)
     }
 }
 
-/* follow.probe_interval_seconds: probes when incidents start; where
- * that cannot work (no probe engine), follow goes on without, saying so. */
+/* follow.probe_interval_seconds (on by default, 0: off): probes when
+ * incidents start; where that cannot work (no probe engine), follow goes
+ * on without, saying so. */
 static void open_autoprobe(struct aw_cli *cli, struct aw_store *store, struct aw_autoprobe **ap)
 {
     struct aw_err err = { 0 };
+    unsigned interval = cli->config != NULL ? cli->config->probe_interval_s
+                                            : AW_AUTOPROBE_INTERVAL_DEFAULT;
 
-    if (cli->config == NULL || cli->config->probe_interval_s == 0) {
+    if (interval == 0) {
         return;
     }
-    if (aw_autoprobe_open(ap, store, cli->config_path, cli->allow_unsafe_dir,
-                          cli->config->probe_interval_s, log_line, NULL, &err) != AW_OK) {
+    if (aw_autoprobe_open(ap, store, cli->config_path, cli->allow_unsafe_dir, interval, log_line,
+                          NULL, &err) != AW_OK) {
         aw_text_printf(stderr, "agentwatch: follow: no automatic probe: %s\n", err.msg);
         return;
     }
     aw_text_printf(stdout, "probing the server of each new incident, each at most every %u s\n",
-                   cli->config->probe_interval_s);
+                   interval);
 }
 
 int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)

@@ -432,6 +432,7 @@ static void config_init(struct aw_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->retention_days = AW_RETENTION_DAYS_DEFAULT;
+    cfg->probe_interval_s = AW_AUTOPROBE_INTERVAL_DEFAULT;
 }
 
 void aw_config_free(struct aw_config *cfg)

@@ -132,8 +132,17 @@ wait "$unit_pid" || fail "stopped while waiting, ExecStart exited $?"
 if systemd-analyze security --offline=yes "$unit" >"$tmp/security.out" 2>&1; then
     exposure=$(sed -n 's/^→ Overall exposure level for [^:]*: \([0-9.]*\) .*/\1/p' "$tmp/security.out")
     echo "systemd-analyze security: exposure $exposure"
-    awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 1.0) }' ||
-        fail "systemd-analyze security: exposure '$exposure' above 1.0: $(cat "$tmp/security.out")"
+    # 1.0 without network; the automatic probe (issue 12) needs IPv4/IPv6
+    # sockets to any address, which systemd 252 rates 0.9 (PrivateNetwork=
+    # 0.5, AF_INET/AF_INET6 0.3, IPAddressDeny= 0.2).  Everything else
+    # must stay as hardened as before: exactly these items may be open,
+    # each with its reason in the unit file.
+    awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 1.9) }' ||
+        fail "systemd-analyze security: exposure '$exposure' above 1.9: $(cat "$tmp/security.out")"
+    open_items=$(sed -n 's/^✗ \([^ ]*\) .*/\1/p' "$tmp/security.out" | LC_ALL=C sort | tr '\n' ' ')
+    want_open='CapabilityBoundingSet=~CAP_(DAC_*|FOWNER|IPC_OWNER) DeviceAllow= IPAddressDeny= MemoryDenyWriteExecute= PrivateNetwork= PrivateUsers= ProtectHome= RestrictAddressFamilies=~AF_(INET|INET6) RestrictAddressFamilies=~AF_UNIX RootDirectory=/RootImage= User=/DynamicUser= '
+    [ "$open_items" = "$want_open" ] ||
+        fail "systemd-analyze security: open items '$open_items', want '$want_open'"
 else
     echo "systemd-analyze has no --offline: exposure not checked"
 fi

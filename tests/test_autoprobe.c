@@ -184,25 +184,33 @@ static void test_probe_on_incident(void)
     free(outp);
 }
 
-/* Without the key, follow never probes. */
-static void test_off_by_default(void)
+/* Run follow with the configuration cfg_text on a log with one failure
+ * naming a refusing loopback port; how many probe findings it stored. */
+static long long probes_with_config(const char *cfg_text, bool expect_probe)
 {
     char *dir = tu_mkdtemp();
     char *db = tu_path(dir, "aw.db"), *cfg = tu_path(dir, "aw.yaml");
     char *rules = tu_path(dir, "rules.yaml"), *log = tu_path(dir, "agent.log");
-    char line[128];
+    char line[128], where[128];
     unsigned closed;
     int fd = loopback_socket(false, &closed), status = -1;
+    long long n;
     pid_t pid;
 
     tu_write_str(rules, rules_yaml);
-    tu_write_str(cfg, "follow:\n  commit_ms: 50\n");
+    tu_write_str(cfg, cfg_text);
     snprintf(line, sizeof(line), "Failed to connect to 127.0.0.1:%u\n", closed);
     tu_write_str(log, line);
     pid = start_follow(dir, cfg, db, rules, log);
     CU_ASSERT_TRUE(wait_count(db, "rule = 'connect-failed'", 1));
-    poll(NULL, 0, 500);
-    CU_ASSERT_EQUAL(count(db, "rule LIKE 'probe.%'"), 0);
+    snprintf(where, sizeof(where), "rule = 'probe.tcp-refused' AND target = '127.0.0.1:%u'",
+             closed);
+    if (expect_probe) {
+        CU_ASSERT_TRUE(wait_count(db, where, 1));
+    } else {
+        poll(NULL, 0, 500);
+    }
+    n = count(db, "rule LIKE 'probe.%'");
     kill(pid, SIGTERM);
     waitpid(pid, &status, 0);
     CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -213,6 +221,20 @@ static void test_off_by_default(void)
     free(cfg);
     free(rules);
     free(log);
+    return n;
+}
+
+/* Without the key, follow probes (every 600 s at most). */
+static void test_on_by_default(void)
+{
+    CU_ASSERT_EQUAL(probes_with_config("follow:\n  commit_ms: 50\n", true), 1);
+}
+
+/* probe_interval_seconds: 0 turns it off. */
+static void test_off_with_zero(void)
+{
+    CU_ASSERT_EQUAL(probes_with_config("follow:\n  commit_ms: 50\n  probe_interval_seconds: 0\n",
+                                       false), 0);
 }
 
 static int reg(void)
@@ -221,7 +243,8 @@ static int reg(void)
 
     if (s == NULL
         || CU_add_test(s, "a probe when an incident starts", test_probe_on_incident) == NULL
-        || CU_add_test(s, "off without probe_interval_seconds", test_off_by_default) == NULL) {
+        || CU_add_test(s, "on by default", test_on_by_default) == NULL
+        || CU_add_test(s, "off with probe_interval_seconds: 0", test_off_with_zero) == NULL) {
         return 1;
     }
     return 0;

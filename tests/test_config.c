@@ -99,7 +99,7 @@ static void test_full(void)
                               "  commit_ms: 100\n"
                               "  rescan_seconds: 86400\n"
                               "  poll_interval_ms: 50\n"
-                              "  probe_interval_seconds: 600\n",
+                              "  probe_interval_seconds: 900\n",
                               &cfg, &diags, &path), AW_OK);
     CU_ASSERT_EQUAL(diags.count, 0);
     CU_ASSERT_STRING_EQUAL(cfg.file, path);
@@ -110,7 +110,7 @@ static void test_full(void)
     CU_ASSERT_EQUAL(cfg.commit_ms, 100);
     CU_ASSERT_EQUAL(cfg.rescan_seconds, 86400);
     CU_ASSERT_EQUAL(cfg.poll_interval_ms, 50);
-    CU_ASSERT_EQUAL(cfg.probe_interval_s, 600);
+    CU_ASSERT_EQUAL(cfg.probe_interval_s, 900);
     CU_ASSERT_EQUAL_FATAL(cfg.nsources, 3);
     CU_ASSERT_STRING_EQUAL(cfg.sources[0].path, "/logs/agent.log");
     CU_ASSERT_EQUAL(cfg.sources[0].format, AW_FORMAT_AUTO);
@@ -137,6 +137,13 @@ static void test_empty_values(void)
     CU_ASSERT_EQUAL(load_text("empty.yaml", "", &cfg, &diags, &path), AW_OK);
     CU_ASSERT_STRING_EQUAL(cfg.file, path);
     CU_ASSERT_EQUAL(cfg.retention_days, 90);
+    CU_ASSERT_EQUAL(cfg.probe_interval_s, 600);   /* on by default (issue 12) */
+    aw_config_free(&cfg);
+    free(path);
+    CU_ASSERT_EQUAL(load_text("probe-off.yaml", "follow:\n  probe_interval_seconds: 0\n", &cfg,
+                              &diags, &path), AW_OK);
+    CU_ASSERT_EQUAL(diags.count, 0);
+    CU_ASSERT_EQUAL(cfg.probe_interval_s, 0);
     aw_config_free(&cfg);
     free(path);
     CU_ASSERT_EQUAL(load_text("comments.yaml", "# nothing\n---\n", &cfg, &diags, &path), AW_OK);
@@ -153,6 +160,7 @@ static void test_empty_values(void)
     CU_ASSERT_EQUAL(cfg.nsources, 0);
     CU_ASSERT_EQUAL(cfg.retention_days, 90);
     CU_ASSERT_EQUAL(cfg.commit_ms, 0);
+    CU_ASSERT_EQUAL(cfg.probe_interval_s, 600);
     aw_config_free(&cfg);
     free(path);
 }

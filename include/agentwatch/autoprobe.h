@@ -12,7 +12,8 @@
  * scan), never in probe findings themselves; the state at start is the
  * stored one, so a restart during an incident does not probe again.
  * At most AW_AUTOPROBE_CHILDREN probes run at once; one more is skipped
- * (and said).  Not on Windows (no probe engine there yet).
+ * (and said).  On by default (AW_AUTOPROBE_INTERVAL_DEFAULT); not on
+ * Windows yet (no child-process spawn there).
  */
 #ifndef AGENTWATCH_AUTOPROBE_H
 #define AGENTWATCH_AUTOPROBE_H
@@ -24,7 +25,10 @@
 #include "agentwatch/store.h"
 
 #define AW_AUTOPROBE_CHILDREN 4
-#define AW_AUTOPROBE_INTERVAL_MIN 1
+/* follow.probe_interval_seconds: 0 turns the probe off; unset, 600 (at
+ * most one probe per server per 10 minutes, as issue 12 asks). */
+#define AW_AUTOPROBE_INTERVAL_DEFAULT 600
+#define AW_AUTOPROBE_INTERVAL_MIN 0
 #define AW_AUTOPROBE_INTERVAL_MAX 86400
 
 struct aw_autoprobe;

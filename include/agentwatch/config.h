@@ -70,8 +70,9 @@ struct aw_config {
     unsigned commit_ms;           /* 0: not set */
     unsigned rescan_seconds;      /* 0: not set */
     unsigned poll_interval_ms;    /* 0: not set (change notifications) */
-    unsigned probe_interval_s;    /* follow.probe_interval_seconds; 0: not
-                                     set (no automatic probe, autoprobe.h) */
+    unsigned probe_interval_s;    /* follow.probe_interval_seconds;
+                                     AW_AUTOPROBE_INTERVAL_DEFAULT unless
+                                     set; 0: no automatic probe */
     char *spool_path;             /* spool.path; NULL: not set */
     unsigned long spool_max_size; /* spool.max_size; 0: not set */
     unsigned spool_keep;          /* spool.keep; 0: not set */

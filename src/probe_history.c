@@ -19,42 +19,73 @@
 
 #define PROBE_FILES \
     "(SELECT id FROM files WHERE dev = -1 AND ino = -1 AND path = 'agentwatch probe')"
+/* report's window and host (?3 lowest ts, ?4 highest, ?5 host or NULL),
+ * as every other section of the report applies them. */
+#define IN_WINDOW " ts >= ?3 AND ts <= ?4 AND (?5 IS NULL OR host = ?5)"
 /* The last probe per target: SQLite takes the bare columns from the row
  * of max(ts) (and of the highest id among equal times, by the order). */
 #define SQL_LAST_PROBES \
     "SELECT target, max(ts), coalesce(code, ''), CAST(message AS TEXT) FROM" \
     " (SELECT * FROM findings WHERE file_id IN " PROBE_FILES " AND target IS NOT NULL" \
-    " ORDER BY id) GROUP BY target ORDER BY target"
+    " AND" IN_WINDOW " ORDER BY id) GROUP BY target ORDER BY target"
+/* Unfiltered: server_certs, which also holds probes older than
+ * probe_certs (migration 9). */
 #define SQL_CERTS \
     "SELECT sha1, first_seen, last_seen FROM server_certs WHERE target = ?1" \
     " ORDER BY last_seen DESC, first_seen DESC LIMIT 2"
+/* Within a window or for one host: the certificates the probes in it saw,
+ * from each probe's own certificate row. */
+#define SQL_CERTS_WINDOW \
+    "SELECT c.sha1, min(f.ts) AS first_seen, max(f.ts) AS last_seen FROM findings f" \
+    " JOIN probe_certs c ON c.finding_id = f.id WHERE f.file_id IN " PROBE_FILES \
+    " AND f.target = ?1 AND" IN_WINDOW " GROUP BY c.sha256" \
+    " ORDER BY last_seen DESC, first_seen DESC LIMIT 2"
 #define SQL_FIRST_PROBE_AFTER \
-    "SELECT min(ts) FROM findings WHERE file_id IN " PROBE_FILES " AND target = ?1 AND ts > ?2"
+    "SELECT min(ts) FROM findings WHERE file_id IN " PROBE_FILES " AND target = ?1 AND ts > ?2" \
+    " AND" IN_WINDOW
 #define SQL_TARGETS \
-    "SELECT DISTINCT target FROM findings WHERE target IS NOT NULL AND target <> ''"
+    "SELECT DISTINCT target FROM findings WHERE target IS NOT NULL AND target <> ''" \
+    " AND" IN_WINDOW
 #define SQL_FIRST_FAILURE \
     "SELECT min(ts) FROM findings WHERE target = ?1 AND ts > ?2 AND category <> '" \
-    AW_CATEGORY_HEALTH "'"
+    AW_CATEGORY_HEALTH "' AND" IN_WINDOW
+
+/* The window of a filter as bound values: lowest and highest ts. */
+struct window {
+    int64_t lo, hi;
+    const char *host;
+    bool open;                /* no bound and no host: the whole history */
+};
 
 static void copy(char *dst, size_t size, const unsigned char *src)
 {
     snprintf(dst, size, "%s", src != NULL ? (const char *)src : "");
 }
 
-static int prepare(struct aw_store *s, const char *sql, sqlite3_stmt **st, struct aw_err *err)
+/* Prepare sql and bind the window to ?3..?5 when it has them. */
+static int prepare(struct aw_store *s, const char *sql, const struct window *w,
+                   sqlite3_stmt **st, struct aw_err *err)
 {
     if (sqlite3_prepare_v2(aw_store_sqlite(s), sql, -1, st, NULL) != SQLITE_OK) {
         return aw_store_db_error(s, err, "cannot read the stored probes");
+    }
+    if (sqlite3_bind_parameter_count(*st) < 5) {
+        return AW_OK;
+    }
+    sqlite3_bind_int64(*st, 3, w->lo);
+    sqlite3_bind_int64(*st, 4, w->hi);
+    if (w->host != NULL) {
+        sqlite3_bind_text(*st, 5, w->host, -1, SQLITE_STATIC);
     }
     return AW_OK;
 }
 
 /* min(ts) of sql for (text, after); AW_TIME_NONE when there is none. */
-static int first_after(struct aw_store *s, const char *sql, const char *text, int64_t after,
-                       int64_t *out, struct aw_err *err)
+static int first_after(struct aw_store *s, const struct window *w, const char *sql,
+                       const char *text, int64_t after, int64_t *out, struct aw_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prepare(s, sql, &st, err);
+    int rc = prepare(s, sql, w, &st, err);
 
     *out = AW_TIME_NONE;
     if (rc != AW_OK) {
@@ -73,12 +104,12 @@ static int first_after(struct aw_store *s, const char *sql, const char *text, in
 
 /* The current and previous certificates of sv's target, and when the
  * change was seen; *old_last the moment the old one was last seen. */
-static int load_change(struct aw_store *s, struct aw_probe_server *sv, int64_t *old_last,
-                       struct aw_err *err)
+static int load_change(struct aw_store *s, const struct window *w, struct aw_probe_server *sv,
+                       int64_t *old_last, struct aw_err *err)
 {
     sqlite3_stmt *st = NULL;
     int64_t first[2] = { 0, 0 }, last[2] = { 0, 0 };
-    int n = 0, step, rc = prepare(s, SQL_CERTS, &st, err);
+    int n = 0, step, rc = prepare(s, w->open ? SQL_CERTS : SQL_CERTS_WINDOW, w, &st, err);
 
     if (rc != AW_OK) {
         return rc;
@@ -103,15 +134,16 @@ static int load_change(struct aw_store *s, struct aw_probe_server *sv, int64_t *
     if (first[0] <= last[1]) {
         /* The current one was seen before the old one too (a certificate
          * put back): its first sighting says nothing about this change. */
-        rc = first_after(s, SQL_FIRST_PROBE_AFTER, sv->target, last[1], &sv->changed_ms, err);
+        rc = first_after(s, w, SQL_FIRST_PROBE_AFTER, sv->target, last[1], &sv->changed_ms,
+                         err);
     }
     return rc;
 }
 
 /* Failures naming sv's target after old_last: every stored target that
  * names the same host and port counts (log findings keep URLs). */
-static int load_failures(struct aw_store *s, struct aw_probe_server *sv, int64_t old_last,
-                         struct aw_err *err)
+static int load_failures(struct aw_store *s, const struct window *w, struct aw_probe_server *sv,
+                         int64_t old_last, struct aw_err *err)
 {
     struct aw_probe_target want, t;
     struct aw_err perr = { 0 };
@@ -122,7 +154,7 @@ static int load_failures(struct aw_store *s, struct aw_probe_server *sv, int64_t
     if (aw_probe_parse_target(sv->target, &want, &perr) != AW_OK) {
         return AW_OK;   /* a stored target of another form: nothing to match */
     }
-    rc = prepare(s, SQL_TARGETS, &st, err);
+    rc = prepare(s, SQL_TARGETS, w, &st, err);
     while (rc == AW_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *text = (const char *)sqlite3_column_text(st, 0);
         int64_t ms;
@@ -131,7 +163,7 @@ static int load_failures(struct aw_store *s, struct aw_probe_server *sv, int64_t
             strcmp(t.host, want.host) != 0 || t.port != want.port) {
             continue;
         }
-        rc = first_after(s, SQL_FIRST_FAILURE, text, old_last, &ms, err);
+        rc = first_after(s, w, SQL_FIRST_FAILURE, text, old_last, &ms, err);
         if (rc == AW_OK && ms != AW_TIME_NONE &&
             (sv->failures_ms == AW_TIME_NONE || ms < sv->failures_ms)) {
             sv->failures_ms = ms;
@@ -169,15 +201,22 @@ static int add_server(struct aw_probe_servers *l, size_t *cap, sqlite3_stmt *st,
     return AW_OK;
 }
 
-int aw_probe_servers_load(struct aw_store *s, struct aw_probe_servers *out,
-                          struct aw_err *err)
+int aw_probe_servers_load(struct aw_store *s, const struct aw_query_filter *f,
+                          struct aw_probe_servers *out, struct aw_err *err)
 {
+    struct window w = { INT64_MIN, INT64_MAX, NULL, true };
     sqlite3_stmt *st = NULL;
     size_t cap = 0;
     int step = SQLITE_DONE, rc;
 
     memset(out, 0, sizeof(*out));
-    rc = prepare(s, SQL_LAST_PROBES, &st, err);
+    if (f != NULL) {
+        w.lo = f->since_ms != AW_TIME_NONE ? f->since_ms : INT64_MIN;
+        w.hi = f->until_ms != AW_TIME_NONE ? f->until_ms : INT64_MAX;
+        w.host = f->host;
+        w.open = f->since_ms == AW_TIME_NONE && f->until_ms == AW_TIME_NONE && f->host == NULL;
+    }
+    rc = prepare(s, SQL_LAST_PROBES, &w, &st, err);
     while (rc == AW_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         rc = add_server(out, &cap, st, err);
     }
@@ -189,9 +228,9 @@ int aw_probe_servers_load(struct aw_store *s, struct aw_probe_servers *out,
         struct aw_probe_server *sv = &out->items[i];
         int64_t old_last = 0;
 
-        rc = load_change(s, sv, &old_last, err);
+        rc = load_change(s, &w, sv, &old_last, err);
         if (rc == AW_OK && sv->changed) {
-            rc = load_failures(s, sv, old_last, err);
+            rc = load_failures(s, &w, sv, old_last, err);
         }
     }
     if (rc != AW_OK) {

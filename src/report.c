@@ -885,7 +885,7 @@ int aw_report_run(struct aw_store *s, const struct aw_report_opts *o, FILE *out,
         rc = aw_query_limit_hits(q, collect, &r.limits, err);
     }
     if (rc == AW_OK && o->format != AW_REPORT_CSV) {
-        rc = aw_probe_servers_load(s, &r.servers, err);
+        rc = aw_probe_servers_load(s, &o->filter, &r.servers, err);
     }
     if (rc == AW_OK && o->by != AW_REPORT_BY_NONE) {
         rc = grid_fill(&r, q, o, err);

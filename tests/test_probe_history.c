@@ -23,8 +23,8 @@
 
 /* Store one probe of target at ms with verdict v and, unless sha1 is NULL,
  * a server certificate whose thumbprints derive from sha1. */
-static void store_probe(struct aw_store *s, const char *target, int64_t ms,
-                        enum aw_probe_verdict v, const char *sha1)
+static void store_probe_by(struct aw_store *s, const char *host, const char *target, int64_t ms,
+                           enum aw_probe_verdict v, const char *sha1)
 {
     struct aw_probe_result *r = calloc(1, sizeof(*r));
     struct aw_err err = { 0 };
@@ -44,8 +44,14 @@ static void store_probe(struct aw_store *s, const char *target, int64_t ms,
         snprintf(c->not_after, sizeof(c->not_after), "2030-01-01T00:00:00Z");
         r->nchain = r->nsent = 1;
     }
-    CU_ASSERT_EQUAL(aw_probe_store_result(s, r, "WKS-1", &err), AW_OK);
+    CU_ASSERT_EQUAL(aw_probe_store_result(s, r, host, &err), AW_OK);
     free(r);
+}
+
+static void store_probe(struct aw_store *s, const char *target, int64_t ms,
+                        enum aw_probe_verdict v, const char *sha1)
+{
+    store_probe_by(s, "WKS-1", target, ms, v, sha1);
 }
 
 /* A log finding naming the server by URL, as an agent log does. */
@@ -88,7 +94,8 @@ static char *line_of(const struct aw_probe_server *sv)
     return text;
 }
 
-static char *report_of(const char *db, enum aw_report_format format, const struct aw_tz *tz)
+static char *report_filtered(const char *db, enum aw_report_format format,
+                             const struct aw_tz *tz, const struct aw_query_filter *filter)
 {
     char *path = tu_path(tu_dir(), "report.out"), *text;
     struct aw_report_opts o;
@@ -102,6 +109,9 @@ static char *report_of(const char *db, enum aw_report_format format, const struc
     o.tz = tz;
     o.filter.since_ms = AW_TIME_NONE;
     o.filter.until_ms = AW_TIME_NONE;
+    if (filter != NULL) {
+        o.filter = *filter;
+    }
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, db, AW_STORE_READONLY, &err), AW_OK);
     CU_ASSERT_EQUAL(aw_report_run(s, &o, f, &err), AW_OK);
     aw_store_close(&s);
@@ -109,6 +119,11 @@ static char *report_of(const char *db, enum aw_report_format format, const struc
     text = tu_read_file(path, NULL);
     free(path);
     return text;
+}
+
+static char *report_of(const char *db, enum aw_report_format format, const struct aw_tz *tz)
+{
+    return report_filtered(db, format, tz, NULL);
 }
 
 static void test_change_and_failures(void)
@@ -141,7 +156,7 @@ static void test_change_and_failures(void)
     store_probe(s, "127.0.0.1:8443", TU_T0, AW_PV_OK, SHA1_A);
     store_probe(s, "127.0.0.1:8443", TU_T0 + TU_HOUR, AW_PV_TCP_REFUSED, NULL);
 
-    CU_ASSERT_EQUAL_FATAL(aw_probe_servers_load(s, &l, &err), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_probe_servers_load(s, NULL, &l, &err), AW_OK);
     CU_ASSERT_EQUAL_FATAL(l.count, 2);
     CU_ASSERT_STRING_EQUAL(l.items[0].target, "127.0.0.1:8443");
     CU_ASSERT_EQUAL(l.items[0].last_ms, TU_T0 + TU_HOUR);
@@ -167,7 +182,7 @@ static void test_change_and_failures(void)
     /* Certificate A put back: the change is dated by the first probe after
      * B was last seen, and no failure came since. */
     store_probe(s, "mgmt.corp.example", TU_T0 + 5 * TU_HOUR, AW_PV_OK, SHA1_A);
-    CU_ASSERT_EQUAL_FATAL(aw_probe_servers_load(s, &l, &err), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_probe_servers_load(s, NULL, &l, &err), AW_OK);
     CU_ASSERT_EQUAL_FATAL(l.count, 2);
     CU_ASSERT_STRING_EQUAL(l.items[1].sha1, SHA1_A);
     CU_ASSERT_STRING_EQUAL(l.items[1].old_sha1, SHA1_B);
@@ -215,6 +230,79 @@ static void test_change_and_failures(void)
     free(db);
 }
 
+/* Load the servers of db as report would for filter. */
+static void load_filtered(const char *db, int64_t since, int64_t until, const char *host,
+                          struct aw_probe_servers *l)
+{
+    struct aw_query_filter f = { .since_ms = since, .until_ms = until, .host = host };
+    struct aw_store *s = NULL;
+    struct aw_err err = { 0 };
+
+    CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, db, AW_STORE_READONLY, &err), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_probe_servers_load(s, &f, l, &err), AW_OK);
+    aw_store_close(&s);
+}
+
+/* --since, --until and --host apply to the servers as to every other
+ * section: the probes in the window, by that host; the certificates
+ * those probes saw; the failures in the window. */
+static void test_window_and_host(void)
+{
+    char *db = tu_path(tu_dir(), "window.db"), *text;
+    struct aw_store *s = NULL;
+    struct aw_err err = { 0 };
+    struct aw_probe_servers l;
+    struct aw_query_filter f = { .since_ms = AW_TIME_NONE, .until_ms = AW_TIME_NONE,
+                                 .host = "WKS-2" };
+    struct aw_file_id fid;
+    int64_t fid_id;
+
+    CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, db, 0, &err), AW_OK);
+    tu_make_fid(&fid, "<event date='03/11/2025 08:00:01.1210000 +01:00'>", 0, 0);
+    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "agent.log", "itms", "utf-8", TU_T0,
+                                            &fid_id, &err), AW_OK);
+    store_probe(s, "mgmt.corp.example", TU_T0, AW_PV_OK, SHA1_A);
+    store_log_failure(s, fid_id, 10, TU_T0 + TU_HOUR, "ssl", "https://mgmt.corp.example/");
+    store_probe(s, "mgmt.corp.example", TU_T0 + 2 * TU_HOUR, AW_PV_ROOT_UNTRUSTED, SHA1_B);
+    store_probe_by(s, "WKS-2", "other.example", TU_T0 + 3 * TU_HOUR, AW_PV_OK, SHA1_A);
+    aw_store_close(&s);
+
+    /* Everything: both servers, the change and its failure. */
+    load_filtered(db, AW_TIME_NONE, AW_TIME_NONE, NULL, &l);
+    CU_ASSERT_EQUAL_FATAL(l.count, 2);
+    CU_ASSERT_TRUE(l.items[0].changed);
+    aw_probe_servers_free(&l);
+    /* --until before the change: the probe then, one certificate. */
+    load_filtered(db, AW_TIME_NONE, TU_T0 + 90 * TU_MIN, NULL, &l);
+    CU_ASSERT_EQUAL_FATAL(l.count, 1);
+    CU_ASSERT_STRING_EQUAL(l.items[0].target, "mgmt.corp.example:443");
+    CU_ASSERT_EQUAL(l.items[0].last_ms, TU_T0);
+    CU_ASSERT_STRING_EQUAL(l.items[0].verdict, "ok");
+    CU_ASSERT_STRING_EQUAL(l.items[0].sha1, SHA1_A);
+    CU_ASSERT_FALSE(l.items[0].changed);
+    aw_probe_servers_free(&l);
+    /* --since after the change: only certificate B was seen in it. */
+    load_filtered(db, TU_T0 + 90 * TU_MIN, AW_TIME_NONE, NULL, &l);
+    CU_ASSERT_EQUAL_FATAL(l.count, 2);
+    CU_ASSERT_STRING_EQUAL(l.items[0].sha1, SHA1_B);
+    CU_ASSERT_FALSE(l.items[0].changed);
+    aw_probe_servers_free(&l);
+    /* --host WKS-1: its server with the change and the failure. */
+    load_filtered(db, AW_TIME_NONE, AW_TIME_NONE, "WKS-1", &l);
+    CU_ASSERT_EQUAL_FATAL(l.count, 1);
+    CU_ASSERT_TRUE(l.items[0].changed);
+    CU_ASSERT_STRING_EQUAL(l.items[0].old_sha1, SHA1_A);
+    CU_ASSERT_EQUAL(l.items[0].changed_ms, TU_T0 + 2 * TU_HOUR);
+    CU_ASSERT_EQUAL(l.items[0].failures_ms, TU_T0 + TU_HOUR);
+    aw_probe_servers_free(&l);
+    /* The report passes its filter on: --host WKS-2, the other server. */
+    text = report_filtered(db, AW_REPORT_JSON, NULL, &f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"servers\": [\n  {\"target\": \"other.example:443\""));
+    CU_ASSERT_PTR_NULL(strstr(text, "mgmt.corp.example"));
+    free(text);
+    free(db);
+}
+
 /* No probe stored: no section, an empty array. */
 static void test_no_probes(void)
 {
@@ -239,6 +327,7 @@ static int reg(void)
 
     if (s == NULL
         || CU_add_test(s, "certificate change and failures", test_change_and_failures) == NULL
+        || CU_add_test(s, "window and host", test_window_and_host) == NULL
         || CU_add_test(s, "no probes", test_no_probes) == NULL) {
         return 1;
     }

@@ -25,6 +25,7 @@
 
 #include "agentwatch/err.h"
 #include "agentwatch/probe.h"
+#include "agentwatch/query.h"
 #include "agentwatch/store.h"
 #include "agentwatch/tz.h"
 
@@ -45,10 +46,15 @@ struct aw_probe_servers {
     size_t count;
 };
 
-/* Every probed server with its history.  out is always initialised;
- * free it with aw_probe_servers_free(). */
-int aw_probe_servers_load(struct aw_store *s, struct aw_probe_servers *out,
-                          struct aw_err *err);
+/* Every probed server with its history, as report's window and host
+ * filter f see it (NULL: everything stored): the servers with a probe
+ * in the window (by host f->host when set), their last probe there, the
+ * certificates those probes saw and the failures in the window.  Without
+ * a bound or host the certificate history is server_certs, which also
+ * covers probes stored before per-probe certificates (probe_certs).  out
+ * is always initialised; free it with aw_probe_servers_free(). */
+int aw_probe_servers_load(struct aw_store *s, const struct aw_query_filter *f,
+                          struct aw_probe_servers *out, struct aw_err *err);
 void aw_probe_servers_free(struct aw_probe_servers *l);
 
 /* The line report prints for a changed certificate, without a newline:

@@ -44,15 +44,6 @@ NOW = datetime.datetime.now(datetime.timezone.utc)
 DAY = datetime.timedelta(days=1)
 
 
-def free_port():
-    """A loopback port nothing listens on (bound, then closed)."""
-    s = socket.socket()
-    s.bind((LOOP, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 # ---- PKI ---------------------------------------------------------------
 
 class CA:
@@ -271,7 +262,11 @@ class World:
 
     def __init__(self, d):
         self.d = d
-        self.closed = free_port()
+        # Bound but never listening: connections are refused, and no other
+        # process (tests run in parallel) can take the port meanwhile.
+        self.closed_sock = socket.socket()
+        self.closed_sock.bind((LOOP, 0))
+        self.closed = self.closed_sock.getsockname()[1]
         self.routes = {}
         self.http = http_server(self.routes)
         h = f"http://{LOOP}:{self.http.port}"

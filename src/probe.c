@@ -172,18 +172,25 @@ static void json_opt_str(FILE *out, const char *s)
     }
 }
 
+/* ,"key":"value" -- or null for an empty value when opt. */
+static void json_field(FILE *out, const char *key, const char *value, bool opt)
+{
+    fprintf(out, ",\"%s\":", key);
+    if (opt) {
+        json_opt_str(out, value);
+    } else {
+        json_str(out, value);
+    }
+}
+
 static void json_cert(FILE *out, const struct aw_probe_cert *c)
 {
     fputs("{\"subject\":", out);
     json_str(out, c->subject);
-    fputs(",\"issuer\":", out);
-    json_str(out, c->issuer);
-    fputs(",\"serial\":", out);
-    json_str(out, c->serial);
-    fputs(",\"not_before\":", out);
-    json_opt_str(out, c->not_before);
-    fputs(",\"not_after\":", out);
-    json_opt_str(out, c->not_after);
+    json_field(out, "issuer", c->issuer, false);
+    json_field(out, "serial", c->serial, false);
+    json_field(out, "not_before", c->not_before, true);
+    json_field(out, "not_after", c->not_after, true);
     fprintf(out, ",\"sha1\":\"%s\",\"sha256\":\"%s\",\"san\":", c->sha1, c->sha256);
     json_str(out, c->san);
     fprintf(out, ",\"sent_by_server\":%s}", c->sent_by_server ? "true" : "false");
@@ -193,8 +200,7 @@ static void json_url(FILE *out, const struct aw_probe_url *u)
 {
     fputs("{\"kind\":", out);
     json_str(out, u->kind);
-    fputs(",\"url\":", out);
-    json_str(out, u->url);
+    json_field(out, "url", u->url, false);
     fprintf(out, ",\"result\":\"%s\",\"error\":", check_word(u->result));
     json_opt_str(out, u->error);
     fputs(",\"http_status\":", out);
@@ -205,8 +211,7 @@ static void json_url(FILE *out, const struct aw_probe_url *u)
     }
     fprintf(out, ",\"bytes\":%llu,\"this_update\":", (unsigned long long)u->bytes);
     json_opt_str(out, u->this_update);
-    fputs(",\"next_update\":", out);
-    json_opt_str(out, u->next_update);
+    json_field(out, "next_update", u->next_update, true);
     fputc('}', out);
 }
 
@@ -218,8 +223,7 @@ void aw_probe_write_json(FILE *out, const struct aw_probe_result *r)
     aw_time_format_iso(r->started_ms, when);
     fputs("{\"target\":", out);
     json_str(out, r->target.text);
-    fputs(",\"host\":", out);
-    json_str(out, r->target.host);
+    json_field(out, "host", r->target.host, false);
     fprintf(out, ",\"port\":%u,\"time\":\"%s\",\"ms\":%lld,\"addresses\":[", r->target.port,
             when, (long long)r->ms);
     for (size_t i = 0; i < r->naddresses; i++) {
@@ -228,10 +232,8 @@ void aw_probe_write_json(FILE *out, const struct aw_probe_result *r)
     }
     fprintf(out, "],\"verdict\":\"%s\",\"detail\":", vi->name);
     json_str(out, r->detail);
-    fputs(",\"cause\":", out);
-    json_str(out, vi->cause);
-    fputs(",\"remedy\":", out);
-    json_str(out, vi->remedy);
+    json_field(out, "cause", vi->cause, false);
+    json_field(out, "remedy", vi->remedy, false);
     fputs(",\"checks\":[", out);
     for (int s = 0; s < AW_PS_COUNT; s++) {
         fprintf(out, "%s{\"step\":\"%s\",\"result\":\"%s\",\"detail\":", s ? "," : "",

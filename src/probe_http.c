@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,132 +139,154 @@ static int parse_head(const char *head, int *status, long long *clen, bool *chun
     return 0;
 }
 
-/* Read the response into res; see aw_http_get().  One reason per line
- * below would push it well past 80 lines split apart; it reads as one
- * loop with its bounds side by side. */
+/* A response being read: the head until its blank line, then the body. */
+struct reading {
+    char *head;               /* HEAD_MAX + 1 bytes */
+    size_t hlen, cap;         /* head bytes; body capacity */
+    long long clen;           /* Content-Length; -1: until the close */
+    bool in_body;
+};
+
+/* Say why in res->error; -1. */
+static int fail(struct aw_http_result *res, const char *fmt, ...) AW_PRINTF(2, 3);
+
+static int fail(struct aw_http_result *res, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(res->error, sizeof(res->error), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Take the head bytes of buf[0..*n): -1 a bad or unwanted response, 0
+ * the head goes on, 1 the head ended (buf and *n then hold what follows
+ * it, the start of the body). */
+static int take_head(struct reading *rd, char *buf, size_t *n, size_t max_body,
+                     struct aw_http_result *res)
+{
+    size_t take = *n < HEAD_MAX - rd->hlen ? *n : HEAD_MAX - rd->hlen;
+    size_t before = rd->hlen, body_at;
+    bool chunked = false;
+    char *end;
+
+    memcpy(rd->head + rd->hlen, buf, take);
+    rd->hlen += take;
+    rd->head[rd->hlen] = '\0';
+    if (memcmp(rd->head, "HTTP/", rd->hlen < 5 ? rd->hlen : 5) != 0) {
+        return fail(res, "not an HTTP response");
+    }
+    end = strstr(rd->head, "\r\n\r\n");
+    if (end == NULL) {
+        return rd->hlen >= HEAD_MAX ? fail(res, "no HTTP header end in the first %d bytes",
+                                           HEAD_MAX) : 0;
+    }
+    end[2] = '\0';
+    if (parse_head(rd->head, &res->status, &rd->clen, &chunked) != 0) {
+        res->status = 0;
+        return fail(res, "not an HTTP response");
+    }
+    if (res->status != 200) {
+        return fail(res, "HTTP status %d", res->status);
+    }
+    if (chunked) {
+        return fail(res, "chunked response to an HTTP/1.0 request (not supported)");
+    }
+    if (rd->clen > (long long)max_body) {
+        return fail(res, "response of %lld bytes is larger than the limit of %zu bytes",
+                    rd->clen, max_body);
+    }
+    rd->in_body = true;
+    /* What came after the blank line: the head ended in this read, so it
+     * starts at or after this read's first byte. */
+    body_at = (size_t)(end + 4 - rd->head);
+    body_at = body_at < before ? 0 : body_at - before;
+    memmove(buf, buf + body_at, *n - body_at);
+    *n -= body_at;
+    return 1;
+}
+
+/* Append buf[0..n) to the body, within max_body. */
+static int take_body(struct reading *rd, const char *buf, size_t n, size_t max_body,
+                     struct aw_http_result *res)
+{
+    if (res->len + n > max_body) {
+        return fail(res, "response larger than the limit of %zu bytes (stopped reading)",
+                    max_body);
+    }
+    if (res->len + n > rd->cap) {
+        size_t ncap = rd->cap ? rd->cap * 2 : 65536;
+        unsigned char *nb;
+        while (ncap < res->len + n) {
+            ncap *= 2;
+        }
+        nb = realloc(res->body, ncap);
+        if (nb == NULL) {
+            return fail(res, "out of memory");
+        }
+        res->body = nb;
+        rd->cap = ncap;
+    }
+    if (n > 0) {    /* a read may end exactly at the blank line */
+        memcpy(res->body + res->len, buf, n);
+        res->len += n;
+    }
+    return 0;
+}
+
+/* Read the response into res; see aw_http_get(). */
 static int read_response(int fd, size_t max_body, int64_t deadline, unsigned timeout_ms,
                          struct aw_http_result *res)
 {
-    char *head = malloc(HEAD_MAX + 1);
-    size_t hlen = 0, cap = 0;
-    long long clen = -1;
-    bool in_body = false, chunked = false;
+    struct reading rd = { .head = malloc(HEAD_MAX + 1), .clen = -1 };
     int rc = -1;
 
-    if (head == NULL) {
-        snprintf(res->error, sizeof(res->error), "out of memory");
-        return -1;
+    if (rd.head == NULL) {
+        return fail(res, "out of memory");
     }
     for (;;) {
         char buf[16384];
-        ssize_t n;
+        ssize_t got;
+        size_t n;
         int w = aw_net_wait(fd, POLLIN, deadline);
 
         if (w == 0) {
-            snprintf(res->error, sizeof(res->error), "timed out after %u ms (%llu bytes "
-                     "received)", timeout_ms, (unsigned long long)res->bytes);
+            fail(res, "timed out after %u ms (%llu bytes received)", timeout_ms,
+                 (unsigned long long)res->bytes);
             goto out;
         }
-        n = w < 0 ? -1 : recv(fd, buf, sizeof(buf), 0);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        got = w < 0 ? -1 : recv(fd, buf, sizeof(buf), 0);
+        if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
             continue;
         }
-        if (n < 0) {
-            snprintf(res->error, sizeof(res->error), "receiving: %s", strerror(errno));
+        if (got < 0) {
+            fail(res, "receiving: %s", strerror(errno));
             goto out;
         }
-        if (n == 0) {
+        if (got == 0) {
             break;
         }
-        res->bytes += (uint64_t)n;
-        if (!in_body) {
-            size_t take = (size_t)n < HEAD_MAX - hlen ? (size_t)n : HEAD_MAX - hlen;
-            char *end;
-
-            memcpy(head + hlen, buf, take);
-            hlen += take;
-            head[hlen] = '\0';
-            if (memcmp(head, "HTTP/", hlen < 5 ? hlen : 5) != 0) {
-                snprintf(res->error, sizeof(res->error), "not an HTTP response");
-                goto out;
-            }
-            end = strstr(head, "\r\n\r\n");
-            if (end == NULL) {
-                if (hlen >= HEAD_MAX) {
-                    snprintf(res->error, sizeof(res->error), "no HTTP header end in the first "
-                             "%d bytes", HEAD_MAX);
-                    goto out;
-                }
-                continue;
-            }
-            end[2] = '\0';
-            if (parse_head(head, &res->status, &clen, &chunked) != 0) {
-                res->status = 0;
-                snprintf(res->error, sizeof(res->error), "not an HTTP response");
-                goto out;
-            }
-            if (res->status != 200) {
-                snprintf(res->error, sizeof(res->error), "HTTP status %d", res->status);
-                goto out;
-            }
-            if (chunked) {
-                snprintf(res->error, sizeof(res->error), "chunked response to an HTTP/1.0 "
-                         "request (not supported)");
-                goto out;
-            }
-            if (clen > (long long)max_body) {
-                snprintf(res->error, sizeof(res->error), "response of %lld bytes is larger "
-                         "than the limit of %zu bytes", clen, max_body);
-                goto out;
-            }
-            in_body = true;
-            /* What came after the blank line, in this read and before. */
-            size_t body_at = (size_t)(end + 4 - head);
-            size_t before = hlen - take;
-            if (body_at < before) {
-                body_at = before;   /* cannot happen: the head ended in this read */
-            }
-            memmove(buf, buf + (body_at - before), (size_t)n - (body_at - before));
-            n -= (ssize_t)(body_at - before);
-        }
-        if (res->len + (size_t)n > max_body) {
-            snprintf(res->error, sizeof(res->error), "response larger than the limit of %zu "
-                     "bytes (stopped reading)", max_body);
+        n = (size_t)got;
+        res->bytes += n;
+        w = rd.in_body ? 1 : take_head(&rd, buf, &n, max_body, res);
+        if (w < 0 || (w > 0 && take_body(&rd, buf, n, max_body, res) != 0)) {
             goto out;
         }
-        if (res->len + (size_t)n > cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            unsigned char *nb;
-            while (ncap < res->len + (size_t)n) {
-                ncap *= 2;
-            }
-            nb = realloc(res->body, ncap);
-            if (nb == NULL) {
-                snprintf(res->error, sizeof(res->error), "out of memory");
-                goto out;
-            }
-            res->body = nb;
-            cap = ncap;
-        }
-        if (n > 0) {    /* a read may end exactly at the blank line */
-            memcpy(res->body + res->len, buf, (size_t)n);
-            res->len += (size_t)n;
-        }
-        if (clen >= 0 && res->len >= (size_t)clen) {
+        if (rd.in_body && rd.clen >= 0 && res->len >= (size_t)rd.clen) {
             break;
         }
     }
-    if (!in_body) {
-        snprintf(res->error, sizeof(res->error), "connection closed %s",
-                 hlen ? "inside the HTTP header" : "without an answer");
-    } else if (clen >= 0 && res->len < (size_t)clen) {
-        snprintf(res->error, sizeof(res->error), "connection closed after %zu of %lld bytes",
-                 res->len, clen);
+    if (!rd.in_body) {
+        fail(res, "connection closed %s", rd.hlen ? "inside the HTTP header"
+                                                  : "without an answer");
+    } else if (rd.clen >= 0 && res->len < (size_t)rd.clen) {
+        fail(res, "connection closed after %zu of %lld bytes", res->len, rd.clen);
     } else {
         rc = 0;
     }
 out:
-    free(head);
+    free(rd.head);
     return rc;
 }
 
@@ -307,5 +330,17 @@ int aw_http_get(const char *url, size_t max_body, unsigned timeout_ms,
     } else {
         res->error[0] = '\0';
     }
+    return rc;
+}
+
+int aw_probe_fetch(struct aw_probe_url *u, size_t max, unsigned timeout_ms,
+                   struct aw_http_result *res)
+{
+    int rc = aw_http_get(u->url, max, timeout_ms, res);
+
+    u->http_status = res->status;
+    u->bytes = res->bytes;
+    u->result = rc == 0 ? AW_PC_OK : AW_PC_FAIL;
+    snprintf(u->error, sizeof(u->error), "%s", res->error);
     return rc;
 }

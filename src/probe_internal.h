@@ -44,6 +44,16 @@ int aw_net_connect(const struct aw_net_addr *a, int64_t deadline, int *fd, char 
  * deadline passed, -1 error (errno). */
 int aw_net_wait(int fd, short events, int64_t deadline);
 
+/* The probe's dns and tcp steps (recorded in r, the verdict set on
+ * failure): 0, or -1 when the step failed.  *fd: the connected socket. */
+struct aw_probe_result;
+struct aw_probe_opts;
+struct aw_probe_url;
+int aw_probe_step_dns(struct aw_probe_result *r, int64_t *t0, struct aw_net_addr *addrs,
+                      size_t *n);
+int aw_probe_step_tcp(struct aw_probe_result *r, const struct aw_probe_opts *o, int64_t *t0,
+                      const struct aw_net_addr *addrs, size_t n, int *fd);
+
 struct aw_http_result {
     int status;               /* 0: no HTTP status line */
     unsigned char *body;      /* malloc'd, caller frees; NULL on failure */
@@ -58,5 +68,10 @@ struct aw_http_result {
  * reported with their status, not followed. */
 int aw_http_get(const char *url, size_t max_body, unsigned timeout_ms,
                 struct aw_http_result *res);
+
+/* aw_http_get() of u->url, its outcome recorded in u (result, status,
+ * bytes, error); the caller frees res->body. */
+int aw_probe_fetch(struct aw_probe_url *u, size_t max, unsigned timeout_ms,
+                   struct aw_http_result *res);
 
 #endif

@@ -150,3 +150,57 @@ int aw_net_connect(const struct aw_net_addr *a, int64_t deadline, int *fd, char 
     }
     return soerr == ETIMEDOUT ? AW_NET_TIMEOUT : AW_NET_ERROR;
 }
+
+/* ---- the probe's dns and tcp steps -------------------------------- */
+
+int aw_probe_step_dns(struct aw_probe_result *r, int64_t *t0, struct aw_net_addr *addrs,
+                      size_t *n)
+{
+    char msg[AW_NET_ERR_MAX];
+
+    if (aw_net_resolve(r->target.host, r->target.port, addrs, AW_PROBE_ADDR_MAX, n, msg,
+                       sizeof(msg)) != AW_NET_OK) {
+        aw_probe_check_set(r, AW_PS_DNS, AW_PC_FAIL, t0, "%s", msg);
+        aw_probe_verdict_set(r, AW_PV_DNS_FAILURE, "%s.", msg);
+        return -1;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        snprintf(r->addresses[i], sizeof(r->addresses[i]), "%s", addrs[i].text);
+    }
+    r->naddresses = *n;
+    aw_probe_check_set(r, AW_PS_DNS, AW_PC_OK, t0, "%s: %zu address%s, first %s",
+                       r->target.host, *n, *n == 1 ? "" : "es", addrs[0].text);
+    return 0;
+}
+
+int aw_probe_step_tcp(struct aw_probe_result *r, const struct aw_probe_opts *o, int64_t *t0,
+                      const struct aw_net_addr *addrs, size_t n, int *fd)
+{
+    char msg[AW_NET_ERR_MAX], all[AW_PROBE_DETAIL_MAX] = "";
+    bool refused = false;
+    size_t used = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int64_t deadline = aw_probe_mono_ms() + o->timeout_ms;
+        int st = aw_net_connect(&addrs[i], deadline, fd, msg, sizeof(msg));
+
+        if (st == AW_NET_OK) {
+            aw_probe_check_set(r, AW_PS_TCP, AW_PC_OK, t0, "connected to %s port %u",
+                               addrs[i].text, r->target.port);
+            return 0;
+        }
+        refused = refused || st == AW_NET_REFUSED;
+        if (used < sizeof(all)) {
+            used += (size_t)snprintf(all + used, sizeof(all) - used, "%s%s", used ? "; " : "",
+                                     msg);
+        }
+    }
+    aw_probe_check_set(r, AW_PS_TCP, AW_PC_FAIL, t0, "port %u: %s (timeout %u ms)",
+                       r->target.port, all, o->timeout_ms);
+    /* An address that answers with a refusal is a definite answer; one
+     * that never answers may only be unroutable from here. */
+    aw_probe_verdict_set(r, refused ? AW_PV_TCP_REFUSED : AW_PV_TCP_TIMEOUT,
+                         "TCP port %u of %s %s: %s.", r->target.port, r->target.host,
+                         refused ? "refused the connection" : "did not answer", all);
+    return -1;
+}

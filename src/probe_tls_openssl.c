@@ -47,6 +47,7 @@
 #include <openssl/x509v3.h>
 
 #include "agentwatch/timeutil.h"
+#include "probe_engine.h"
 #include "probe_internal.h"
 
 #define VERIFY_ERRORS_MAX 32
@@ -181,43 +182,34 @@ static void add_cert(struct engine *g, X509 *x, bool sent)
 
 /* ---- URLs --------------------------------------------------------- */
 
-static struct aw_probe_url *url_add(struct aw_probe_result *r, const char *kind,
-                                    const ASN1_IA5STRING *s)
+static void add_url(struct aw_probe_result *r, const char *kind, const ASN1_IA5STRING *s,
+                    const char *want, size_t *idx, size_t max, size_t *n)
 {
-    char url[AW_PROBE_TEXT_MAX];
-    struct aw_probe_url *u;
+    struct aw_probe_url *u = aw_probe_url_add(r, kind, (const char *)ASN1_STRING_get0_data(s),
+                                              (size_t)ASN1_STRING_length(s));
 
-    snprintf(url, sizeof(url), "%.*s", ASN1_STRING_length(s),
-             (const char *)ASN1_STRING_get0_data(s));
-    for (size_t i = 0; i < r->nurls; i++) {
-        if (strcmp(r->urls[i].kind, kind) == 0 && strcmp(r->urls[i].url, url) == 0) {
-            return &r->urls[i];
-        }
+    if (u != NULL && (want == NULL || strcmp(kind, want) == 0) && *n < max) {
+        idx[(*n)++] = (size_t)(u - r->urls);
     }
-    if (r->nurls >= AW_PROBE_URL_MAX) {
-        return NULL;
-    }
-    u = &r->urls[r->nurls++];
-    u->kind = kind;
-    snprintf(u->url, sizeof(u->url), "%s", url);
-    return u;
 }
 
-/* List the CDP, AIA and OCSP URLs of x (kind filter: NULL for all). */
-static void list_urls(struct aw_probe_result *r, X509 *x)
+/* The CDP (kind "crl"), caIssuers ("aia") and OCSP ("ocsp") URLs of x
+ * into r; the indices in r->urls of those of kind (NULL: every kind) into
+ * idx (at most max); how many. */
+static size_t cert_urls(struct aw_probe_result *r, X509 *x, const char *kind, size_t *idx,
+                        size_t max)
 {
     STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
     AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+    size_t n = 0;
 
     for (int i = 0; dps != NULL && i < sk_DIST_POINT_num(dps); i++) {
         DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
-        if (dp->distpoint == NULL || dp->distpoint->type != 0) {
-            continue;
-        }
-        for (int k = 0; k < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); k++) {
+        for (int k = 0; dp->distpoint != NULL && dp->distpoint->type == 0 &&
+                        k < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); k++) {
             GENERAL_NAME *gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, k);
             if (gn->type == GEN_URI) {
-                url_add(r, "crl", gn->d.uniformResourceIdentifier);
+                add_url(r, "crl", gn->d.uniformResourceIdentifier, kind, idx, max, &n);
             }
         }
     }
@@ -225,23 +217,13 @@ static void list_urls(struct aw_probe_result *r, X509 *x)
         ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
         int nid = OBJ_obj2nid(ad->method);
         if (ad->location->type == GEN_URI && (nid == NID_ad_ca_issuers || nid == NID_ad_OCSP)) {
-            url_add(r, nid == NID_ad_OCSP ? "ocsp" : "aia", ad->location->d.uniformResourceIdentifier);
+            add_url(r, nid == NID_ad_OCSP ? "ocsp" : "aia", ad->location->d.uniformResourceIdentifier,
+                    kind, idx, max, &n);
         }
     }
     sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
     AUTHORITY_INFO_ACCESS_free(aia);
-}
-
-/* Fetch u into res, recording the outcome in u. */
-static int fetch(struct engine *g, struct aw_probe_url *u, size_t max, struct aw_http_result *res)
-{
-    int rc = aw_http_get(u->url, max, g->o->timeout_ms, res);
-
-    u->http_status = res->status;
-    u->bytes = res->bytes;
-    u->result = rc == 0 ? AW_PC_OK : AW_PC_FAIL;
-    snprintf(u->error, sizeof(u->error), "%s", res->error);
-    return rc;
+    return n;
 }
 
 /* Certificates in an AIA response: DER, PEM, or a PKCS#7 bundle (.p7c). */
@@ -273,6 +255,7 @@ static int parse_issuers(const unsigned char *d, size_t len, STACK_OF(X509) *int
     PKCS7_free(p7);
     return added;
 }
+
 
 /* ---- verification -------------------------------------------------- */
 
@@ -377,58 +360,6 @@ static void subject_of(X509 *x, char *out, size_t size)
     name_text(X509_get_subject_name(x), out, size);
 }
 
-/* ---- dns and tcp --------------------------------------------------- */
-
-static int step_dns(struct engine *g, struct aw_net_addr *addrs, size_t *n)
-{
-    char msg[AW_NET_ERR_MAX];
-
-    if (aw_net_resolve(g->t->host, g->t->port, addrs, AW_PROBE_ADDR_MAX, n, msg,
-                       sizeof(msg)) != AW_NET_OK) {
-        aw_probe_check_set(g->r, AW_PS_DNS, AW_PC_FAIL, &g->t0, "%s", msg);
-        aw_probe_verdict_set(g->r, AW_PV_DNS_FAILURE, "%s.", msg);
-        return -1;
-    }
-    for (size_t i = 0; i < *n; i++) {
-        snprintf(g->r->addresses[i], sizeof(g->r->addresses[i]), "%s", addrs[i].text);
-    }
-    g->r->naddresses = *n;
-    aw_probe_check_set(g->r, AW_PS_DNS, AW_PC_OK, &g->t0, "%s: %zu address%s, first %s",
-                       g->t->host, *n, *n == 1 ? "" : "es", addrs[0].text);
-    return 0;
-}
-
-static int step_tcp(struct engine *g, const struct aw_net_addr *addrs, size_t n, int *fd)
-{
-    char msg[AW_NET_ERR_MAX], all[AW_PROBE_DETAIL_MAX] = "";
-    bool refused = false;
-    size_t used = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        int64_t deadline = aw_probe_mono_ms() + g->o->timeout_ms;
-        int st = aw_net_connect(&addrs[i], deadline, fd, msg, sizeof(msg));
-
-        if (st == AW_NET_OK) {
-            aw_probe_check_set(g->r, AW_PS_TCP, AW_PC_OK, &g->t0, "connected to %s port %u",
-                               addrs[i].text, g->t->port);
-            return 0;
-        }
-        refused = refused || st == AW_NET_REFUSED;
-        if (used < sizeof(all)) {
-            used += (size_t)snprintf(all + used, sizeof(all) - used, "%s%s", used ? "; " : "",
-                                     msg);
-        }
-    }
-    aw_probe_check_set(g->r, AW_PS_TCP, AW_PC_FAIL, &g->t0, "port %u: %s (timeout %u ms)",
-                       g->t->port, all, g->o->timeout_ms);
-    /* An address that answers with a refusal is a definite answer; one
-     * that never answers may only be unroutable from here. */
-    aw_probe_verdict_set(g->r, refused ? AW_PV_TCP_REFUSED : AW_PV_TCP_TIMEOUT,
-                         "TCP port %u of %s %s: %s.", g->t->port, g->t->host,
-                         refused ? "refused the connection" : "did not answer", all);
-    return -1;
-}
-
 /* ---- tls ----------------------------------------------------------- */
 
 static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len,
@@ -449,53 +380,6 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
     }
 }
 
-/* Describe a failed handshake and set the verdict.  bytes: what the
- * server sent; timed_out: the deadline passed. */
-static void tls_failed(struct engine *g, uint64_t bytes, bool timed_out, const char *reason)
-{
-    struct aw_probe_result *r = g->r;
-
-    if (g->alert >= 0) {
-        const char *name = SSL_alert_desc_string_long(g->alert);
-        /* Before its ServerHello a server answers "no common version or
-         * suite" with protocol_version, insufficient_security or
-         * handshake_failure (RFC 8446 6.2, RFC 5246 7.2.2). */
-        bool protocol = !g->server_hello && (g->alert == SSL_AD_PROTOCOL_VERSION ||
-                                             g->alert == SSL_AD_INSUFFICIENT_SECURITY ||
-                                             g->alert == SSL_AD_HANDSHAKE_FAILURE);
-        aw_probe_check_set(r, AW_PS_TLS, AW_PC_FAIL, &g->t0, "the server sent the alert '%s' "
-                           "(%d)%s", name, g->alert, g->server_hello ? " after its ServerHello" :
-                           " instead of a ServerHello");
-        aw_probe_verdict_set(r, protocol ? AW_PV_TLS_PROTOCOL : AW_PV_TLS_ALERT,
-                             "The server ended the handshake with the TLS alert '%s' (%d)%s.",
-                             name, g->alert, protocol ? ": no TLS version or cipher suite in "
-                             "common" : "");
-    } else if (bytes == 0) {
-        const char *how = timed_out ? "stayed silent" : "closed the connection";
-        aw_probe_check_set(r, AW_PS_TLS, AW_PC_FAIL, &g->t0, "ClientHello sent; the server %s "
-                           "without sending a byte%s%s", how, timed_out ? "" : ": ",
-                           timed_out ? "" : reason);
-        aw_probe_verdict_set(r, AW_PV_TLS_NO_SERVERHELLO, "The server accepted the TCP "
-                             "connection and the ClientHello, then %s without a ServerHello%s.",
-                             how, timed_out ? " until the timeout" : "");
-    } else if (timed_out) {
-        aw_probe_check_set(r, AW_PS_TLS, AW_PC_FAIL, &g->t0, "the handshake did not finish "
-                           "within %u ms (%llu bytes received, ServerHello %s)",
-                           g->o->timeout_ms, (unsigned long long)bytes,
-                           g->server_hello ? "received" : "not received");
-        aw_probe_verdict_set(r, AW_PV_TLS_PROTOCOL, "The TLS handshake did not finish within "
-                             "%u ms: the server sent %llu bytes but no complete handshake.",
-                             g->o->timeout_ms, (unsigned long long)bytes);
-    } else {
-        aw_probe_check_set(r, AW_PS_TLS, AW_PC_FAIL, &g->t0, "%s after %llu bytes from the "
-                           "server (%s)", reason, (unsigned long long)bytes,
-                           g->server_hello ? "after its ServerHello"
-                                           : "no ServerHello: this port may not speak TLS");
-        aw_probe_verdict_set(r, AW_PV_TLS_PROTOCOL, "The TLS handshake failed: %s%s.", reason,
-                             g->server_hello ? "" : " (the server's answer is not TLS)");
-    }
-}
-
 /* Handshake on the connected fd; on success g->sent holds the chain. */
 static int step_tls(struct engine *g, int fd, struct aw_err *err)
 {
@@ -503,7 +387,7 @@ static int step_tls(struct engine *g, int fd, struct aw_err *err)
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     SSL *ssl = NULL;
     char reason[256] = "";
-    bool timed_out = false;
+    struct aw_probe_tls_failure f = { .reason = reason };
     int rc = -1;
 
     if (ctx == NULL || (ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
@@ -530,7 +414,7 @@ static int step_tls(struct engine *g, int fd, struct aw_err *err)
             if (w > 0) {
                 continue;
             }
-            timed_out = w == 0;
+            f.timed_out = w == 0;
             snprintf(reason, sizeof(reason), "%s", w == 0 ? "timed out" : strerror(errno));
         } else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
             snprintf(reason, sizeof(reason), "%s", errno ? strerror(errno) : "connection closed");
@@ -538,27 +422,24 @@ static int step_tls(struct engine *g, int fd, struct aw_err *err)
             const char *why = ERR_reason_error_string(ERR_peek_last_error());
             snprintf(reason, sizeof(reason), "%s", why != NULL ? why : "TLS error");
         }
-        tls_failed(g, BIO_number_read(SSL_get_rbio(ssl)), timed_out, reason);
+        f.alert = g->alert;
+        f.alert_name = g->alert >= 0 ? SSL_alert_desc_string_long(g->alert) : "";
+        f.server_hello = g->server_hello;
+        f.bytes = BIO_number_read(SSL_get_rbio(ssl));
+        aw_probe_tls_failed(g->r, &g->t0, g->o->timeout_ms, &f);
         goto out;
     }
     g->sent = SSL_get_peer_cert_chain(ssl) ? X509_chain_up_ref(SSL_get_peer_cert_chain(ssl))
                                            : NULL;
-    if (g->sent == NULL || sk_X509_num(g->sent) == 0) {
-        aw_probe_check_set(g->r, AW_PS_TLS, AW_PC_FAIL, &g->t0, "%s: the server sent no "
-                           "certificate", SSL_get_version(ssl));
-        aw_probe_verdict_set(g->r, AW_PV_TLS_PROTOCOL, "The server completed the handshake "
-                             "without a certificate (an anonymous cipher suite).");
-        goto out;
-    }
-    aw_probe_check_set(g->r, AW_PS_TLS, AW_PC_OK, &g->t0, "%s, %s; the server sent %d "
-                       "certificate%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
-                       sk_X509_num(g->sent), sk_X509_num(g->sent) == 1 ? "" : "s");
-    rc = 0;
+    aw_probe_tls_done(g->r, &g->t0, SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+                      g->sent ? (size_t)sk_X509_num(g->sent) : 0);
+    rc = g->sent != NULL && sk_X509_num(g->sent) > 0 ? 0 : -1;
 out:
     SSL_free(ssl);
     SSL_CTX_free(ctx);
     return rc;
 }
+
 
 /* ---- chain, trust, validity, name ---------------------------------- */
 
@@ -570,24 +451,20 @@ static X509 *chain_top(const struct verify_run *v)
     return n > 0 ? sk_X509_value(v->chain, n - 1) : NULL;
 }
 
-/* Fetch the caIssuers of x into g->untrusted; the URLs fetched in *used
+/* Fetch the caIssuers of x into g->untrusted; the URL fetched in *used
  * (for the detail).  Returns how many certificates were added. */
 static int fetch_issuers(struct engine *g, X509 *x, char *used, size_t size)
 {
-    AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+    size_t idx[AW_PROBE_URL_MAX];
+    size_t n = cert_urls(g->r, x, "aia", idx, AW_PROBE_URL_MAX);
     int added = 0;
 
-    for (int i = 0; aia != NULL && i < sk_ACCESS_DESCRIPTION_num(aia) && added == 0; i++) {
-        ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+    for (size_t i = 0; i < n && added == 0; i++) {
+        struct aw_probe_url *u = &g->r->urls[idx[i]];
         struct aw_http_result res;
-        struct aw_probe_url *u;
         int before = sk_X509_num(g->untrusted);
 
-        if (OBJ_obj2nid(ad->method) != NID_ad_ca_issuers || ad->location->type != GEN_URI ||
-            (u = url_add(g->r, "aia", ad->location->d.uniformResourceIdentifier)) == NULL) {
-            continue;
-        }
-        if (fetch(g, u, AW_PROBE_CERT_BYTES_MAX, &res) == 0) {
+        if (aw_probe_fetch(u, AW_PROBE_CERT_BYTES_MAX, g->o->timeout_ms, &res) == 0) {
             added = parse_issuers(res.body, res.len, g->untrusted);
             if (added == 0) {
                 u->result = AW_PC_FAIL;
@@ -600,7 +477,6 @@ static int fetch_issuers(struct engine *g, X509 *x, char *used, size_t size)
         }
         free(res.body);
     }
-    AUTHORITY_INFO_ACCESS_free(aia);
     return added;
 }
 
@@ -627,134 +503,54 @@ static int verify_with_aia(struct engine *g, struct verify_run *v, bool *as_sent
     return 0;
 }
 
-static void step_chain(struct engine *g, const struct verify_run *v, bool as_sent_missing,
-                       const char *aia_used)
-{
-    const struct verify_error *e = find_error(v, ISSUER_MISSING);
-    char who[AW_PROBE_TEXT_MAX], issuer[AW_PROBE_TEXT_MAX];
-    int nsent = sk_X509_num(g->sent);
 
-    if (e != NULL) {
-        X509 *top = chain_top(v);
-        subject_of(top, who, sizeof(who));
-        if (top != NULL) {
-            name_text(X509_get_issuer_name(top), issuer, sizeof(issuer));
-        }
-        aw_probe_check_set(g->r, AW_PS_CHAIN, AW_PC_FAIL, &g->t0, "the issuer of '%s' ('%s') "
-                           "is neither sent by the server (%d certificate%s), nor in the trust "
-                           "store, nor fetchable from AIA%s", who, top ? issuer : "?", nsent,
-                           nsent == 1 ? "" : "s", aia_used[0] ? "" : " (no reachable caIssuers URL)");
-        aw_probe_verdict_set(g->r, AW_PV_CHAIN_INCOMPLETE, "The chain of %s cannot be built: "
-                             "the issuer '%s' of '%s' is not sent by the server and cannot be "
-                             "fetched.", g->t->host, top ? issuer : "?", who);
-    } else if (as_sent_missing) {
-        aw_probe_check_set(g->r, AW_PS_CHAIN, AW_PC_OK, &g->t0, "the server sends %s (%d "
-                           "certificate%s); the missing issuer was fetched from AIA %s: Windows "
-                           "agents (CryptoAPI) recover this way, OpenSSL and Java clients fail",
-                           nsent == 1 ? "only its own certificate" : "an incomplete chain",
-                           nsent, nsent == 1 ? "" : "s", aia_used);
-    } else {
-        aw_probe_check_set(g->r, AW_PS_CHAIN, AW_PC_OK, &g->t0, "complete as sent (%d "
-                           "certificate%s) up to '%s'", nsent, nsent == 1 ? "" : "s",
-                           (subject_of(chain_top(v), who, sizeof(who)), who));
-    }
-}
+/* The texts the facts point to. */
+struct fact_texts {
+    char top[AW_PROBE_TEXT_MAX], top_issuer[AW_PROBE_TEXT_MAX];
+    char untrusted[AW_PROBE_TEXT_MAX], bad_time[AW_PROBE_TEXT_MAX], when[32];
+};
 
-static void step_trust(struct engine *g, const struct verify_run *v)
-{
-    char who[AW_PROBE_TEXT_MAX];
-    const char *store = g->o->ca_file ? "--ca-file" : "the system trust store";
-
-    for (size_t i = 0; i < v->n; i++) {
-        if (is_trust_error(v->e[i].code)) {
-            subject_of(v->e[i].cert, who, sizeof(who));
-            aw_probe_check_set(g->r, AW_PS_TRUST, AW_PC_FAIL, &g->t0, "'%s': %s (%s)", who,
-                               X509_verify_cert_error_string(v->e[i].code), store);
-            aw_probe_verdict_set(g->r, AW_PV_ROOT_UNTRUSTED, "The chain ends at '%s', which "
-                                 "%s does not trust: %s.", who, store,
-                                 X509_verify_cert_error_string(v->e[i].code));
-            return;
-        }
-    }
-    if (find_error(v, ISSUER_MISSING) != NULL) {
-        aw_probe_check_set(g->r, AW_PS_TRUST, AW_PC_SKIP, &g->t0, "no chain to judge");
-        return;
-    }
-    subject_of(chain_top(v), who, sizeof(who));
-    aw_probe_check_set(g->r, AW_PS_TRUST, AW_PC_OK, &g->t0, "anchored at '%s' (%s)", who, store);
-}
-
-static void step_validity(struct engine *g, const struct verify_run *v)
+/* What v (and the AIA rounds before it) says, as the common judge wants
+ * it; OpenSSL's own order of errors is not the verdict order, so each
+ * kind is looked up among all of them. */
+static void facts_of(struct engine *g, const struct verify_run *v, struct aw_probe_facts *f,
+                     struct fact_texts *tx)
 {
     const struct verify_error *ex = find_error(v, EXPIRED), *ny = find_error(v, NOT_YET);
-    const struct verify_error *e = ex ? ex : ny;
-    char who[AW_PROBE_TEXT_MAX], when[32];
+    const struct verify_error *bad = ex ? ex : ny;
+    X509 *top = chain_top(v);
 
-    if (e == NULL) {
-        const struct aw_probe_cert *leaf = &g->r->chain[0];
-        aw_probe_check_set(g->r, AW_PS_VALIDITY, AW_PC_OK, &g->t0, "every certificate is "
-                           "valid now; the server certificate until %s", leaf->not_after);
-        return;
+    f->nsent = sk_X509_num(g->sent);
+    f->issuer_missing = find_error(v, ISSUER_MISSING) != NULL;
+    subject_of(top, tx->top, sizeof(tx->top));
+    snprintf(tx->top_issuer, sizeof(tx->top_issuer), "?");
+    if (top != NULL) {
+        name_text(X509_get_issuer_name(top), tx->top_issuer, sizeof(tx->top_issuer));
     }
-    subject_of(e->cert, who, sizeof(who));
-    time_text(e->cert ? (ex ? X509_get0_notAfter(e->cert) : X509_get0_notBefore(e->cert)) : NULL,
-              when, sizeof(when));
-    aw_probe_check_set(g->r, AW_PS_VALIDITY, AW_PC_FAIL, &g->t0, "'%s' (depth %d) %s %s",
-                       who, e->depth, ex ? "expired at" : "is valid only from", when);
-    aw_probe_verdict_set(g->r, ex ? AW_PV_CERT_EXPIRED : AW_PV_CERT_NOT_YET_VALID,
-                         "The %s certificate '%s' %s %s.", e->depth == 0 ? "server" : "CA", who,
-                         ex ? "expired at" : "is valid only from", when);
-}
-
-static void step_name(struct engine *g, const struct verify_run *v)
-{
-    const char *san = g->r->chain[0].san;
-    char subj[AW_PROBE_TEXT_MAX];
-
-    subject_of(sk_X509_value(g->sent, 0), subj, sizeof(subj));
-    if (find_error(v, NAME) == NULL) {
-        aw_probe_check_set(g->r, AW_PS_NAME, AW_PC_OK, &g->t0, "%s matches (%s)", g->t->host,
-                           san[0] ? san : subj);
-        return;
+    f->top = tx->top;
+    f->top_issuer = tx->top_issuer;
+    f->store = g->o->ca_file ? "--ca-file" : "the system trust store";
+    for (size_t i = 0; i < v->n && f->untrusted == NULL; i++) {
+        if (is_trust_error(v->e[i].code)) {
+            subject_of(v->e[i].cert, tx->untrusted, sizeof(tx->untrusted));
+            f->untrusted = tx->untrusted;
+            f->trust_error = X509_verify_cert_error_string(v->e[i].code);
+        }
     }
-    aw_probe_check_set(g->r, AW_PS_NAME, AW_PC_FAIL, &g->t0, "%s is not among the names of "
-                       "the certificate: %s", g->t->host, san[0] ? san : subj);
-    aw_probe_verdict_set(g->r, AW_PV_NAME_MISMATCH, "The server certificate is not issued for "
-                         "%s; it names %s.", g->t->host, san[0] ? san : subj);
+    if (bad != NULL) {
+        subject_of(bad->cert, tx->bad_time, sizeof(tx->bad_time));
+        time_text(bad->cert ? (ex ? X509_get0_notAfter(bad->cert)
+                                  : X509_get0_notBefore(bad->cert)) : NULL,
+                  tx->when, sizeof(tx->when));
+        f->bad_time = tx->bad_time;
+        f->bad_time_depth = bad->depth;
+        f->expired = ex != NULL;
+        f->bad_time_when = tx->when;
+    }
+    f->name_ok = find_error(v, NAME) == NULL;
 }
 
 /* ---- revocation ---------------------------------------------------- */
-
-/* The CRL URLs of x, with their outcome, into out; how many it has. */
-static int cdp_summary(struct engine *g, X509 *x, char *out, size_t size)
-{
-    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
-    size_t used = 0;
-    int count = 0;
-
-    out[0] = '\0';
-    for (int i = 0; dps != NULL && i < sk_DIST_POINT_num(dps); i++) {
-        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
-        if (dp->distpoint == NULL || dp->distpoint->type != 0) {
-            continue;
-        }
-        for (int k = 0; k < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); k++) {
-            GENERAL_NAME *gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, k);
-            struct aw_probe_url *u;
-            if (gn->type != GEN_URI ||
-                (u = url_add(g->r, "crl", gn->d.uniformResourceIdentifier)) == NULL) {
-                continue;
-            }
-            count++;
-            if (used < size) {
-                used += (size_t)snprintf(out + used, size - used, "%s%s%s%s", used ? "; " : "",
-                                         u->url, u->error[0] ? ": " : "", u->error);
-            }
-        }
-    }
-    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
-    return count;
-}
 
 static X509_CRL *parse_crl(const unsigned char *d, size_t len)
 {
@@ -770,6 +566,8 @@ static X509_CRL *parse_crl(const unsigned char *d, size_t len)
 }
 
 /* Fetch every CRL URL listed so far into g->crls. */
+
+/* Fetch every CRL URL listed so far into g->crls. */
 static void fetch_crls(struct engine *g)
 {
     for (size_t i = 0; i < g->r->nurls; i++) {
@@ -780,7 +578,7 @@ static void fetch_crls(struct engine *g)
         if (strcmp(u->kind, "crl") != 0 || u->result != AW_PC_SKIP) {
             continue;
         }
-        if (fetch(g, u, AW_PROBE_CRL_BYTES_MAX, &res) == 0) {
+        if (aw_probe_fetch(u, AW_PROBE_CRL_BYTES_MAX, g->o->timeout_ms, &res) == 0) {
             crl = parse_crl(res.body, res.len);
             if (crl == NULL) {
                 u->result = AW_PC_FAIL;
@@ -790,9 +588,9 @@ static void fetch_crls(struct engine *g)
                 time_text(X509_CRL_get0_lastUpdate(crl), u->this_update, sizeof(u->this_update));
                 time_text(next, u->next_update, sizeof(u->next_update));
                 if (next != NULL && X509_cmp_time(next, NULL) < 0) {
-                    u->result = AW_PC_FAIL;
                     char when[sizeof(u->next_update)];
                     memcpy(when, u->next_update, sizeof(when));
+                    u->result = AW_PC_FAIL;
                     snprintf(u->error, sizeof(u->error), "stale CRL: its next update was %s",
                              when);
                 }
@@ -805,80 +603,68 @@ static void fetch_crls(struct engine *g)
     }
 }
 
-/* Judge the chain v built (leaf to anchor) with the CRLs; the root itself
- * is not checked, as CryptoAPI's ..._CHAIN_EXCLUDE_ROOT does not. */
+/* The first error of cv (depth below the root of a chain of n) that is
+ * one of codes and, when cdp, whose certificate names a CRL URL (those
+ * URLs and their outcome into urls). */
+static const struct verify_error *revocation_error(struct engine *g, const struct verify_run *cv,
+                                                   int n, const int *codes, char *urls,
+                                                   size_t size)
+{
+    for (size_t i = 0; i < cv->n; i++) {
+        const struct verify_error *e = &cv->e[i];
+        size_t idx[AW_PROBE_URL_MAX], k;
+
+        if ((e->depth >= n - 1 && e->depth > 0) || !is_code(e->code, codes)) {
+            continue;   /* the root is not checked, as CryptoAPI's
+                         * ..._CHAIN_EXCLUDE_ROOT does not */
+        }
+        if (urls == NULL) {
+            return e;
+        }
+        k = e->cert ? cert_urls(g->r, e->cert, "crl", idx, AW_PROBE_URL_MAX) : 0;
+        if (k > 0) {    /* no CDP: nothing to fetch, not offline */
+            aw_probe_urls_text(g->r, idx, k, urls, size);
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Judge the chain v built (leaf to anchor) with the CRLs. */
 static void step_revocation(struct engine *g, const struct verify_run *v)
 {
     static const int OFFLINE[] = { X509_V_ERR_UNABLE_TO_GET_CRL, X509_V_ERR_CRL_HAS_EXPIRED,
                                    X509_V_ERR_CRL_NOT_YET_VALID,
                                    X509_V_ERR_CRL_SIGNATURE_FAILURE,
                                    X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER, 0 };
+    const struct verify_error *e;
     struct verify_run cv;
     char who[AW_PROBE_TEXT_MAX], urls[AW_PROBE_DETAIL_MAX];
-    int n = sk_X509_num(v->chain), ncrl = 0;
-    size_t ocsp = 0;
+    int n = sk_X509_num(v->chain);
 
     if (g->o->no_revocation) {
-        aw_probe_check_set(g->r, AW_PS_REVOCATION, AW_PC_SKIP, &g->t0, "not checked "
-                           "(--no-revocation)");
+        aw_probe_revocation_skip(g->r, &g->t0, "not checked (--no-revocation)");
         return;
     }
     if (find_error(v, ISSUER_MISSING) != NULL || g->r->checks[AW_PS_TRUST].result != AW_PC_OK) {
-        aw_probe_check_set(g->r, AW_PS_REVOCATION, AW_PC_SKIP, &g->t0, "no trusted chain to "
-                           "check");
+        aw_probe_revocation_skip(g->r, &g->t0, "no trusted chain to check");
         return;
     }
     fetch_crls(g);
     if (verify(g, true, &cv) != 0) {
-        aw_probe_check_set(g->r, AW_PS_REVOCATION, AW_PC_SKIP, &g->t0, "out of memory");
+        aw_probe_revocation_skip(g->r, &g->t0, "out of memory");
         return;
     }
-    for (size_t i = 0; i < cv.n; i++) {
-        const struct verify_error *e = &cv.e[i];
-        if (e->depth >= n - 1 && e->depth > 0) {
-            continue;   /* the root */
-        }
+    if ((e = revocation_error(g, &cv, n, REVOKED, NULL, 0)) != NULL) {
         subject_of(e->cert, who, sizeof(who));
-        if (e->code == X509_V_ERR_CERT_REVOKED) {
-            aw_probe_check_set(g->r, AW_PS_REVOCATION, AW_PC_FAIL, &g->t0, "'%s' (serial %s) "
-                               "is revoked", who, e->depth < (int)g->r->nchain ?
-                               g->r->chain[e->depth].serial : "?");
-            aw_probe_verdict_set(g->r, AW_PV_REVOKED, "The %s certificate '%s' is listed as "
-                                 "revoked in its CA's CRL.", e->depth == 0 ? "server" : "CA",
-                                 who);
-            verify_free(&cv);
-            return;
-        }
-    }
-    for (size_t i = 0; i < cv.n; i++) {
-        const struct verify_error *e = &cv.e[i];
-        if ((e->depth >= n - 1 && e->depth > 0) || !is_code(e->code, OFFLINE) ||
-            e->cert == NULL) {
-            continue;
-        }
+        aw_probe_revoked(g->r, &g->t0, who, e->depth);
+    } else if ((e = revocation_error(g, &cv, n, OFFLINE, urls, sizeof(urls))) != NULL) {
         subject_of(e->cert, who, sizeof(who));
-        if (cdp_summary(g, e->cert, urls, sizeof(urls)) == 0) {
-            continue;   /* no CDP: nothing to fetch, see below */
-        }
-        aw_probe_check_set(g->r, AW_PS_REVOCATION, AW_PC_FAIL, &g->t0, "'%s': %s (%s)", who,
-                           X509_verify_cert_error_string(e->code), urls);
-        aw_probe_verdict_set(g->r, AW_PV_REVOCATION_OFFLINE, "The revocation status of '%s' "
-                             "cannot be checked: %s.", who, urls);
-        verify_free(&cv);
-        return;
+        aw_probe_revocation_offline(g->r, &g->t0, who, X509_verify_cert_error_string(e->code),
+                                    urls);
+    } else {
+        aw_probe_revocation_ok(g->r, &g->t0);
     }
-    for (size_t i = 0; i < g->r->nurls; i++) {
-        if (strcmp(g->r->urls[i].kind, "ocsp") == 0) {
-            ocsp++;
-            snprintf(g->r->urls[i].error, sizeof(g->r->urls[i].error), "OCSP is not queried "
-                     "(the CRLs decide)");
-        }
-        ncrl += strcmp(g->r->urls[i].kind, "crl") == 0;
-    }
-    aw_probe_check_set(g->r, AW_PS_REVOCATION, AW_PC_OK, &g->t0, "%d CRL%s fetched, no "
-                       "certificate of the chain revoked%s", ncrl, ncrl == 1 ? "" : "s",
-                       ncrl == 0 ? " (the chain names no CRL distribution point)" :
-                       ocsp ? "; OCSP URLs listed, not queried" : "");
     verify_free(&cv);
 }
 
@@ -952,11 +738,11 @@ static bool is_ip_literal(const char *host)
 }
 
 /* The steps after the handshake, on g->sent. */
-static int judge_chain(struct engine *g)
+/* The steps after the handshake, on g->sent; the facts for the end. */
+static int judge_chain(struct engine *g, struct aw_probe_facts *f, char *aia_used, size_t size)
 {
     struct verify_run v;
-    bool as_sent_missing = false;
-    char aia_used[AW_PROBE_TEXT_MAX] = "";
+    struct fact_texts tx;
 
     for (int i = 0; i < sk_X509_num(g->sent); i++) {
         add_cert(g, sk_X509_value(g->sent, i), true);
@@ -966,24 +752,16 @@ static int judge_chain(struct engine *g)
         }
     }
     g->r->nsent = g->r->nchain;
-    if (verify_with_aia(g, &v, &as_sent_missing, aia_used, sizeof(aia_used)) != 0) {
+    if (verify_with_aia(g, &v, &f->as_sent_missing, aia_used, size) != 0) {
         return -1;
     }
+    f->aia_used = aia_used;
     for (int i = 0; v.chain != NULL && i < sk_X509_num(v.chain); i++) {
-        list_urls(g->r, sk_X509_value(v.chain, i));
+        cert_urls(g->r, sk_X509_value(v.chain, i), NULL, NULL, 0);
     }
-    step_chain(g, &v, as_sent_missing, aia_used);
-    step_trust(g, &v);
-    step_validity(g, &v);
-    step_name(g, &v);
+    facts_of(g, &v, f, &tx);
+    aw_probe_judge(g->r, &g->t0, g->t->host, f);
     step_revocation(g, &v);
-    if (!g->r->decided && as_sent_missing) {
-        aw_probe_verdict_set(g->r, AW_PV_OK, "%s works for Windows agents only: the server "
-                             "sends only %s, and the missing issuer is fetched from AIA %s; "
-                             "OpenSSL and Java clients fail.", g->t->host,
-                             sk_X509_num(g->sent) == 1 ? "its own certificate"
-                                                       : "part of its chain", aia_used);
-    }
     verify_free(&v);
     return 0;
 }
@@ -992,7 +770,9 @@ int aw_probe_run(const struct aw_probe_target *t, const struct aw_probe_opts *op
                  struct aw_probe_result *r, struct aw_err *err)
 {
     struct engine g;
+    struct aw_probe_facts facts = { .aia_used = "" };
     struct aw_net_addr addrs[AW_PROBE_ADDR_MAX];
+    char aia_used[AW_PROBE_TEXT_MAX] = "";
     size_t naddr = 0;
     int fd = -1, rc = AW_OK;
     int64_t start = aw_probe_mono_ms();
@@ -1017,29 +797,20 @@ int aw_probe_run(const struct aw_probe_target *t, const struct aw_probe_opts *op
         rc = aw_err_set(err, AW_ENOMEM, "out of memory");
         goto out;
     }
-    if (step_dns(&g, addrs, &naddr) == 0 && step_tcp(&g, addrs, naddr, &fd) == 0) {
+    if (aw_probe_step_dns(r, &g.t0, addrs, &naddr) == 0 &&
+        aw_probe_step_tcp(r, opts, &g.t0, addrs, naddr, &fd) == 0) {
         int st = step_tls(&g, fd, err);
         close(fd);
         if (st == -2) {
             rc = AW_ENOMEM;
             goto out;
         }
-        if (st == 0 && judge_chain(&g) != 0) {
+        if (st == 0 && judge_chain(&g, &facts, aia_used, sizeof(aia_used)) != 0) {
             rc = aw_err_set(err, AW_ENOMEM, "out of memory verifying the chain of %s", t->host);
             goto out;
         }
     }
-    if (!r->decided) {
-        aw_probe_verdict_set(r, AW_PV_OK, "%s answers with a complete, trusted, valid "
-                             "certificate for this name%s.", t->host,
-                             opts->no_revocation ? " (revocation not checked)"
-                                                 : ", not revoked");
-    }
-    for (int s = 0; s < AW_PS_COUNT; s++) {
-        if (r->checks[s].detail[0] == '\0') {
-            snprintf(r->checks[s].detail, sizeof(r->checks[s].detail), "not reached");
-        }
-    }
+    aw_probe_finish(r, opts, &facts);
 out:
     r->ms = aw_probe_mono_ms() - start;
     sk_X509_pop_free(g.sent, X509_free);

@@ -90,6 +90,33 @@ static bool wait_count(const char *db, const char *where, long long want)
     return true;
 }
 
+/* A test's files: a folder with the database, configuration, rules and
+ * the log followed. */
+struct files {
+    char *dir, *db, *cfg, *rules, *log;
+};
+
+static void files_new(struct files *f, const char *cfg_text)
+{
+    f->dir = tu_mkdtemp();
+    f->db = tu_path(f->dir, "aw.db");
+    f->cfg = tu_path(f->dir, "aw.yaml");
+    f->rules = tu_path(f->dir, "rules.yaml");
+    f->log = tu_path(f->dir, "agent.log");
+    tu_write_str(f->rules, rules_yaml);
+    tu_write_str(f->cfg, cfg_text);
+}
+
+static void files_free(struct files *f)
+{
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f->db);
+    free(f->cfg);
+    free(f->rules);
+    free(f->log);
+}
+
 static pid_t start_follow(const char *dir, const char *cfg, const char *db, const char *rules,
                           const char *log)
 {
@@ -112,10 +139,8 @@ static pid_t start_follow(const char *dir, const char *cfg, const char *db, cons
 
 static void test_probe_on_incident(void)
 {
-    char *dir = tu_mkdtemp();
-    char *db = tu_path(dir, "aw.db"), *cfg = tu_path(dir, "aw.yaml");
-    char *rules = tu_path(dir, "rules.yaml"), *log = tu_path(dir, "agent.log");
-    char *outp = tu_path(dir, "follow.out"), *out;
+    struct files f;
+    char *outp, *out;
     char line[256], where[128];
     unsigned closed, silent;
     int closed_fd = loopback_socket(false, &closed), silent_fd = loopback_socket(true, &silent);
@@ -123,43 +148,43 @@ static void test_probe_on_incident(void)
     int64_t first_probe_ms;
     pid_t pid;
 
-    tu_write_str(rules, rules_yaml);
-    tu_write_str(cfg, "follow:\n  probe_interval_seconds: 3\n");
+    files_new(&f, "follow:\n  probe_interval_seconds: 3\n");
+    outp = tu_path(f.dir, "follow.out");
     snprintf(line, sizeof(line), "Connected to https://127.0.0.1:%u/\n"
              "Failed to connect to https://127.0.0.1:%u/ccm_system/request\n", closed, closed);
-    tu_write_str(log, line);
-    pid = start_follow(dir, cfg, db, rules, log);
+    tu_write_str(f.log, line);
+    pid = start_follow(f.dir, f.cfg, f.db, f.rules, f.log);
 
     /* An incident: its server is probed once, by a child that stored it. */
     snprintf(where, sizeof(where), "rule = 'probe.tcp-refused' AND target = '127.0.0.1:%u'",
              closed);
-    CU_ASSERT_TRUE(wait_count(db, where, 1));
+    CU_ASSERT_TRUE(wait_count(f.db, where, 1));
     first_probe_ms = aw_time_now_ms();
     /* The same incident goes on; a new one within the interval: no probe. */
     snprintf(line, sizeof(line), "Failed to connect to https://127.0.0.1:%u/a\n"
              "Connected to x\nFailed to connect to 127.0.0.1:%u\n", closed, closed);
-    tu_append_str(log, line);
-    CU_ASSERT_TRUE(wait_count(db, "rule = 'connect-failed'", 3));
+    tu_append_str(f.log, line);
+    CU_ASSERT_TRUE(wait_count(f.db, "rule = 'connect-failed'", 3));
     poll(NULL, 0, 500);
-    CU_ASSERT_EQUAL(count(db, "rule LIKE 'probe.%'"), 1);
+    CU_ASSERT_EQUAL(count(f.db, "rule LIKE 'probe.%'"), 1);
 
     /* A server that never answers the handshake: its probe runs until its
      * timeout (10 s), and follow keeps reading meanwhile. */
     snprintf(line, sizeof(line), "Connected to x\nFailed to connect to https://127.0.0.1:%u/\n",
              silent);
-    tu_append_str(log, line);
-    CU_ASSERT_TRUE(wait_count(db, "rule = 'connect-failed'", 4));
-    tu_append_str(log, "Failed to connect to nowhere\n");
-    CU_ASSERT_TRUE(wait_count(db, "rule = 'connect-failed'", 5));
-    CU_ASSERT_EQUAL(count(db, "rule LIKE 'probe.%'"), 1);
+    tu_append_str(f.log, line);
+    CU_ASSERT_TRUE(wait_count(f.db, "rule = 'connect-failed'", 4));
+    tu_append_str(f.log, "Failed to connect to nowhere\n");
+    CU_ASSERT_TRUE(wait_count(f.db, "rule = 'connect-failed'", 5));
+    CU_ASSERT_EQUAL(count(f.db, "rule LIKE 'probe.%'"), 1);
 
     /* After the interval, a new incident of the first server: a probe. */
     while (aw_time_now_ms() - first_probe_ms < 3200) {
         poll(NULL, 0, 50);
     }
     snprintf(line, sizeof(line), "Connected to x\nFailed to connect to 127.0.0.1:%u\n", closed);
-    tu_append_str(log, line);
-    CU_ASSERT_TRUE(wait_count(db, where, 2));
+    tu_append_str(f.log, line);
+    CU_ASSERT_TRUE(wait_count(f.db, where, 2));
 
     kill(pid, SIGTERM);
     waitpid(pid, &status, 0);
@@ -175,12 +200,7 @@ static void test_probe_on_incident(void)
     free(out);
     close(closed_fd);
     close(silent_fd);
-    tu_rmtree(dir);
-    free(dir);
-    free(db);
-    free(cfg);
-    free(rules);
-    free(log);
+    files_free(&f);
     free(outp);
 }
 
@@ -188,39 +208,31 @@ static void test_probe_on_incident(void)
  * naming a refusing loopback port; how many probe findings it stored. */
 static long long probes_with_config(const char *cfg_text, bool expect_probe)
 {
-    char *dir = tu_mkdtemp();
-    char *db = tu_path(dir, "aw.db"), *cfg = tu_path(dir, "aw.yaml");
-    char *rules = tu_path(dir, "rules.yaml"), *log = tu_path(dir, "agent.log");
+    struct files f;
     char line[128], where[128];
     unsigned closed;
     int fd = loopback_socket(false, &closed), status = -1;
     long long n;
     pid_t pid;
 
-    tu_write_str(rules, rules_yaml);
-    tu_write_str(cfg, cfg_text);
+    files_new(&f, cfg_text);
     snprintf(line, sizeof(line), "Failed to connect to 127.0.0.1:%u\n", closed);
-    tu_write_str(log, line);
-    pid = start_follow(dir, cfg, db, rules, log);
-    CU_ASSERT_TRUE(wait_count(db, "rule = 'connect-failed'", 1));
+    tu_write_str(f.log, line);
+    pid = start_follow(f.dir, f.cfg, f.db, f.rules, f.log);
+    CU_ASSERT_TRUE(wait_count(f.db, "rule = 'connect-failed'", 1));
     snprintf(where, sizeof(where), "rule = 'probe.tcp-refused' AND target = '127.0.0.1:%u'",
              closed);
     if (expect_probe) {
-        CU_ASSERT_TRUE(wait_count(db, where, 1));
+        CU_ASSERT_TRUE(wait_count(f.db, where, 1));
     } else {
         poll(NULL, 0, 500);
     }
-    n = count(db, "rule LIKE 'probe.%'");
+    n = count(f.db, "rule LIKE 'probe.%'");
     kill(pid, SIGTERM);
     waitpid(pid, &status, 0);
     CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     close(fd);
-    tu_rmtree(dir);
-    free(dir);
-    free(db);
-    free(cfg);
-    free(rules);
-    free(log);
+    files_free(&f);
     return n;
 }
 

@@ -121,6 +121,20 @@ static char *report_filtered(const char *db, enum aw_report_format format,
     return text;
 }
 
+/* A new store at db with the log file the failures come from. */
+static struct aw_store *open_with_log(const char *db, int64_t *fid_id)
+{
+    struct aw_store *s = NULL;
+    struct aw_err err = { 0 };
+    struct aw_file_id fid;
+
+    CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, db, 0, &err), AW_OK);
+    tu_make_fid(&fid, "<event date='03/11/2025 08:00:01.1210000 +01:00'>", 0, 0);
+    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "agent.log", "itms", "utf-8", TU_T0,
+                                            fid_id, &err), AW_OK);
+    return s;
+}
+
 static char *report_of(const char *db, enum aw_report_format format, const struct aw_tz *tz)
 {
     return report_filtered(db, format, tz, NULL);
@@ -132,13 +146,9 @@ static void test_change_and_failures(void)
     struct aw_probe_servers l;
     struct aw_store *s = NULL;
     struct aw_err err = { 0 };
-    struct aw_file_id fid;
     int64_t fid_id;
 
-    CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, db, 0, &err), AW_OK);
-    tu_make_fid(&fid, "<event date='03/11/2025 08:00:01.1210000 +01:00'>", 0, 0);
-    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "agent.log", "itms", "utf-8", TU_T0,
-                                            &fid_id, &err), AW_OK);
+    s = open_with_log(db, &fid_id);
     /* Certificate A, twice, and a failure before the change (not its). */
     store_probe(s, "mgmt.corp.example", TU_T0, AW_PV_OK, SHA1_A);
     store_log_failure(s, fid_id, 10, TU_T0 + 30 * TU_MIN, "ssl",
@@ -250,17 +260,12 @@ static void test_window_and_host(void)
 {
     char *db = tu_path(tu_dir(), "window.db"), *text;
     struct aw_store *s = NULL;
-    struct aw_err err = { 0 };
     struct aw_probe_servers l;
     struct aw_query_filter f = { .since_ms = AW_TIME_NONE, .until_ms = AW_TIME_NONE,
                                  .host = "WKS-2" };
-    struct aw_file_id fid;
     int64_t fid_id;
 
-    CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, db, 0, &err), AW_OK);
-    tu_make_fid(&fid, "<event date='03/11/2025 08:00:01.1210000 +01:00'>", 0, 0);
-    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "agent.log", "itms", "utf-8", TU_T0,
-                                            &fid_id, &err), AW_OK);
+    s = open_with_log(db, &fid_id);
     store_probe(s, "mgmt.corp.example", TU_T0, AW_PV_OK, SHA1_A);
     store_log_failure(s, fid_id, 10, TU_T0 + TU_HOUR, "ssl", "https://mgmt.corp.example/");
     store_probe(s, "mgmt.corp.example", TU_T0 + 2 * TU_HOUR, AW_PV_ROOT_UNTRUSTED, SHA1_B);

@@ -13,7 +13,9 @@
  * The engine is the agent's own: OpenSSL 3 on Linux
  * (src/probe_tls_openssl.c); on Windows there is none yet
  * (src/probe_engine_none.c says so).  src/probe.c holds what is common:
- * targets, the result, and its text and JSON forms.
+ * targets, the result, and its text and JSON forms; src/probe_judge.c
+ * the texts of each step and the verdicts, from the facts an engine
+ * finds (src/probe_engine.h).
  *
  * A probe never hangs: every network step is bounded by the timeout, and
  * every byte read from the network is bounded in size.

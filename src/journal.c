@@ -22,12 +22,16 @@ void aw_journal_open(struct aw_journal *j)
     char *env = aw_os_getenv_dup("AGENTWATCH_JOURNAL_SOCKET");
 
     j->socket = env != NULL ? env : strdup(AW_JOURNAL_SOCKET);
+    env = aw_os_getenv_dup("AGENTWATCH_SYSLOG_SOCKET");
+    j->syslog_socket = env != NULL ? env : strdup(AW_SYSLOG_SOCKET);
 }
 
 void aw_journal_close(struct aw_journal *j)
 {
     free(j->socket);
+    free(j->syslog_socket);
     j->socket = NULL;
+    j->syslog_socket = NULL;
 }
 
 /* Append field key=value to buf at *len; false when it does not fit. */
@@ -79,15 +83,66 @@ size_t aw_journal_encode(const struct aw_event *e, char *buf, size_t size)
     return len;
 }
 
+/* " key=value" when value is set, the first one opening the bracket. */
+static void put_pair(char *buf, size_t size, size_t *len, bool *open, const char *key,
+                     const char *value)
+{
+    int n;
+
+    if (value == NULL || *len >= size) {
+        return;
+    }
+    n = snprintf(buf + *len, size - *len, "%s%s=%s", *open ? " " : " [", key, value);
+    *len = n < 0 ? size : *len + (size_t)n;
+    *open = true;
+}
+
+size_t aw_journal_syslog_encode(const struct aw_event *e, const char *stamp, long pid,
+                                char *buf, size_t size)
+{
+    int prio = e->priority >= 0 && e->priority <= 7 ? e->priority : 6;
+    size_t len, head;
+    bool open = false;
+    int n;
+
+    n = snprintf(buf, size, "<%d>%s agentwatch[%ld]: %s: ", AW_SYSLOG_DAEMON + prio, stamp, pid,
+                 e->event);
+    if (n < 0 || (size_t)n >= size) {
+        return 0;
+    }
+    head = (size_t)n;
+    n = snprintf(buf + head, size - head, "%s", e->message != NULL ? e->message : "");
+    len = n < 0 ? size : head + (size_t)n;
+    put_pair(buf, size, &len, &open, "rule", e->rule);
+    put_pair(buf, size, &len, &open, "category", e->category);
+    put_pair(buf, size, &len, &open, "target", e->target);
+    if (open && len < size) {
+        n = snprintf(buf + len, size - len, "]");
+        len = n < 0 ? size : len + (size_t)n;
+    }
+    if (len >= size) {
+        return 0;
+    }
+    /* One line: syslog servers would cut the entry at a newline. */
+    for (size_t i = head; i < len; i++) {
+        buf[i] = buf[i] == '\n' || buf[i] == '\r' ? ' ' : buf[i];
+    }
+    return len;
+}
+
 int aw_journal_send(const struct aw_journal *j, const struct aw_event *e)
 {
-    char buf[4096], line[2200];
+    char buf[4096], stamp[16];
     size_t len = aw_journal_encode(e, buf, sizeof(buf));
 
     if (j->socket != NULL && len > 0 && aw_os_notify_send(j->socket, buf, len) == 0) {
         return 1;
     }
-    snprintf(line, sizeof(line), "%s: %s", e->event, e->message != NULL ? e->message : "");
-    aw_os_syslog(e->priority, line);
+    aw_os_syslog_time(stamp);
+    len = aw_journal_syslog_encode(e, stamp, aw_os_getpid(), buf, sizeof(buf));
+    if (j->syslog_socket != NULL && len > 0 &&
+        aw_os_notify_send(j->syslog_socket, buf, len) == 0) {
+        return 2;
+    }
     return 0;
 }

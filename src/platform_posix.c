@@ -17,7 +17,6 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <syslog.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -338,11 +337,23 @@ void aw_os_dir_close(struct aw_os_dir *d)
     }
 }
 
-void aw_os_syslog(int priority, const char *line)
+void aw_os_syslog_time(char out[16])
 {
-    openlog("agentwatch", LOG_PID, LOG_DAEMON);
-    syslog(priority & LOG_PRIMASK, "%s", line);
-    closelog();
+    static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    time_t now = time(NULL);
+    char buf[64];
+    struct tm tm;
+
+    if (localtime_r(&now, &tm) == NULL) {
+        memset(&tm, 0, sizeof(tm));
+    }
+    /* Not strftime's %b: the month must be English whatever the locale. */
+    snprintf(buf, sizeof(buf), "%s %2u %02u:%02u:%02u", months[(unsigned)tm.tm_mon % 12u],
+             (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
+             (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
+    memcpy(out, buf, 15);
+    out[15] = '\0';
 }
 
 int aw_os_notify_send(const char *addr, const char *msg, size_t len)

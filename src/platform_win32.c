@@ -832,10 +832,19 @@ void aw_os_dir_close(struct aw_os_dir *d)
     }
 }
 
-void aw_os_syslog(int priority, const char *line)
+void aw_os_syslog_time(char out[16])
 {
-    (void)priority;
-    (void)line;
+    SYSTEMTIME t;
+    static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+    char buf[64];
+
+    GetLocalTime(&t);
+    snprintf(buf, sizeof(buf), "%s %2u %02u:%02u:%02u", months[(t.wMonth + 11u) % 12u],
+             t.wDay % 100u, t.wHour % 100u, t.wMinute % 100u, t.wSecond % 100u);
+    memcpy(out, buf, 15);
+    out[15] = '\0';
 }
 
 int aw_os_notify_send(const char *addr, const char *msg, size_t len)

@@ -27,6 +27,7 @@
 
 #include "agentwatch/journal.h"
 #include "agentwatch/notify.h"
+#include "agentwatch/platform.h"
 #include "agentwatch/timeutil.h"
 #include "testutil.h"
 
@@ -505,6 +506,104 @@ static void test_follow_journal_events(void)
     free(sock); free(jsock); free(cfg); free(db); free(rules); free(log); free(errfile); free(dir);
 }
 
+/* The syslog fallback, byte for byte: facility daemon (3 * 8) plus the
+ * priority, the timestamp and tag syslog(3) writes, the fields as
+ * key=value pairs, a newline made a space. */
+static void test_syslog_encode(void)
+{
+    struct aw_event e = { AW_EVENT_DATA_GAP, 4, "agentwatch.data-gap", "two\nlines", NULL, NULL };
+    char buf[512], small[48], stamp[16];
+
+    CU_ASSERT(aw_journal_syslog_encode(&e, "Mar 11 07:00:00", 42, buf, sizeof(buf)) > 0);
+    CU_ASSERT_STRING_EQUAL(buf, "<28>Mar 11 07:00:00 agentwatch[42]: data-gap: two lines"
+                                " [rule=agentwatch.data-gap]");
+    e.event = AW_EVENT_INCIDENT_STARTED;
+    e.rule = NULL;
+    e.message = "incident started";
+    e.category = "ssl";
+    e.target = "mp.corp.example:443";
+    CU_ASSERT(aw_journal_syslog_encode(&e, "Dec  5 22:01:09", 7, buf, sizeof(buf)) > 0);
+    CU_ASSERT_STRING_EQUAL(buf, "<28>Dec  5 22:01:09 agentwatch[7]: incident-started:"
+                                " incident started [category=ssl target=mp.corp.example:443]");
+    e.event = AW_EVENT_INCIDENT_ENDED;
+    e.priority = 5;
+    e.category = e.target = NULL;
+    CU_ASSERT(aw_journal_syslog_encode(&e, "Dec  5 22:01:09", 7, buf, sizeof(buf)) > 0);
+    CU_ASSERT_STRING_EQUAL(buf, "<29>Dec  5 22:01:09 agentwatch[7]: incident-ended:"
+                                " incident started");
+    CU_ASSERT_EQUAL(aw_journal_syslog_encode(&e, "Dec  5 22:01:09", 7, small, sizeof(small)), 0);
+    aw_os_syslog_time(stamp);
+    CU_ASSERT_EQUAL(strlen(stamp), 15);
+    CU_ASSERT(stamp[3] == ' ' && stamp[6] == ' ' && stamp[9] == ':' && stamp[12] == ':');
+    CU_ASSERT_PTR_NOT_NULL(strstr("JanFebMarAprMayJunJulAugSepOctNovDec", (char[4]){ stamp[0],
+                                  stamp[1], stamp[2], '\0' }));
+}
+
+/* The header of a syslog datagram from follow: "<PRI>Mmm dd hh:mm:ss
+ * agentwatch[PID]: EVENT: "; the rest follows. */
+static bool syslog_head(const char *m, int pri, pid_t pid, const char *event)
+{
+    char want[128];
+
+    snprintf(want, sizeof(want), " agentwatch[%ld]: %s: ", (long)pid, event);
+    return m != NULL && atoi(m + 1) == pri && m[0] == '<' && strchr(m, '>') != NULL &&
+           strlen(strchr(m, '>') + 1) > 15 &&
+           strncmp(strchr(m, '>') + 16, want, strlen(want)) == 0;
+}
+
+/* Without a journal (its socket missing), follow's events go to the
+ * syslog socket, here one the test binds ($AGENTWATCH_SYSLOG_SOCKET),
+ * each with its priority, tag, pid and fields. */
+static void test_follow_syslog_events(void)
+{
+    char *dir = tu_mkdtemp();
+    char *sock = tu_path(dir, "notify"), *ssock = tu_path(dir, "log");
+    char *none = tu_path(dir, "no-journal");
+    char *cfg = tu_path(dir, "agentwatch.yaml"), *db = tu_path(dir, "aw.db");
+    char *rules = tu_path(dir, "rules.yaml"), *log = tu_path(dir, "CcmMessaging.log");
+    char *errfile = tu_path(dir, "stderr");
+    int nfd = listen_at(sock), sfd = listen_at(ssock);
+    pid_t pid;
+    char *m;
+
+    setenv("AGENTWATCH_JOURNAL_SOCKET", none, 1);
+    setenv("AGENTWATCH_SYSLOG_SOCKET", ssock, 1);
+    tu_write_str(rules, tu_rules_trust);
+    tu_write_str(cfg, "retention_days: 0\n");
+    tu_write_str(log, "<![LOG[Configuration updated successfully]LOG]!><time=\"08:01:00.000+000\""
+                      " date=\"03-11-2025\" component=\"CcmMessaging\" context=\"\" type=\"1\""
+                      " thread=\"1\" file=\"\">\n");
+    pid = spawn_follow(sock, cfg, db, errfile, "--rules", rules, log, NULL);
+    m = wait_message(nfd, "STATUS=following");
+    CU_ASSERT_PTR_NOT_NULL(m);
+    free(m);
+    tu_write_str(rules, "rules:\n  - id: x\n    patern: y\n");
+    kill(pid, SIGHUP);
+    m = wait_containing(sfd, "rules-reload-failed: ");
+    CU_ASSERT(syslog_head(m, 27, pid, "rules-reload-failed"));      /* daemon.err */
+    CU_ASSERT_PTR_NOT_NULL(m != NULL ? strstr(m, "rules not reloaded (invalid rule set)") : NULL);
+    free(m);
+    tu_append_str(log, "<![LOG[Could not establish trust relationship for the SSL/TLS secure"
+                       " channel]LOG]!><time=\"08:02:00.000+000\" date=\"03-11-2025\""
+                       " component=\"CcmMessaging\" context=\"\" type=\"3\" thread=\"1\" file=\"\">\n");
+    m = wait_containing(sfd, "incident-started: ");
+    CU_ASSERT(syslog_head(m, 28, pid, "incident-started"));         /* daemon.warning */
+    CU_ASSERT_PTR_NOT_NULL(m != NULL ? strstr(m, ": incident started: failing since 20") : NULL);
+    CU_ASSERT_PTR_NOT_NULL(m != NULL ? strstr(m, " [category=ssl]") : NULL);
+    if (m != NULL && !syslog_head(m, 28, pid, "incident-started")) {
+        fprintf(stderr, "syslog: %s\n", m);
+    }
+    free(m);
+    CU_ASSERT_EQUAL(stop_child(pid, SIGTERM), 0);
+    unsetenv("AGENTWATCH_JOURNAL_SOCKET");
+    unsetenv("AGENTWATCH_SYSLOG_SOCKET");
+    close(nfd);
+    close(sfd);
+    tu_rmtree(dir);
+    free(sock); free(ssock); free(none); free(cfg); free(db); free(rules); free(log);
+    free(errfile); free(dir);
+}
+
 static void test_wait_for_source(void)
 {
     char *dir = tu_mkdtemp();
@@ -595,6 +694,8 @@ static int register_suites(void)
     CU_add_test(s, "a path socket", test_path_socket);
     CU_add_test(s, "journal events: the native protocol", test_journal_encode);
     CU_add_test(s, "journal events from follow", test_follow_journal_events);
+    CU_add_test(s, "syslog events: the BSD format", test_syslog_encode);
+    CU_add_test(s, "syslog events from follow without a journal", test_follow_syslog_events);
     CU_add_test(s, "an abstract socket", test_abstract_socket);
     CU_add_test(s, "no socket, and a socket nobody listens at", test_no_socket);
     CU_add_test(s, "watchdog interval and owner", test_watchdog);

@@ -10,8 +10,13 @@
  * fields to /run/systemd/journal/socket; systemd.io, "Native Journal
  * Protocol"), written here like the sd_notify side of notify.c rather than
  * linking libsystemd.  Where there is no journal socket the event goes to
- * syslog(3) as one line "EVENT: message"; on Windows nowhere yet (the
- * Event Log is a separate piece of work).
+ * syslog: one datagram in the BSD syslog format syslog(3) writes
+ * ("<PRI>Mmm dd hh:mm:ss agentwatch[PID]: EVENT: message [rule=R
+ * category=C target=T]", facility daemon; RFC 3164) to /dev/log, built
+ * here rather than by syslog(3) so that the socket can be another one and
+ * the fields ride along as key=value pairs that syslog servers and SIEMs
+ * split without a parser of their own.  On Windows nowhere yet (the Event
+ * Log is a separate piece of work).
  */
 #ifndef AGENTWATCH_JOURNAL_H
 #define AGENTWATCH_JOURNAL_H
@@ -21,6 +26,13 @@
 /* The journal's socket unless $AGENTWATCH_JOURNAL_SOCKET names another
  * (tests bind their own). */
 #define AW_JOURNAL_SOCKET "/run/systemd/journal/socket"
+
+/* The local syslog socket unless $AGENTWATCH_SYSLOG_SOCKET names another
+ * (syslog(3)'s _PATH_LOG). */
+#define AW_SYSLOG_SOCKET "/dev/log"
+
+/* Facility daemon (RFC 3164 4.1.1: 3), times 8, added to the priority. */
+#define AW_SYSLOG_DAEMON 24
 
 /* Event names, the values of AGENTWATCH_EVENT=. */
 #define AW_EVENT_RULES_RELOADED "rules-reloaded"
@@ -33,6 +45,7 @@
 struct aw_journal {
     char *socket;             /* owned; NULL: $AGENTWATCH_JOURNAL_SOCKET
                                  could not be read, events are dropped */
+    char *syslog_socket;      /* owned; the same for $AGENTWATCH_SYSLOG_SOCKET */
 };
 
 struct aw_event {
@@ -55,9 +68,17 @@ void aw_journal_close(struct aw_journal *j);
  * length, 0 when it does not fit. */
 size_t aw_journal_encode(const struct aw_event *e, char *buf, size_t size);
 
+/* e as one BSD syslog datagram into buf (size bytes, NUL-terminated):
+ * "<PRI>STAMP agentwatch[PID]: EVENT: message", then " [rule=R
+ * category=C target=T]" with the fields that are set; PRI is facility
+ * daemon plus the priority; newlines in the message become spaces.  STAMP
+ * is aw_os_syslog_time()'s.  Returns the length, 0 when it does not fit. */
+size_t aw_journal_syslog_encode(const struct aw_event *e, const char *stamp, long pid,
+                                char *buf, size_t size);
+
 /* Send e: to the journal, else to syslog.  Returns 1 when the journal
- * took it, 0 when syslog did (or nothing could), never fails the caller:
- * a log that cannot be written must not stop following. */
+ * took it, 2 when syslog did, 0 when neither could; never fails the
+ * caller: a log that cannot be written must not stop following. */
 int aw_journal_send(const struct aw_journal *j, const struct aw_event *e);
 
 #endif

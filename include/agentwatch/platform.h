@@ -196,9 +196,10 @@ char *aw_os_getenv_dup(const char *name);
  * 0 or -1/errno; ENOSYS on Windows, which has no service manager socket. */
 int aw_os_notify_send(const char *addr, const char *msg, size_t len);
 
-/* One line to syslog(3) (identity "agentwatch", facility daemon) at a
- * syslog priority; a no-op on Windows. */
-void aw_os_syslog(int priority, const char *line);
+/* The local time now as a BSD syslog TIMESTAMP, "Mmm dd hh:mm:ss"
+ * (RFC 3164 4.1.2: English month, day padded with a space), what
+ * syslog(3) writes; 16 bytes with the NUL. */
+void aw_os_syslog_time(char out[16]);
 
 /* Is descriptor fd the file or socket with this device and inode number
  * (systemd's $JOURNAL_STREAM "DEV:INO")?  Always false on Windows. */

@@ -26,6 +26,7 @@
 #include "agentwatch/source.h"
 #include "agentwatch/text.h"
 #include "agentwatch/timeutil.h"
+#include "scan_pipe.h"
 
 #define HOST_MAX 255
 
@@ -63,8 +64,10 @@ struct file_read {
     int64_t file_id;
     struct aw_time_ctx times; /* zone and year bound of its records */
     uint64_t records;         /* not yet committed */
-    uint64_t findings;
+    uint64_t findings;        /* new ones, stored on this thread */
+    uint64_t queued;          /* handed to the store thread */
     uint64_t truncated;
+    struct aw_pipe *pipe;     /* the store thread, or NULL: store here */
     struct aw_scan_file_stats fs;
 };
 
@@ -143,6 +146,18 @@ static void record_finding(struct scan_ctx *c, struct file_read *fr, const struc
     f->partial = rec->partial;
 }
 
+/* A finding to the store, or to the store thread (which counts the new
+ * ones; *inserted stays false here). */
+static int put_finding(struct scan_ctx *c, struct file_read *fr, const struct aw_finding *f,
+                       bool *inserted, struct aw_err *err)
+{
+    if (fr->pipe != NULL) {
+        fr->queued++;
+        return aw_pipe_add(fr->pipe, f, f->host != c->record_host, err);
+    }
+    return aw_store_add_finding(c->store, f, inserted, err);
+}
+
 static int store_finding(struct scan_ctx *c, struct file_read *fr, const struct aw_record *rec,
                          long rule_index, bool *inserted, struct aw_err *err)
 {
@@ -160,7 +175,7 @@ static int store_finding(struct scan_ctx *c, struct file_read *fr, const struct 
     if (!aw_matcher_capture(c->matcher, "code", &f.code, &f.code_len)) {
         f.code = NULL;
     }
-    return aw_store_add_finding(c->store, &f, inserted, err);
+    return put_finding(c, fr, &f, inserted, err);
 }
 
 /* A record no rule matched because a limit stopped rule rule_index on it:
@@ -191,7 +206,7 @@ static int store_limit_hit(struct scan_ctx *c, struct file_read *fr, const struc
     f.message_len = n + rest;
     f.code = rule->id;
     f.code_len = strlen(rule->id);
-    return aw_store_add_finding(c->store, &f, inserted, err);
+    return put_finding(c, fr, &f, inserted, err);
 }
 
 /* Classify one record and store what it yields. */
@@ -218,10 +233,53 @@ static int classify_record(struct scan_ctx *c, struct file_read *fr, const struc
     return rc;
 }
 
+/* Roll back the batch: the file changed under the reader. */
+static int batch_changed(struct scan_ctx *c, struct file_read *fr, struct aw_err *err)
+{
+    fr->fs.changed = true;
+    if (fr->pipe != NULL) {
+        int rc = aw_pipe_rollback(fr->pipe, err);
+        return rc != AW_OK ? rc : BATCH_CHANGED;
+    }
+    aw_store_rollback(c->store);
+    return BATCH_CHANGED;
+}
+
+/* Record the position and commit, here or on the store thread (which
+ * counts the findings and, with only_if_new, commits only when the batch
+ * stored a new one). */
+static int store_batch(struct scan_ctx *c, struct file_read *fr, struct aw_file_progress *p,
+                       bool only_if_new, struct aw_err *err)
+{
+    int rc;
+
+    if (fr->pipe != NULL) {
+        rc = aw_pipe_commit(fr->pipe, p, only_if_new, err);
+        fr->records = 0;
+        fr->truncated = 0;
+        fr->queued = 0;
+        return rc;
+    }
+    rc = aw_store_file_progress(c->store, p, err);
+    if (rc == AW_OK) {
+        rc = aw_store_commit(c->store, err);
+    }
+    if (rc == AW_OK) {
+        fr->fs.to = p->offset;
+        fr->fs.findings += fr->findings;
+        fr->records = 0;
+        fr->findings = 0;
+        fr->truncated = 0;
+    }
+    return rc;
+}
+
 /* Check the batch against the file it came from, record the position and
  * commit.  BATCH_CHANGED (batch rolled back) when the file's head is no
- * longer the identified one. */
-static int commit_batch(struct scan_ctx *c, struct file_read *fr, struct aw_err *err)
+ * longer the identified one.  The checks read the file, so they are done
+ * here, on the reading thread, after everything of the batch was read. */
+static int commit_batch(struct scan_ctx *c, struct file_read *fr, bool only_if_new,
+                        struct aw_err *err)
 {
     int fd = aw_reader_fd(fr->reader);
     uint64_t offset = aw_reader_offset(fr->reader);
@@ -229,9 +287,7 @@ static int commit_batch(struct scan_ctx *c, struct file_read *fr, struct aw_err 
     int rc;
 
     if (!aw_fileid_head_matches_fd(fd, fr->fid.head, fr->fid.head_len)) {
-        aw_store_rollback(c->store);
-        fr->fs.changed = true;
-        return BATCH_CHANGED;
+        return batch_changed(c, fr, err);
     }
     memset(&p, 0, sizeof(p));
     p.id = fr->file_id;
@@ -248,24 +304,12 @@ static int commit_batch(struct scan_ctx *c, struct file_read *fr, struct aw_err 
     }
     rc = aw_fileid_marker_fd(fd, fr->src->path, offset, &p.marker, err);
     if (rc == AW_ELIMIT) {
-        aw_store_rollback(c->store);   /* truncated under us */
-        fr->fs.changed = true;
-        return BATCH_CHANGED;
+        return batch_changed(c, fr, err);   /* truncated under us */
     }
-    if (rc == AW_OK) {
-        rc = aw_store_file_progress(c->store, &p, err);
+    if (rc != AW_OK) {
+        return rc;
     }
-    if (rc == AW_OK) {
-        rc = aw_store_commit(c->store, err);
-    }
-    if (rc == AW_OK) {
-        fr->fs.to = offset;
-        fr->fs.findings += fr->findings;
-        fr->records = 0;
-        fr->findings = 0;
-        fr->truncated = 0;
-    }
-    return rc;
+    return store_batch(c, fr, &p, only_if_new, err);
 }
 
 /* Where to resume src: the stored position when it still matches the
@@ -337,7 +381,7 @@ static int read_records(struct scan_ctx *c, struct file_read *fr, struct aw_err 
         if (!due) {
             continue;
         }
-        rc = commit_batch(c, fr, err);
+        rc = commit_batch(c, fr, false, err);
         if (rc != AW_OK) {
             return rc;
         }
@@ -345,7 +389,8 @@ static int read_records(struct scan_ctx *c, struct file_read *fr, struct aw_err 
             c->stats->interrupted = true;
             return 0;
         }
-        rc = aw_store_begin(c->store, err);
+        /* The store thread begins the next batch itself. */
+        rc = fr->pipe == NULL ? aw_store_begin(c->store, err) : AW_OK;
         if (rc != AW_OK) {
             return rc;
         }
@@ -389,6 +434,49 @@ static int skip_file(struct scan_ctx *c, int rc, struct aw_err *err)
     return AW_OK;
 }
 
+/* The last batch of the file, when there is something to commit: on the
+ * store thread, whether the batch stored a new finding is known only
+ * there, so it is asked to commit in that case too. */
+static int last_batch(struct scan_ctx *c, struct file_read *fr, uint64_t start, struct aw_err *err)
+{
+    bool something = fr->records > 0 || fr->findings > 0 ||
+                     aw_reader_offset(fr->reader) != start || fr->fs.new_file ||
+                     fr->fs.replaced;
+
+    if (something || fr->queued > 0) {
+        return commit_batch(c, fr, !something, err);
+    }
+    return AW_OK;
+}
+
+/* Start the store thread unless the caller wants one thread. */
+static int start_pipe(struct scan_ctx *c, struct file_read *fr, struct aw_err *err)
+{
+    if (c->opts->threads == 1) {
+        return AW_OK;
+    }
+    return aw_pipe_start(&fr->pipe, c->store, c->opts->queue_findings, err);
+}
+
+/* End the store thread: what it committed into the file's counts; its
+ * error unless this thread had one first (rc). */
+static int finish_pipe(struct file_read *fr, int rc, struct aw_err *err)
+{
+    struct aw_pipe_totals t;
+    struct aw_err perr = { 0 };
+    int prc = aw_pipe_finish(&fr->pipe, &t, &perr);
+
+    if (t.commits > 0) {
+        fr->fs.to = t.to;
+        fr->fs.findings += t.findings;
+    }
+    if (prc != AW_OK && rc >= 0) {
+        *err = perr;
+        return prc;
+    }
+    return rc;
+}
+
 /* Read the open file's new records in one transaction (begun here; the
  * caller rolls back what is not committed) and take the reader's counts. */
 static int read_file(struct scan_ctx *c, struct file_read *fr, uint64_t start, struct aw_err *err)
@@ -410,18 +498,17 @@ static int read_file(struct scan_ctx *c, struct file_read *fr, uint64_t start, s
             return rc;
         }
     }
-    rc = read_records(c, fr, err);
-    if (rc < 0) {
-        return rc;
+    rc = start_pipe(c, fr, err);
+    if (rc == AW_OK) {
+        rc = read_records(c, fr, err);
     }
     /* Nothing new (a held partial record): no transaction to commit. */
-    if (rc != BATCH_CHANGED && !c->stats->interrupted &&
-        (fr->records > 0 || fr->findings > 0 || aw_reader_offset(fr->reader) != start ||
-         fr->fs.new_file || fr->fs.replaced)) {
-        rc = commit_batch(c, fr, err);
-        if (rc < 0) {
-            return rc;
-        }
+    if (rc >= 0 && rc != BATCH_CHANGED && !c->stats->interrupted) {
+        rc = last_batch(c, fr, start, err);
+    }
+    rc = finish_pipe(fr, rc, err);
+    if (rc < 0) {
+        return rc;
     }
     aw_reader_get_stats(fr->reader, &rstats);
     fr->fs.records = rstats.records;

@@ -395,6 +395,118 @@ static void test_small_batches(void)
     fixture_close(&fx);
 }
 
+/* A trust failure whose message is longer than the store keeps, with a
+ * four-byte UTF-8 character across the cut (AW_FINDING_MESSAGE_MAX): the
+ * store drops it whole, it must not become a replacement character. */
+static void append_long_record(const char *path, int seq)
+{
+    char *buf = malloc(8192), *msg = malloc(4096);
+    size_t n;
+
+    n = (size_t)snprintf(msg, 4096, "Could not establish trust relationship, server said ");
+    while (n < AW_FINDING_MESSAGE_MAX - 3) {
+        msg[n++] = 'x';
+    }
+    memcpy(msg + n, "\xF0\x9F\x98\x80 tail", 9);   /* U+1F600, bytes 2045-2048 */
+    n += 9;
+    msg[n] = '\0';
+    snprintf(buf, 8192,
+             "<event date='03/11/2025 10:%02d:30.0000000 +01:00' severity='1' hostName='WKS-%04d' "
+             "source='ClientPolicyMgr' module='AeXNetComms.dll' process='AeXNSAgent' pid='3120' "
+             "thread='4420' tickCount='%d' ><![CDATA[%s #%d]]></event>\n",
+             seq % 60, seq, 1000 + seq, msg, seq);
+    tu_append_str(path, buf);
+    free(buf);
+    free(msg);
+}
+
+/* The same history of files and scans: rollovers, appends, a long record,
+ * a record still being written and completed later, scans stopped after
+ * their first record, small batches. */
+static void scan_history(struct fixture *fx, const struct aw_scan_opts *base)
+{
+    volatile sig_atomic_t stop = 1;
+    struct aw_scan_opts opts = *base, once = *base;
+    struct aw_scan_stats st;
+    char *r1 = tu_path(fx->dir, "agent1.log");
+    char buf[1024];
+
+    once.stop = &stop;
+    append_records(r1, 0, 40);
+    append_long_record(r1, 40);
+    append_records(fx->log, 41, 70);
+    record_text(buf, sizeof(buf), 72);
+    buf[strstr(buf, "]]>") - buf] = '\0';
+    tu_append_str(fx->log, buf);
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(scan(fx, &once, &st), AW_OK);
+    }
+    CU_ASSERT_EQUAL(scan(fx, &opts, &st), AW_OK);
+    tu_append_str(fx->log, "]]></event>\n");
+    append_long_record(fx->log, 73);
+    append_records(fx->log, 74, 90);
+    CU_ASSERT_EQUAL(scan(fx, &opts, &st), AW_OK);
+    CU_ASSERT_EQUAL(scan(fx, &opts, &st), AW_OK);
+    free(r1);
+}
+
+/* Everything the scans stored, as text: findings in id order, files, the
+ * hourly counts; times of reading and file identities left out. */
+static char *db_digest(struct fixture *fx)
+{
+    char sql[2048];
+
+    snprintf(sql, sizeof(sql),
+             "SELECT (SELECT group_concat(r, char(10)) FROM (SELECT id || '|' || ts || '|' ||"
+             " ts_known || '|' || host || '|' || file_id || '|' || replace(path, '%s', '') ||"
+             " '|' || offset || '|' || rule || '|' || category || '|' || severity || '|' || level"
+             " || '|' || message || '|' || partial || '|' || quote(target) || '|' || quote(code)"
+             " AS r FROM findings ORDER BY id)) || char(10) ||"
+             " (SELECT group_concat(r, char(10)) FROM (SELECT id || '|' ||"
+             " replace(path, '%s', '') || '|' || size || '|' || offset || '|' || marker || '|' ||"
+             " records || '|' || truncated || '|' || findings AS r FROM files ORDER BY id)) ||"
+             " char(10) || (SELECT group_concat(r, char(10)) FROM (SELECT hour || '|' || host ||"
+             " '|' || rule || '|' || count || '|' || first || '|' || last AS r FROM finding_hours"
+             " ORDER BY hour, host, rule))",
+             fx->dir, fx->dir);
+    return tu_sql_text(fx->db, sql);
+}
+
+/* The store thread carries out exactly the batches the reader decided, in
+ * order: the same history gives the same database on one thread, through
+ * the default queue, and through a queue of one finding per slot (every
+ * finding handed over on its own, the reader waiting on the store). */
+static void test_store_thread_same_database(void)
+{
+    struct aw_scan_opts one = { .format = AW_FORMAT_AUTO, .threads = 1, .batch_records = 7 };
+    struct aw_scan_opts piped = { .format = AW_FORMAT_AUTO, .batch_records = 7 };
+    struct aw_scan_opts tiny = { .format = AW_FORMAT_AUTO, .batch_records = 7,
+                                 .queue_findings = 1 };
+    const struct aw_scan_opts *runs[] = { &one, &piped, &tiny };
+    char *digest[3];
+
+    for (int i = 0; i < 3; i++) {
+        struct fixture fx;
+
+        fixture_open(&fx);
+        scan_history(&fx, runs[i]);
+        digest[i] = db_digest(&fx);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(digest[i]);
+        /* all 88 records were read, the long ones cut where they should */
+        CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT sum(records) FROM files"), 88);
+        CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM findings WHERE partial = 0"
+                                          " AND length(CAST(message AS BLOB)) = 2045"), 2);
+        CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM findings"),
+                        tu_sql_int(fx.db, "SELECT sum(findings) FROM files"));
+        fixture_close(&fx);
+    }
+    CU_ASSERT_STRING_EQUAL(digest[1], digest[0]);
+    CU_ASSERT_STRING_EQUAL(digest[2], digest[0]);
+    for (int i = 0; i < 3; i++) {
+        free(digest[i]);
+    }
+}
+
 static void test_host_attribution(void)
 {
     struct fixture fx;
@@ -538,6 +650,7 @@ static int reg(void)
     CU_add_test(s, "partial final record", test_partial_final_record);
     CU_add_test(s, "interrupted everywhere, exactly once", test_interrupted_everywhere_exactly_once);
     CU_add_test(s, "small batches", test_small_batches);
+    CU_add_test(s, "store thread: same database as one thread", test_store_thread_same_database);
     CU_add_test(s, "data gap", test_data_gap);
     CU_add_test(s, "host attribution", test_host_attribution);
     CU_add_test(s, "utf-16 offsets are raw", test_utf16_offsets_are_raw);

@@ -96,6 +96,12 @@ struct aw_scan_opts {
                                  stopped that rule on are added here (may
                                  be NULL) */
     void *ctx;                /* for on_file */
+    unsigned threads;         /* 1: read and store on one thread; 0: a
+                                 store thread takes the findings and the
+                                 commits through a bounded queue where the
+                                 build has threads (docs/HACKING.md) */
+    size_t queue_findings;    /* findings per slot of that queue (0: the
+                                 default, 512; tests use 1) */
 };
 
 /* Content that vanished before it was read is reported once as a finding

@@ -259,7 +259,8 @@ static int self_exe(char *buf, size_t size, struct aw_err *err)
 #else
     (void)buf;
     (void)size;
-    return aw_err_set(err, AW_EUSAGE, "probe is not available on this platform yet");
+    return aw_err_set(err, AW_EUSAGE, "automatic probes are not written for Windows yet "
+                      "(no child-process start); run `agentwatch probe` by hand");
 #endif
 }
 

@@ -191,8 +191,7 @@ int aw_cmd_probe(struct aw_cli *cli, int argc, char **argv)
         return status;
     }
     if (!aw_probe_available()) {
-        fprintf(stderr, "agentwatch: probe: not available on this platform yet (the CryptoAPI "
-                "engine is still to come)\n");
+        fprintf(stderr, "agentwatch: probe: not available on this platform (no TLS engine)\n");
         return AW_EXIT_USAGE;
     }
     /* Every usage problem before the first packet. */

@@ -11,8 +11,8 @@
  * and remedy text (src/probe_verdicts.c, the one table of them).
  *
  * The engine is the agent's own: OpenSSL 3 on Linux
- * (src/probe_tls_openssl.c); on Windows there is none yet
- * (src/probe_engine_none.c says so).  src/probe.c holds what is common:
+ * (src/probe_tls_openssl.c), CryptoAPI and Schannel on Windows
+ * (src/probe_engine_win32.c, src/probe_win32_tls.c).  src/probe.c holds what is common:
  * targets, the result, and its text and JSON forms; src/probe_judge.c
  * the texts of each step and the verdicts, from the facts an engine
  * finds (src/probe_engine.h).

@@ -15,6 +15,10 @@ fi
 AW_NATIVE_BIN=$native packaging/windows/test-wine.sh build-windows
 zip=$(packaging/windows/build-zip.sh build-windows)
 msi=$(packaging/windows/build-msi.sh build-windows)
+# The console scripts and the Event Log source in the packages; follow's
+# events as far as wine's Event Log stubs trace them (issue 13).
+tests/windows/package-contents.sh "$zip" "$msi"
+tests/windows/eventlog-wine.sh build-windows/cross/agentwatch.exe
 
 # Hardening read back from the exe (the stack protector and fortified
 # calls from the symbols of the unstripped build; ASLR, DEP, high-entropy

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentwatch/err.h"
 #include "agentwatch/platform.h"
 
 void aw_journal_open(struct aw_journal *j)
@@ -130,10 +131,65 @@ size_t aw_journal_syslog_encode(const struct aw_event *e, const char *stamp, lon
     return len;
 }
 
+/* The Event Log's IDs, the MessageIds of src/events.mc (a contract:
+ * README "Windows Event Log"). */
+static const struct {
+    const char *event;
+    unsigned id;
+    int type;
+} eventlog_ids[] = {
+    { AW_EVENT_INCIDENT_STARTED, 1000, AW_EVENTLOG_WARNING },
+    { AW_EVENT_INCIDENT_ENDED, 1001, AW_EVENTLOG_INFORMATION },
+    { "probe-verdict", 1002, AW_EVENTLOG_WARNING },
+    { AW_EVENT_DATA_GAP, 1003, AW_EVENTLOG_WARNING },
+    { AW_EVENT_RULES_RELOADED, 1004, AW_EVENTLOG_INFORMATION },
+    { AW_EVENT_RULES_INVALID, 1005, AW_EVENTLOG_ERROR },
+    { AW_EVENT_DB_ERROR, 1006, AW_EVENTLOG_ERROR },
+};
+
+int aw_journal_eventlog_id(const char *event, unsigned *id, int *type)
+{
+    for (size_t i = 0; i < sizeof(eventlog_ids) / sizeof(eventlog_ids[0]); i++) {
+        if (strcmp(event, eventlog_ids[i].event) == 0) {
+            *id = eventlog_ids[i].id;
+            *type = eventlog_ids[i].type;
+            return AW_OK;
+        }
+    }
+    return AW_ENOTFOUND;
+}
+
+/* e to the Event Log: %1 the message, then the fields its message in
+ * src/events.mc names (category and target, or the rule). */
+static bool send_eventlog(const struct aw_event *e)
+{
+    const char *s[3] = { e->message != NULL ? e->message : "", "", "" };
+    unsigned id, n = 1;
+    int type;
+
+    if (aw_journal_eventlog_id(e->event, &id, &type) != AW_OK) {
+        return false;
+    }
+    if (id == 1000) {
+        s[1] = e->category != NULL ? e->category : "";
+        s[2] = e->target != NULL ? e->target : "";
+        n = 3;
+    } else if (id == 1003) {
+        s[1] = e->rule != NULL ? e->rule : "";
+        n = 2;
+    }
+    return aw_os_eventlog(type, id, s, n) == 0;
+}
+
 int aw_journal_send(const struct aw_journal *j, const struct aw_event *e)
 {
     char buf[4096], stamp[16];
-    size_t len = aw_journal_encode(e, buf, sizeof(buf));
+    size_t len;
+
+    if (send_eventlog(e)) {
+        return 3;
+    }
+    len = aw_journal_encode(e, buf, sizeof(buf));
 
     if (j->socket != NULL && len > 0 && aw_os_notify_send(j->socket, buf, len) == 0) {
         return 1;

@@ -337,6 +337,16 @@ void aw_os_dir_close(struct aw_os_dir *d)
     }
 }
 
+int aw_os_eventlog(int type, unsigned id, const char *const *strings, unsigned n)
+{
+    (void)type;
+    (void)id;
+    (void)strings;
+    (void)n;
+    errno = ENOSYS;
+    return -1;
+}
+
 void aw_os_syslog_time(char out[16])
 {
     static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",

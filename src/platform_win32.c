@@ -832,6 +832,43 @@ void aw_os_dir_close(struct aw_os_dir *d)
     }
 }
 
+int aw_os_eventlog(int type, unsigned id, const char *const *strings, unsigned n)
+{
+    wchar_t *w[4] = { NULL, NULL, NULL, NULL };
+    HANDLE h;
+    BOOL ok = FALSE;
+
+    if (n > 4) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* Registered by the MSI (HKLM\SYSTEM\CurrentControlSet\Services\
+     * EventLog\Application\agentwatch); without it Windows still logs
+     * the event, with "the description cannot be found" for text. */
+    h = RegisterEventSourceW(NULL, L"agentwatch");
+    if (h == NULL) {
+        errno = EIO;
+        return -1;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        w[i] = to_wide(strings[i] != NULL ? strings[i] : "");
+        if (w[i] == NULL) {
+            goto out;
+        }
+    }
+    ok = ReportEventW(h, (WORD)type, 0, (DWORD)id, NULL, (WORD)n, 0, (LPCWSTR *)w, NULL);
+out:
+    for (unsigned i = 0; i < n; i++) {
+        free(w[i]);
+    }
+    DeregisterEventSource(h);
+    if (!ok) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
 void aw_os_syslog_time(char out[16])
 {
     SYSTEMTIME t;

@@ -539,6 +539,35 @@ static void test_syslog_encode(void)
                                   stamp[1], stamp[2], '\0' }));
 }
 
+/* The Event Log IDs are a contract (README, src/events.mc). */
+static void test_eventlog_ids(void)
+{
+    static const struct { const char *event; unsigned id; int type; } want[] = {
+        { "incident-started", 1000, 2 }, { "incident-ended", 1001, 4 },
+        { "probe-verdict", 1002, 2 }, { "data-gap", 1003, 2 }, { "rules-reloaded", 1004, 4 },
+        { "rules-reload-failed", 1005, 1 }, { "database-error", 1006, 1 },
+    };
+    char *path = tu_src_path("src/events.mc"), *mc = tu_read_file(path, NULL);
+    unsigned id;
+    int type;
+
+    CU_ASSERT_FATAL(mc != NULL);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        char line[32];
+
+        CU_ASSERT_EQUAL(aw_journal_eventlog_id(want[i].event, &id, &type), AW_OK);
+        CU_ASSERT_EQUAL(id, want[i].id);
+        CU_ASSERT_EQUAL(type, want[i].type);
+        snprintf(line, sizeof(line), "\nMessageId=%u\n", want[i].id);
+        CU_ASSERT_PTR_NOT_NULL(strstr(mc, line));
+    }
+    CU_ASSERT_EQUAL(aw_journal_eventlog_id("nosuch", &id, &type), AW_ENOTFOUND);
+    /* Not on Windows: nothing to report to. */
+    CU_ASSERT_EQUAL(aw_os_eventlog(AW_EVENTLOG_ERROR, 1006, NULL, 0), -1);
+    free(mc);
+    free(path);
+}
+
 /* The header of a syslog datagram from follow: "<PRI>Mmm dd hh:mm:ss
  * agentwatch[PID]: EVENT: "; the rest follows. */
 static bool syslog_head(const char *m, int pri, pid_t pid, const char *event)
@@ -695,6 +724,7 @@ static int register_suites(void)
     CU_add_test(s, "journal events: the native protocol", test_journal_encode);
     CU_add_test(s, "journal events from follow", test_follow_journal_events);
     CU_add_test(s, "syslog events: the BSD format", test_syslog_encode);
+    CU_add_test(s, "Windows Event Log IDs", test_eventlog_ids);
     CU_add_test(s, "syslog events from follow without a journal", test_follow_syslog_events);
     CU_add_test(s, "an abstract socket", test_abstract_socket);
     CU_add_test(s, "no socket, and a socket nobody listens at", test_no_socket);

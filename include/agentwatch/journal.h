@@ -15,8 +15,9 @@
  * category=C target=T]", facility daemon; RFC 3164) to /dev/log, built
  * here rather than by syslog(3) so that the socket can be another one and
  * the fields ride along as key=value pairs that syslog servers and SIEMs
- * split without a parser of their own.  On Windows nowhere yet (the Event
- * Log is a separate piece of work).
+ * split without a parser of their own.  On Windows they go to the
+ * Application event log, source "agentwatch", with the event IDs of
+ * src/events.mc (aw_journal_eventlog_id()).
  */
 #ifndef AGENTWATCH_JOURNAL_H
 #define AGENTWATCH_JOURNAL_H
@@ -34,7 +35,8 @@
 /* Facility daemon (RFC 3164 4.1.1: 3), times 8, added to the priority. */
 #define AW_SYSLOG_DAEMON 24
 
-/* Event names, the values of AGENTWATCH_EVENT=. */
+/* Event names, the values of AGENTWATCH_EVENT=, and on Windows the event
+ * IDs of the Application log (source "agentwatch", src/events.mc). */
 #define AW_EVENT_RULES_RELOADED "rules-reloaded"
 #define AW_EVENT_RULES_INVALID "rules-reload-failed"
 #define AW_EVENT_DATA_GAP "data-gap"
@@ -76,9 +78,17 @@ size_t aw_journal_encode(const struct aw_event *e, char *buf, size_t size);
 size_t aw_journal_syslog_encode(const struct aw_event *e, const char *stamp, long pid,
                                 char *buf, size_t size);
 
-/* Send e: to the journal, else to syslog.  Returns 1 when the journal
- * took it, 2 when syslog did, 0 when neither could; never fails the
- * caller: a log that cannot be written must not stop following. */
+/* The Windows Event Log ID and type (AW_EVENTLOG_*) of an event name:
+ * incident-started 1000 warning, incident-ended 1001 information,
+ * probe-verdict 1002 (reserved), data-gap 1003 warning, rules-reloaded
+ * 1004 information, rules-reload-failed 1005 error, database-error 1006
+ * error.  AW_ENOTFOUND for another name. */
+int aw_journal_eventlog_id(const char *event, unsigned *id, int *type);
+
+/* Send e: on Windows to the Event Log; else to the journal, else to
+ * syslog.  Returns 3 when the Event Log took it, 1 when the journal did, 2
+ * when syslog did, 0 when none could; never fails the caller: a log that
+ * cannot be written must not stop following. */
 int aw_journal_send(const struct aw_journal *j, const struct aw_event *e);
 
 #endif

@@ -196,6 +196,15 @@ char *aw_os_getenv_dup(const char *name);
  * 0 or -1/errno; ENOSYS on Windows, which has no service manager socket. */
 int aw_os_notify_send(const char *addr, const char *msg, size_t len);
 
+/* Event Log types (ReportEventW's wType: EVENTLOG_ERROR_TYPE, _WARNING_,
+ * _INFORMATION_). */
+enum { AW_EVENTLOG_ERROR = 1, AW_EVENTLOG_WARNING = 2, AW_EVENTLOG_INFORMATION = 4 };
+
+/* Report one event to the Application log, source "agentwatch", with
+ * event ID id (a MessageId of src/events.mc) and n insertion strings
+ * (UTF-8).  0 or -1/errno; ENOSYS on POSIX. */
+int aw_os_eventlog(int type, unsigned id, const char *const *strings, unsigned n);
+
 /* The local time now as a BSD syslog TIMESTAMP, "Mmm dd hh:mm:ss"
  * (RFC 3164 4.1.2: English month, day padded with a space), what
  * syslog(3) writes; 16 bytes with the NUL. */

@@ -49,6 +49,11 @@ cp "$exe" "$stage/agentwatch.exe"
 crlf() { sed 's/\r*$/\r/' "$1" >"$2"; }
 crlf packaging/windows/README.txt "$stage/README.txt"
 crlf packaging/windows/agentwatch.yaml "$stage/agentwatch.yaml"
+# The console scripts (agentwatch.wxs names each: the set is fixed).
+mkdir -p "$stage/consoles"
+for f in packaging/consoles/*.ps1; do
+    crlf "$f" "$stage/consoles/$(basename "$f")"
+done
 
 # The rules: one component, one File per rule file (the set changes
 # between versions; a major upgrade removes the old set first).
@@ -97,6 +102,9 @@ wxs=$(pwd)/packaging/windows/agentwatch.wxs
     -D Stage=stage -o "$name.msi" "$wxs" rules.wxs)
 
 # What wixl has no syntax for, in SQL on the built database (msibuild):
+# - The Event Log source's EventMessageFile as REG_EXPAND_SZ (a Registry
+#   value starting with "#%"), as the Event Log documents it; wixl writes
+#   Type="expandable" as a plain string.
 # - Component attributes: Permanent (16) for the data folder and the
 #   configuration (kept on uninstallation, as the Linux packages keep
 #   theirs), NeverOverwrite (16384) for the configuration (an existing
@@ -122,6 +130,7 @@ while IFS= read -r line; do
     [ -z "$line" ] || queries+=(-q "$line")
 done <<'SQL'
 UPDATE `Component` SET `Attributes` = 272 WHERE `Component` = 'DataDir'
+UPDATE `Registry` SET `Value` = '#%[INSTALLDIR]agentwatch.exe' WHERE `Component_` = 'EventSource' AND `Name` = 'EventMessageFile'
 UPDATE `Component` SET `Attributes` = 16656, `Condition` = 'NOT CONFIGFILE' WHERE `Component` = 'Config'
 INSERT INTO `Signature` (`Signature`, `FileName`) VALUES ('ConfigFile', 'agentwatch.yaml')
 CREATE TABLE `DrLocator` (`Signature_` CHAR(72) NOT NULL, `Parent` CHAR(72), `Path` CHAR(255), `Depth` SHORT PRIMARY KEY `Signature_`, `Parent`, `Path`)

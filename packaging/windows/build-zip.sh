@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build the Windows zip: agentwatch.exe, rules\, README.txt, install.ps1,
-# uninstall.ps1 (text files with CRLF line ends).  Cross-builds first.
+# Build the Windows zip: agentwatch.exe, rules\, consoles\ (the Intune,
+# ConfigMgr and ITMS scripts), README.txt, install.ps1, uninstall.ps1 (text
+# files with CRLF line ends).  Cross-builds first.
 #
 #   packaging/windows/build-zip.sh [BUILD_DIR]      (default: build-windows)
 # Result: BUILD_DIR/agentwatch-VERSION-windows-x86_64.zip (path on stdout).
@@ -28,6 +29,11 @@ crlf rules/README.md "$stage/rules/README.md"
 crlf packaging/windows/README.txt "$stage/README.txt"
 crlf packaging/windows/install.ps1 "$stage/install.ps1"
 crlf packaging/windows/uninstall.ps1 "$stage/uninstall.ps1"
+# The console scripts (Intune, ConfigMgr, ITMS) that call status.
+mkdir -p "$stage/consoles"
+for f in packaging/consoles/*.ps1; do
+    crlf "$f" "$stage/consoles/$(basename "$f")"
+done
 # Same timestamps every build: the zip changes only when its content does.
 # (SOURCE_DATE_EPOCH: the commit's time, packaging/lib.sh.)
 find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +

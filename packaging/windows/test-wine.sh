@@ -441,6 +441,18 @@ else
     fail "msi: msiexec /i exit $? (log above)"
 fi
 check_installed install "$logs_win"
+# The Event Log source (issue 13) and the console scripts.
+evt_key='HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\agentwatch'
+evt=$(timeout 120 wine reg query "$evt_key" 2>/dev/null | tr -d '\r')
+if grep -q 'EventMessageFile *REG_EXPAND_SZ *C:\\Program Files\\agentwatch\\agentwatch.exe$' <<<"$evt" &&
+   grep -q 'TypesSupported *REG_DWORD *0x7$' <<<"$evt" &&
+   [ -f "$programs/consoles/intune-detection.ps1" ] &&
+   [ -f "$programs/consoles/configmgr-discovery.ps1" ] &&
+   [ -f "$programs/consoles/itms-custom-inventory.ps1" ]; then
+    pass "msi: Event Log source agentwatch registered; consoles\\ installed"
+else
+    fail "msi: Event Log source or consoles: $evt $(ls "$programs/consoles" 2>&1 | tr '\n' ' ')"
+fi
 
 echo "== the installed service"
 # The service msiexec started: its --log file, the findings it commits
@@ -541,6 +553,8 @@ if [ ! -e "$programs" ] && ! timeout 120 wine reg query "$svc_key" >/dev/null 2>
    [ -z "$(reg_value 'HKLM\Software\agentwatch' AgentLog)" ] &&
    ! timeout 120 wine reg query "$(uninstall_key "$code2")" >/dev/null 2>&1; then
     pass "msi: program files, service and product registration gone"
+    ! timeout 120 wine reg query "$evt_key" >/dev/null 2>&1 &&
+        pass "msi: Event Log source removed" || fail "msi: Event Log source left after /x"
 else
     fail "msi: after msiexec /x: $(ls "$programs" 2>&1 | head -3 | tr '\n' ' ') service key" \
          "$(timeout 120 wine reg query "$svc_key" >/dev/null 2>&1 && echo present || echo gone)"

@@ -259,10 +259,11 @@ grep_s=$grep_i_s
 run_scan "$LOG"
 
 # Where the scan's CPU time goes, by where perf's samples fall: the first
-# look (aw_matcher_classify, where the prefilter is inlined), PCRE2 (its JIT
+# look (aw_matcher_classify and the prefilter's scan), PCRE2 (its JIT
 # code and library), SQLite, the kernel (reading the log, writing the
 # database) and the rest (reading, framing, metadata, libc).
 phases="n/a (perf not installed)"
+threads="n/a"
 if command -v perf >/dev/null; then
     fresh_db
     if perf record -q -F 2000 -o "$OUT/perf.data" "$AW" --db "$DB" scan --rules rules "$LOG" \
@@ -281,6 +282,17 @@ if command -v perf >/dev/null; then
                   for (i = 1; i <= n; i++)
                       printf "%s%s %.1f%% (%.2fs)", (i > 1 ? ", " : ""), o[i], t[o[i]],
                              t[o[i]] * cpu / 100 }')
+        # The same samples by thread: the reading thread (the process's
+        # first, lowest id) and the store threads (one per file read).
+        threads=$(perf report -i "$OUT/perf.data" --sort pid --stdio 2> /dev/null |
+            awk -v cpu="$scan_cpu" '
+            /^#/ || !/%/ { next }
+            { p = $1; sub(/%/, "", p); split($2, a, ":"); share[a[1] + 0] += p }
+            END { first = -1
+                  for (t in share) if (first < 0 || t + 0 < first) first = t + 0
+                  for (t in share) if (t + 0 != first) store += share[t]
+                  printf "reading %.1f%% (%.2fs), store %.1f%% (%.2fs)", share[first],
+                         share[first] * cpu / 100, store, store * cpu / 100 }')
     else
         phases="n/a (perf record failed: $(tail -n1 "$OUT/perf.err"))"
     fi
@@ -347,6 +359,7 @@ agentwatch benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ), best of $RUNS, load averag
   scan/grep -E -i $t_i wall, $c_i CPU
   peak RSS        $rss_mib MiB (goal <= 16: $rss_ok)
   scan CPU by phase: $phases
+  scan CPU by thread: $threads
 EOF
 [[ -z $flat ]] || printf '  cost per record at %s\n' "$flat"
 if [[ -n $by_category ]]; then

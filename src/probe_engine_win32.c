@@ -24,8 +24,10 @@
  *
  * Each CRL URL is also retrieved on its own (CryptRetrieveObjectByUrlW,
  * wire only, what `certutil -URL` does) so that the result names the URL
- * and the error; AIA and OCSP URLs are listed, CryptoAPI fetches what it
- * needs itself.
+ * and the error, and a certificate such a CRL lists (signed by its
+ * issuer) is revoked even when the chain engine's status, from a cache,
+ * says otherwise (seen under wine); AIA and OCSP URLs are listed,
+ * CryptoAPI fetches what it needs itself.
  */
 #include "probe_win32.h"
 
@@ -48,6 +50,7 @@ struct engine {
     HCERTSTORE anchors;       /* --ca-file; NULL: the machine's store */
     PCCERT_CONTEXT leaf;
     PCCERT_CHAIN_CONTEXT chain;
+    PCCRL_CONTEXT crls[AW_PROBE_URL_MAX];   /* by URL index; NULL: none */
     int64_t t0;
 };
 
@@ -322,7 +325,7 @@ static void fetch_crls(struct engine *g)
                 snprintf(u->error, sizeof(u->error), "stale CRL: its next update was %.31s",
                          u->next_update);
             }
-            CertFreeCRLContext(crl);
+            g->crls[i] = crl;
         } else {
             u->result = AW_PC_FAIL;
             aw_win_error_text(GetLastError(), u->error, sizeof(u->error));
@@ -540,6 +543,28 @@ static void facts_of(struct engine *g, struct aw_probe_facts *f, struct fact_tex
     f->name_ok = name_ok(g);
 }
 
+/* Does a CRL retrieved from l, signed by issuer, list x?  CryptoAPI's
+ * own answer is asked first; this one, from the CRLs just retrieved,
+ * is what `certutil -URL` shows, and keeps a cached status from hiding a
+ * revocation (seen under wine). */
+static bool listed_in_crl(const struct engine *g, const struct url_list *l, PCCERT_CONTEXT x,
+                          PCCERT_CONTEXT issuer)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        PCCRL_CONTEXT crl = g->crls[l->idx[i]];
+        PCRL_ENTRY entry = NULL;
+        if (crl != NULL &&
+            CryptVerifyCertificateSignatureEx(0, X509_ASN_ENCODING,
+                                              CRYPT_VERIFY_CERT_SIGN_SUBJECT_CRL, (void *)crl,
+                                              CRYPT_VERIFY_CERT_SIGN_ISSUER_CERT,
+                                              (void *)issuer, 0, NULL) &&
+            CertFindCertificateInCRL(x, crl, 0, NULL, &entry) && entry != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Did every URL of l fail when retrieved on its own (a stale CRL
  * included, which CryptoAPI itself treats as offline)? */
 static bool all_failed(const struct aw_probe_result *r, const struct url_list *l)
@@ -573,11 +598,13 @@ static void step_revocation(struct engine *g, const struct aw_probe_facts *f)
         struct url_list crl = { .kind = "crl" };
 
         name_text(&e->pCertContext->pCertInfo->Subject, who, sizeof(who));
-        if (bits & CERT_TRUST_IS_REVOKED) {
+        cert_urls(g->r, e->pCertContext, &crl);
+        if ((bits & CERT_TRUST_IS_REVOKED) ||
+            (i + 1 < sc->cElement &&
+             listed_in_crl(g, &crl, e->pCertContext, sc->rgpElement[i + 1]->pCertContext))) {
             aw_probe_revoked(g->r, &g->t0, who, (int)i);
             return;
         }
-        cert_urls(g->r, e->pCertContext, &crl);
         if (crl.n == 0) {
             continue;   /* no CDP: nothing to fetch, as on Linux */
         }
@@ -660,6 +687,11 @@ out:
     }
     if (g.anchors != NULL) {
         CertCloseStore(g.anchors, 0);
+    }
+    for (size_t i = 0; i < AW_PROBE_URL_MAX; i++) {
+        if (g.crls[i] != NULL) {
+            CertFreeCRLContext(g.crls[i]);
+        }
     }
     free(tx);
     return rc;

@@ -293,6 +293,22 @@ int aw_cli_paths(struct aw_cli *cli, const char *cmd, int n, char **operands,
     return absolute_paths(cli, cfg->source_paths, cfg->nsources, paths, npaths);
 }
 
+int aw_cli_inputs(struct aw_cli *cli, const char *cmd, int n, char **operands,
+                  enum aw_format *format, struct aw_cli_inputs *in)
+{
+    int rc = aw_cli_paths(cli, cmd, n, operands, in->format >= 0, format, &in->paths,
+                          &in->npaths);
+
+    in->tz = NULL;
+    if (rc == AW_EXIT_OK) {
+        rc = aw_cli_rule_sources(cli, cmd, in->rules, in->local_rules, &in->src);
+    }
+    if (rc == AW_EXIT_OK) {
+        rc = aw_cli_open_tz(cli, cmd, in->timezone, &in->tz);
+    }
+    return rc;
+}
+
 /* status speaks the monitoring convention, where a broken check is
  * UNKNOWN (3), not 1. */
 int aw_cli_load_config(struct aw_cli *cli, struct aw_config *cfg, const char *cmd)

@@ -123,6 +123,26 @@ int aw_cli_paths(struct aw_cli *cli, const char *cmd, int n, char **operands,
                  bool format_given, enum aw_format *format, char *const **paths,
                  size_t *npaths);
 
+/* What scan and follow read with.  In: their --format (-1 when not given),
+ * --rules, --local-rules and --timezone (NULL when not given).  Out, from
+ * aw_cli_inputs(): the paths (aw_cli_paths(), owned by cli), the rule
+ * sources (aw_cli_rule_sources()) and the zone (aw_cli_open_tz(), the
+ * caller frees it; NULL unless AW_EXIT_OK). */
+struct aw_cli_inputs {
+    int format;
+    const char *rules, *local_rules, *timezone;
+    char *const *paths;
+    size_t npaths;
+    struct aw_cli_rules src;
+    struct aw_tz *tz;
+};
+
+/* Fill in's outputs for cmd from its n operands; *format gets the
+ * sources' common format when there are no operands and no --format.
+ * Returns AW_EXIT_OK, or the exit status with the error printed. */
+int aw_cli_inputs(struct aw_cli *cli, const char *cmd, int n, char **operands,
+                  enum aw_format *format, struct aw_cli_inputs *in);
+
 /* aw_cli_parse() for report and export, whose args hold the window
  * filter f; then no operand, and --since not after --until.  Returns
  * AW_CLI_CONTINUE, or the exit code with the help or error printed. */

@@ -214,6 +214,105 @@ static void open_autoprobe(struct aw_cli *cli, struct aw_store *store, struct aw
                    interval);
 }
 
+/* The command line over the configuration's defaults into opts and a.
+ * AW_CLI_CONTINUE to follow argv's *n operands, or an exit status: a usage
+ * error, --help, or --wait-for-source's whole run (which parses the
+ * arguments as given again once a source is configured). */
+static int parse_follow(struct aw_cli *cli, int argc, char **argv, struct follow_args *a,
+                        struct aw_follow_opts *opts, int *n)
+{
+    char **given = NULL;
+    int rc;
+
+    memset(opts, 0, sizeof(*opts));
+    opts->format = AW_FORMAT_AUTO;
+    opts->retention_days = AW_RETENTION_DAYS_DEFAULT;
+    aw_cli_follow_defaults(cli, opts);   /* the configuration's; options override */
+    a->host = opts->host;
+    a->poll_ms = opts->poll_ms;
+    a->rescan_s = opts->rescan_ms / 1000;
+    a->retention_days = (uint64_t)opts->retention_days;
+    /* The arguments as given: the parser moves the operands, and
+     * --wait-for-source parses them again once a source is configured. */
+    given = calloc((size_t)argc + 1, sizeof(char *));
+    if (given == NULL) {
+        aw_text_printf(stderr, "%sagentwatch: out of memory\n", aw_journal_prefix(AW_PRIO_ERR));
+        return AW_EXIT_FAILURE;
+    }
+    memcpy(given, argv, (size_t)argc * sizeof(char *));
+    a->spool = cli->config != NULL ? cli->config->spool_path : NULL;
+    rc = aw_cli_parse(&aw_follow_spec, cli, argc, argv, a, n);
+    if (rc == AW_CLI_CONTINUE && a->wait_source && *n == 0 &&
+        (cli->config == NULL || cli->config->nsources == 0)) {
+        rc = wait_then_follow(cli, argc, given);
+    }
+    free(given);
+    if (rc != AW_CLI_CONTINUE) {
+        return rc;
+    }
+    if (a->format >= 0) {
+        opts->format = (enum aw_format)a->format;
+    }
+    opts->host = a->host;
+    opts->max_record = (size_t)a->max_record;
+    opts->poll_ms = (unsigned)a->poll_ms;
+    opts->rescan_ms = (unsigned)a->rescan_s * 1000;
+    opts->retention_days = (int)a->retention_days;
+    return AW_CLI_CONTINUE;
+}
+
+/* --spool DIR (or the configuration's spool.path): open the shipper's
+ * spool on the store, say where it resumes, and hand it to follow. */
+static int open_spool(struct aw_cli *cli, struct aw_store *store, const char *dir,
+                      struct aw_follow_opts *opts, struct aw_spool **spool)
+{
+    struct aw_spool_opts spool_opts = { NULL, 0, 0, NULL, 0 };
+    struct aw_spool_stats sps;
+    struct aw_err err = { 0 };
+    char *kill_after;
+
+    spool_opts.dir = dir;
+    spool_opts.max_size = cli->config != NULL ? cli->config->spool_max_size : 0;
+    spool_opts.keep = cli->config != NULL ? cli->config->spool_keep : 0;
+    spool_opts.host = opts->host;
+    /* The crash test's kill point (tests/test_spool.c); undocumented
+     * on purpose, never set in production. */
+    kill_after = aw_os_getenv_dup("AGENTWATCH_TEST_SPOOL_KILL");
+    if (kill_after != NULL) {
+        spool_opts.test_kill_after = (unsigned)strtoul(kill_after, NULL, 10);
+        free(kill_after);
+    }
+    if (aw_spool_open(spool, store, &spool_opts, &err) != AW_OK) {
+        aw_cli_failure(&err);
+        return AW_EXIT_FAILURE;
+    }
+    aw_spool_get_stats(*spool, &sps);
+    aw_text_printf(stdout, "spool %s: file %lld at %llu bytes%s\n", spool_opts.dir, (long long)sps.sequence,
+           (unsigned long long)sps.offset,
+           sps.cut_bytes > 0 ? ", uncommitted tail cut back" : "");
+    opts->spool = *spool;
+    return AW_EXIT_OK;
+}
+
+/* The closing lines: what follow did, and what the spool wrote. */
+static void print_stopped(const struct aw_follow_stats *stats, struct aw_spool *spool)
+{
+    struct aw_spool_stats sps;
+
+    aw_text_printf(stdout, "stopped after %llu scan%s (%s): %llu record%s, %llu new finding%s, %llu data gap%s\n",
+           (unsigned long long)stats->scans, AW_PLURAL(stats->scans),
+           stats->mode == AW_WATCH_NOTIFY ? "change notifications" : "polling",
+           (unsigned long long)stats->records, AW_PLURAL(stats->records),
+           (unsigned long long)stats->findings, AW_PLURAL(stats->findings),
+           (unsigned long long)stats->gaps, AW_PLURAL(stats->gaps));
+    if (spool != NULL) {
+        aw_spool_get_stats(spool, &sps);
+        aw_text_printf(stdout, "spool: %llu findings written, %llu rotations, file %lld at %llu bytes\n",
+               (unsigned long long)sps.written, (unsigned long long)sps.rotations,
+               (long long)sps.sequence, (unsigned long long)sps.offset);
+    }
+}
+
 int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
 {
     struct follow_args a = { .format = -1 };
@@ -223,71 +322,27 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     struct aw_store *store = NULL;
     struct aw_spool *spool = NULL;
     struct aw_autoprobe *autoprobe = NULL;
-    struct aw_spool_opts spool_opts = { NULL, 0, 0, NULL, 0 };
-    struct aw_spool_stats sps;
     struct aw_err err = { 0 };
     struct aw_notify notify;
     struct aw_journal journal = { NULL };
-    struct aw_tz *tz = NULL;
-    struct aw_cli_rules src;
-    char *const *paths;
-    char **given = NULL;
-    size_t npaths;
+    struct aw_cli_inputs in;
     int n, rc, status = AW_EXIT_FAILURE;
 
-    memset(&opts, 0, sizeof(opts));
-    opts.format = AW_FORMAT_AUTO;
-    opts.retention_days = AW_RETENTION_DAYS_DEFAULT;
-    aw_cli_follow_defaults(cli, &opts);   /* the configuration's; options override */
-    a.host = opts.host;
-    a.poll_ms = opts.poll_ms;
-    a.rescan_s = opts.rescan_ms / 1000;
-    a.retention_days = (uint64_t)opts.retention_days;
-    /* The arguments as given: the parser moves the operands, and
-     * --wait-for-source parses them again once a source is configured. */
-    given = calloc((size_t)argc + 1, sizeof(char *));
-    if (given == NULL) {
-        aw_text_printf(stderr, "%sagentwatch: out of memory\n", aw_journal_prefix(AW_PRIO_ERR));
-        return AW_EXIT_FAILURE;
-    }
-    memcpy(given, argv, (size_t)argc * sizeof(char *));
-    a.spool = cli->config != NULL ? cli->config->spool_path : NULL;
-    rc = aw_cli_parse(&aw_follow_spec, cli, argc, argv, &a, &n);
+    rc = parse_follow(cli, argc, argv, &a, &opts, &n);
     if (rc != AW_CLI_CONTINUE) {
-        free(given);
         return rc;
     }
-    if (a.wait_source && n == 0 && (cli->config == NULL || cli->config->nsources == 0)) {
-        rc = wait_then_follow(cli, argc, given);
-        free(given);
-        return rc;
-    }
-    free(given);
-    if (a.format >= 0) {
-        opts.format = (enum aw_format)a.format;
-    }
-    opts.host = a.host;
-    opts.max_record = (size_t)a.max_record;
-    opts.poll_ms = (unsigned)a.poll_ms;
-    opts.rescan_ms = (unsigned)a.rescan_s * 1000;
-    opts.retention_days = (int)a.retention_days;
+    in = (struct aw_cli_inputs){ .format = a.format, .rules = a.rules,
+                                 .local_rules = a.local_rules, .timezone = a.timezone };
     /* Without PATHs, the configuration's sources (the service's case). */
-    rc = aw_cli_paths(cli, "follow", n, argv + 1, a.format >= 0, &opts.format, &paths, &npaths);
+    rc = aw_cli_inputs(cli, "follow", n, argv + 1, &opts.format, &in);
     if (rc != AW_EXIT_OK) {
         return rc;
     }
-    rc = aw_cli_rule_sources(cli, "follow", a.rules, a.local_rules, &src);
-    if (rc != AW_EXIT_OK) {
-        return rc;
-    }
-    rc = aw_cli_open_tz(cli, "follow", a.timezone, &tz);
-    if (rc != AW_EXIT_OK) {
-        return rc;
-    }
-    opts.tz = tz;
-    opts.rules_path = src.path;
-    opts.local_rules_path = src.local;
-    opts.rules_flags = src.flags;
+    opts.tz = in.tz;
+    opts.rules_path = in.src.path;
+    opts.local_rules_path = in.src.local;
+    opts.rules_flags = in.src.flags;
     opts.stop = &cli->signals->stop;
     opts.reloads = &cli->signals->reloads;
     memset(&notify, 0, sizeof(notify));
@@ -301,57 +356,25 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     opts.log = log_line;
     opts.on_file = print_file;
     opts.ctx = &a.verbose;
-    if (aw_cli_load_rules(&src, 0, &rs) != AW_OK ||
+    if (aw_cli_load_rules(&in.src, 0, &rs) != AW_OK ||
         aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
     }
     open_autoprobe(cli, store, &autoprobe);
     opts.autoprobe = autoprobe;
-    if (a.spool != NULL) {
-        char *kill_after;
-
-        spool_opts.dir = a.spool;
-        spool_opts.max_size = cli->config != NULL ? cli->config->spool_max_size : 0;
-        spool_opts.keep = cli->config != NULL ? cli->config->spool_keep : 0;
-        spool_opts.host = opts.host;
-        /* The crash test's kill point (tests/test_spool.c); undocumented
-         * on purpose, never set in production. */
-        kill_after = aw_os_getenv_dup("AGENTWATCH_TEST_SPOOL_KILL");
-        if (kill_after != NULL) {
-            spool_opts.test_kill_after = (unsigned)strtoul(kill_after, NULL, 10);
-            free(kill_after);
-        }
-        if (aw_spool_open(&spool, store, &spool_opts, &err) != AW_OK) {
-            aw_cli_failure(&err);
-            goto out;
-        }
-        aw_spool_get_stats(spool, &sps);
-        aw_text_printf(stdout, "spool %s: file %lld at %llu bytes%s\n", spool_opts.dir, (long long)sps.sequence,
-               (unsigned long long)sps.offset,
-               sps.cut_bytes > 0 ? ", uncommitted tail cut back" : "");
-        opts.spool = spool;
+    if (a.spool != NULL && open_spool(cli, store, a.spool, &opts, &spool) != AW_EXIT_OK) {
+        goto out;
     }
-    aw_text_printf(stdout, "following %zu path%s with %zu rules; %s\n", npaths, npaths == 1 ? "" : "s",
+    aw_text_printf(stdout, "following %zu path%s with %zu rules; %s\n", in.npaths, in.npaths == 1 ? "" : "s",
            aw_rules_count(rs),
            cli->signals->controls != NULL ? cli->signals->controls
                                           : "SIGHUP reloads the rules, SIGTERM stops");
     fflush(stdout);
-    if (aw_follow_run(store, &rs, paths, npaths, &opts, &stats, &err) != AW_OK) {
+    if (aw_follow_run(store, &rs, in.paths, in.npaths, &opts, &stats, &err) != AW_OK) {
         aw_cli_failure(&err);
         goto out;
     }
-    aw_text_printf(stdout, "stopped after %llu scan%s (%s): %llu record%s, %llu new finding%s, %llu data gap%s\n",
-           (unsigned long long)stats.scans, AW_PLURAL(stats.scans),
-           stats.mode == AW_WATCH_NOTIFY ? "change notifications" : "polling",
-           (unsigned long long)stats.records, AW_PLURAL(stats.records),
-           (unsigned long long)stats.findings, AW_PLURAL(stats.findings),
-           (unsigned long long)stats.gaps, AW_PLURAL(stats.gaps));
-    if (spool != NULL) {
-        aw_spool_get_stats(spool, &sps);
-        aw_text_printf(stdout, "spool: %llu findings written, %llu rotations, file %lld at %llu bytes\n",
-               (unsigned long long)sps.written, (unsigned long long)sps.rotations,
-               (long long)sps.sequence, (unsigned long long)sps.offset);
-    }
+    print_stopped(&stats, spool);
     status = AW_EXIT_OK;
 out:
     aw_autoprobe_close(&autoprobe);
@@ -360,6 +383,6 @@ out:
     aw_journal_close(&journal);
     aw_store_close(&store);
     aw_rules_free(&rs);
-    aw_tz_free(&tz);
+    aw_tz_free(&in.tz);
     return status;
 }

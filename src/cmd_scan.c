@@ -242,10 +242,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     struct aw_ruleset *rs = NULL;
     struct aw_store *store = NULL;
     struct aw_err err = { 0 };
-    struct aw_tz *tz = NULL;
-    struct aw_cli_rules src;
-    char *const *paths;
-    size_t npaths;
+    struct aw_cli_inputs in;
     int n, rc, status = AW_EXIT_FAILURE;
 
     if (cli->config != NULL) {
@@ -261,21 +258,15 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     opts.host = a.host;
     opts.max_record = (size_t)a.max_record;
     progress_init(&print, a.quiet);
-    rc = aw_cli_paths(cli, "scan", n, argv + 1, a.format >= 0, &opts.format, &paths, &npaths);
+    in = (struct aw_cli_inputs){ .format = a.format, .rules = a.rules,
+                                 .local_rules = a.local_rules, .timezone = a.timezone };
+    rc = aw_cli_inputs(cli, "scan", n, argv + 1, &opts.format, &in);
     if (rc != AW_EXIT_OK) {
         return rc;
     }
-    rc = aw_cli_rule_sources(cli, "scan", a.rules, a.local_rules, &src);
-    if (rc != AW_EXIT_OK) {
-        return rc;
-    }
-    rc = aw_cli_open_tz(cli, "scan", a.timezone, &tz);
-    if (rc != AW_EXIT_OK) {
-        return rc;
-    }
-    opts.tz = tz;
+    opts.tz = in.tz;
     set_printers(&opts, &print);
-    if (aw_cli_load_rules(&src, 0, &rs) != AW_OK ||
+    if (aw_cli_load_rules(&in.src, 0, &rs) != AW_OK ||
         aw_cli_open_store(cli, AW_STORE_EXCLUSIVE, &store) != AW_OK) {
         goto out;
     }
@@ -285,7 +276,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
         aw_cli_failure(&err);
         goto out;
     }
-    rc = aw_scan_run(store, rs, paths, npaths, &opts, &stats, &err);
+    rc = aw_scan_run(store, rs, in.paths, in.npaths, &opts, &stats, &err);
     progress_clear(&print);
     if (rc != AW_OK) {
         aw_cli_failure(&err);
@@ -308,7 +299,7 @@ out:
     free(opts.limit_hits);
     aw_store_close(&store);
     aw_rules_free(&rs);
-    aw_tz_free(&tz);
+    aw_tz_free(&in.tz);
     return status;
 }
 

@@ -611,50 +611,70 @@ static void sparkline(FILE *out, const struct grid *g, size_t c, size_t cols, si
     }
 }
 
-/* The trend: a sparkline per category, then a row per bucket with the
- * counts and a bar of the total.  Within o->columns: fewer sparkline
- * columns (each summing more buckets), narrow times, a shorter bar, and
- * without the per-category counts when even those do not fit. */
-static void render_trend(FILE *out, const struct aw_report_opts *o, const struct grid *g)
-{
-    char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX];
-    size_t cols, span, cw = strlen("CATEGORY"), spark = 60, bar_max = 20, row = 20 + 2 + 8;
-    bool narrow = false, per_cat = true;
-    int tw = 20;
-    int64_t busiest = 0;
+/* How the trend fits o->columns: category column width, sparkline
+ * columns, the time column, the bar's longest and whether the rows show
+ * the per-category counts. */
+struct trend_layout {
+    size_t cw, spark, bar_max;
+    int tw;
+    bool narrow, per_cat;
+};
 
-    if (g->buckets == 0) {
+/* A category's column in the bucket rows: its name up to 24, at least 8. */
+static size_t count_width(const char *name)
+{
+    size_t w = aw_text_width(name);
+
+    w = w > 24 ? 24 : w;
+    return w > 8 ? w : 8;
+}
+
+/* Within o->columns: fewer sparkline columns (each summing more buckets),
+ * narrow times, a shorter bar, and without the per-category counts when
+ * even those do not fit. */
+static void trend_layout(const struct aw_report_opts *o, const struct grid *g,
+                         struct trend_layout *l)
+{
+    size_t row = 20 + 2 + 8;
+
+    *l = (struct trend_layout){ .cw = strlen("CATEGORY"), .spark = 60, .bar_max = 20, .tw = 20,
+                                .per_cat = true };
+    for (size_t c = 0; c < g->ncat; c++) {
+        size_t w = aw_text_width(g->names[c]);
+        l->cw = w > l->cw ? w : l->cw;
+    }
+    l->cw = l->cw > 24 ? 24 : l->cw;
+    for (size_t c = 0; c < g->ncat; c++) {
+        row += 2 + count_width(g->names[c]);
+    }
+    if (o->columns == 0) {
         return;
     }
-    for (size_t c = 0; c < g->ncat; c++) {
-        size_t w = aw_text_width(g->names[c]);
-        cw = w > cw ? w : cw;
+    size_t fixed = 2 + l->cw + 2 + 8 + 2 + 2;
+    if (fixed + l->spark > o->columns) {
+        l->spark = o->columns > fixed + 10 ? o->columns - fixed : 10;
     }
-    cw = cw > 24 ? 24 : cw;
-    for (size_t c = 0; c < g->ncat; c++) {
-        size_t w = aw_text_width(g->names[c]);
-        w = w > 24 ? 24 : w;
-        row += 2 + (w > 8 ? w : 8);
-    }
-    if (o->columns > 0) {
-        size_t fixed = 2 + cw + 2 + 8 + 2 + 2;
-        if (fixed + spark > o->columns) {
-            spark = o->columns > fixed + 10 ? o->columns - fixed : 10;
+    if (row + 2 + l->bar_max > o->columns) {
+        l->narrow = true;
+        l->tw = NARROW_TIME;
+        row -= (size_t)(20 - NARROW_TIME);
+        if (row + 2 + 4 > o->columns) {
+            l->per_cat = false;
+            row = (size_t)l->tw + 2 + 8;
         }
-        if (row + 2 + bar_max > o->columns) {
-            narrow = true;
-            tw = NARROW_TIME;
-            row -= (size_t)(20 - NARROW_TIME);
-            if (row + 2 + 4 > o->columns) {
-                per_cat = false;
-                row = (size_t)tw + 2 + 8;
-            }
-            bar_max = o->columns > row + 2 ? o->columns - row - 2 : 0;
-            bar_max = bar_max > 20 ? 20 : bar_max;
-        }
+        l->bar_max = o->columns > row + 2 ? o->columns - row - 2 : 0;
+        l->bar_max = l->bar_max > 20 ? 20 : l->bar_max;
     }
-    span = (g->buckets + spark - 1) / spark;
-    cols = (g->buckets + span - 1) / span;
+}
+
+/* The heading and a line per category: its total and its sparkline. */
+static void render_sparklines(FILE *out, const struct aw_report_opts *o, const struct grid *g,
+                              const struct trend_layout *l)
+{
+    char a[AW_TIME_ISO_MAX], b[AW_TIME_ISO_MAX];
+    size_t span = (g->buckets + l->spark - 1) / l->spark;
+    size_t cols = (g->buckets + span - 1) / span;
+
     aw_time_format_short(g->start_ms, a);
     aw_time_format_short(g->start_ms + (int64_t)(g->buckets - 1) * g->width, b);
     fprintf(out, "\nFindings per %s (UTC buckets), %s to %s:\n", by_names[o->by], a, b);
@@ -664,7 +684,7 @@ static void render_trend(FILE *out, const struct aw_report_opts *o, const struct
             total += g->counts[k * g->ncat + c];
         }
         fputs("  ", out);
-        cell(out, g->names[c], cw);
+        cell(out, g->names[c], l->cw);
         fprintf(out, "  %8lld  |", (long long)total);
         sparkline(out, g, c, cols, span);
         fputs("|\n", out);
@@ -672,9 +692,16 @@ static void render_trend(FILE *out, const struct aw_report_opts *o, const struct
     if (span > 1) {
         fprintf(out, "  (one column per %zu %ss)\n", span, by_names[o->by]);
     }
-    /* One row per bucket: the counts and a bar of the total. */
-    fprintf(out, "\n%-*s  %8s", tw, narrow ? "BUCKET (UTC)" : "BUCKET", "TOTAL");
-    for (size_t c = 0; c < g->ncat && per_cat; c++) {
+}
+
+/* One row per bucket: the counts and a bar of the total. */
+static void render_buckets(FILE *out, const struct grid *g, const struct trend_layout *l)
+{
+    char a[AW_TIME_ISO_MAX];
+    int64_t busiest = 0;
+
+    fprintf(out, "\n%-*s  %8s", l->tw, l->narrow ? "BUCKET (UTC)" : "BUCKET", "TOTAL");
+    for (size_t c = 0; c < g->ncat && l->per_cat; c++) {
         size_t w = aw_text_width(g->names[c]);
         fputs("  ", out);
         if (w < 8) {
@@ -689,13 +716,12 @@ static void render_trend(FILE *out, const struct aw_report_opts *o, const struct
     }
     for (size_t k = 0; k < g->buckets; k++) {
         int64_t t = grid_total(g, k);
-        size_t bar = busiest ? (size_t)((t * (int64_t)bar_max + busiest - 1) / busiest) : 0;
-        table_time(NULL, narrow, g->start_ms + (int64_t)k * g->width, a);
-        fprintf(out, "%-*s  %8lld", tw, a, (long long)t);
-        for (size_t c = 0; c < g->ncat && per_cat; c++) {
-            size_t w = aw_text_width(g->names[c]);
-            w = w > 24 ? 24 : w;
-            fprintf(out, "  %*lld", (int)(w > 8 ? w : 8), (long long)g->counts[k * g->ncat + c]);
+        size_t bar = busiest ? (size_t)((t * (int64_t)l->bar_max + busiest - 1) / busiest) : 0;
+        table_time(NULL, l->narrow, g->start_ms + (int64_t)k * g->width, a);
+        fprintf(out, "%-*s  %8lld", l->tw, a, (long long)t);
+        for (size_t c = 0; c < g->ncat && l->per_cat; c++) {
+            fprintf(out, "  %*lld", (int)count_width(g->names[c]),
+                    (long long)g->counts[k * g->ncat + c]);
         }
         if (bar > 0) {
             fputs("  ", out);
@@ -705,6 +731,20 @@ static void render_trend(FILE *out, const struct aw_report_opts *o, const struct
         }
         fputc('\n', out);
     }
+}
+
+/* The trend: a sparkline per category, then a row per bucket with the
+ * counts and a bar of the total, laid out to fit o->columns. */
+static void render_trend(FILE *out, const struct aw_report_opts *o, const struct grid *g)
+{
+    struct trend_layout l;
+
+    if (g->buckets == 0) {
+        return;
+    }
+    trend_layout(o, g, &l);
+    render_sparklines(out, o, g, &l);
+    render_buckets(out, g, &l);
 }
 
 /* The category and rule tables.  Full width: RULE, CATEGORY, COUNT, FIRST

@@ -101,10 +101,106 @@ static int prepare_all(struct aw_store *s, struct aw_err *err)
     return AW_OK;
 }
 
+/* The database file itself, before SQLite reads it: a writer checks the
+ * folder, takes the lock when exclusive and creates the file private; a
+ * reader checks it may read.  Then SQLite opens it. */
+static int open_file(struct aw_store *s, const char *path, unsigned flags, struct aw_err *err)
+{
+    int open_flags;
+    int rc;
+
+    if (!s->readonly) {
+        rc = aw_store_check_folder(path, flags, err);
+        if (rc != AW_OK) {
+            return rc;
+        }
+    }
+    if ((flags & AW_STORE_EXCLUSIVE) && !s->readonly) {
+        rc = aw_store_take_writer_lock(s, err);
+        if (rc != AW_OK) {
+            return rc;
+        }
+    }
+    if (s->readonly) {
+        rc = aw_store_check_readable(path, err);
+        if (rc != AW_OK) {
+            return rc;
+        }
+        open_flags = SQLITE_OPEN_READONLY;
+    } else {
+        rc = aw_store_create_private(s, path, err);
+        if (rc != AW_OK) {
+            return rc;
+        }
+        open_flags = SQLITE_OPEN_READWRITE;
+    }
+    if (s->readonly && aw_store_readonly_needs_immutable(path)) {
+        /* A folder (or -shm) we may not write: SQLite cannot create the
+         * WAL index a WAL-mode reader needs.  With no WAL content there is
+         * nothing it would tell us, and SQLite documents the immutable
+         * URI parameter for exactly this (https://www.sqlite.org/wal.html,
+         * "Read-Only Databases"): the file is read as it is, unlocked. */
+        return aw_store_open_immutable(s, path, err);
+    }
+    if (sqlite3_open_v2(path, &s->db, open_flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        return s->db != NULL ? db_error(s, err, "cannot open database")
+                             : aw_err_set(err, AW_ENOMEM, "%s: cannot open database", path);
+    }
+    return AW_OK;
+}
+
+/* The open connection's settings, then its schema: a version this build
+ * knows, agentwatch's database, and (a writer) the migrations up to
+ * AW_STORE_SCHEMA_VERSION; a reader needs the current schema already. */
+static int open_schema(struct aw_store *s, const char *path, struct aw_err *err)
+{
+    int rc;
+
+    sqlite3_extended_result_codes(s->db, 1);
+    if (sqlite3_create_function(s->db, "aw_head_sums", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                NULL, aw_store_sql_head_sums, NULL, NULL) != SQLITE_OK) {
+        return db_error(s, err, "cannot register a function");
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    /* The first real read tells whether this is an SQLite file at all. */
+    rc = aw_store_read_version(s, &s->version, err);
+    if (rc != AW_OK) {
+        return rc;
+    }
+    if (s->version > AW_STORE_SCHEMA_VERSION) {
+        return aw_err_set(err, AW_EDB,
+                          "%s: database schema version %d is newer than this agentwatch supports"
+                          " (%d); upgrade agentwatch",
+                          path, s->version, AW_STORE_SCHEMA_VERSION);
+    }
+    rc = aw_store_check_ours(s, err);
+    if (rc != AW_OK) {
+        return rc;
+    }
+    if (s->readonly) {
+        if (s->version < AW_STORE_SCHEMA_VERSION) {
+            return aw_err_set(err, AW_EDB,
+                              "%s: database schema version %d is older than %d; run"
+                              " 'agentwatch scan' once to upgrade it",
+                              path, s->version, AW_STORE_SCHEMA_VERSION);
+        }
+        return AW_OK;
+    }
+    /* auto_vacuum only takes effect before the first table exists (a
+     * new database); on an older one it is a no-op until prune's
+     * one-time VACUUM (see src/retention.c). */
+    rc = aw_store_exec(s, "PRAGMA auto_vacuum=INCREMENTAL;"
+                     " PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     " PRAGMA foreign_keys=ON;", "cannot configure the database", err);
+    if (rc == AW_OK) {
+        rc = aw_store_migrate(s, err);
+    }
+    return rc;
+}
+
 int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struct aw_err *err)
 {
     struct aw_store *s = NULL;
-    int open_flags;
     int rc;
 
     *out = NULL;
@@ -115,92 +211,13 @@ int aw_store_open(struct aw_store **out, const char *path, unsigned flags, struc
     }
     s->lock_fd = -1;
     s->readonly = (flags & AW_STORE_READONLY) != 0;
-    if (!s->readonly) {
-        rc = aw_store_check_folder(path, flags, err);
-        if (rc != AW_OK) {
-            goto out;
-        }
+    rc = open_file(s, path, flags, err);
+    if (rc == AW_OK) {
+        rc = open_schema(s, path, err);
     }
-    if ((flags & AW_STORE_EXCLUSIVE) && !s->readonly) {
-        rc = aw_store_take_writer_lock(s, err);
-        if (rc != AW_OK) {
-            goto out;
-        }
+    if (rc == AW_OK) {
+        rc = prepare_all(s, err);
     }
-    if (s->readonly) {
-        rc = aw_store_check_readable(path, err);
-        if (rc != AW_OK) {
-            goto out;
-        }
-        open_flags = SQLITE_OPEN_READONLY;
-    } else {
-        rc = aw_store_create_private(s, path, err);
-        if (rc != AW_OK) {
-            goto out;
-        }
-        open_flags = SQLITE_OPEN_READWRITE;
-    }
-    if (s->readonly && aw_store_readonly_needs_immutable(path)) {
-        /* A folder (or -shm) we may not write: SQLite cannot create the
-         * WAL index a WAL-mode reader needs.  With no WAL content there is
-         * nothing it would tell us, and SQLite documents the immutable
-         * URI parameter for exactly this (https://www.sqlite.org/wal.html,
-         * "Read-Only Databases"): the file is read as it is, unlocked. */
-        rc = aw_store_open_immutable(s, path, err);
-        if (rc != AW_OK) {
-            goto out;
-        }
-    } else if (sqlite3_open_v2(path, &s->db, open_flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        rc = s->db != NULL ? db_error(s, err, "cannot open database")
-                           : aw_err_set(err, AW_ENOMEM, "%s: cannot open database", path);
-        goto out;
-    }
-    sqlite3_extended_result_codes(s->db, 1);
-    if (sqlite3_create_function(s->db, "aw_head_sums", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                NULL, aw_store_sql_head_sums, NULL, NULL) != SQLITE_OK) {
-        rc = db_error(s, err, "cannot register a function");
-        goto out;
-    }
-    sqlite3_busy_timeout(s->db, 10000);
-    /* The first real read tells whether this is an SQLite file at all. */
-    rc = aw_store_read_version(s, &s->version, err);
-    if (rc != AW_OK) {
-        goto out;
-    }
-    if (s->version > AW_STORE_SCHEMA_VERSION) {
-        rc = aw_err_set(err, AW_EDB,
-                        "%s: database schema version %d is newer than this agentwatch supports"
-                        " (%d); upgrade agentwatch",
-                        path, s->version, AW_STORE_SCHEMA_VERSION);
-        goto out;
-    }
-    rc = aw_store_check_ours(s, err);
-    if (rc != AW_OK) {
-        goto out;
-    }
-    if (s->readonly) {
-        if (s->version < AW_STORE_SCHEMA_VERSION) {
-            rc = aw_err_set(err, AW_EDB,
-                            "%s: database schema version %d is older than %d; run"
-                            " 'agentwatch scan' once to upgrade it",
-                            path, s->version, AW_STORE_SCHEMA_VERSION);
-            goto out;
-        }
-    } else {
-        /* auto_vacuum only takes effect before the first table exists (a
-         * new database); on an older one it is a no-op until prune's
-         * one-time VACUUM (see src/retention.c). */
-        rc = aw_store_exec(s, "PRAGMA auto_vacuum=INCREMENTAL;"
-                         " PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                         " PRAGMA foreign_keys=ON;", "cannot configure the database", err);
-        if (rc == AW_OK) {
-            rc = aw_store_migrate(s, err);
-        }
-        if (rc != AW_OK) {
-            goto out;
-        }
-    }
-    rc = prepare_all(s, err);
     if (rc != AW_OK) {
         goto out;
     }

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "agentwatch/config.h"
+#include "agentwatch/journal.h"
+#include "agentwatch/notify.h"
 #include "agentwatch/platform.h"
 #include "agentwatch/probe.h"
 #include "agentwatch/probe_store.h"
@@ -149,6 +151,30 @@ static int config_targets(const struct aw_config *cfg, struct target_list *tl,
     return AW_OK;
 }
 
+/* A stored probe's verdict as a system-log event (journal, syslog, Event
+ * Log): what follow's automatic probes find reaches the operator where
+ * incidents do.  Not for --no-store, a look that leaves no trace. */
+static void verdict_event(const struct aw_probe_result *r)
+{
+    const struct aw_probe_verdict_info *vi = aw_probe_verdict_info(r->verdict);
+    char rule[64], target[AW_PROBE_HOST_MAX + 16], msg[AW_PROBE_DETAIL_MAX + AW_PROBE_HOST_MAX + 128];
+    struct aw_journal j;
+    struct aw_event e;
+
+    snprintf(rule, sizeof(rule), "probe.%s", vi->name);
+    snprintf(target, sizeof(target), "%s:%u", r->target.host, r->target.port);
+    snprintf(msg, sizeof(msg), "probe %s: %s: %s", target, vi->name, r->detail);
+    e.event = AW_EVENT_PROBE_VERDICT;
+    e.priority = r->verdict == AW_PV_OK ? AW_PRIO_INFO : AW_PRIO_WARNING;
+    e.rule = rule;
+    e.message = msg;
+    e.category = vi->category;
+    e.target = target;
+    aw_journal_open(&j);
+    (void)aw_journal_send(&j, &e);
+    aw_journal_close(&j);
+}
+
 /* Probe every target in turn, print each result as it comes and store it
  * when store is not NULL; the command's exit status. */
 static int probe_all(const struct probe_args *a, const struct target_list *tl,
@@ -163,6 +189,9 @@ static int probe_all(const struct probe_args *a, const struct target_list *tl,
         if (aw_probe_run(&tl->items[i], &opts, r, &err) != AW_OK ||
             (store != NULL && aw_probe_store_result(store, r, host, &err) != AW_OK)) {
             return aw_cli_failure(&err);
+        }
+        if (store != NULL) {
+            verdict_event(r);
         }
         if (a->format == PROBE_JSON) {
             aw_probe_write_json(stdout, r);

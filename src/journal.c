@@ -140,7 +140,7 @@ static const struct {
 } eventlog_ids[] = {
     { AW_EVENT_INCIDENT_STARTED, 1000, AW_EVENTLOG_WARNING },
     { AW_EVENT_INCIDENT_ENDED, 1001, AW_EVENTLOG_INFORMATION },
-    { "probe-verdict", 1002, AW_EVENTLOG_WARNING },
+    { AW_EVENT_PROBE_VERDICT, 1002, AW_EVENTLOG_WARNING },
     { AW_EVENT_DATA_GAP, 1003, AW_EVENTLOG_WARNING },
     { AW_EVENT_RULES_RELOADED, 1004, AW_EVENTLOG_INFORMATION },
     { AW_EVENT_RULES_INVALID, 1005, AW_EVENTLOG_ERROR },
@@ -174,6 +174,12 @@ static bool send_eventlog(const struct aw_event *e)
         s[1] = e->category != NULL ? e->category : "";
         s[2] = e->target != NULL ? e->target : "";
         n = 3;
+    } else if (id == 1002) {
+        s[1] = e->rule != NULL ? e->rule : "";
+        s[2] = e->target != NULL ? e->target : "";
+        n = 3;
+        /* An ok verdict is good news, not a warning. */
+        type = e->priority >= 6 ? AW_EVENTLOG_INFORMATION : type;
     } else if (id == 1003) {
         s[1] = e->rule != NULL ? e->rule : "";
         n = 2;

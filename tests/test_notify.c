@@ -22,6 +22,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -539,6 +541,52 @@ static void test_syslog_encode(void)
                                   stamp[1], stamp[2], '\0' }));
 }
 
+/* A stored probe sends its verdict as an event (a refused loopback port:
+ * warning, rule probe.tcp-refused, its category and target); --no-store
+ * sends nothing. */
+static void test_probe_verdict_event(void)
+{
+    char *dir = tu_mkdtemp(), *jsock = tu_path(dir, "journal"), *db = tu_path(dir, "aw.db");
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int jfd = listen_at(jsock), tfd = socket(AF_INET, SOCK_STREAM, 0);
+    char target[64], want[320], *out = NULL, *err = NULL, *m;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CU_ASSERT_FATAL(tfd >= 0 && bind(tfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+                    getsockname(tfd, (struct sockaddr *)&sa, &len) == 0);
+    close(tfd);              /* nobody listens there now: refused */
+    snprintf(target, sizeof(target), "127.0.0.1:%u", ntohs(sa.sin_port));
+    setenv("AGENTWATCH_JOURNAL_SOCKET", jsock, 1);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "probe", "--no-store", target,
+                                      NULL), 1);
+    free(out);
+    free(err);
+    m = next_message(jfd, 300);
+    CU_ASSERT_PTR_NULL(m);
+    free(m);
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "probe", target, NULL), 1);
+    free(out);
+    free(err);
+    m = next_message(jfd, DEADLINE_MS);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    snprintf(want, sizeof(want), "MESSAGE=probe %s: tcp-refused: ", target);
+    CU_ASSERT_EQUAL(strncmp(m, want, strlen(want)), 0);
+    snprintf(want, sizeof(want), "\nPRIORITY=4\nSYSLOG_IDENTIFIER=agentwatch\n"
+             "AGENTWATCH_EVENT=probe-verdict\nAGENTWATCH_RULE=probe.tcp-refused\n"
+             "AGENTWATCH_CATEGORY=connection\nAGENTWATCH_TARGET=%s\n", target);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, want));
+    free(m);
+    unsetenv("AGENTWATCH_JOURNAL_SOCKET");
+    close(jfd);
+    tu_rmtree(dir);
+    free(jsock);
+    free(db);
+    free(dir);
+}
+
 /* The Event Log IDs are a contract (README, src/events.mc). */
 static void test_eventlog_ids(void)
 {
@@ -725,6 +773,7 @@ static int register_suites(void)
     CU_add_test(s, "journal events from follow", test_follow_journal_events);
     CU_add_test(s, "syslog events: the BSD format", test_syslog_encode);
     CU_add_test(s, "Windows Event Log IDs", test_eventlog_ids);
+    CU_add_test(s, "a stored probe's verdict as an event", test_probe_verdict_event);
     CU_add_test(s, "syslog events from follow without a journal", test_follow_syslog_events);
     CU_add_test(s, "an abstract socket", test_abstract_socket);
     CU_add_test(s, "no socket, and a socket nobody listens at", test_no_socket);

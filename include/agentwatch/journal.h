@@ -43,6 +43,7 @@
 #define AW_EVENT_DB_ERROR "database-error"
 #define AW_EVENT_INCIDENT_STARTED "incident-started"
 #define AW_EVENT_INCIDENT_ENDED "incident-ended"
+#define AW_EVENT_PROBE_VERDICT "probe-verdict"
 
 struct aw_journal {
     char *socket;             /* owned; NULL: $AGENTWATCH_JOURNAL_SOCKET
@@ -80,7 +81,7 @@ size_t aw_journal_syslog_encode(const struct aw_event *e, const char *stamp, lon
 
 /* The Windows Event Log ID and type (AW_EVENTLOG_*) of an event name:
  * incident-started 1000 warning, incident-ended 1001 information,
- * probe-verdict 1002 (reserved), data-gap 1003 warning, rules-reloaded
+ * probe-verdict 1002 warning (information when ok), data-gap 1003 warning, rules-reloaded
  * 1004 information, rules-reload-failed 1005 error, database-error 1006
  * error.  AW_ENOTFOUND for another name. */
 int aw_journal_eventlog_id(const char *event, unsigned *id, int *type);

@@ -69,6 +69,26 @@ struct aw_http_result {
 int aw_http_get(const char *url, size_t max_body, unsigned timeout_ms,
                 struct aw_http_result *res);
 
+/* The response reader of aw_http_get() on a response held in
+ * data[0..len), handed to it in reads of at most chunk bytes (0: 16 KiB)
+ * and then closed: the same result, status and error.  The entry of the
+ * fuzz target fuzz/fuzz_http.c. */
+int aw_http_parse_response(const unsigned char *data, size_t len, size_t chunk,
+                           size_t max_body, struct aw_http_result *res);
+
+/* The certificates of d[0..len) (DER, PEM or a PKCS#7 bundle, as an AIA
+ * response) recorded into r as aw_probe_run() records a chain (subject,
+ * issuer, serial, dates, thumbprints, SAN) with their CRL, AIA and OCSP
+ * URLs; how many.  OpenSSL engine; the entry of fuzz/fuzz_cert.c. */
+size_t aw_probe_certs_record(const unsigned char *d, size_t len, struct aw_probe_result *r);
+
+/* A CRL of d[0..len) (DER or PEM, as a CDP response) recorded into u as
+ * the revocation step does (this and next update, a stale CRL a failure);
+ * *revoked: its revoked serials.  0, or -1 when d is no CRL.  OpenSSL
+ * engine; the entry of fuzz/fuzz_crl.c. */
+int aw_probe_crl_record(const unsigned char *d, size_t len, struct aw_probe_url *u,
+                        size_t *revoked);
+
 /* aw_http_get() of u->url, its outcome recorded in u (result, status,
  * bytes, error); the caller frees res->body. */
 int aw_probe_fetch(struct aw_probe_url *u, size_t max, unsigned timeout_ms,

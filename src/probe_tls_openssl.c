@@ -256,6 +256,20 @@ static int parse_issuers(const unsigned char *d, size_t len, STACK_OF(X509) *int
     return added;
 }
 
+size_t aw_probe_certs_record(const unsigned char *d, size_t len, struct aw_probe_result *r)
+{
+    struct engine g = { .r = r };
+    STACK_OF(X509) *xs = sk_X509_new_null();
+    size_t idx[AW_PROBE_URL_MAX];
+    int n = xs != NULL ? parse_issuers(d, len, xs) : 0;
+
+    for (int i = 0; i < n; i++) {
+        add_cert(&g, sk_X509_value(xs, i), true);
+        cert_urls(r, sk_X509_value(xs, i), NULL, idx, AW_PROBE_URL_MAX);
+    }
+    sk_X509_pop_free(xs, X509_free);
+    return (size_t)n;
+}
 
 /* ---- verification -------------------------------------------------- */
 
@@ -565,7 +579,53 @@ static X509_CRL *parse_crl(const unsigned char *d, size_t len)
     return crl;
 }
 
-/* Fetch every CRL URL listed so far into g->crls. */
+/* The CRL of a CDP response d[0..len) recorded into u (this and next
+ * update; a stale CRL is a failure); NULL with u failed when it is none. */
+static X509_CRL *take_crl(struct aw_probe_url *u, const unsigned char *d, size_t len)
+{
+    X509_CRL *crl = parse_crl(d, len);
+    const ASN1_TIME *next;
+
+    if (crl == NULL) {
+        u->result = AW_PC_FAIL;
+        snprintf(u->error, sizeof(u->error), "the response is no CRL");
+        return NULL;
+    }
+    next = X509_CRL_get0_nextUpdate(crl);
+    time_text(X509_CRL_get0_lastUpdate(crl), u->this_update, sizeof(u->this_update));
+    time_text(next, u->next_update, sizeof(u->next_update));
+    if (next != NULL && X509_cmp_time(next, NULL) < 0) {
+        char when[sizeof(u->next_update)];
+        memcpy(when, u->next_update, sizeof(when));
+        u->result = AW_PC_FAIL;
+        snprintf(u->error, sizeof(u->error), "stale CRL: its next update was %s", when);
+    }
+    return crl;
+}
+
+int aw_probe_crl_record(const unsigned char *d, size_t len, struct aw_probe_url *u,
+                        size_t *revoked)
+{
+    X509_CRL *crl = take_crl(u, d, len);
+    STACK_OF(X509_REVOKED) *rev;
+
+    *revoked = 0;
+    if (crl == NULL) {
+        return -1;
+    }
+    rev = X509_CRL_get_REVOKED(crl);
+    for (int i = 0; rev != NULL && i < sk_X509_REVOKED_num(rev); i++) {
+        /* the serial as the chain record shows serials */
+        BIGNUM *bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(rev, i)),
+                                        NULL);
+        char *h = bn != NULL ? BN_bn2hex(bn) : NULL;
+        *revoked += h != NULL;
+        OPENSSL_free(h);
+        BN_free(bn);
+    }
+    X509_CRL_free(crl);
+    return 0;
+}
 
 /* Fetch every CRL URL listed so far into g->crls. */
 static void fetch_crls(struct engine *g)
@@ -578,26 +638,9 @@ static void fetch_crls(struct engine *g)
         if (strcmp(u->kind, "crl") != 0 || u->result != AW_PC_SKIP) {
             continue;
         }
-        if (aw_probe_fetch(u, AW_PROBE_CRL_BYTES_MAX, g->o->timeout_ms, &res) == 0) {
-            crl = parse_crl(res.body, res.len);
-            if (crl == NULL) {
-                u->result = AW_PC_FAIL;
-                snprintf(u->error, sizeof(u->error), "the response is no CRL");
-            } else {
-                const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
-                time_text(X509_CRL_get0_lastUpdate(crl), u->this_update, sizeof(u->this_update));
-                time_text(next, u->next_update, sizeof(u->next_update));
-                if (next != NULL && X509_cmp_time(next, NULL) < 0) {
-                    char when[sizeof(u->next_update)];
-                    memcpy(when, u->next_update, sizeof(when));
-                    u->result = AW_PC_FAIL;
-                    snprintf(u->error, sizeof(u->error), "stale CRL: its next update was %s",
-                             when);
-                }
-                if (!sk_X509_CRL_push(g->crls, crl)) {
-                    X509_CRL_free(crl);
-                }
-            }
+        if (aw_probe_fetch(u, AW_PROBE_CRL_BYTES_MAX, g->o->timeout_ms, &res) == 0 &&
+            (crl = take_crl(u, res.body, res.len)) != NULL && !sk_X509_CRL_push(g->crls, crl)) {
+            X509_CRL_free(crl);
         }
         free(res.body);
     }

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef _WIN32
+#include "src/probe_internal.h"
+#endif
+
 static void expect_target(const char *text, const char *host, unsigned port)
 {
     struct aw_probe_target t;
@@ -110,6 +114,29 @@ static void test_first_verdict_wins(void)
     free(r);
 }
 
+#ifndef _WIN32
+/* The body of a CRL or AIA response ends at its Content-Length, also when
+ * more bytes arrive in the same read (found by fuzz/fuzz_http.c: the body
+ * depended on how the server's bytes were split into reads). */
+static void test_http_body_ends_at_length(void)
+{
+    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcdef";
+    struct aw_http_result res;
+
+    for (size_t chunk = 0; chunk <= sizeof(resp); chunk++) {
+        CU_ASSERT_EQUAL_FATAL(aw_http_parse_response((const unsigned char *)resp, sizeof(resp) - 1,
+                                                     chunk, 1024, &res), 0);
+        CU_ASSERT_EQUAL(res.status, 200);
+        CU_ASSERT_EQUAL(res.len, 3);
+        CU_ASSERT(res.len == 3 && memcmp(res.body, "abc", 3) == 0);
+        free(res.body);
+    }
+    CU_ASSERT_EQUAL(aw_http_parse_response((const unsigned char *)resp, sizeof(resp) - 1, 0, 2, &res), -1);
+    CU_ASSERT_STRING_EQUAL(res.error, "response of 3 bytes is larger than the limit of 2 bytes");
+    free(res.body);
+}
+#endif
+
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("probe", NULL, NULL);
@@ -120,6 +147,11 @@ static int reg(void)
         || CU_add_test(s, "first_verdict_wins", test_first_verdict_wins) == NULL) {
         return 1;
     }
+#ifndef _WIN32
+    if (CU_add_test(s, "http_body_ends_at_length", test_http_body_ends_at_length) == NULL) {
+        return 1;
+    }
+#endif
     return 0;
 }
 

@@ -507,6 +507,47 @@ static void test_store_thread_same_database(void)
     }
 }
 
+/* A store error on the store thread (a trigger that refuses the 12th
+ * finding) ends the scan with that error, also when the reader is waiting
+ * for a slot (a queue of one finding per slot), and leaves the database
+ * as one thread leaves it: the batches before the error committed, the
+ * one it hit rolled back. */
+static void test_store_thread_error(void)
+{
+    struct aw_scan_opts one = { .format = AW_FORMAT_AUTO, .threads = 1, .batch_records = 5 };
+    struct aw_scan_opts piped = { .format = AW_FORMAT_AUTO, .batch_records = 5 };
+    struct aw_scan_opts tiny = { .format = AW_FORMAT_AUTO, .batch_records = 5,
+                                 .queue_findings = 1 };
+    const struct aw_scan_opts *runs[] = { &one, &piped, &tiny };
+    char *digest[3];
+
+    for (int i = 0; i < 3; i++) {
+        struct fixture fx;
+        struct aw_scan_stats st;
+
+        fixture_open(&fx);
+        append_records(fx.log, 0, 4);
+        CU_ASSERT_EQUAL_FATAL(scan(&fx, runs[i], &st), AW_OK);
+        tu_sql_exec(fx.db, "CREATE TRIGGER refuse BEFORE INSERT ON findings"
+                           " WHEN (SELECT count(*) FROM findings) >= 11"
+                           " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
+        append_records(fx.log, 4, 60);
+        CU_ASSERT_EQUAL(scan(&fx, runs[i], &st), AW_EDB);
+        /* 4 + 10 records in committed batches hold 10 findings; the batch
+         * of records 14-18 failed on its second */
+        CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM findings"), 10);
+        CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT records FROM files"), 14);
+        digest[i] = db_digest(&fx);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(digest[i]);
+        fixture_close(&fx);
+    }
+    CU_ASSERT_STRING_EQUAL(digest[1], digest[0]);
+    CU_ASSERT_STRING_EQUAL(digest[2], digest[0]);
+    for (int i = 0; i < 3; i++) {
+        free(digest[i]);
+    }
+}
+
 static void test_host_attribution(void)
 {
     struct fixture fx;
@@ -651,6 +692,7 @@ static int reg(void)
     CU_add_test(s, "interrupted everywhere, exactly once", test_interrupted_everywhere_exactly_once);
     CU_add_test(s, "small batches", test_small_batches);
     CU_add_test(s, "store thread: same database as one thread", test_store_thread_same_database);
+    CU_add_test(s, "store thread: a store error", test_store_thread_error);
     CU_add_test(s, "data gap", test_data_gap);
     CU_add_test(s, "host attribution", test_host_attribution);
     CU_add_test(s, "utf-16 offsets are raw", test_utf16_offsets_are_raw);

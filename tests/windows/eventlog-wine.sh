@@ -7,7 +7,8 @@
 # warn for a warning, trace for information).  This test runs
 # agentwatch.exe follow under wine with WINEDEBUG=+eventlog,+advapi, makes
 # an incident start and end, and checks type, event ID and strings of
-# each.  What wine cannot show: the event stored in the Application log,
+# each; then a stored probe of a refused loopback port (event 1002).
+# What wine cannot show: the event stored in the Application log,
 # its message rendered from the exe's message table (src/events.mc), the
 # source looked up in the registry, Event Viewer, forwarding.
 #
@@ -62,6 +63,9 @@ wait_for 300 grep -q 'trace:eventlog:ReportEventW L"incident ended' err.txt || t
 kill "$fpid" 2>/dev/null || true
 wait "$fpid" 2>/dev/null || true
 fpid=
+# A stored probe of a refused loopback port: the probe-verdict event.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+timeout 120 wine agentwatch.exe --db aw.db probe --timeout 5 "127.0.0.1:$port" > probe.txt 2>> err.txt || true
 grep -E 'EventSource|ReportEventW' err.txt | tr -d '\r' > events.txt || true
 echo "--- wine's trace:"; cat events.txt
 fail=0
@@ -80,6 +84,11 @@ check "incident-ended: information (4), ID 1001 (0x3e9), 1 string" \
       'ReportEventW \([0-9A-F]+,0x0004,0x0000,0x000003e9,0+,0x0001,'
 check "incident-ended: %1 the message" \
       'trace:eventlog:ReportEventW L"incident ended: healthy since 2025-03-11 08:03:00Z"'
+check "probe-verdict: warning (2), ID 1002 (0x3ea), 3 strings" \
+      'ReportEventW \([0-9A-F]+,0x0002,0x0000,0x000003ea,0+,0x0003,'
+check "probe-verdict: %1 the message" "warn:eventlog:ReportEventW L\"probe 127.0.0.1:$port: tcp-refused: "
+check "probe-verdict: %2 the rule" 'warn:eventlog:ReportEventW L"probe.tcp-refused"$'
+check "probe-verdict: %3 the target" "warn:eventlog:ReportEventW L\"127.0.0.1:$port\"\$"
 # The message table resource windmc made is in the exe (UTF-16 text).
 if python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); sys.exit(0 if "%1%n%nCategory: %2%nTarget: %3".encode("utf-16-le") in d else 1)' agentwatch.exe; then
     echo "ok   message table: the text of event 1000 is in the exe"

@@ -143,6 +143,11 @@ struct aw_cli_inputs {
 int aw_cli_inputs(struct aw_cli *cli, const char *cmd, int n, char **operands,
                   enum aw_format *format, struct aw_cli_inputs *in);
 
+/* The inputs of an args struct a with fields format, rules, local_rules
+ * and timezone (scan's and follow's). */
+#define AW_CLI_INPUTS(a) ((struct aw_cli_inputs){ .format = (a).format, .rules = (a).rules, \
+                          .local_rules = (a).local_rules, .timezone = (a).timezone })
+
 /* aw_cli_parse() for report and export, whose args hold the window
  * filter f; then no operand, and --since not after --until.  Returns
  * AW_CLI_CONTINUE, or the exit code with the help or error printed. */

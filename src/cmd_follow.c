@@ -332,8 +332,7 @@ int aw_cmd_follow(struct aw_cli *cli, int argc, char **argv)
     if (rc != AW_CLI_CONTINUE) {
         return rc;
     }
-    in = (struct aw_cli_inputs){ .format = a.format, .rules = a.rules,
-                                 .local_rules = a.local_rules, .timezone = a.timezone };
+    in = AW_CLI_INPUTS(a);
     /* Without PATHs, the configuration's sources (the service's case). */
     rc = aw_cli_inputs(cli, "follow", n, argv + 1, &opts.format, &in);
     if (rc != AW_EXIT_OK) {

@@ -258,8 +258,7 @@ int aw_cmd_scan(struct aw_cli *cli, int argc, char **argv)
     opts.host = a.host;
     opts.max_record = (size_t)a.max_record;
     progress_init(&print, a.quiet);
-    in = (struct aw_cli_inputs){ .format = a.format, .rules = a.rules,
-                                 .local_rules = a.local_rules, .timezone = a.timezone };
+    in = AW_CLI_INPUTS(a);
     rc = aw_cli_inputs(cli, "scan", n, argv + 1, &opts.format, &in);
     if (rc != AW_EXIT_OK) {
         return rc;

@@ -702,7 +702,8 @@ int aw_os_sleep_ms(int ms)
     return 0;
 }
 
-const char *aw_os_default_db_path(char *buf, size_t size)
+/* %ProgramData%\agentwatch\LEAF (C:\ProgramData when unset) into buf. */
+static const char *programdata_path(char *buf, size_t size, const char *leaf)
 {
     wchar_t w[MAX_PATH];
     char root[MAX_PATH * 3];
@@ -711,21 +712,18 @@ const char *aw_os_default_db_path(char *buf, size_t size)
     if (n == 0 || n >= MAX_PATH || to_utf8_buf(w, root, sizeof(root)) != 0) {
         snprintf(root, sizeof(root), "C:\\ProgramData");
     }
-    snprintf(buf, size, "%s\\agentwatch\\agentwatch.db", root);
+    snprintf(buf, size, "%s\\agentwatch\\%s", root, leaf);
     return buf;
+}
+
+const char *aw_os_default_db_path(char *buf, size_t size)
+{
+    return programdata_path(buf, size, "agentwatch.db");
 }
 
 const char *aw_os_default_local_rules_dir(char *buf, size_t size)
 {
-    wchar_t w[MAX_PATH];
-    char root[MAX_PATH * 3];
-    DWORD n = GetEnvironmentVariableW(L"ProgramData", w, MAX_PATH);
-
-    if (n == 0 || n >= MAX_PATH || to_utf8_buf(w, root, sizeof(root)) != 0) {
-        snprintf(root, sizeof(root), "C:\\ProgramData");
-    }
-    snprintf(buf, size, "%s\\agentwatch\\rules.d", root);
-    return buf;
+    return programdata_path(buf, size, "rules.d");
 }
 
 const char *aw_os_default_rules_dir(void)

@@ -59,6 +59,18 @@ void aw_rule_fini(struct rule *r)
     memset(r, 0, sizeof(*r));
 }
 
+void aw_rules_free_arrays(struct rule *rules, size_t count, char **files, size_t nfiles)
+{
+    for (size_t i = 0; i < count; i++) {
+        aw_rule_fini(&rules[i]);
+    }
+    free(rules);
+    for (size_t i = 0; i < nfiles; i++) {
+        free(files[i]);
+    }
+    free(files);
+}
+
 void aw_rules_free(struct aw_ruleset **rsp)
 {
     struct aw_ruleset *rs;
@@ -67,14 +79,7 @@ void aw_rules_free(struct aw_ruleset **rsp)
         return;
     }
     rs = *rsp;
-    for (size_t i = 0; i < rs->count; i++) {
-        aw_rule_fini(&rs->rules[i]);
-    }
-    free(rs->rules);
-    for (size_t i = 0; i < rs->nfiles; i++) {
-        free(rs->files[i]);
-    }
-    free(rs->files);
+    aw_rules_free_arrays(rs->rules, rs->count, rs->files, rs->nfiles);
     aw_diags_free(&rs->pattern_lint);
     aw_prefilter_free(&rs->pf);
     free(rs);

@@ -76,6 +76,10 @@ struct aw_matcher {
 /* Free what a rule owns and zero it (rules.c). */
 void aw_rule_fini(struct rule *r);
 
+/* Free count rules (aw_rule_fini() each) and the array, and the nfiles
+ * file names and their array: what a loader and a loaded set both own. */
+void aw_rules_free_arrays(struct rule *rules, size_t count, char **files, size_t nfiles);
+
 /* Matcher scratch without a rule set, for the loader's example checks
  * (matcher.c).  aw_matcher_scratch_fini() accepts a zeroed struct. */
 int aw_matcher_scratch_init(struct aw_matcher *m, struct aw_err *err);

@@ -205,14 +205,7 @@ out:
 
 static void loader_fini(struct loader *ld)
 {
-    for (size_t i = 0; i < ld->count; i++) {
-        aw_rule_fini(&ld->rules[i]);
-    }
-    free(ld->rules);
-    for (size_t i = 0; i < ld->nfiles; i++) {
-        free(ld->files[i]);
-    }
-    free(ld->files);
+    aw_rules_free_arrays(ld->rules, ld->count, ld->files, ld->nfiles);
     for (size_t i = 0; i < ld->idcap; i++) {
         free(ld->ids[i].id);
     }

@@ -424,6 +424,32 @@ static char *wait_containing(int fd, const char *needle)
     return NULL;
 }
 
+/* The journal entry of event (AGENTWATCH_EVENT=event) arrives within the
+ * deadline, starts with prefix (unless NULL) and holds a and b (unless
+ * NULL). */
+static void expect_entry(int fd, const char *event, const char *prefix, const char *a,
+                         const char *b)
+{
+    char needle[128];
+    char *m;
+
+    snprintf(needle, sizeof(needle), "AGENTWATCH_EVENT=%s\n", event);
+    m = wait_containing(fd, needle);
+    CU_ASSERT_PTR_NOT_NULL(m);
+    if (m != NULL) {
+        if (prefix != NULL) {
+            CU_ASSERT_EQUAL(strncmp(m, prefix, strlen(prefix)), 0);
+        }
+        if (a != NULL) {
+            CU_ASSERT_PTR_NOT_NULL(strstr(m, a));
+        }
+        if (b != NULL) {
+            CU_ASSERT_PTR_NOT_NULL(strstr(m, b));
+        }
+    }
+    free(m);
+}
+
 /* follow's state changes reach a journal socket the test binds, as
  * structured entries; without one they would go to syslog. */
 static void test_follow_journal_events(void)
@@ -457,49 +483,28 @@ static void test_follow_journal_events(void)
     free(m);
     tu_write_str(rules, "rules:\n  - id: x\n    patern: y\n");
     kill(pid, SIGHUP);
-    m = wait_containing(jfd, "AGENTWATCH_EVENT=rules-reload-failed\n");
-    CU_ASSERT_PTR_NOT_NULL(m);
-    if (m != NULL) {
-        CU_ASSERT_PTR_NOT_NULL(strstr(m, "PRIORITY=3\n"));
-        CU_ASSERT_PTR_NOT_NULL(strstr(m, "rules not reloaded (invalid rule set)"));
-    }
-    free(m);
+    expect_entry(jfd, "rules-reload-failed", NULL, "PRIORITY=3\n",
+                 "rules not reloaded (invalid rule set)");
     tu_write_str(rules, "rules:\n"
                         "  - id: trust\n    category: ssl\n    severity: error\n"
                         "    pattern: '(?i)could not establish trust relationship'\n"
                         "  - id: ok\n    category: health\n    severity: info\n"
                         "    pattern: 'Configuration updated successfully'\n");
     kill(pid, SIGHUP);
-    m = wait_containing(jfd, "AGENTWATCH_EVENT=rules-reloaded\n");
-    CU_ASSERT_PTR_NOT_NULL(m);
-    if (m != NULL) {
-        CU_ASSERT_PTR_NOT_NULL(strstr(m, "PRIORITY=6\nSYSLOG_IDENTIFIER=agentwatch\n"));
-        CU_ASSERT_PTR_NOT_NULL(strstr(m, "reloaded 2 rules"));
-    }
-    free(m);
+    expect_entry(jfd, "rules-reloaded", NULL, "PRIORITY=6\nSYSLOG_IDENTIFIER=agentwatch\n",
+                 "reloaded 2 rules");
     /* The endpoint recovers, then fails again: the incident that was
      * going on when follow started ends, a new one starts. */
     tu_append_str(log, "<![LOG[Configuration updated successfully]LOG]!><time=\"08:01:00.000+000\""
                        " date=\"03-11-2025\" component=\"CcmMessaging\" context=\"\" type=\"1\""
                        " thread=\"1\" file=\"\">\n");
-    m = wait_containing(jfd, "AGENTWATCH_EVENT=incident-ended\n");
-    CU_ASSERT_PTR_NOT_NULL(m);
-    if (m != NULL) {
-        CU_ASSERT_EQUAL(strncmp(m, "MESSAGE=incident ended: healthy since 20", 40), 0);
-        CU_ASSERT_PTR_NOT_NULL(strstr(m, "PRIORITY=5\n"));
-    }
-    free(m);
+    expect_entry(jfd, "incident-ended", "MESSAGE=incident ended: healthy since 20",
+                 "PRIORITY=5\n", NULL);
     tu_append_str(log, "<![LOG[Could not establish trust relationship for the SSL/TLS secure"
                        " channel]LOG]!><time=\"08:02:00.000+000\" date=\"03-11-2025\""
                        " component=\"CcmMessaging\" context=\"\" type=\"3\" thread=\"1\" file=\"\">\n");
-    m = wait_containing(jfd, "AGENTWATCH_EVENT=incident-started\n");
-    CU_ASSERT_PTR_NOT_NULL(m);
-    if (m != NULL) {
-        CU_ASSERT_PTR_NOT_NULL(strstr(m, "PRIORITY=4\n"));
-        CU_ASSERT_PTR_NOT_NULL(strstr(m, "\nAGENTWATCH_CATEGORY=ssl\n"));
-        CU_ASSERT_EQUAL(strncmp(m, "MESSAGE=incident started: failing since 20", 42), 0);
-    }
-    free(m);
+    expect_entry(jfd, "incident-started", "MESSAGE=incident started: failing since 20",
+                 "PRIORITY=4\n", "\nAGENTWATCH_CATEGORY=ssl\n");
     CU_ASSERT_EQUAL(stop_child(pid, SIGTERM), 0);
     unsetenv("AGENTWATCH_JOURNAL_SOCKET");
     close(nfd);

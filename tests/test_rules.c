@@ -1895,10 +1895,7 @@ static void test_cli_rules_check_warnings(void)
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("rules", NULL, NULL);
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const struct tu_test tests[] = {
         { "load valid file", test_load_valid },
         { "severity names", test_severity_names },
         { "directory order", test_directory_order },
@@ -1940,15 +1937,7 @@ static int reg(void)
         { "cli: rules check warnings", test_cli_rules_check_warnings },
     };
 
-    if (s == NULL) {
-        return 1;
-    }
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
-            return 1;
-        }
-    }
-    return 0;
+    return tu_add_tests(s, tests, sizeof(tests) / sizeof(tests[0]));
 }
 
 int main(int argc, char **argv)

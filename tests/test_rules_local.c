@@ -419,10 +419,7 @@ static void test_cli_config_and_scan(void)
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("rules_local", tu_suite_setup, tu_suite_teardown);
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const struct tu_test tests[] = {
         { "replace in place, append in file order", test_replace_in_place_and_append },
         { "replacement classifies", test_replacement_classifies },
         { "disable", test_disable },
@@ -433,15 +430,7 @@ static int reg(void)
         { "cli: local_rules key, scan", test_cli_config_and_scan },
     };
 
-    if (s == NULL) {
-        return 1;
-    }
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
-            return 1;
-        }
-    }
-    return 0;
+    return tu_add_tests(s, tests, sizeof(tests) / sizeof(tests[0]));
 }
 
 int main(int argc, char **argv)

@@ -50,6 +50,19 @@ int tu_main(int argc, char **argv, tu_register_fn register_suites)
     return failures == 0 ? 0 : 1;
 }
 
+int tu_add_tests(CU_pSuite s, const struct tu_test *tests, size_t n)
+{
+    if (s == NULL) {
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The one suite of a test program at a time (CUnit runs suites in turn). */
 static char *suite_dir;
 

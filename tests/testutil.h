@@ -19,6 +19,16 @@ typedef int (*tu_register_fn)(void);
  * 0 when every assertion passed. */
 int tu_main(int argc, char **argv, tu_register_fn register_suites);
 
+/* A suite's tests as a table: name and function. */
+struct tu_test {
+    const char *name;
+    CU_TestFunc fn;
+};
+
+/* Add the n tests to suite s (NULL: CU_add_suite failed); 0, or 1 on a
+ * registration error. */
+int tu_add_tests(CU_pSuite s, const struct tu_test *tests, size_t n);
+
 /* A fresh empty directory; caller frees the string and removes the
  * directory with tu_rmtree(). Aborts the test program on failure. */
 char *tu_mkdtemp(void);

@@ -27,7 +27,8 @@
  * and the error, and a certificate such a CRL lists (signed by its
  * issuer) is revoked even when the chain engine's status, from a cache,
  * says otherwise (seen under wine); AIA and OCSP URLs are listed,
- * CryptoAPI fetches what it needs itself.
+ * CryptoAPI fetches what it needs itself.  Each of these CryptoAPI calls
+ * runs on a thread of its own with a deadline (net_job below).
  */
 #include "probe_win32.h"
 
@@ -51,8 +52,92 @@ struct engine {
     PCCERT_CONTEXT leaf;
     PCCERT_CHAIN_CONTEXT chain;
     PCCRL_CONTEXT crls[AW_PROBE_URL_MAX];   /* by URL index; NULL: none */
+    bool revocation_late;     /* the chain engine did not finish checking
+                                 revocation in time (see net_job) */
     int64_t t0;
 };
+
+/* ---- CryptoAPI calls that go to the network, bounded --------------- */
+
+/* They run on a thread of their own, waited for until a deadline: wine's
+ * cryptnet stalls on a CRL server that never finishes (a 50 MB or endless
+ * CRL), and a probe must never hang, whatever CryptoAPI does with its own
+ * timeouts.  A call that outlives its deadline is abandoned: the job is
+ * shared (refs), and the thread frees it when the call returns. */
+struct net_job {
+    LONG refs;
+    bool chain;               /* CertGetCertificateChain, else a CRL URL */
+    PCCERT_CONTEXT leaf;      /* own references */
+    HCERTSTORE extra;
+    CERT_CHAIN_PARA para;
+    LPSTR usage[1];
+    DWORD flags;
+    PCCERT_CHAIN_CONTEXT chain_out;
+    wchar_t url[AW_PROBE_TEXT_MAX];
+    unsigned timeout_ms;
+    PCCRL_CONTEXT crl_out;
+    DWORD error;
+};
+
+static void job_release(struct net_job *j)
+{
+    if (InterlockedDecrement(&j->refs) != 0) {
+        return;
+    }
+    if (j->chain_out != NULL) {
+        CertFreeCertificateChain(j->chain_out);
+    }
+    if (j->crl_out != NULL) {
+        CertFreeCRLContext(j->crl_out);
+    }
+    if (j->leaf != NULL) {
+        CertFreeCertificateContext(j->leaf);
+    }
+    if (j->extra != NULL) {
+        CertCloseStore(j->extra, 0);
+    }
+    free(j);
+}
+
+static DWORD WINAPI job_run(void *arg)
+{
+    struct net_job *j = arg;
+    BOOL ok;
+
+    if (j->chain) {
+        j->para.RequestedUsage.Usage.rgpszUsageIdentifier = j->usage;
+        ok = CertGetCertificateChain(HCCE_LOCAL_MACHINE, j->leaf, NULL, j->extra, &j->para,
+                                     j->flags, NULL, &j->chain_out);
+    } else {
+        CRYPT_RETRIEVE_AUX_INFO aux;
+        void *obj = NULL;
+        memset(&aux, 0, sizeof(aux));
+        aux.cbSize = sizeof(aux);
+        aux.dwMaxUrlRetrievalByteCount = AW_PROBE_CRL_BYTES_MAX;
+        ok = CryptRetrieveObjectByUrlW(j->url, CONTEXT_OID_CRL, CRYPT_WIRE_ONLY_RETRIEVAL,
+                                       j->timeout_ms, &obj, NULL, NULL, NULL, &aux);
+        j->crl_out = ok ? obj : NULL;
+    }
+    j->error = ok ? 0 : GetLastError();
+    job_release(j);
+    return 0;
+}
+
+/* Run j (refs 2 on entry: the caller's and the thread's); true when it
+ * finished within wait_ms. */
+static bool job_wait(struct net_job *j, DWORD wait_ms)
+{
+    HANDLE th = CreateThread(NULL, 0, job_run, j, 0, NULL);
+    DWORD w;
+
+    if (th == NULL) {
+        job_run(j);
+        return true;
+    }
+    w = WaitForSingleObject(th, wait_ms);
+    CloseHandle(th);
+    return w == WAIT_OBJECT_0;
+}
 
 bool aw_probe_available(void)
 {
@@ -296,23 +381,25 @@ static void cert_urls(struct aw_probe_result *r, PCCERT_CONTEXT x, struct url_li
 /* Retrieve every CRL URL on its own, recording the outcome. */
 static void fetch_crls(struct engine *g)
 {
-    CRYPT_RETRIEVE_AUX_INFO aux;
-
-    memset(&aux, 0, sizeof(aux));
-    aux.cbSize = sizeof(aux);
-    aux.dwMaxUrlRetrievalByteCount = AW_PROBE_CRL_BYTES_MAX;
     for (size_t i = 0; i < g->r->nurls; i++) {
         struct aw_probe_url *u = &g->r->urls[i];
-        wchar_t w[AW_PROBE_TEXT_MAX];
-        void *obj = NULL;
+        struct net_job *j;
+        bool done;
 
-        if (strcmp(u->kind, "crl") != 0) {
+        if (strcmp(u->kind, "crl") != 0 || (j = calloc(1, sizeof(*j))) == NULL) {
             continue;
         }
-        MultiByteToWideChar(CP_UTF8, 0, u->url, -1, w, AW_PROBE_TEXT_MAX);
-        if (CryptRetrieveObjectByUrlW(w, CONTEXT_OID_CRL, CRYPT_WIRE_ONLY_RETRIEVAL,
-                                      g->o->timeout_ms, &obj, NULL, NULL, NULL, &aux)) {
-            PCCRL_CONTEXT crl = obj;
+        j->refs = 2;
+        j->timeout_ms = g->o->timeout_ms;
+        MultiByteToWideChar(CP_UTF8, 0, u->url, -1, j->url, AW_PROBE_TEXT_MAX);
+        done = job_wait(j, g->o->timeout_ms + 1000);
+        if (!done) {
+            u->result = AW_PC_FAIL;
+            snprintf(u->error, sizeof(u->error), "timed out after %u ms (CryptoAPI did not "
+                     "finish the download)", g->o->timeout_ms);
+        } else if (j->crl_out != NULL) {
+            PCCRL_CONTEXT crl = j->crl_out;
+            j->crl_out = NULL;
             FILETIME now;
             GetSystemTimeAsFileTime(&now);
             u->result = AW_PC_OK;
@@ -328,45 +415,54 @@ static void fetch_crls(struct engine *g)
             g->crls[i] = crl;
         } else {
             u->result = AW_PC_FAIL;
-            aw_win_error_text(GetLastError(), u->error, sizeof(u->error));
+            aw_win_error_text(j->error, u->error, sizeof(u->error));
         }
+        job_release(j);
     }
 }
 
 /* ---- the chain ----------------------------------------------------- */
 
-static int build_chain(struct engine *g)
+/* Build g->chain with flags; 1 when CryptoAPI did not finish in time,
+ * -1 when it failed. */
+static int build_chain(struct engine *g, DWORD flags)
 {
-    static LPSTR server_auth[] = { (LPSTR)szOID_PKIX_KP_SERVER_AUTH };
-    HCERTSTORE extra = g->leaf->hCertStore;
-    CERT_CHAIN_PARA para;
-    /* The timeout bounds every retrieval and, accumulated, all of them. */
-    DWORD flags = g->o->no_revocation ? 0 : CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT |
-                                            CERT_CHAIN_REVOCATION_ACCUMULATIVE_TIMEOUT;
+    struct net_job *j = calloc(1, sizeof(*j));
+    int rc = -1;
 
-    memset(&para, 0, sizeof(para));
-    para.cbSize = sizeof(para);
-    para.RequestedUsage.dwType = USAGE_MATCH_TYPE_AND;
-    para.RequestedUsage.Usage.cUsageIdentifier = 1;
-    para.RequestedUsage.Usage.rgpszUsageIdentifier = server_auth;
-    para.dwUrlRetrievalTimeout = g->o->timeout_ms;
-    if (g->anchors != NULL) {
-        /* What the server sent and the anchors, as one collection. */
-        extra = CertOpenStore(CERT_STORE_PROV_COLLECTION, 0, 0, 0, NULL);
-        if (extra == NULL) {
-            return -1;
+    if (j == NULL) {
+        return -1;
+    }
+    j->refs = 2;
+    j->chain = true;
+    j->flags = flags;
+    j->leaf = CertDuplicateCertificateContext(g->leaf);
+    j->para.cbSize = sizeof(j->para);
+    j->para.RequestedUsage.dwType = USAGE_MATCH_TYPE_AND;
+    j->para.RequestedUsage.Usage.cUsageIdentifier = 1;
+    j->usage[0] = (LPSTR)szOID_PKIX_KP_SERVER_AUTH;
+    j->para.dwUrlRetrievalTimeout = g->o->timeout_ms;
+    /* What the server sent and the --ca-file anchors, as one collection. */
+    j->extra = CertOpenStore(CERT_STORE_PROV_COLLECTION, 0, 0, 0, NULL);
+    if (j->extra != NULL) {
+        CertAddStoreToCollection(j->extra, g->leaf->hCertStore, 0, 0);
+        if (g->anchors != NULL) {
+            CertAddStoreToCollection(j->extra, g->anchors, 0, 0);
         }
-        CertAddStoreToCollection(extra, g->leaf->hCertStore, 0, 0);
-        CertAddStoreToCollection(extra, g->anchors, 0, 0);
+        if (!job_wait(j, 2 * g->o->timeout_ms + 1000)) {
+            rc = 1;
+        } else if (j->chain_out != NULL) {
+            g->chain = j->chain_out;
+            j->chain_out = NULL;
+            rc = 0;
+        } else {
+            SetLastError(j->error);
+        }
+    } else {
+        j->refs = 1;
     }
-    if (!CertGetCertificateChain(HCCE_LOCAL_MACHINE, g->leaf, NULL, extra, &para, flags, NULL,
-                                 &g->chain)) {
-        g->chain = NULL;
-    }
-    if (extra != g->leaf->hCertStore) {
-        CertCloseStore(extra, 0);
-    }
-    return g->chain != NULL ? 0 : -1;
+    job_release(j);
+    return rc;
 }
 
 /* Is x one of the --ca-file anchors? */
@@ -620,12 +716,20 @@ static void step_revocation(struct engine *g, const struct aw_probe_facts *f)
                                     : "no usable CRL", urls);
         return;
     }
+    if (g->revocation_late) {
+        name_text(&g->leaf->pCertInfo->Subject, who, sizeof(who));
+        aw_probe_revocation_offline(g->r, &g->t0, who, "CryptoAPI did not finish checking "
+                                    "revocation in time", "the CRL URLs of the chain");
+        return;
+    }
     aw_probe_revocation_ok(g->r, &g->t0);
 }
 
 /* The steps after the handshake, on g->leaf and what came with it. */
 static int judge(struct engine *g, struct aw_probe_facts *f, struct fact_texts *tx)
 {
+    int rc;
+
     add_cert(g->r, g->leaf, true);
     for (PCCERT_CONTEXT x = NULL; (x = CertEnumCertificatesInStore(g->leaf->hCertStore, x));) {
         if (!CertCompareCertificate(X509_ASN_ENCODING, x->pCertInfo, g->leaf->pCertInfo)) {
@@ -633,7 +737,23 @@ static int judge(struct engine *g, struct aw_probe_facts *f, struct fact_texts *
         }
     }
     g->r->nsent = g->r->nchain;
-    if (build_chain(g) != 0) {
+    rc = build_chain(g, g->o->no_revocation ? 0 : CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT |
+                                               CERT_CHAIN_REVOCATION_ACCUMULATIVE_TIMEOUT);
+    if (rc == 1 && !g->o->no_revocation) {
+        /* Stalled on revocation, most likely: the chain once more without
+         * it, and revocation judged from the CRLs retrieved here. */
+        g->revocation_late = true;
+        rc = build_chain(g, 0);
+    }
+    if (rc == 1) {
+        aw_probe_check_set(g->r, AW_PS_CHAIN, AW_PC_FAIL, &g->t0, "CryptoAPI did not build the "
+                           "chain within %u ms (fetching the issuers from AIA)", 2 *
+                           g->o->timeout_ms + 1000);
+        aw_probe_verdict_set(g->r, AW_PV_CHAIN_INCOMPLETE, "The chain of %s could not be built "
+                             "in time: an issuer's AIA URL does not answer.", g->t->host);
+        return 0;
+    }
+    if (rc != 0) {
         return -1;
     }
     facts_of(g, f, tx);

@@ -165,16 +165,15 @@ out=$(aw rules test --rules "$(winpath "$kb/rules.yaml")" --timezone Europe/Berl
     && pass "--timezone Europe/Berlin refused on Windows (exit 2)" \
     || fail "--timezone Europe/Berlin: exit $rc: $out"
 # The CryptoAPI/Schannel engine of issue 12 against the loopback servers of
-# the Linux harness: every verdict, the hostile TLS servers, --ca-file,
-# storing and the report's history.  Not the hostile CRL servers (50 MB,
-# endless, trickling): wine's cryptnet does not bound them (README
-# "probe", what wine cannot show).
+# the Linux harness: every verdict, the hostile TLS and CRL servers,
+# --ca-file, storing and the report's history (README "probe": what wine
+# cannot show).
 printf '#!/bin/sh\nexec timeout 120 wine "%s" "$@"\n' "$exe" >"$tmp/aw-probe"
 chmod +x "$tmp/aw-probe"
 if out=$(AW_BIN="$tmp/aw-probe" AW_PROBE_ENGINE=cryptoapi python3 tests/probe/harness.py \
         dns tcp-refused tcp-timeout no-serverhello alert protocol garbage trickle ok \
-        no-revocation leafonly untrusted expired notyet name revoked offline usage \
-        multi store history 2>&1); then
+        no-revocation leafonly untrusted expired notyet name revoked offline hostile-crl \
+        usage multi store history 2>&1); then
     pass "probe (CryptoAPI, Schannel): $(tail -n1 <<<"$out")"
 else
     grep -v '^ok' <<<"$out" >&2

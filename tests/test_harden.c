@@ -493,6 +493,22 @@ static void test_file_size_limit(void)
     free(out);
     free(err);
     free(cmd);
+    /* scan writes on its store thread, which blocks every signal; a
+     * command that writes on the main thread (export opens the database,
+     * whose shared-memory file outgrows 8 KiB) is what SIGXFSZ would kill. */
+    if (asprintf(&cmd, "ulimit -f 8; exec '%s' --db '%s' export", tu_agentwatch_bin(), s.db) < 0) {
+        abort();
+    }
+    {
+        char *argv[] = { "/bin/bash", "-c", cmd, NULL };
+        rc = tu_run(argv, &out, &err);
+    }
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "file size limit exceeded (EFBIG"));
+    CU_ASSERT_EQUAL(tu_count_lines(err), 1);
+    free(out);
+    free(err);
+    free(cmd);
     free(active);
     scene_close(&s);
 }

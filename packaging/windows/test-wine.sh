@@ -36,7 +36,7 @@ cd "$(dirname "$0")/../.."
 src=$(pwd)
 
 started=$(date +%s)
-scripts/deps.sh wine wine64 python3 wixl msitools procps
+scripts/deps.sh wine wine64 python3 python3-cryptography wixl msitools procps
 build_dir=${1:-build-windows}
 exe=$(packaging/windows/build.sh "$build_dir")
 version=$(sed -n "s/^  version: '\(.*\)',/\1/p" meson.build | head -n1)

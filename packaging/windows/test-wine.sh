@@ -309,7 +309,8 @@ done
 attrs=$(export_table Component | awk -F'\t' '{ print $1 "=" $4 ($5 == "" ? "" : "[" $5 "]") }' |
         sort | tr '\n' ' ')
 sequence=$(export_table InstallExecuteSequence | sort -t$'\t' -k3,3n | cut -f1 | tr '\n' ' ')
-if [ "$attrs" = "Config=16656[NOT CONFIGFILE] DataDir=272 Program=256 Readme=256 Rules=256 " ] &&
+# EventSource 260: + 4, its key path is a registry value.
+if [ "$attrs" = "Config=16656[NOT CONFIGFILE] Consoles=256 DataDir=272 EventSource=260 Program=256 Readme=256 Rules=256 " ] &&
    [[ "$sequence" == *" InstallValidate RemoveExistingProducts InstallInitialize "* ]] &&
    [[ "$sequence" == *" InstallServices MsiConfigureServices StartServices "* ]] &&
    [[ "$(export_table ServiceInstall | cut -f1-6)" == $'agentwatch\tagentwatch\tagentwatch\t16\t2\t32769' ]] &&
@@ -394,7 +395,9 @@ uninstall_key() { echo "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Unin
 check_installed() {
     local what=$1 agentlog=$2 want got image args quoted out2 rc2
     want=$({ printf '%s\n' README.txt agentwatch.exe rules/README.md; for f in rules/*.yaml rules/*.yml; do
-               if [ -f "$f" ]; then printf 'rules/%s\n' "$(basename "$f")"; fi; done; } | LC_ALL=C sort)
+               if [ -f "$f" ]; then printf 'rules/%s\n' "$(basename "$f")"; fi; done
+             for f in packaging/consoles/*.ps1; do printf 'consoles/%s\n' "$(basename "$f")"; done
+           } | LC_ALL=C sort)
     got=$(cd "$programs" 2>/dev/null && find . -type f | sed 's|^\./||' | LC_ALL=C sort)
     if [ "$got" = "$want" ] && cmp -s "$exe" "$programs/agentwatch.exe" &&
        [ -f "$data/agentwatch.yaml" ]; then

@@ -179,6 +179,31 @@ static void test_shared_words(void)
     CU_ASSERT_EQUAL(n, 4);
 }
 
+/* The help of every shipped command: aw_cli_help() indents continuation
+ * lines itself, so a help text that carries its own indentation after a
+ * '\n' prints it twice (it once did: --wait-for-source's reload control). */
+static void test_shipped_help_rows(void)
+{
+    const struct aw_cli_spec *specs[] = { &aw_scan_spec,   &aw_report_spec, &aw_rules_spec,
+                                          &aw_status_spec, &aw_export_spec, &aw_prune_spec,
+                                          &aw_follow_spec, &aw_probe_spec };
+
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        for (const struct aw_opt *o = specs[i]->opts; o->name != NULL; o++) {
+            const char *h = o->help;
+
+            CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+            for (const char *nl = strchr(h, '\n'); nl != NULL; nl = strchr(nl + 1, '\n')) {
+                if (nl[1] == ' ') {
+                    fprintf(stderr, "%s --%s: help line indented by hand: \"%s\"\n",
+                            specs[i]->name, o->name, nl + 1);
+                }
+                CU_ASSERT_NOT_EQUAL(nl[1], ' ');
+            }
+        }
+    }
+}
+
 static int reg(void)
 {
     CU_pSuite s = CU_add_suite("cli_opt", NULL, NULL);
@@ -190,6 +215,7 @@ static int reg(void)
     CU_add_test(s, "bad names and values are usage errors", test_rejected);
     CU_add_test(s, "help", test_help);
     CU_add_test(s, "shared words", test_shared_words);
+    CU_add_test(s, "shipped help rows", test_shipped_help_rows);
     return 0;
 }
 

@@ -253,7 +253,7 @@ const char *aw_os_default_db_path(char *buf, size_t size);
 #define AW_OS_DEFAULT_DB_TEXT "                 %ProgramData%\\agentwatch\\agentwatch.db"
 #define AW_OS_STOP_TEXT "Ctrl-C or the service's stop control"
 #define AW_OS_RELOAD_TEXT "The service's\n"  "paramchange control"
-#define AW_OS_RELOAD_LOWER "the service's\n                        paramchange control"
+#define AW_OS_RELOAD_LOWER "the service's paramchange\ncontrol"
 #define AW_OS_RELOAD_HOWTO "sc.exe control agentwatch paramchange"
 #else
 #define AW_OS_DEFAULT_DB_TEXT                                                 \
@@ -261,7 +261,7 @@ const char *aw_os_default_db_path(char *buf, size_t size);
     "                 $XDG_STATE_HOME or ~/.local/state/agentwatch/agentwatch.db"
 #define AW_OS_STOP_TEXT "SIGINT or SIGTERM"
 #define AW_OS_RELOAD_TEXT "SIGHUP"
-#define AW_OS_RELOAD_LOWER "SIGHUP (systemctl\n                        reload agentwatch)"
+#define AW_OS_RELOAD_LOWER "SIGHUP (systemctl reload\nagentwatch)"
 #define AW_OS_RELOAD_HOWTO "systemctl reload agentwatch, or SIGHUP"
 #endif
 

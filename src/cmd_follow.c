@@ -78,8 +78,8 @@ static const struct aw_opt follow_opts[] = {
     { .name = "wait-for-source", .kind = AW_OPT_FLAG,
       .offset = offsetof(struct follow_args, wait_source),
       .help = "without PATH and with no source configured, wait\n"
-              "(not an error) until " AW_OS_RELOAD_LOWER " brings a\n"
-              "configuration with sources, then follow them" },
+              "(not an error) until " AW_OS_RELOAD_LOWER " brings a configuration\n"
+              "with sources, then follow them" },
     AW_OPT_ROW_DB,
     AW_OPT_ROW_HELP,
     { .name = NULL }

@@ -4,9 +4,11 @@
 
 .DESCRIPTION
   Copies agentwatch.exe and the rules from this folder to -InstallDir,
-  checks the rules, creates -DataDir (database and lock file;
-  full control for SYSTEM and Administrators only), and registers the
-  service (automatic start, LocalSystem, restarted on failure):
+  checks the rules, registers the Event Log source agentwatch of the
+  Application log (EventMessageFile: the installed agentwatch.exe),
+  creates -DataDir (database and lock file; full control for SYSTEM and
+  Administrators only), and registers the service (automatic start,
+  LocalSystem, restarted on failure):
 
     "<InstallDir>\agentwatch.exe" service --log "<DataDir>\agentwatch.log"
         --db "<DataDir>\agentwatch.db" follow --rules "<InstallDir>\rules" SOURCE...
@@ -54,6 +56,18 @@ Copy-Item -Force (Join-Path $here 'uninstall.ps1') $InstallDir
 $exe = Join-Path $InstallDir 'agentwatch.exe'
 & $exe rules check --rules $rules
 if ($LASTEXITCODE -ne 0) { throw "agentwatch rules check failed ($LASTEXITCODE)" }
+
+# The Event Log source agentwatch of the Application log: its messages are
+# the exe's message table (src/events.mc); TypesSupported 7 = error,
+# warning, information.  The same values as the MSI's component EventSource
+# (agentwatch.wxs); tests/windows/package-contents.sh checks they agree.
+# Without them Event Viewer shows "The description for Event ID 1000 ...
+# cannot be found" and only the inserts.  uninstall.ps1 removes the key.
+$evtKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\EventLog\Application\agentwatch'
+if (-not (Test-Path -LiteralPath $evtKey)) { New-Item -Path $evtKey | Out-Null }
+New-ItemProperty -Force -LiteralPath $evtKey -Name 'EventMessageFile' -PropertyType ExpandString -Value $exe | Out-Null
+New-ItemProperty -Force -LiteralPath $evtKey -Name 'TypesSupported' -PropertyType DWord -Value 7 | Out-Null
+Write-Host "Registered the Event Log source agentwatch (Application)"
 
 # The data folder holds findings that quote log messages: SYSTEM and
 # Administrators only (the 0700 of /var/lib/agentwatch on Linux).

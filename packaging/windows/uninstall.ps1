@@ -1,6 +1,7 @@
 <#
 .SYNOPSIS
-  Stop and remove the agentwatch service and its program files.
+  Stop and remove the agentwatch service, its Event Log source and its
+  program files.
 
 .DESCRIPTION
   The data folder (database, service log) is kept unless -Purge is given,
@@ -24,6 +25,13 @@ if ($svc) {
     }
     & sc.exe delete $ServiceName | Out-Null
     if ($LASTEXITCODE -ne 0) { throw "sc.exe delete $ServiceName failed ($LASTEXITCODE)" }
+}
+# The Event Log source install.ps1 registered (its events stay in the
+# Application log, shown without their text from now on).
+$evtKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\EventLog\Application\agentwatch'
+if (Test-Path -LiteralPath $evtKey) {
+    Remove-Item -Recurse -Force -LiteralPath $evtKey
+    Write-Host "Removed the Event Log source agentwatch"
 }
 # This script may itself live in InstallDir: remove the rest first.
 if (Test-Path $InstallDir) {

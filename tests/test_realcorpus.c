@@ -32,10 +32,11 @@
 #define MAX_FILES 32
 
 /* Held-out recall (ssl, connection, resolution, health) as measured after
- * the last rework (batches 9 and 10: 0.92, 0.77, 1.00, 0.70 on 276 records),
- * rounded down: a regression guard, not the goal; see
- * tests/corpus/real/README.md. */
-static const double holdout_recall_floor[] = { 0.91, 0.77, 1.0, 0.69 };
+ * the last rework (rework 11, after batch 11: 0.75, 0.83, 1.00, 0.72 on 328
+ * records; ssl fell because batch 11 brought three TLS texts of Fluent Bit
+ * no working record has), rounded down: a regression guard, not the goal;
+ * see tests/corpus/real/README.md. */
+static const double holdout_recall_floor[] = { 0.75, 0.83, 1.0, 0.72 };
 #define HOLDOUT_PRECISION_FLOOR 0.98
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };

@@ -840,8 +840,8 @@ int aw_os_eventlog(int type, unsigned id, const char *const *strings, unsigned n
         errno = EINVAL;
         return -1;
     }
-    /* Registered by the MSI (HKLM\SYSTEM\CurrentControlSet\Services\
-     * EventLog\Application\agentwatch); without it Windows still logs
+    /* Registered by the MSI and install.ps1 (HKLM\SYSTEM\CurrentControlSet\
+     * Services\EventLog\Application\agentwatch); without it Windows still logs
      * the event, with "the description cannot be found" for text. */
     h = RegisterEventSourceW(NULL, L"agentwatch");
     if (h == NULL) {

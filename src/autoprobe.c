@@ -3,6 +3,7 @@
  */
 #include "agentwatch/autoprobe.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,20 +13,11 @@
 #include <sqlite3.h>
 
 #include "agentwatch/notify.h"
+#include "agentwatch/platform.h"
 #include "agentwatch/probe.h"
 #include "agentwatch/rules.h"
 #include "agentwatch/timeutil.h"
 #include "store_internal.h"
-
-#ifndef _WIN32
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-extern char **environ;
-#endif
 
 #define PROBE_FILES \
     "(SELECT id FROM files WHERE dev = -1 AND ino = -1 AND path = 'agentwatch probe')"
@@ -54,7 +46,7 @@ struct aw_autoprobe {
     bool need_target;         /* an incident started, nothing probed yet */
     struct probed *probed;
     size_t nprobed, capprobed;
-    long children[AW_AUTOPROBE_CHILDREN];   /* pids; 0: free */
+    aw_os_child children[AW_AUTOPROBE_CHILDREN];   /* 0: free */
 };
 
 static void say(struct aw_autoprobe *ap, int priority, const char *fmt, ...) AW_PRINTF(3, 4);
@@ -73,16 +65,12 @@ static void say(struct aw_autoprobe *ap, int priority, const char *fmt, ...)
     ap->log(ap->log_ctx, priority, line);
 }
 
-#ifndef _WIN32
 /* Start `agentwatch [--config F] [--allow-unsafe-dir] --db DB probe --
- * TARGET`, stdout to
- * /dev/null; its pid in *pid. */
-static int spawn_probe(struct aw_autoprobe *ap, const char *target, long *pid)
+ * TARGET` (aw_os_spawn_quiet: its output discarded). */
+static int spawn_probe(struct aw_autoprobe *ap, const char *target, aw_os_child *child)
 {
-    char *argv[10];
-    int n = 0, rc;
-    posix_spawn_file_actions_t fa;
-    pid_t p;
+    const char *argv[10];
+    int n = 0;
 
     argv[n++] = ap->exe;
     if (ap->config_path != NULL) {
@@ -93,43 +81,32 @@ static int spawn_probe(struct aw_autoprobe *ap, const char *target, long *pid)
         argv[n++] = "--allow-unsafe-dir";
     }
     argv[n++] = "--db";
-    argv[n++] = (char *)aw_store_path(ap->store);
+    argv[n++] = aw_store_path(ap->store);
     argv[n++] = "probe";
     argv[n++] = "--";
-    argv[n++] = (char *)target;
+    argv[n++] = target;
     argv[n] = NULL;
-    if (posix_spawn_file_actions_init(&fa) != 0) {
-        return ENOMEM;
-    }
-    rc = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    if (rc == 0) {
-        rc = posix_spawn(&p, ap->exe, &fa, NULL, argv, environ);
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc == 0) {
-        *pid = (long)p;
-    }
-    return rc;
+    return aw_os_spawn_quiet(argv, child);
 }
 
-static void reap(struct aw_autoprobe *ap, bool wait_all)
+static void reap(struct aw_autoprobe *ap, bool kill_all)
 {
     for (size_t i = 0; i < AW_AUTOPROBE_CHILDREN; i++) {
         if (ap->children[i] == 0) {
             continue;
         }
-        if (wait_all) {
+        if (kill_all) {
             /* A probe stores its result in one transaction at its end:
              * killed before, it leaves nothing, and a stop never waits for
-             * a server's timeouts. */
-            kill((pid_t)ap->children[i], SIGKILL);
-        }
-        if (waitpid((pid_t)ap->children[i], NULL, wait_all ? 0 : WNOHANG) != 0) {
+             * a server's timeouts.  On Windows it also lets go of the exe,
+             * which an upgrade replaces right after stopping the service. */
+            aw_os_child_kill(ap->children[i]);
+            ap->children[i] = 0;
+        } else if (aw_os_child_reap(ap->children[i])) {
             ap->children[i] = 0;
         }
     }
 }
-#endif
 
 /* Probe target unless it was probed within the interval. */
 static void maybe_probe(struct aw_autoprobe *ap, const char *text)
@@ -174,7 +151,6 @@ static void maybe_probe(struct aw_autoprobe *ap, const char *text)
         snprintf(slot->key, sizeof(slot->key), "%s", key);
     }
     slot->at_ms = now;
-#ifndef _WIN32
     {
         int rc = spawn_probe(ap, key, &ap->children[free_child]);
         if (rc != 0) {
@@ -182,7 +158,6 @@ static void maybe_probe(struct aw_autoprobe *ap, const char *text)
             return;
         }
     }
-#endif
     say(ap, AW_PRIO_INFO, "incident: probing %s (agentwatch probe; the result is stored)", key);
 }
 
@@ -191,9 +166,7 @@ int aw_autoprobe_check(struct aw_autoprobe *ap, struct aw_err *err)
     sqlite3_stmt *st = NULL;
     int step;
 
-#ifndef _WIN32
     reap(ap, false);
-#endif
     if (sqlite3_prepare_v2(aw_store_sqlite(ap->store), SQL_NEW, -1, &st, NULL) != SQLITE_OK) {
         return aw_store_db_error(ap->store, err, "cannot read the new findings");
     }
@@ -247,21 +220,11 @@ static int read_state(struct aw_autoprobe *ap, struct aw_err *err)
 
 static int self_exe(char *buf, size_t size, struct aw_err *err)
 {
-#ifndef _WIN32
-    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-
-    if (n <= 0 || (size_t)n >= size - 1) {
-        return aw_err_set(err, AW_EIO, "cannot find the agentwatch program for probes "
-                          "(/proc/self/exe): %s", n < 0 ? strerror(errno) : "too long");
+    if (aw_os_self_exe(buf, size) != 0) {
+        return aw_err_set(err, AW_EIO, "cannot find the agentwatch program for probes: %s",
+                          strerror(errno));
     }
-    buf[n] = '\0';
     return AW_OK;
-#else
-    (void)buf;
-    (void)size;
-    return aw_err_set(err, AW_EUSAGE, "automatic probes are not written for Windows yet "
-                      "(no child-process start); run `agentwatch probe` by hand");
-#endif
 }
 
 int aw_autoprobe_open(struct aw_autoprobe **out, struct aw_store *s, const char *config_path,
@@ -306,9 +269,7 @@ void aw_autoprobe_close(struct aw_autoprobe **ap)
     if (ap == NULL || *ap == NULL) {
         return;
     }
-#ifndef _WIN32
     reap(*ap, true);
-#endif
     free((*ap)->probed);
     free((*ap)->config_path);
     free(*ap);

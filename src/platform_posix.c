@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +21,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "aw_config.h"
+
+extern char **environ;
 
 const char *aw_path_last_sep(const char *path)
 {
@@ -470,4 +475,53 @@ size_t aw_os_terminal_columns(int fd)
 bool aw_os_isatty(int fd)
 {
     return isatty(fd) == 1;
+}
+
+int aw_os_self_exe(char *buf, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+
+    if (n < 0) {
+        return -1;
+    }
+    if ((size_t)n >= size - 1) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    buf[n] = '\0';
+    return 0;
+}
+
+int aw_os_spawn_quiet(const char *const *argv, aw_os_child *child)
+{
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int rc;
+
+    if (posix_spawn_file_actions_init(&fa) != 0) {
+        return ENOMEM;
+    }
+    rc = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    if (rc == 0) {
+        /* posix_spawn's argv is char *const[] for historical reasons; it
+         * does not write to the strings. */
+        rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc == 0) {
+        *child = (aw_os_child)pid;
+    }
+    return rc;
+}
+
+bool aw_os_child_reap(aw_os_child child)
+{
+    return waitpid((pid_t)child, NULL, WNOHANG) != 0;
+}
+
+void aw_os_child_kill(aw_os_child child)
+{
+    kill((pid_t)child, SIGKILL);
+    while (waitpid((pid_t)child, NULL, 0) < 0 && errno == EINTR) {
+    }
 }

@@ -20,6 +20,7 @@
  *     GetFileInformationByHandle, with size and mtime from the same call.
  */
 #include "agentwatch/platform.h"
+#include "agentwatch/winargv.h"
 
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
@@ -927,4 +928,86 @@ size_t aw_os_terminal_columns(int fd)
 bool aw_os_isatty(int fd)
 {
     return _isatty(fd) != 0;
+}
+
+int aw_os_self_exe(char *buf, size_t size)
+{
+    /* The longest path Windows has (\\?\ paths), not MAX_PATH: an exe
+     * installed deep in a folder tree still finds itself. */
+    const DWORD cap = 32768;
+    wchar_t *w = malloc(cap * sizeof(wchar_t));
+    DWORD n;
+    int rc = -1;
+
+    if (w == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    n = GetModuleFileNameW(NULL, w, cap);
+    if (n == 0) {
+        set_errno_from_last_error();
+    } else if (n >= cap) {
+        errno = ENAMETOOLONG;
+    } else {
+        rc = to_utf8_buf(w, buf, size);
+    }
+    free(w);
+    return rc;
+}
+
+int aw_os_spawn_quiet(const char *const *argv, aw_os_child *child)
+{
+    STARTUPINFOW si;
+    PROCESS_INFORMATION pi;
+    char *line = NULL;
+    wchar_t *wexe = NULL, *wline = NULL;
+    int rc = 0;
+
+    if (aw_win_command_line(argv, &line) != 0) {
+        return ENOMEM;
+    }
+    wexe = to_wide(argv[0]);
+    wline = wexe != NULL ? to_wide(line) : NULL;
+    if (wline == NULL) {
+        rc = errno;
+        goto out;
+    }
+    memset(&si, 0, sizeof(si));
+    si.cb = sizeof(si);
+    /* The program named in full (never looked up in PATH); bInheritHandles
+     * FALSE; CREATE_NO_WINDOW gives the console program a console of its
+     * own, never shown, rather than ours (where Ctrl-C would reach it). */
+    if (!CreateProcessW(wexe, wline, NULL, NULL, FALSE, CREATE_NO_WINDOW, NULL,
+                        NULL, &si, &pi)) {
+        rc = map_error(GetLastError());
+        goto out;
+    }
+    CloseHandle(pi.hThread);
+    *child = (aw_os_child)pi.hProcess;
+out:
+    free(wline);
+    free(wexe);
+    free(line);
+    return rc;
+}
+
+bool aw_os_child_reap(aw_os_child child)
+{
+    HANDLE h = (HANDLE)child;
+
+    if (WaitForSingleObject(h, 0) == WAIT_TIMEOUT) {
+        return false;
+    }
+    CloseHandle(h);
+    return true;
+}
+
+void aw_os_child_kill(aw_os_child child)
+{
+    HANDLE h = (HANDLE)child;
+
+    /* Fails only when it has ended already: nothing to do then. */
+    TerminateProcess(h, 1);
+    WaitForSingleObject(h, AW_OS_CHILD_KILL_WAIT_MS);
+    CloseHandle(h);
 }

@@ -5,15 +5,17 @@
  * per target (host:port) per interval.
  *
  * The probe runs as a child process (`agentwatch [--config F]
- * [--allow-unsafe-dir] --db DB probe -- TARGET`, its output discarded; it stores its own result, as a probe
- * does), so reading the logs never waits on the network: starting it is
- * one posix_spawn, and finished children are reaped without waiting.
+ * [--allow-unsafe-dir] --db DB probe -- TARGET`, its output discarded; it
+ * stores its own result, as a probe does), so reading the logs never waits
+ * on the network: starting it is one posix_spawn (CreateProcessW on
+ * Windows: aw_os_spawn_quiet), and finished children are reaped without
+ * waiting.
  * Incidents are seen in the findings follow committed (by id, after each
  * scan), never in probe findings themselves; the state at start is the
  * stored one, so a restart during an incident does not probe again.
  * At most AW_AUTOPROBE_CHILDREN probes run at once; one more is skipped
- * (and said).  On by default (AW_AUTOPROBE_INTERVAL_DEFAULT); not on
- * Windows yet (no child-process spawn there).
+ * (and said).  On by default (AW_AUTOPROBE_INTERVAL_DEFAULT), on Linux
+ * and Windows alike.
  */
 #ifndef AGENTWATCH_AUTOPROBE_H
 #define AGENTWATCH_AUTOPROBE_H
@@ -48,7 +50,8 @@ int aw_autoprobe_open(struct aw_autoprobe **out, struct aw_store *s, const char 
  * ones.  Never blocks on a child. */
 int aw_autoprobe_check(struct aw_autoprobe *ap, struct aw_err *err);
 
-/* Stop: running probes are killed (they store nothing then) and reaped. */
+/* Stop: running probes are killed (they store nothing then) and reaped
+ * (on Windows each waited for at most AW_OS_CHILD_KILL_WAIT_MS). */
 void aw_autoprobe_close(struct aw_autoprobe **ap);
 
 #endif

@@ -279,6 +279,44 @@ const char *aw_os_default_local_rules_dir(char *buf, size_t size);
 #define AW_OS_LOCAL_RULES_TEXT AW_LOCAL_RULES_DIR
 #endif
 
+/* ---- child processes (follow's automatic probe, issue 12) ---- */
+
+/* The running program's own file (UTF-8) into buf: /proc/self/exe;
+ * GetModuleFileNameW on Windows.  0, or -1/errno (ENAMETOOLONG when it
+ * does not fit). */
+int aw_os_self_exe(char *buf, size_t size);
+
+/* A child of aw_os_spawn_quiet(): its pid on POSIX, its process handle on
+ * Windows.  Never 0, so that 0 can mark a free slot. */
+typedef intptr_t aw_os_child;
+
+/* Start the program argv[0] (a full path) with argv (NULL-terminated) in
+ * this process's folder and environment, its output seen by no one.
+ * POSIX: posix_spawn, stdout on /dev/null (stderr stays ours: under
+ * systemd, the journal).  Windows: CreateProcessW with the command line
+ * of aw_win_command_line(), CREATE_NO_WINDOW -- a console of its own that
+ * is never shown, so its output reaches neither our console nor a
+ * service's --log file -- and no handle inherited (our database, lock and
+ * log handles stay ours).  *child set on success.  0, or an errno value. */
+int aw_os_spawn_quiet(const char *const *argv, aw_os_child *child);
+
+/* Has child ended?  true once it has: it is then reaped (waitpid; its
+ * handle closed) and must not be used again; true also when it cannot be
+ * waited for at all, so that its slot is not lost.  Never waits. */
+bool aw_os_child_reap(aw_os_child child);
+
+/* End child now and reap it: SIGKILL, then waitpid (nothing can make a
+ * killed process linger); Windows: TerminateProcess, then a wait of at
+ * most AW_OS_CHILD_KILL_WAIT_MS before its handle is closed anyway. */
+void aw_os_child_kill(aw_os_child child);
+
+/* Termination is asynchronous on Windows: a process in the middle of
+ * network I/O ends once that I/O is cancelled, normally within
+ * milliseconds.  Bounded, so that a service stop always answers the
+ * service control manager (which waits about 20 s before calling a
+ * service hung) even with AW_AUTOPROBE_CHILDREN children. */
+#define AW_OS_CHILD_KILL_WAIT_MS 2000
+
 /* Directory listing (opendir/readdir; FindFirstFileW on Windows). */
 struct aw_os_dir;
 

@@ -11,7 +11,10 @@
 #     rotates it twice through cmd.exe's move (Windows rename semantics),
 #     and a second writer refused by the lock naming the follower's pid;
 #     then Ctrl-C (wine turns SIGINT into CTRL_C_EVENT) and the exact set of
-#     findings, no data gaps, and nothing new for a scan afterwards;
+#     findings, no data gaps, and nothing new for a scan afterwards; the
+#     incident's first failure names a closed loopback port, and the
+#     automatic probe (a CreateProcessW child, its database in a folder
+#     with a space and non-ASCII characters) stores probe.tcp-refused;
 #   - the MSI (build-msi.sh): its tables (msiinfo), then msiexec /i /qn of
 #     one version with AGENTLOG set, an upgrade to a newer one that keeps
 #     the edited configuration and the remembered log, msiexec /x, and a
@@ -21,7 +24,9 @@
 #   - the service the MSI started: its start line in its --log file, the
 #     findings it commits while running, an append, the paramchange
 #     control (tests/windows/svcctl.c), stop with exit code 0 and its
-#     summary line; and a service whose command fails (exit codes 1066/1);
+#     summary line; its automatic probe of the log's server (127.0.0.1 in
+#     the copy of the sample); and a service whose command fails (exit
+#     codes 1066/1);
 #   - the agent.log record of Broadcom KB 179719 read at --timezone +02:00
 #     (rules test, scan and export), and an IANA zone name refused;
 #   - a relative path beyond MAX_PATH, and $AGENTWATCH_DB/$AGENTWATCH_RULES
@@ -207,7 +212,8 @@ out=$(aw --config "$(winpath "$tmp/設定/agentwatch.yaml")" rules check 2>&1) &
 echo "== follow, appends and rotations of agent.log while followed"
 dir="$tmp/Symantec Agent/Logs"
 mkdir -p "$dir"
-fdb=$(winpath "$tmp/follow.db")
+# The probe child gets this path on its command line: quoted, UTF-16.
+fdb=$(winpath "$tmp/Symantec Agent/données été.db")
 seq_no=0
 # n records of the rule ssl.* error, each one finding, numbered in the text.
 write() {
@@ -233,11 +239,29 @@ wait_for() {
 }
 move() { timeout 120 wine cmd /c move /y "$(winpath "$dir/$1")" "$(winpath "$dir/$2")" >/dev/null; }
 
+# The incident starts with a failure naming a loopback port bound and
+# closed again (the wording of samples/itms/agent.log's WinHTTP record):
+# follow's automatic probe (on by default) finds it refused.  The later
+# failures belong to the same incident and probe nothing more.
+closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf "<event date='03/13/2025 09:59:00.0000000 +01:00' severity='1' hostName='WKS-0142' source='TaskManagement' module='AeXTaskClient.dll' process='AeXNSAgent' pid='2984' thread='4448' tickCount='1' ><![CDATA[WinHttpSendRequest to https://127.0.0.1:%s/Altiris/ClientTaskServer/Register.aspx failed with error 12029]]></event>\n" \
+    "$closed" >"$dir/agent.log"
 write agent.log 4
 wine "$exe" --db "$fdb" follow --rules "$(winpath "$src/rules")" --poll-interval 200 \
     "$(winpath "$dir/agent.log")" >"$tmp/follow.out" 2>"$tmp/follow.err" &
 follow_pid=$!
 wait_for 4 && pass "follow: catch-up (4)" || fail "follow: catch-up"
+# Findings of rules matching the regular expression $1.
+probes() { aw --db "$fdb" export --format ndjson 2>/dev/null | grep -c "\"rule\": \"$1\"" || true; }
+probed() { [ "$(probes 'probe\.tcp-refused')" -ge 1 ]; }
+deadline=$(($(date +%s) + 60))
+until probed || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.3; done
+out=$(aw --db "$fdb" export --format ndjson --rule probe.tcp-refused 2>&1) || true
+if [[ "$out" == *'"target": "127.0.0.1:'"$closed"'"'* ]]; then
+    pass "follow: automatic probe of the incident's server: probe.tcp-refused for 127.0.0.1:$closed"
+else
+    fail "follow: no probe.tcp-refused for 127.0.0.1:$closed within 60 s: $out"
+fi
 
 out=$(aw --db "$fdb" scan --rules "$(winpath "$src/rules")" "$(winpath "$dir/agent.log")" 2>&1) \
     && rc=0 || rc=$?
@@ -279,6 +303,14 @@ got=$(aw --db "$fdb" export --format ndjson | sed -n 's/.*seq=\([0-9]*\).*/\1/p'
 want=$(seq 1 "$seq_no" | tr '\n' ' ')
 [ "$got" = "$want" ] && pass "follow: findings exactly seq 1..$seq_no" \
     || fail "follow: findings '$got', want '$want'"
+# (follow's stderr is a file here, written out when it stops.)
+n=$(probes 'probe\.[a-z-]*')
+if [ "$n" -eq 1 ] && [ "$(grep -c 'incident: probing ' "$tmp/follow.err")" -eq 1 ] &&
+   grep -q "incident: probing 127.0.0.1:$closed " "$tmp/follow.err"; then
+    pass "follow: one probe for the one incident, said on stderr"
+else
+    fail "follow: $n probes, want 1; stderr: $(cat "$tmp/follow.err")"
+fi
 # Export must succeed for "no gaps" to mean anything.
 if gap_lines=$(aw --db "$fdb" export --format ndjson --rule agentwatch.data-gap); then
     gaps=$(printf '%s' "$gap_lines" | grep -c . || true)
@@ -432,7 +464,10 @@ check_installed() {
 
 logs_win='C:\Agent Logs\agent.log'            # AGENTLOG: a folder with a space
 mkdir -p "$WINEPREFIX/drive_c/Agent Logs"
-cp samples/itms/agent.log "$WINEPREFIX/drive_c/Agent Logs/agent.log"
+# The sample's server is 127.0.0.1 in this copy, so that the service's
+# automatic probe of its incident stays on loopback (port 443: refused,
+# unless something on this machine listens there).
+sed 's/smp01\.corp\.example/127.0.0.1/g' samples/itms/agent.log >"$WINEPREFIX/drive_c/Agent Logs/agent.log"
 
 echo "== MSI: install $(basename "$msi") with AGENTLOG"
 code1=$(product_code)
@@ -461,9 +496,16 @@ echo "== the installed service"
 # stop with exit code 0.  svcctl.exe sends the control (wine's sc.exe has
 # no "control").
 svclog="$data/agentwatch.log"
+# The findings of the log, without those of the service's own probes.
 svc_findings() {
     timeout 120 env -u AGENTWATCH_DB wine "$installed_exe" report --format json 2>/dev/null |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])' 2>/dev/null || echo -1
+        python3 -c 'import json,sys; r = json.load(sys.stdin)
+print(r["total"] - sum(x["count"] for x in r["rules"] if x["rule"].startswith("probe.")))' \
+        2>/dev/null || echo -1
+}
+svc_probed() {
+    timeout 120 env -u AGENTWATCH_DB wine "$installed_exe" export --format ndjson 2>/dev/null |
+        grep '"rule": "probe\.' | grep -q '"target": "127.0.0.1:443"'
 }
 # until SECONDS COMMAND...: poll COMMAND until it succeeds.
 until_ok() {
@@ -489,7 +531,12 @@ fi
 # The itms sample holds 26 findings (samples/README.md).
 until_ok 60 svc_findings_are 26 && pass "service: the log's 26 findings committed while running" \
     || fail "service: $(svc_findings) findings, want 26"
-printf "<event date='03/13/2025 10:00:00.0000000 +01:00' severity='1' hostName='WKS-0142' source='ClientPolicyMgr' module='AeXNetComms.dll' process='AeXNSAgent' pid='2984' thread='4420' tickCount='1' ><![CDATA[Failed to send request to smp01.corp.example: A security error occurred (0x80072F8F)]]></event>\r\n" \
+if until_ok 60 svc_probed && log_has "$svclog" 'incident: probing 127.0.0.1:443 '; then
+    pass "service: its automatic probe of the incident's server (127.0.0.1:443) stored"
+else
+    fail "service: no stored probe of 127.0.0.1:443: $(tail -n 3 "$svclog")"
+fi
+printf "<event date='03/13/2025 10:00:00.0000000 +01:00' severity='1' hostName='WKS-0142' source='ClientPolicyMgr' module='AeXNetComms.dll' process='AeXNSAgent' pid='2984' thread='4420' tickCount='1' ><![CDATA[Failed to send request to 127.0.0.1: A security error occurred (0x80072F8F)]]></event>\r\n" \
     >>"$WINEPREFIX/drive_c/Agent Logs/agent.log"
 until_ok 60 svc_findings_are 27 && pass "service: an appended failure becomes a finding" \
     || fail "service: $(svc_findings) findings after the append, want 27"

@@ -29,6 +29,7 @@
 #include "agentwatch/store.h"
 #include "agentwatch/text.h"
 #include "cli_internal.h"
+#include "cli_opt.h"
 
 int aw_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -344,39 +345,6 @@ static bool asks_for_help(int argc, char **argv)
     return false;
 }
 
-/* --config may also follow the command word, as --db may.  The
- * configuration gives the command's defaults, so it has to be read before
- * the command parses its options: --config PATH and --config=PATH are
- * taken out of the command's arguments here (so is --allow-unsafe-dir,
- * which applies to the database as --db does; argv[0] is the command; an
- * operand after "--" is left alone).  *argc becomes the count left.
- * Returns AW_EXIT_OK or, with the error printed, AW_EXIT_USAGE. */
-static int take_config_option(struct aw_cli *cli, int *argc, char **argv)
-{
-    int kept = 1, i;
-
-    for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
-        if (strcmp(argv[i], "--config") == 0) {
-            if (i + 1 >= *argc) {
-                return aw_cli_usage_error(argv[0], "option '--config' needs a value");
-            }
-            cli->config_path = argv[++i];
-        } else if (strncmp(argv[i], "--config=", 9) == 0) {
-            cli->config_path = argv[i] + 9;
-        } else if (strcmp(argv[i], "--allow-unsafe-dir") == 0) {
-            cli->allow_unsafe_dir = true;
-        } else {
-            argv[kept++] = argv[i];
-        }
-    }
-    while (i < *argc) {
-        argv[kept++] = argv[i++];
-    }
-    argv[kept] = NULL;
-    *argc = kept;
-    return AW_EXIT_OK;
-}
-
 /* ---- dispatch ------------------------------------------------------ */
 
 static const struct aw_command commands[] = {
@@ -393,7 +361,7 @@ static const struct aw_command commands[] = {
       aw_cmd_status },
 };
 
-static void main_usage(FILE *out)
+static void main_usage_head(FILE *out)
 {
     fputs("Usage: agentwatch [--db PATH] <command> [options]\n"
           "\n"
@@ -405,103 +373,134 @@ static void main_usage(FILE *out)
         aw_text_printf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     }
     fputs("\n"
-          "Options:\n"
-          "  --config PATH  configuration file (default: " AW_CONFIG_FILE ";\n"
-          "                 it need not exist; also accepted after the command)\n"
-          "  --db PATH      database file (default: $AGENTWATCH_DB, else the\n"
-          "                 configuration's database, else\n"
-          AW_OS_DEFAULT_DB_TEXT ")\n"
-          "  --allow-unsafe-dir\n"
-          "                 write the database even in a folder others may write to\n"
-          "                 (refused by default; also accepted after the command)\n"
-          "  -h, --help     show this help\n"
-          "  -V, --version  show the version\n"
-          "\n"
-          "Exit status: 0 success, 1 failure, 2 usage error.  scan: 4 when it\n"
-          "finished, but some files were not read (each named on stderr).\n"
-          "Run 'agentwatch COMMAND --help' for the options of a command.\n", out);
+          "Options:\n", out);
+}
+
+/* The global options: before the command word; --config and
+ * --allow-unsafe-dir also after it (aw_cli_take()), as --db is a row of
+ * every command that opens the database. */
+static const struct aw_opt global_opts[] = {
+    { .name = "config", .kind = AW_OPT_PATH, .arg = "PATH",
+      .flags = AW_OPT_IN_CLI | AW_OPT_ANYWHERE, .offset = offsetof(struct aw_cli, config_path),
+      .help = "configuration file (default: " AW_CONFIG_FILE ";\n"
+              "it need not exist; also accepted after the command)" },
+    { .name = "db", .kind = AW_OPT_PATH, .arg = "PATH", .flags = AW_OPT_IN_CLI,
+      .offset = offsetof(struct aw_cli, db),
+      .help = "database file (default: $AGENTWATCH_DB, else the\n"
+              "configuration's database, else\n" AW_OS_DEFAULT_DB_TEXT ")" },
+    { .name = "allow-unsafe-dir", .kind = AW_OPT_FLAG, .flags = AW_OPT_IN_CLI | AW_OPT_ANYWHERE,
+      .offset = offsetof(struct aw_cli, allow_unsafe_dir),
+      .help = "\nwrite the database even in a folder others may write to\n"
+              "(refused by default; also accepted after the command)" },
+    AW_OPT_ROW_HELP,
+    { .name = "version", .alias = 'V', .kind = AW_OPT_VERSION, .help = "show the version" },
+    { .name = NULL }
+};
+
+static const struct aw_cli_spec global_spec = {
+    .name = NULL,
+    .usage_fn = main_usage_head,
+    .opts = global_opts,
+    .notes = "\n"
+             "Exit status: 0 success, 1 failure, 2 usage error.  scan: 4 when it\n"
+             "finished, but some files were not read (each named on stderr).\n"
+             "Run 'agentwatch COMMAND --help' for the options of a command.\n",
+    .column = 17
+};
+
+/* The Windows service's own options (src/win_service.c), here so that its
+ * --help is built, and the docs test reads it, on every platform. */
+struct service_args {
+    const char *log;
+};
+
+static const struct aw_opt service_opts[] = {
+    { .name = "log", .kind = AW_OPT_STRING, .arg = "FILE", .offset = offsetof(struct service_args, log),
+      .help = "append the command's output to FILE (a service has\n"
+              "no console)" },
+    AW_OPT_ROW_HELP,
+    { .name = NULL }
+};
+
+static const struct aw_cli_spec service_spec = {
+    .name = "service",
+    .usage =
+        "Usage: agentwatch service [--log FILE] [--db PATH] COMMAND [ARGS...]\n"
+        "\n"
+        "Runs COMMAND (normally follow) as the Windows service that the service\n"
+        "control manager started; install.ps1 registers it.  Stop and shutdown\n"
+        "stop it cleanly; 'sc.exe control NAME paramchange' reloads the rules.\n"
+        "\n"
+        "Options:\n",
+    .opts = service_opts
+};
+
+int aw_cli_service_args(int argc, char **argv, const char **log, int *first)
+{
+    struct service_args a = { NULL };
+    int rc = aw_cli_parse_leading(&service_spec, NULL, argc, argv, &a, true, first);
+
+    *log = a.log;
+    return rc;
+}
+
+/* Run command c with its arguments argv[0..argc) (argv[0] is its name). */
+static int run_command(struct aw_cli *cli, const struct aw_command *c, int argc, char **argv)
+{
+    struct aw_config cfg;
+    int status = aw_cli_take(&global_spec, cli, &argc, argv, NULL);
+
+    if (status == AW_CLI_CONTINUE) {
+        status = aw_cli_check_paths(&global_spec, cli, NULL, 0);
+    }
+    if (status != AW_CLI_CONTINUE) {
+        return status;
+    }
+    status = AW_EXIT_OK;
+    memset(&cfg, 0, sizeof(cfg));
+    /* Help never depends on a configuration file being valid. */
+    if (!asks_for_help(argc, argv)) {
+        status = aw_cli_load_config(cli, &cfg, c->name);
+    }
+    if (status == AW_EXIT_OK) {
+        status = c->run(cli, argc, argv);
+    }
+    cli->config = NULL;
+    aw_config_free(&cfg);
+    free_paths(cli);
+    return status;
 }
 
 static int run_cli(struct aw_cli *cli, int argc, char **argv)
 {
-    int i;
+    int i, rc = aw_cli_parse_leading(&global_spec, cli, argc, argv, NULL, false, &i);
 
-    /* Global options end at the first word that is not one. */
-    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            main_usage(stdout);
-            return AW_EXIT_OK;
-        } else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
-            aw_text_printf(stdout, "agentwatch %s\n", AW_VERSION);
-            return AW_EXIT_OK;
-        } else if (strcmp(a, "--db") == 0) {
-            if (i + 1 >= argc) {
-                return aw_cli_usage_error(NULL, "option '--db' needs a value");
-            }
-            cli->db = argv[++i];
-        } else if (strncmp(a, "--db=", 5) == 0) {
-            cli->db = a + 5;
-        } else if (strcmp(a, "--config") == 0) {
-            if (i + 1 >= argc) {
-                return aw_cli_usage_error(NULL, "option '--config' needs a value");
-            }
-            cli->config_path = argv[++i];
-        } else if (strncmp(a, "--config=", 9) == 0) {
-            cli->config_path = a + 9;
-        } else if (strcmp(a, "--allow-unsafe-dir") == 0) {
-            cli->allow_unsafe_dir = true;
-        } else {
-            return aw_cli_usage_error(NULL, "unknown option '%s'", a);
-        }
+    if (rc != AW_CLI_CONTINUE) {
+        return rc;
     }
     if (i >= argc) {
-        main_usage(stderr);
+        aw_cli_help(stderr, &global_spec);
         return AW_EXIT_USAGE;
     }
-    if (cli->db != NULL && cli->db[0] == '\0') {
-        return aw_cli_usage_error(NULL, "--db needs a non-empty path");
+    /* --config may yet come after the command word: checked then */
+    rc = aw_cli_check_paths(&global_spec, cli, NULL, AW_OPT_ANYWHERE);
+    if (rc != AW_CLI_CONTINUE) {
+        return rc;
     }
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
         if (strcmp(argv[i], commands[k].name) == 0) {
-            struct aw_config cfg;
-            int cmd_argc = argc - i;
-            int status = take_config_option(cli, &cmd_argc, argv + i);
-
-            if (status != AW_EXIT_OK) {
-                return status;
-            }
-            if (cli->config_path != NULL && cli->config_path[0] == '\0') {
-                return aw_cli_usage_error(NULL, "--config needs a non-empty path");
-            }
-            memset(&cfg, 0, sizeof(cfg));
-            /* Help never depends on a configuration file being valid. */
-            if (!asks_for_help(cmd_argc, argv + i)) {
-                status = aw_cli_load_config(cli, &cfg, commands[k].name);
-            }
-
-            if (status == AW_EXIT_OK) {
-                status = commands[k].run(cli, cmd_argc, argv + i);
-            }
-            cli->config = NULL;
-            aw_config_free(&cfg);
-            free_paths(cli);
-            return status;
+            return run_command(cli, &commands[k], argc - i, argv + i);
         }
     }
     return aw_cli_usage_error(NULL, "unknown command '%s'", argv[i]);
 }
 
-
 /* Is this "status ... --format intune"?  Found before anything runs, so
  * that not even a usage or configuration error reaches stderr. */
 static bool wants_intune(int argc, char **argv)
 {
-    int i = 1;
+    int i = aw_cli_skip_leading(&global_spec, argc, argv);
 
-    while (i < argc && argv[i][0] == '-') {
-        i += strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--config") == 0 ? 2 : 1;
-    }
     if (i >= argc || strcmp(argv[i], "status") != 0) {
         return false;
     }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "agentwatch/record.h"
+#include "agentwatch/text.h"
 #include "agentwatch/timeutil.h"
 #include "cli_internal.h"
 
@@ -81,14 +82,19 @@ static bool parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *o
 
 static bool takes_value(const struct aw_opt *o)
 {
-    return o->kind != AW_OPT_FLAG && o->kind != AW_OPT_HELP;
+    return o->kind != AW_OPT_FLAG && o->kind != AW_OPT_HELP && o->kind != AW_OPT_VERSION;
+}
+
+static void *field_of(const struct aw_opt *o, const struct aw_cli *cli, const void *args)
+{
+    return (o->flags & AW_OPT_IN_CLI ? (char *)cli : (char *)args) + o->offset;
 }
 
 /* Check value against row o and store it; see aw_cli_parse(). */
 static int apply(const struct aw_cli_spec *spec, const struct aw_opt *o, struct aw_cli *cli,
                  void *args, const char *value, int64_t now_ms)
 {
-    char *field = (o->flags & AW_OPT_IN_CLI ? (char *)cli : (char *)args) + o->offset;
+    void *field = field_of(o, cli, args);
     struct aw_err err = { 0 };
     size_t len;
 
@@ -97,6 +103,7 @@ static int apply(const struct aw_cli_spec *spec, const struct aw_opt *o, struct 
         *(bool *)field = true;
         return AW_CLI_CONTINUE;
     case AW_OPT_STRING:
+    case AW_OPT_PATH:
         *(const char **)field = value;
         return AW_CLI_CONTINUE;
     case AW_OPT_TEXT:
@@ -108,7 +115,7 @@ static int apply(const struct aw_cli_spec *spec, const struct aw_opt *o, struct 
         *(const char **)field = value;
         return AW_CLI_CONTINUE;
     case AW_OPT_UINT:
-        if (!parse_uint(value, o->min, o->max, (uint64_t *)(void *)field)) {
+        if (!parse_uint(value, o->min, o->max, field)) {
             if (o->flags & AW_OPT_NO_UPPER) {
                 return aw_cli_usage_error(spec->name, "invalid --%s '%s': expected %s of %" PRIu64
                                           " or more", o->name, value, o->unit, o->min);
@@ -118,15 +125,18 @@ static int apply(const struct aw_cli_spec *spec, const struct aw_opt *o, struct 
         }
         return AW_CLI_CONTINUE;
     case AW_OPT_WORD:
-        if (!aw_cli_word(o->words, value, (int *)(void *)field)) {
+        if (!aw_cli_word(o->words, value, field)) {
             return aw_cli_bad_word(spec->name, o->name, value, o->words);
         }
         return AW_CLI_CONTINUE;
     case AW_OPT_WHEN:
-        if (aw_time_parse_when(value, now_ms, (int64_t *)(void *)field, &err) != AW_OK) {
+        if (aw_time_parse_when(value, now_ms, field, &err) != AW_OK) {
             return aw_cli_usage_error(spec->name, "--%s: %s", o->name, err.msg);
         }
         return AW_CLI_CONTINUE;
+    case AW_OPT_VERSION:
+        aw_text_printf(stdout, "agentwatch %s\n", AW_VERSION);
+        return AW_EXIT_OK;
     case AW_OPT_HELP:
     default:
         aw_cli_help(stdout, spec);
@@ -152,6 +162,20 @@ static const struct aw_opt *find_alias(const struct aw_cli_spec *spec, char c)
         }
     }
     return NULL;
+}
+
+/* The row a "--name" or "--name=value" word names (NULL: none, or a value
+ * given to a row that takes none); *value gets what follows '=', else
+ * NULL. */
+static const struct aw_opt *long_row(const struct aw_cli_spec *spec, const char *word,
+                                     const char **value)
+{
+    const char *eq = strchr(word + 2, '=');
+    size_t len = eq != NULL ? (size_t)(eq - (word + 2)) : strlen(word + 2);
+    const struct aw_opt *o = find_long(spec, word + 2, len);
+
+    *value = eq != NULL ? eq + 1 : NULL;
+    return o == NULL || (eq != NULL && !takes_value(o)) ? NULL : o;
 }
 
 /* One word of short options ("-h", or a cluster "-hx"); *i moves past a
@@ -184,6 +208,26 @@ static int parse_short(const struct aw_cli_spec *spec, struct aw_cli *cli, int a
     return AW_CLI_CONTINUE;
 }
 
+/* One "--name" or "--name=value" word; *i moves past a value taken from
+ * the next word. */
+static int parse_long(const struct aw_cli_spec *spec, struct aw_cli *cli, int argc, char **argv,
+                      int *i, void *args, int64_t now_ms)
+{
+    const char *a = argv[*i], *value;
+    const struct aw_opt *o = long_row(spec, a, &value);
+
+    if (o == NULL) {
+        return aw_cli_usage_error(spec->name, "unknown option '%s'", a);
+    }
+    if (value == NULL && takes_value(o)) {
+        if (*i + 1 >= argc) {
+            return aw_cli_usage_error(spec->name, "option '%s' needs a value", a);
+        }
+        value = argv[++*i];
+    }
+    return apply(spec, o, cli, args, value, now_ms);
+}
+
 int aw_cli_parse(const struct aw_cli_spec *spec, struct aw_cli *cli, int argc, char **argv,
                  void *args, int *nargs)
 {
@@ -205,23 +249,7 @@ int aw_cli_parse(const struct aw_cli_spec *spec, struct aw_cli *cli, int argc, c
         if (a[1] != '-') {
             rc = parse_short(spec, cli, argc, argv, &i, args, now_ms);
         } else {
-            const char *eq = strchr(a + 2, '=');
-            size_t len = eq != NULL ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-            const struct aw_opt *o = find_long(spec, a + 2, len);
-            const char *value = NULL;
-
-            if (o == NULL || (eq != NULL && !takes_value(o))) {
-                return aw_cli_usage_error(spec->name, "unknown option '%s'", a);
-            }
-            if (eq != NULL) {
-                value = eq + 1;
-            } else if (takes_value(o)) {
-                if (i + 1 >= argc) {
-                    return aw_cli_usage_error(spec->name, "option '%s' needs a value", a);
-                }
-                value = argv[++i];
-            }
-            rc = apply(spec, o, cli, args, value, now_ms);
+            rc = parse_long(spec, cli, argc, argv, &i, args, now_ms);
         }
         if (rc != AW_CLI_CONTINUE) {
             return rc;
@@ -229,12 +257,123 @@ int aw_cli_parse(const struct aw_cli_spec *spec, struct aw_cli *cli, int argc, c
     }
     argv[1 + n] = NULL;
     *nargs = n;
+    return aw_cli_check_paths(spec, cli, args, 0);
+}
+
+/* Is word one of spec's rows, as aw_cli_parse_leading() reads it? */
+static bool is_row(const struct aw_cli_spec *spec, const char *word)
+{
+    const char *value;
+
+    if (word[0] != '-' || word[1] == '\0') {
+        return false;
+    }
+    if (word[1] != '-') {
+        return word[2] == '\0' && find_alias(spec, word[1]) != NULL;
+    }
+    return long_row(spec, word, &value) != NULL;
+}
+
+int aw_cli_parse_leading(const struct aw_cli_spec *spec, struct aw_cli *cli, int argc, char **argv,
+                         void *args, bool pass_on, int *first)
+{
+    int64_t now_ms = aw_time_now_ms();
+    int i, rc = AW_CLI_CONTINUE;
+
+    for (i = 1; i < argc && argv[i][0] == '-' && rc == AW_CLI_CONTINUE; i++) {
+        const char *a = argv[i];
+
+        if (pass_on && !is_row(spec, a)) {
+            break;
+        }
+        if (a[1] == '-') {
+            rc = parse_long(spec, cli, argc, argv, &i, args, now_ms);
+        } else if (a[1] != '\0' && a[2] == '\0') {
+            rc = parse_short(spec, cli, argc, argv, &i, args, now_ms);
+        } else {
+            rc = aw_cli_usage_error(spec->name, "unknown option '%s'", a);
+        }
+    }
+    *first = i;
+    return rc;
+}
+
+int aw_cli_skip_leading(const struct aw_cli_spec *spec, int argc, char **argv)
+{
+    int i = 1;
+
+    while (i < argc && argv[i][0] == '-') {
+        const struct aw_opt *o = NULL;
+        const char *value = NULL;
+
+        if (argv[i][1] == '-') {
+            o = long_row(spec, argv[i], &value);
+        } else if (argv[i][1] != '\0' && argv[i][2] == '\0') {
+            o = find_alias(spec, argv[i][1]);
+        }
+        i += o != NULL && value == NULL && takes_value(o) ? 2 : 1;
+    }
+    return i;
+}
+
+int aw_cli_take(const struct aw_cli_spec *spec, struct aw_cli *cli, int *argc, char **argv,
+                void *args)
+{
+    int kept = 1, i;
+
+    for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+        const char *value = NULL;
+        const struct aw_opt *o = strncmp(argv[i], "--", 2) == 0 ? long_row(spec, argv[i], &value)
+                                                                 : NULL;
+
+        if (o == NULL || !(o->flags & AW_OPT_ANYWHERE)) {
+            argv[kept++] = argv[i];
+            continue;
+        }
+        if (value == NULL && takes_value(o)) {
+            if (i + 1 >= *argc) {
+                return aw_cli_usage_error(argv[0], "option '%s' needs a value", argv[i]);
+            }
+            value = argv[++i];
+        }
+        /* only FLAG, STRING and PATH rows go anywhere: nothing to check */
+        apply(spec, o, cli, args, value, 0);
+    }
+    while (i < *argc) {
+        argv[kept++] = argv[i++];
+    }
+    argv[kept] = NULL;
+    *argc = kept;
+    return AW_CLI_CONTINUE;
+}
+
+int aw_cli_check_paths(const struct aw_cli_spec *spec, const struct aw_cli *cli, const void *args,
+                       unsigned skip)
+{
+    for (const struct aw_opt *o = spec->opts; o->name != NULL; o++) {
+        const char *const *path;
+
+        if (o->kind != AW_OPT_PATH || (o->flags & skip) || (!(o->flags & AW_OPT_IN_CLI) && args == NULL) ||
+            ((o->flags & AW_OPT_IN_CLI) && cli == NULL)) {
+            continue;
+        }
+        path = field_of(o, cli, args);
+        if (*path != NULL && (*path)[0] == '\0') {
+            return aw_cli_usage_error(spec->name, "--%s needs a non-empty path", o->name);
+        }
+    }
     return AW_CLI_CONTINUE;
 }
 
 void aw_cli_help(FILE *out, const struct aw_cli_spec *spec)
 {
-    fputs(spec->usage, out);
+    int column = spec->column > 0 ? spec->column : HELP_COLUMN;
+
+    if (spec->usage != NULL) {
+        fputs(spec->usage, out);
+    } else {
+        spec->usage_fn(out);
+    }
     for (const struct aw_opt *o = spec->opts; o->name != NULL; o++) {
         char label[64];
         const char *h = o->help;
@@ -247,7 +386,12 @@ void aw_cli_help(FILE *out, const struct aw_cli_spec *spec)
             w = snprintf(label, sizeof(label), "  --%s%s%s", o->name, o->arg != NULL ? " " : "",
                          o->arg != NULL ? o->arg : "");
         }
-        fprintf(out, "%-*s", w < HELP_COLUMN ? HELP_COLUMN : w + 1, label);
+        if (h[0] == '\n') {
+            fprintf(out, "%s\n%*s", label, column, "");
+            h++;
+        } else {
+            fprintf(out, "%-*s", w < column ? column : w + 1, label);
+        }
         for (;;) {
             const char *nl = strchr(h, '\n');
             size_t len = nl != NULL ? (size_t)(nl - h) : strlen(h);
@@ -257,7 +401,7 @@ void aw_cli_help(FILE *out, const struct aw_cli_spec *spec)
                 break;
             }
             h = nl + 1;
-            fprintf(out, "%*s", HELP_COLUMN, "");
+            fprintf(out, "%*s", column, "");
         }
     }
     if (spec->notes != NULL) {

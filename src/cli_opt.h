@@ -1,11 +1,12 @@
 /*
  * Command-line options as data (in the spirit of curl's option table): one
- * table per command, one row per option.  A row says the option's exact
+ * table per command, one for the global options and one for the Windows
+ * service (src/cli.c), one row per option.  A row says the option's exact
  * name, its short alias, the kind of value it takes and the range or words
  * allowed, its help line, and where the value lands (offsetof into the
- * command's argument struct, or into struct aw_cli for --db).  Parsing,
- * range checks, the usage messages and the --help option list all come
- * from the rows; tests/options_docs.py checks that the README and the man
+ * command's argument struct, or into struct aw_cli for the global
+ * options and --db).  Parsing, range checks, the usage messages and the
+ * --help option list all come from the rows; tests/options_docs.py checks that the README and the man
  * page name the same options as --help.
  *
  * Adding an option is adding a row (and a field for it to land in), then
@@ -29,12 +30,16 @@ struct aw_cli;
 enum aw_opt_kind {
     AW_OPT_FLAG,      /* no value: the bool field becomes true */
     AW_OPT_STRING,    /* any value, kept as given: const char * (into argv) */
+    AW_OPT_PATH,      /* a path, kept as given: const char *; an empty one
+                         is a usage error, reported once the options are
+                         read (aw_cli_check_paths()), not when met */
     AW_OPT_TEXT,      /* a value of min to max bytes: const char * */
     AW_OPT_UINT,      /* a decimal number from min to max: uint64_t */
     AW_OPT_WORD,      /* one of words: int, the word's value */
     AW_OPT_WHEN,      /* a duration back from now (90s, 24h, 7d, 2w) or an
                          ISO-8601 date or date-time: int64_t UTC ms */
-    AW_OPT_HELP       /* prints the command's help; the command exits 0 */
+    AW_OPT_HELP,      /* prints the command's help; the command exits 0 */
+    AW_OPT_VERSION    /* prints "agentwatch VERSION"; exits 0 */
 };
 
 /* A word an AW_OPT_WORD option accepts, and the value it stands for. */
@@ -47,8 +52,10 @@ struct aw_opt_word {
 enum {
     AW_OPT_IN_CLI = 1,      /* the field is in struct aw_cli, not in the
                                command's argument struct */
-    AW_OPT_NO_UPPER = 2     /* UINT: the message says "of MIN or more" (the
+    AW_OPT_NO_UPPER = 2,    /* UINT: the message says "of MIN or more" (the
                                maximum is a technical limit, not a rule) */
+    AW_OPT_ANYWHERE = 4     /* a global option also accepted after the
+                               command word (aw_cli_take()) */
 };
 
 struct aw_opt {
@@ -64,7 +71,8 @@ struct aw_opt {
     size_t offset;          /* offsetof() the field the value lands in */
     unsigned flags;         /* AW_OPT_IN_CLI, AW_OPT_NO_UPPER */
     const char *help;       /* help text; each '\n' starts a continuation
-                               line, indented under the first */
+                               line, indented under the first; a text that
+                               starts with '\n' starts under the name */
 };
 
 /* A command's options: the rows, framed by the help text around them. */
@@ -74,7 +82,16 @@ struct aw_cli_spec {
                                with "Options:\n" */
     const struct aw_opt *opts;   /* ends with a row whose name is NULL */
     const char *notes;      /* --help text after the option list, or NULL */
+    int column;             /* where help texts start; 0: 21 */
+    void (*usage_fn)(FILE *out);   /* prints what --help prints before the
+                               option list, when usage is NULL (the
+                               global help lists the commands) */
 };
+
+/* A command's spec: its name, the help before and after the option list
+ * (NULL: none after), its rows. */
+#define AW_CLI_SPEC(NAME, USAGE, OPTS, NOTES) \
+    { .name = (NAME), .usage = USAGE, .opts = (OPTS), .notes = NOTES }
 
 /* aw_cli_parse()'s result when the command is to run. */
 #define AW_CLI_CONTINUE (-1)
@@ -88,6 +105,39 @@ struct aw_cli_spec {
  * --help); or AW_EXIT_USAGE after printing the usage error. */
 int aw_cli_parse(const struct aw_cli_spec *spec, struct aw_cli *cli, int argc, char **argv,
                  void *args, int *nargs);
+
+/* Parse the options that come before the first operand: the global
+ * options, which end at the command word, and the Windows service's, which
+ * end at the first word that is none of its rows (pass_on: that word and
+ * the rest go to the command).  Short options stand alone ("-h", no
+ * cluster); without pass_on, "-", "--" and any other word that starts with
+ * '-' and is no row are unknown options.  *first gets the index of the
+ * first word not taken (argc when none is left).  Values are checked as in
+ * aw_cli_parse(), except PATH rows (aw_cli_check_paths()).  Returns
+ * AW_CLI_CONTINUE, or AW_EXIT_OK / AW_EXIT_USAGE with the help, version or
+ * error printed. */
+int aw_cli_parse_leading(const struct aw_cli_spec *spec, struct aw_cli *cli, int argc, char **argv,
+                         void *args, bool pass_on, int *first);
+
+/* The index of the first word after the leading options of spec (as
+ * aw_cli_parse_leading() reads them, without checking them): a word that
+ * starts with '-' is skipped, with the next one when it is a row that
+ * takes a value. */
+int aw_cli_skip_leading(const struct aw_cli_spec *spec, int argc, char **argv);
+
+/* Take spec's AW_OPT_ANYWHERE rows ("--name", "--name VALUE",
+ * "--name=VALUE") out of a command's arguments (argv[0] is the command,
+ * which names the usage error; the words after "--" are left alone).
+ * *argc becomes the count left.  Returns AW_CLI_CONTINUE or, with the
+ * error printed, AW_EXIT_USAGE. */
+int aw_cli_take(const struct aw_cli_spec *spec, struct aw_cli *cli, int *argc, char **argv,
+                void *args);
+
+/* An empty value of a PATH row of spec, other than the rows with a flag
+ * in skip: "--NAME needs a non-empty path" printed, AW_EXIT_USAGE; else
+ * AW_CLI_CONTINUE.  Rows are checked in their order. */
+int aw_cli_check_paths(const struct aw_cli_spec *spec, const struct aw_cli *cli, const void *args,
+                       unsigned skip);
 
 /* Write spec's --help text: usage, the option list, notes. */
 void aw_cli_help(FILE *out, const struct aw_cli_spec *spec);
@@ -107,7 +157,7 @@ extern const struct aw_opt_word aw_cli_log_formats[];     /* auto itms cmtrace l
 #define AW_OPT_ROW_HELP \
     { .name = "help", .alias = 'h', .kind = AW_OPT_HELP, .help = "show this help" }
 #define AW_OPT_ROW_DB \
-    { .name = "db", .kind = AW_OPT_STRING, .arg = "PATH", .flags = AW_OPT_IN_CLI, \
+    { .name = "db", .kind = AW_OPT_PATH, .arg = "PATH", .flags = AW_OPT_IN_CLI, \
       .offset = offsetof(struct aw_cli, db), \
       .help = "database file (also accepted before the command)" }
 #define AW_OPT_ROW_RULES(T) \

@@ -52,7 +52,7 @@ static const struct aw_opt export_opts[] = {
     { .name = NULL }
 };
 
-const struct aw_cli_spec aw_export_spec = {
+const struct aw_cli_spec aw_export_spec = AW_CLI_SPEC(
     "export",
     "Usage: agentwatch [--db PATH] export [options]\n"
     "       agentwatch [--db PATH] export --list-cursors\n"
@@ -64,7 +64,7 @@ const struct aw_cli_spec aw_export_spec = {
     "Options:\n",
     export_opts,
     AW_CLI_WHEN_NOTE
-};
+);
 
 static int print_cursor(void *ctx, const struct aw_cursor_row *r, struct aw_err *err)
 {

@@ -85,7 +85,7 @@ static const struct aw_opt follow_opts[] = {
     { .name = NULL }
 };
 
-const struct aw_cli_spec aw_follow_spec = {
+const struct aw_cli_spec aw_follow_spec = AW_CLI_SPEC(
     "follow",
     "Usage: agentwatch [--db PATH] follow [options] [PATH...]\n"
     "\n"
@@ -108,7 +108,7 @@ const struct aw_cli_spec aw_follow_spec = {
     "Options:\n",
     follow_opts,
     NULL
-};
+);
 
 static void log_line(void *ctx, int priority, const char *line)
 {

@@ -62,7 +62,7 @@ static const struct aw_opt probe_opts[] = {
     { .name = NULL }
 };
 
-const struct aw_cli_spec aw_probe_spec = {
+const struct aw_cli_spec aw_probe_spec = AW_CLI_SPEC(
     "probe",
     "Usage: agentwatch [--db PATH] probe [--ca-file PEM] [--timeout SECONDS]\n"
     "                  [--no-revocation] [--format text|json] [--no-store] [TARGET...]\n"
@@ -82,7 +82,7 @@ const struct aw_cli_spec aw_probe_spec = {
     "cert-expired, cert-not-yet-valid, name-mismatch, revoked, revocation-offline, ok.\n"
     "\n"
     "Exit status: 0 every target ok, 1 a problem found, 2 usage error.\n"
-};
+);
 
 
 /* Without TARGET: the servers named by the findings of the last days,

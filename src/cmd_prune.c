@@ -30,7 +30,7 @@ static const struct aw_opt prune_opts[] = {
     { .name = NULL }
 };
 
-const struct aw_cli_spec aw_prune_spec = {
+const struct aw_cli_spec aw_prune_spec = AW_CLI_SPEC(
     "prune",
     "Usage: agentwatch [--db PATH] prune --older-than WHEN\n"
     "\n"
@@ -41,7 +41,7 @@ const struct aw_cli_spec aw_prune_spec = {
     "Options:\n",
     prune_opts,
     NULL
-};
+);
 
 int aw_cmd_prune(struct aw_cli *cli, int argc, char **argv)
 {

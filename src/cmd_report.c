@@ -64,7 +64,7 @@ static const struct aw_opt report_opts[] = {
     { .name = NULL }
 };
 
-const struct aw_cli_spec aw_report_spec = {
+const struct aw_cli_spec aw_report_spec = AW_CLI_SPEC(
     "report",
     "Usage: agentwatch [--db PATH] report [options]\n"
     "\n"
@@ -76,7 +76,7 @@ const struct aw_cli_spec aw_report_spec = {
     "Options:\n",
     report_opts,
     AW_CLI_WHEN_NOTE
-};
+);
 
 /* The width a table must fit: a terminal's ($COLUMNS, else its size,
  * else 80); none when the output is a file or a pipe. */

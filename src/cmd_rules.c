@@ -67,7 +67,7 @@ static const struct aw_opt rules_opts[] = {
     { .name = NULL }
 };
 
-const struct aw_cli_spec aw_rules_spec = {
+const struct aw_cli_spec aw_rules_spec = AW_CLI_SPEC(
     "rules",
     "Usage: agentwatch rules check [--rules PATH] [--local-rules PATH]\n"
     "       agentwatch rules list  [--rules PATH] [--local-rules PATH] [--format table|tsv]\n"
@@ -102,7 +102,7 @@ const struct aw_cli_spec aw_rules_spec = {
     "Options:\n",
     rules_opts,
     NULL
-};
+);
 
 /* Longest message excerpt shown per line, in characters. */
 #define EXCERPT_COLS 160

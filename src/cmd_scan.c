@@ -46,7 +46,7 @@ static const struct aw_opt scan_opts[] = {
     { .name = NULL }
 };
 
-const struct aw_cli_spec aw_scan_spec = {
+const struct aw_cli_spec aw_scan_spec = AW_CLI_SPEC(
     "scan",
     "Usage: agentwatch [--db PATH] scan [options] [PATH...]\n"
     "\n"
@@ -63,7 +63,7 @@ const struct aw_cli_spec aw_scan_spec = {
     "Options:\n",
     scan_opts,
     NULL
-};
+);
 
 /* Progress goes to a terminal only (stderr): one line rewritten in place,
  * the first at once, then at most every PROGRESS_MS; it is wiped before

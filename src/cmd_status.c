@@ -100,7 +100,7 @@ static const struct aw_opt status_opts[] = {
     { .name = NULL }
 };
 
-const struct aw_cli_spec aw_status_spec = {
+const struct aw_cli_spec aw_status_spec = AW_CLI_SPEC(
     "status",
     "Usage: agentwatch [--db PATH] status [--since WHEN] [--warn RANGE] [--crit RANGE]\n"
     "                                     [--max-age DURATION] [--format text|json|intune]\n"
@@ -116,7 +116,7 @@ const struct aw_cli_spec aw_status_spec = {
     "Options:\n",
     status_opts,
     NULL
-};
+);
 
 /* Everything a status says, whatever its shape. */
 struct status_view {

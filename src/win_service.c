@@ -189,33 +189,24 @@ static int redirect_output(const char *path)
 
 int aw_win_service_main(int argc, char **argv, struct aw_signals *signals)
 {
-    static const char usage[] =
-        "Usage: agentwatch service [--log FILE] [--db PATH] COMMAND [ARGS...]\n"
-        "\n"
-        "Runs COMMAND (normally follow) as the Windows service that the service\n"
-        "control manager started; install.ps1 registers it.  Stop and shutdown\n"
-        "stop it cleanly; 'sc.exe control NAME paramchange' reloads the rules.\n"
-        "--log FILE appends the command's output to FILE (a service has no console).\n";
     SERVICE_TABLE_ENTRYW table[] = {
         { (LPWSTR)SERVICE_NAME_DEFAULT, service_main },
         { NULL, NULL },
     };
     struct service s;
     char **cmd = NULL;
+    const char *log;
     DWORD e;
-    int i = 1, rc;
+    int i, rc;
 
     memset(&s, 0, sizeof(s));
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(usage, stdout);
-        return AW_EXIT_OK;
+    rc = aw_cli_service_args(argc, argv, &log, &i);
+    if (rc >= 0) {
+        return rc;
     }
-    if (argc > 2 && strcmp(argv[1], "--log") == 0) {
-        if (redirect_output(argv[2]) != 0) {
-            /* no console to tell; the SCM records the exit code */
-            return AW_EXIT_FAILURE;
-        }
-        i = 3;
+    if (log != NULL && redirect_output(log) != 0) {
+        /* no console to tell; the SCM records the exit code */
+        return AW_EXIT_FAILURE;
     }
     if (i >= argc) {
         fputs("agentwatch: service: no command to run (see 'agentwatch service --help')\n",

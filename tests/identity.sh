@@ -123,6 +123,35 @@ for r in mut/rules/pat-*.yaml; do
     run --config empty.yaml --db "$WORK/p.db" export --format ndjson
 done
 
+# the command line itself: global options before and after the command
+# word, their values and errors, the options of every command's table
+run; run --help; run -h; run --version; run -V; run -hV; run -Vh; run -; run --; run -- scan
+run --bogus; run -x; run --db; run --config; run --db=; run --db ""; run --db "" --help
+run --db "" report; run --db "" bogus; run --config "" bogus; run --config "" --db "" report
+run --db "" --config "" report; run --config empty.yaml; run --help=1; run --version=1
+run --allow-unsafe-dir; run --allow-unsafe-dir=1 report; run --form json; run --he; run bogus
+run --config empty.yaml --allow-unsafe-dir --db /nonexistent/x.db report
+run --db x.db --bogus report; run --db --config status --format=intune
+run --config status --format intune; run --config "" status --format intune
+run --db "" status --format intune
+for c in scan follow report status export prune probe rules "rules check" "rules list" "rules test"; do
+    # shellcheck disable=SC2086  # "rules check": two words
+    run $c --help; run $c -h; run $c --bogus; run $c -x; run $c --he; run $c --help=1
+    run $c --config; run $c --config ""; run $c --config=; run $c --config=/nonexistent.yaml
+    run $c --allow-unsafe-dir=1; run $c -- --config x; run $c --help --config ""
+    run --config empty.yaml $c --format; run --config empty.yaml $c --format bogus
+    run --config empty.yaml $c --db ""
+done
+for o in --since --until --warn --crit --max-age --max-record --host --timeout --rescan \
+         --poll-interval --retention-days --older-than --incidents --by --cursor; do
+    for v in "" 0 -1 1x 99999999999999999999 bogus 2025-13-01; do
+        run --config empty.yaml --db "$WORK/o.db" report "$o" "$v"
+        run --config empty.yaml --db "$WORK/o.db" status "$o" "$v"
+        run --config empty.yaml --db "$WORK/o.db" prune "$o" "$v"
+        run --config empty.yaml --db "$WORK/o.db" scan --rules rules "$o" "$v" /nonexistent.log
+    done
+done
+
 # the extractor on every pattern
 cc -I"$repo/include" -I"$repo/src" -I"$build" -o "$WORK/literals" "$repo/tests/identity_literals.c" \
     "$build/libagentwatch_core.a" -lpcre2-8 -lsqlite3 -lyaml

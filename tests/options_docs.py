@@ -8,11 +8,16 @@
   - docs/agentwatch.1: the SYNOPSIS, and the option entries (.TP tags) of
     the command's section under COMMANDS (GLOBAL OPTIONS for the global ones).
 
+The Windows service (`agentwatch service`, its table in src/cli.c) is
+compared too: its --help from SERVICE_HELP (a test program that prints it on
+any platform) with the README usage block's service line, and with the
+synopsis and the .TP entries of the man page's WINDOWS section.
+
 --db and -h/--help are accepted by every command and documented once, as
 global options, so they are left out of the per-command comparison.  Exit 0
 when all agree; otherwise one line per disagreement and exit 1.
 
-usage: options_docs.py AGENTWATCH_BINARY SOURCE_DIR
+usage: options_docs.py AGENTWATCH_BINARY SOURCE_DIR SERVICE_HELP
 """
 import re
 import subprocess
@@ -79,6 +84,11 @@ def man(src, names):
         sections[m.group(1)] = set(o for t in tags for o in LONG.findall(t))
     g = re.search(r"^\.SH GLOBAL OPTIONS\n(.*?)^\.SH ", text, re.M | re.S).group(1)
     global_entries = set(o for t in re.findall(r"^\.TP\n(.*)\n", g, re.M) for o in LONG.findall(t))
+    w = re.search(r"^\.SH WINDOWS\n(.*?)^\.SH ", text, re.M | re.S).group(1)
+    line = re.search(r"^agentwatch service .*$", w, re.M)
+    synopsis["service"] = set(LONG.findall(line.group(0))) if line else None
+    sections["service"] = set(o for t in re.findall(r"^\.TP\n(.*)\n", w, re.M)
+                              for o in LONG.findall(t))
     return synopsis, sections, global_entries
 
 
@@ -93,9 +103,9 @@ def compare(problems, what, expected, got):
 
 
 def main():
-    binary, src = sys.argv[1], sys.argv[2]
+    binary, src, service_help = sys.argv[1], sys.argv[2], sys.argv[3]
     names, main_help = commands(binary)
-    rd = readme(src, names)
+    rd = readme(src, names + ["service"])
     syn, secs, man_global = man(src, names)
     problems = []
     for cmd in names:
@@ -106,6 +116,11 @@ def main():
                     rd["sections"][cmd] - COMMON)
         compare(problems, "agentwatch.1 SYNOPSIS, %s" % cmd, expected, syn.get(cmd))
         compare(problems, "agentwatch.1 COMMANDS '.SS %s' entries" % cmd, expected, secs.get(cmd))
+    expected = help_options(run(service_help)) - COMMON
+    compare(problems, "README usage block, service", expected, rd["usage"].get("service", set()) - COMMON)
+    compare(problems, "agentwatch.1 WINDOWS synopsis, service", expected,
+            syn["service"] - COMMON if syn["service"] is not None else None)
+    compare(problems, "agentwatch.1 WINDOWS entries, service", expected, secs["service"] - COMMON)
     expected = help_options(main_help)
     compare(problems, "agentwatch.1 GLOBAL OPTIONS entries", expected, man_global)
     compare(problems, "agentwatch.1 SYNOPSIS, global", expected, syn.get("(global)"))

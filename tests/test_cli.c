@@ -73,6 +73,23 @@ static void test_usage_errors(void)
         { { "frobnicate" }, "agentwatch: unknown command 'frobnicate' (see 'agentwatch --help')\n" },
         { { "--bogus" }, "agentwatch: unknown option '--bogus' (see 'agentwatch --help')\n" },
         { { "--db" }, "agentwatch: option '--db' needs a value (see 'agentwatch --help')\n" },
+        /* the global options (a table, src/cli.c): no cluster, no "--" */
+        { { "-hV" }, "agentwatch: unknown option '-hV' (see 'agentwatch --help')\n" },
+        { { "--", "scan" }, "agentwatch: unknown option '--' (see 'agentwatch --help')\n" },
+        { { "--version=1" }, "agentwatch: unknown option '--version=1' (see 'agentwatch --help')\n" },
+        { { "--db", "", "report" },
+          "agentwatch: --db needs a non-empty path (see 'agentwatch --help')\n" },
+        /* --config may still follow the command word: an unknown command
+         * is found first */
+        { { "--config", "", "frobnicate" },
+          "agentwatch: unknown command 'frobnicate' (see 'agentwatch --help')\n" },
+        { { "report", "--config=" },
+          "agentwatch: --config needs a non-empty path (see 'agentwatch --help')\n" },
+        { { "report", "--config" },
+          "agentwatch: report: option '--config' needs a value (see 'agentwatch report --help')\n" },
+        /* after the command as before it (it was taken for a path, "") */
+        { { "report", "--db", "" },
+          "agentwatch: report: --db needs a non-empty path (see 'agentwatch report --help')\n" },
         { { "scan" }, "agentwatch: scan: no PATH given and no sources in the configuration "
                       "(see 'agentwatch scan --help')\n" },
         { { "scan", "--format", "xml", "x.log" },

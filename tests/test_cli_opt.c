@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentwatch/cli.h"
 #include "agentwatch/record.h"
 #include "agentwatch/timeutil.h"
 #include "src/cli_internal.h"
@@ -45,7 +46,8 @@ static const struct aw_opt t_opts[] = {
     { .name = NULL }
 };
 
-static const struct aw_cli_spec t_spec = { "t", "Usage: t\n", t_opts, "notes\n" };
+static const struct aw_cli_spec t_spec = { .name = "t", .usage = "Usage: t\n", .opts = t_opts,
+                                            .notes = "notes\n" };
 
 /* Parse a NULL-terminated argument list (after the command word) into *a;
  * returns aw_cli_parse()'s result.  argv is kept for the operands. */
@@ -130,22 +132,37 @@ static void test_rejected(void)
     CU_ASSERT_FALSE(a.flag);
 }
 
+/* spec's --help, as aw_cli_help() writes it to a file (malloc'd). */
+static char *help_text(const struct aw_cli_spec *spec)
+{
+    char *dir = tu_mkdtemp(), *path = tu_path(dir, "help.txt"), *text = NULL;
+    FILE *f = fopen(path, "w");
+
+    CU_ASSERT_PTR_NOT_NULL(f);
+    if (f != NULL) {
+        aw_cli_help(f, spec);
+        fclose(f);
+        text = tu_read_file(path, NULL);
+    }
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+    return text;
+}
+
 static void test_help(void)
 {
     struct aw_cli cli = { 0 };
     struct t_args a;
     char *argv[32];
-    char *dir = tu_mkdtemp(), *path = tu_path(dir, "help.txt"), *text;
-    FILE *f = fopen(path, "w");
+    char *text;
     int n;
 
     CU_ASSERT_EQUAL(parse(&cli, &a, argv, &n, "op", "-h", "--bogus", NULL), AW_EXIT_OK);
     CU_ASSERT_EQUAL(parse(&cli, &a, argv, &n, "--help", NULL), AW_EXIT_OK);
     CU_ASSERT_EQUAL(parse(&cli, &a, argv, &n, "--help=x", NULL), AW_EXIT_USAGE);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    aw_cli_help(f, &t_spec);
-    fclose(f);
-    text = tu_read_file(path, NULL);
+    text = help_text(&t_spec);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT_STRING_EQUAL(text,
         "Usage: t\n"
         "  --flag             f\n"
@@ -159,9 +176,166 @@ static void test_help(void)
         "  -h, --help         show this help\n"
         "notes\n");
     free(text);
-    free(path);
-    tu_rmtree(dir);
-    free(dir);
+}
+
+/* A table of leading options, as the global ones: before the first
+ * operand; config and allow-unsafe-dir also after it (aw_cli_take()). */
+static const struct aw_opt g_opts[] = {
+    { .name = "config", .kind = AW_OPT_PATH, .arg = "PATH", .flags = AW_OPT_IN_CLI | AW_OPT_ANYWHERE,
+      .offset = offsetof(struct aw_cli, config_path), .help = "c" },
+    { .name = "db", .kind = AW_OPT_PATH, .arg = "PATH", .flags = AW_OPT_IN_CLI,
+      .offset = offsetof(struct aw_cli, db), .help = "d\ne" },
+    { .name = "allow-unsafe-dir", .kind = AW_OPT_FLAG, .flags = AW_OPT_IN_CLI | AW_OPT_ANYWHERE,
+      .offset = offsetof(struct aw_cli, allow_unsafe_dir), .help = "\nu\nv" },
+    AW_OPT_ROW_HELP,
+    { .name = "version", .alias = 'V', .kind = AW_OPT_VERSION, .help = "show the version" },
+    { .name = NULL }
+};
+
+static void g_usage(FILE *out)
+{
+    fputs("Usage: g\n", out);
+}
+
+static const struct aw_cli_spec g_spec = { .name = NULL, .usage_fn = g_usage, .opts = g_opts,
+                                           .column = 17 };
+
+/* aw_cli_parse_leading() on the words after "g" (NULL-terminated); *first
+ * gets the index of the first word not taken. */
+static int leading(struct aw_cli *cli, bool pass_on, int *first, ...)
+{
+    char *argv[16] = { (char *)"g" };
+    int argc = 1;
+    const char *s;
+    va_list ap;
+
+    memset(cli, 0, sizeof(*cli));
+    va_start(ap, first);
+    while ((s = va_arg(ap, const char *)) != NULL && argc < 15) {
+        argv[argc++] = (char *)s;
+    }
+    va_end(ap);
+    return aw_cli_parse_leading(&g_spec, cli, argc, argv, NULL, pass_on, first);
+}
+
+static void test_leading(void)
+{
+    struct aw_cli cli;
+    int first = -1;
+
+    CU_ASSERT_EQUAL(leading(&cli, false, &first, "--db", "d.db", "--config=c.yaml",
+                            "--allow-unsafe-dir", "scan", "--db", "x", NULL), AW_CLI_CONTINUE);
+    CU_ASSERT_EQUAL(first, 5);
+    CU_ASSERT_STRING_EQUAL(cli.db, "d.db");
+    CU_ASSERT_STRING_EQUAL(cli.config_path, "c.yaml");
+    CU_ASSERT_TRUE(cli.allow_unsafe_dir);
+    CU_ASSERT_EQUAL(leading(&cli, false, &first, NULL), AW_CLI_CONTINUE);
+    CU_ASSERT_EQUAL(first, 1);
+    /* a value is the next word, whatever it is */
+    CU_ASSERT_EQUAL(leading(&cli, false, &first, "--db", "--help", "x", NULL), AW_CLI_CONTINUE);
+    CU_ASSERT_STRING_EQUAL(cli.db, "--help");
+    CU_ASSERT_EQUAL(first, 3);
+    CU_ASSERT_EQUAL(leading(&cli, false, &first, "-V", NULL), AW_EXIT_OK);
+    CU_ASSERT_EQUAL(leading(&cli, false, &first, "--help", "--bogus", NULL), AW_EXIT_OK);
+    /* no cluster, no "-" or "--", no abbreviation, no value for a flag */
+    CU_ASSERT_EQUAL(leading(&cli, false, &first, "-hV", NULL), AW_EXIT_USAGE);
+    CU_ASSERT_EQUAL(leading(&cli, false, &first, "-", "scan", NULL), AW_EXIT_USAGE);
+    CU_ASSERT_EQUAL(leading(&cli, false, &first, "--", "scan", NULL), AW_EXIT_USAGE);
+    CU_ASSERT_EQUAL(leading(&cli, false, &first, "--conf", "c", "scan", NULL), AW_EXIT_USAGE);
+    CU_ASSERT_EQUAL(leading(&cli, false, &first, "--help=1", NULL), AW_EXIT_USAGE);
+    CU_ASSERT_EQUAL(leading(&cli, false, &first, "--db", NULL), AW_EXIT_USAGE);
+    /* pass_on: the first word that is no row ends the options */
+    CU_ASSERT_EQUAL(leading(&cli, true, &first, "--db", "d", "--bogus", "-hV", NULL), AW_CLI_CONTINUE);
+    CU_ASSERT_EQUAL(first, 3);
+    CU_ASSERT_EQUAL(leading(&cli, true, &first, "-hV", NULL), AW_CLI_CONTINUE);
+    CU_ASSERT_EQUAL(first, 1);
+    CU_ASSERT_EQUAL(leading(&cli, true, &first, "--db", NULL), AW_EXIT_USAGE);
+}
+
+static void test_paths_and_take(void)
+{
+    struct aw_cli cli = { 0 };
+    char *argv[] = { "scan", "a", "--config", "c", "--allow-unsafe-dir", "b", "--config=d",
+                     "--allow-unsafe-dir=1", "--db", "x", "--", "--config", "e", NULL };
+    char *late[] = { "scan", "--config", NULL };
+    int argc = 13, first;
+
+    /* an empty path: found by aw_cli_check_paths(), rows in order, minus
+     * the skipped ones */
+    cli.db = "";
+    cli.config_path = "";
+    CU_ASSERT_EQUAL(aw_cli_check_paths(&g_spec, &cli, NULL, 0), AW_EXIT_USAGE);
+    CU_ASSERT_EQUAL(aw_cli_check_paths(&g_spec, &cli, NULL, AW_OPT_ANYWHERE), AW_EXIT_USAGE);
+    cli.db = "d";
+    CU_ASSERT_EQUAL(aw_cli_check_paths(&g_spec, &cli, NULL, AW_OPT_ANYWHERE), AW_CLI_CONTINUE);
+    CU_ASSERT_EQUAL(aw_cli_check_paths(&g_spec, &cli, NULL, 0), AW_EXIT_USAGE);
+    cli.config_path = NULL;
+    CU_ASSERT_EQUAL(aw_cli_check_paths(&g_spec, &cli, NULL, 0), AW_CLI_CONTINUE);
+    CU_ASSERT_EQUAL(leading(&cli, false, &first, "--db", "", NULL), AW_CLI_CONTINUE);
+
+    /* the ANYWHERE rows taken out of a command's words, up to "--" */
+    memset(&cli, 0, sizeof(cli));
+    CU_ASSERT_EQUAL(aw_cli_take(&g_spec, &cli, &argc, argv, NULL), AW_CLI_CONTINUE);
+    CU_ASSERT_STRING_EQUAL(cli.config_path, "d");
+    CU_ASSERT_TRUE(cli.allow_unsafe_dir);
+    CU_ASSERT_PTR_NULL(cli.db);
+    CU_ASSERT_EQUAL_FATAL(argc, 9);
+    CU_ASSERT_STRING_EQUAL(argv[2], "b");
+    CU_ASSERT_STRING_EQUAL(argv[3], "--allow-unsafe-dir=1");
+    CU_ASSERT_STRING_EQUAL(argv[4], "--db");
+    CU_ASSERT_STRING_EQUAL(argv[6], "--");
+    CU_ASSERT_STRING_EQUAL(argv[7], "--config");
+    CU_ASSERT_PTR_NULL(argv[9]);
+    argc = 2;
+    CU_ASSERT_EQUAL(aw_cli_take(&g_spec, &cli, &argc, late, NULL), AW_EXIT_USAGE);
+
+    /* what status --format intune looks past: a value row takes two words */
+    {
+        char *words[] = { "g", "--db", "x", "--config=y", "-V", "--config", "z", "status", NULL };
+        CU_ASSERT_EQUAL(aw_cli_skip_leading(&g_spec, 8, words), 7);
+        CU_ASSERT_EQUAL(aw_cli_skip_leading(&g_spec, 3, words), 3);
+    }
+}
+
+static void test_leading_help(void)
+{
+    char *text = help_text(&g_spec);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    /* column 17; a help text that starts with '\n' starts under the name */
+    CU_ASSERT_STRING_EQUAL(text,
+        "Usage: g\n"
+        "  --config PATH  c\n"
+        "  --db PATH      d\n"
+        "                 e\n"
+        "  --allow-unsafe-dir\n"
+        "                 u\n"
+        "                 v\n"
+        "  -h, --help     show this help\n"
+        "  -V, --version  show the version\n");
+    free(text);
+}
+
+/* The Windows service's own options (src/cli.c), on every platform. */
+static void test_service_args(void)
+{
+    char *argv[] = { "service", "--log", "a.log", "--db", "x.db", "follow", "--log", "b", NULL };
+    char *eq[] = { "service", "--log=a.log", "-", NULL };
+    char *bad[] = { "service", "--log", NULL };
+    char *none[] = { "service", NULL };
+    const char *log = NULL;
+    int first = -1;
+
+    CU_ASSERT_EQUAL(aw_cli_service_args(8, argv, &log, &first), -1);
+    CU_ASSERT_STRING_EQUAL(log, "a.log");
+    CU_ASSERT_EQUAL(first, 3);
+    CU_ASSERT_EQUAL(aw_cli_service_args(3, eq, &log, &first), -1);
+    CU_ASSERT_STRING_EQUAL(log, "a.log");
+    CU_ASSERT_EQUAL(first, 2);
+    CU_ASSERT_EQUAL(aw_cli_service_args(1, none, &log, &first), -1);
+    CU_ASSERT_PTR_NULL(log);
+    CU_ASSERT_EQUAL(first, 1);
+    CU_ASSERT_EQUAL(aw_cli_service_args(2, bad, &log, &first), AW_EXIT_USAGE);
 }
 
 /* The command line's words for the log formats are the record module's. */
@@ -216,6 +390,10 @@ static int reg(void)
     CU_add_test(s, "help", test_help);
     CU_add_test(s, "shared words", test_shared_words);
     CU_add_test(s, "shipped help rows", test_shipped_help_rows);
+    CU_add_test(s, "leading options", test_leading);
+    CU_add_test(s, "empty paths, options after the command", test_paths_and_take);
+    CU_add_test(s, "leading options' help", test_leading_help);
+    CU_add_test(s, "the Windows service's options", test_service_args);
     return 0;
 }
 

@@ -42,4 +42,12 @@ struct aw_signals {
  * rules when signals->reloads changes. */
 int aw_cli_main(int argc, char **argv, const struct aw_signals *signals);
 
+/* The options of the Windows service (agentwatch service [--log FILE]
+ * COMMAND [ARGS...]; argv[0] is "service"): *log gets --log's FILE, else
+ * NULL; *first the index of COMMAND (argc when there is none).  Options
+ * end at the first word that is none of the service's (--db goes on to
+ * the command).  Returns -1 to go on, or with the help or the usage error
+ * printed AW_EXIT_OK or AW_EXIT_USAGE. */
+int aw_cli_service_args(int argc, char **argv, const char **log, int *first);
+
 #endif

@@ -248,17 +248,18 @@ int aw_os_sleep_ms(int ms);
  * %ProgramData%\agentwatch\agentwatch.db.  Returns buf. */
 const char *aw_os_default_db_path(char *buf, size_t size);
 
-/* The same defaults and controls as --help and usage texts name them. */
+/* The same defaults and controls as --help and usage texts name them
+ * (AW_OS_DEFAULT_DB_TEXT: help lines of an option row, cli_opt.h). */
 #ifdef _WIN32
-#define AW_OS_DEFAULT_DB_TEXT "                 %ProgramData%\\agentwatch\\agentwatch.db"
+#define AW_OS_DEFAULT_DB_TEXT "%ProgramData%\\agentwatch\\agentwatch.db"
 #define AW_OS_STOP_TEXT "Ctrl-C or the service's stop control"
 #define AW_OS_RELOAD_TEXT "The service's\n"  "paramchange control"
 #define AW_OS_RELOAD_LOWER "the service's paramchange\ncontrol"
 #define AW_OS_RELOAD_HOWTO "sc.exe control agentwatch paramchange"
 #else
 #define AW_OS_DEFAULT_DB_TEXT                                                 \
-    "                 /var/lib/agentwatch/agentwatch.db for root, else\n"    \
-    "                 $XDG_STATE_HOME or ~/.local/state/agentwatch/agentwatch.db"
+    "/var/lib/agentwatch/agentwatch.db for root, else\n"                     \
+    "$XDG_STATE_HOME or ~/.local/state/agentwatch/agentwatch.db"
 #define AW_OS_STOP_TEXT "SIGINT or SIGTERM"
 #define AW_OS_RELOAD_TEXT "SIGHUP"
 #define AW_OS_RELOAD_LOWER "SIGHUP (systemctl reload\nagentwatch)"

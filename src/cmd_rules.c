@@ -346,12 +346,10 @@ static int remember_unmatched(struct classify_state *st, char *path, uint64_t of
         return AW_ENOMEM;
     }
     /* keep the raw first line; print_excerpt() cleans it when printed */
-    copy = malloc(line + 1);
+    copy = strndup(msg, line);
     if (copy == NULL) {
         return AW_ENOMEM;
     }
-    memcpy(copy, msg, line);
-    copy[line] = '\0';
     st->um[st->num].path = path;
     st->um[st->num].offset = offset;
     st->um[st->num].level = level;

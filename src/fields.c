@@ -59,6 +59,12 @@ void aw_fields_json(FILE *out, const struct aw_field *f, size_t n)
     fputc('}', out);
 }
 
+void aw_fields_json_item(FILE *out, size_t i, const struct aw_field *f, size_t n)
+{
+    fputs(i ? ",\n  " : "\n  ", out);
+    aw_fields_json(out, f, n);
+}
+
 void aw_fields_csv(FILE *out, const struct aw_field *f, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

@@ -23,6 +23,9 @@
 #define AW_TLS_ALERT_PROTOCOL_VERSION 70
 #define AW_TLS_ALERT_INSUFFICIENT_SECURITY 71
 
+/* Start r, zeroed, for target t at the wall clock's now. */
+void aw_probe_result_start(struct aw_probe_result *r, const struct aw_probe_target *t);
+
 /* The URL of kind ("crl", "aia", "ocsp") in r, added when new (len bytes
  * of url, not NUL-terminated); NULL when r holds AW_PROBE_URL_MAX. */
 struct aw_probe_url *aw_probe_url_add(struct aw_probe_result *r, const char *kind,

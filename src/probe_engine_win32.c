@@ -39,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agentwatch/timeutil.h"
 #include "probe_engine.h"
 
 #define CA_FILE_MAX (4u * 1024 * 1024)
@@ -771,10 +770,8 @@ int aw_probe_run(const struct aw_probe_target *t, const struct aw_probe_opts *op
     int64_t start = aw_probe_mono_ms();
     int rc = AW_OK;
 
-    memset(r, 0, sizeof(*r));
+    aw_probe_result_start(r, t);
     memset(&g, 0, sizeof(g));
-    r->target = *t;
-    r->started_ms = aw_time_now_ms();
     g.t = t;
     g.o = opts;
     g.r = r;

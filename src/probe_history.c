@@ -300,8 +300,7 @@ void aw_probe_servers_json(FILE *out, const struct aw_probe_servers *l)
             { "old_sha1", AW_FIELD_TEXT, .text = sv->changed ? sv->old_sha1 : NULL },
             { "failures_began", AW_FIELD_TIME, .num = sv->failures_ms },
         };
-        fputs(i ? ",\n  " : "\n  ", out);
-        aw_fields_json(out, f, sizeof(f) / sizeof(f[0]));
+        aw_fields_json_item(out, i, f, sizeof(f) / sizeof(f[0]));
     }
     fputs(l->count ? "\n ]" : "]", out);
 }

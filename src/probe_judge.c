@@ -7,6 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agentwatch/timeutil.h"
+
+void aw_probe_result_start(struct aw_probe_result *r, const struct aw_probe_target *t)
+{
+    memset(r, 0, sizeof(*r));
+    r->target = *t;
+    r->started_ms = aw_time_now_ms();
+}
+
 struct aw_probe_url *aw_probe_url_add(struct aw_probe_result *r, const char *kind,
                                       const char *url, size_t len)
 {

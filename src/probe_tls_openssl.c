@@ -46,7 +46,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "agentwatch/timeutil.h"
 #include "probe_engine.h"
 #include "probe_internal.h"
 
@@ -820,10 +819,8 @@ int aw_probe_run(const struct aw_probe_target *t, const struct aw_probe_opts *op
     int fd = -1, rc = AW_OK;
     int64_t start = aw_probe_mono_ms();
 
-    memset(r, 0, sizeof(*r));
+    aw_probe_result_start(r, t);
     memset(&g, 0, sizeof(g));
-    r->target = *t;
-    r->started_ms = aw_time_now_ms();
     g.t = t;
     g.o = opts;
     g.r = r;

@@ -391,6 +391,15 @@ static int hour_with(struct aw_query *q, enum kind kind, int64_t from, int64_t t
     return step_end(q, st, step, err);
 }
 
+/* The finding of kind next to position p at its own instant: the one
+ * before it (last), else after it; none when p.found is false. */
+static int beside(struct aw_query *q, enum kind kind, struct pos p, bool last, struct pos *out,
+                  struct aw_err *err)
+{
+    out->found = false;
+    return p.found ? pos_at(q, kind, p.ts, p.id, last, out, err) : AW_OK;
+}
+
 /* The last finding of kind before position p (p.found false: before the
  * end of the window). */
 static int last_before(struct aw_query *q, enum kind kind, struct pos p, struct pos *out,
@@ -401,12 +410,9 @@ static int last_before(struct aw_query *q, enum kind kind, struct pos p, struct 
     bool found;
     int rc;
 
-    out->found = false;
-    if (p.found) {
-        rc = pos_at(q, kind, p.ts, p.id, true, out, err);
-        if (rc != AW_OK || out->found) {
-            return rc;
-        }
+    rc = beside(q, kind, p, true, out, err);
+    if (rc != AW_OK || out->found) {
+        return rc;
     }
     if (to <= q->lo) {
         return AW_OK;
@@ -433,12 +439,11 @@ static int first_after(struct aw_query *q, enum kind kind, struct pos p, struct 
     bool found;
     int rc;
 
-    out->found = false;
+    rc = beside(q, kind, p, false, out, err);
+    if (rc != AW_OK || out->found) {
+        return rc;
+    }
     if (p.found) {
-        rc = pos_at(q, kind, p.ts, p.id, false, out, err);
-        if (rc != AW_OK || out->found) {
-            return rc;
-        }
         from = p.ts == INT64_MAX ? INT64_MAX : max64(p.ts + 1, q->lo);
     } else {
         from = q->lo;
@@ -868,30 +873,35 @@ static int export_rows(struct aw_query *q, sqlite3_stmt *st, aw_export_fn fn, vo
     return rows_end(q, st, rc, step, err);
 }
 
+/* Export statement id with the window bound. */
+static int export_stmt(struct aw_query *q, enum q_stmt id, sqlite3_stmt **st, struct aw_err *err)
+{
+    int rc = stmt(q, id, KIND_ALL, st, err);
+
+    if (rc == AW_OK) {
+        sqlite3_bind_int64(*st, 1, q->lo);
+        sqlite3_bind_int64(*st, 2, q->hi);
+    }
+    return rc;
+}
+
 int aw_query_export(struct aw_query *q, aw_export_fn fn, void *ctx, struct aw_err *err)
 {
     sqlite3_stmt *st;
-    int rc = stmt(q, Q_EXPORT, KIND_ALL, &st, err);
+    int rc = export_stmt(q, Q_EXPORT, &st, err);
 
-    if (rc != AW_OK) {
-        return rc;
-    }
-    sqlite3_bind_int64(st, 1, q->lo);
-    sqlite3_bind_int64(st, 2, q->hi);
-    return export_rows(q, st, fn, ctx, err);
+    return rc != AW_OK ? rc : export_rows(q, st, fn, ctx, err);
 }
 
 int aw_query_export_ids(struct aw_query *q, int64_t after_id, int64_t upto_id, aw_export_fn fn,
                         void *ctx, struct aw_err *err)
 {
     sqlite3_stmt *st;
-    int rc = stmt(q, Q_EXPORT_IDS, KIND_ALL, &st, err);
+    int rc = export_stmt(q, Q_EXPORT_IDS, &st, err);
 
     if (rc != AW_OK) {
         return rc;
     }
-    sqlite3_bind_int64(st, 1, q->lo);
-    sqlite3_bind_int64(st, 2, q->hi);
     sqlite3_bind_int64(st, 9, after_id);
     sqlite3_bind_int64(st, 10, upto_id);
     return export_rows(q, st, fn, ctx, err);

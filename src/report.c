@@ -263,8 +263,7 @@ static void render_json_state(FILE *out, const struct report *r)
             { "category", AW_FIELD_TEXT, .text = inc->category },
             { "count", AW_FIELD_INT, .num = inc->count },
         };
-        fputs(i ? ",\n  " : "\n  ", out);
-        aw_fields_json(out, f, sizeof(f) / sizeof(f[0]));
+        aw_fields_json_item(out, i, f, sizeof(f) / sizeof(f[0]));
     }
     fputs(r->incidents.count ? "\n ]" : "]", out);
     fprintf(out, ",\n \"more_incidents\": %s", r->incidents.more ? "true" : "false");
@@ -306,23 +305,31 @@ static void rule_fields(const struct row *r, struct aw_field f[RULE_FIELDS])
     memcpy(f, all, sizeof(all));
 }
 
+/* rows as the elements of a JSON array: rule (with_rule), category,
+ * count, first, last. */
+static void render_json_rows(FILE *out, const struct rows *rows, bool with_rule)
+{
+    for (size_t i = 0; i < rows->count; i++) {
+        const struct row *w = &rows->items[i];
+        const struct aw_field f[] = {
+            { "rule", AW_FIELD_TEXT, .text = w->rule },
+            { "category", AW_FIELD_TEXT, .text = w->category },
+            { "count", AW_FIELD_INT, .num = w->count },
+            { "first", AW_FIELD_TIME, .num = w->first_ms },
+            { "last", AW_FIELD_TIME, .num = w->last_ms },
+        };
+        size_t skip = with_rule ? 0 : 1;
+
+        aw_fields_json_item(out, i, f + skip, sizeof(f) / sizeof(f[0]) - skip);
+    }
+}
+
 /* "match_limit": the rules a match limit stopped, with the records they
  * could not be matched against. */
 static void render_json_limits(FILE *out, const struct rows *limits)
 {
     fputs(",\n \"match_limit\": [", out);
-    for (size_t i = 0; i < limits->count; i++) {
-        const struct row *l = &limits->items[i];
-        const struct aw_field f[] = {
-            { "rule", AW_FIELD_TEXT, .text = l->rule },
-            { "category", AW_FIELD_TEXT, .text = l->category },
-            { "count", AW_FIELD_INT, .num = l->count },
-            { "first", AW_FIELD_TIME, .num = l->first_ms },
-            { "last", AW_FIELD_TIME, .num = l->last_ms },
-        };
-        fputs(i ? ",\n  " : "\n  ", out);
-        aw_fields_json(out, f, sizeof(f) / sizeof(f[0]));
-    }
+    render_json_rows(out, limits, true);
     fputs(limits->count ? "\n ]" : "]", out);
 }
 
@@ -337,22 +344,11 @@ static void render_json(FILE *out, const struct aw_report_opts *o, const struct 
     aw_fields_json_time(out, o->filter.until_ms);
     fprintf(out, ", \"total\": %lld, \"time_inferred\": %lld,\n \"categories\": [",
             (long long)r->total, (long long)r->inferred);
-    for (size_t i = 0; i < cats->count; i++) {
-        const struct row *c = &cats->items[i];
-        const struct aw_field f[] = {
-            { "category", AW_FIELD_TEXT, .text = c->category },
-            { "count", AW_FIELD_INT, .num = c->count },
-            { "first", AW_FIELD_TIME, .num = c->first_ms },
-            { "last", AW_FIELD_TIME, .num = c->last_ms },
-        };
-        fputs(i ? ",\n  " : "\n  ", out);
-        aw_fields_json(out, f, sizeof(f) / sizeof(f[0]));
-    }
+    render_json_rows(out, cats, false);
     fputs(cats->count ? "\n ],\n \"rules\": [" : "],\n \"rules\": [", out);
     for (size_t i = 0; i < rules->count; i++) {
-        fputs(i ? ",\n  " : "\n  ", out);
         rule_fields(&rules->items[i], rf);
-        aw_fields_json(out, rf, RULE_FIELDS);
+        aw_fields_json_item(out, i, rf, RULE_FIELDS);
     }
     fputs(rules->count ? "\n ]" : "]", out);
     render_json_limits(out, &r->limits);

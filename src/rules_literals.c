@@ -147,12 +147,10 @@ static int litset_add(struct litset *ls, const unsigned char *s, size_t len)
     if (AW_GROW(ls->v, ls->cap, ls->n + 1, 4) != AW_OK) {
         return AW_ENOMEM;
     }
-    copy = malloc(len + 1);
+    copy = strndup((const char *)s, len);
     if (copy == NULL) {
         return AW_ENOMEM;
     }
-    memcpy(copy, s, len);
-    copy[len] = '\0';
     ls->v[ls->n++] = copy;
     return AW_OK;
 }

@@ -37,6 +37,10 @@ struct aw_field {
 /* The n fields as one JSON object, without a line end. */
 void aw_fields_json(FILE *out, const struct aw_field *f, size_t n);
 
+/* Element i of a JSON array of objects, one a line: the n fields after
+ * ",\n  " (the first element: "\n  "). */
+void aw_fields_json_item(FILE *out, size_t i, const struct aw_field *f, size_t n);
+
 /* A time as a JSON value, as aw_fields_json() writes it: "ISO" or null. */
 void aw_fields_json_time(FILE *out, int64_t ms);
 

@@ -49,10 +49,11 @@ version=$(sed -n "s/^  version: '\(.*\)',/\1/p" meson.build | head -n1)
 tmp=$(mktemp -d /tmp/aw-wine.XXXXXX)
 follow_pid=
 keeper_pid=
+silent_pid=
 msi_newer=
 cleanup() {
     local p
-    for p in "$follow_pid" "$keeper_pid"; do
+    for p in "$follow_pid" "$keeper_pid" "$silent_pid"; do
         if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
             { kill -KILL "$p"; wait "$p"; } 2>/dev/null || true
         fi
@@ -324,6 +325,50 @@ out=$(aw --db "$fdb" scan --rules "$(winpath "$src/rules")" "$(winpath "$dir/age
 if [ -s "$tmp/follow.err" ]; then
     echo "follow stderr:"; cat "$tmp/follow.err"
 fi
+
+echo "== follow's stop ends a running probe"
+# A server that accepts and never answers keeps the probe in its TLS step
+# (10 s); follow's Ctrl-C must terminate it (TerminateProcess), and it
+# stores nothing.
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = []
+while True: held.append(s.accept())' >"$tmp/silent.port" &
+silent_pid=$!
+deadline=$(($(date +%s) + 10))
+until [ -s "$tmp/silent.port" ] || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.1; done
+silent=$(cat "$tmp/silent.port")
+mkdir -p "$tmp/stop"
+printf "<event date='03/13/2025 09:59:00.0000000 +01:00' severity='1' hostName='WKS-0142' source='TaskManagement' module='AeXTaskClient.dll' process='AeXNSAgent' pid='2984' thread='4448' tickCount='1' ><![CDATA[WinHttpSendRequest to https://127.0.0.1:%s/Altiris/ClientTaskServer/Register.aspx failed with error 12029]]></event>\n" \
+    "$silent" >"$tmp/stop/agent.log"
+sdb=$(winpath "$tmp/stop/stop.db")
+wine "$exe" --db "$sdb" follow --rules "$(winpath "$src/rules")" --poll-interval 200 \
+    "$(winpath "$tmp/stop/agent.log")" >/dev/null 2>&1 &
+follow_pid=$!
+child() { pgrep -f "probe -- 127.0.0.1:$silent\$" >/dev/null; }
+deadline=$(($(date +%s) + 60))
+until child || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.2; done
+if child; then
+    kill -INT "$follow_pid"
+    deadline=$(($(date +%s) + 30))
+    while kill -0 "$follow_pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
+    # Gone with follow, well before its own 10 s timeout would end it.
+    deadline=$(($(date +%s) + 3))
+    while child && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
+    if ! kill -0 "$follow_pid" 2>/dev/null && ! child &&
+       [ "$(aw --db "$sdb" export --format ndjson 2>/dev/null | grep -c '"rule": "probe\.')" -eq 0 ]; then
+        pass "follow: Ctrl-C during a probe: the probe terminated with it, nothing stored"
+    else
+        fail "follow: after Ctrl-C the probe of 127.0.0.1:$silent still runs or stored a finding"
+    fi
+else
+    fail "follow: no probe of 127.0.0.1:$silent started within 60 s"
+fi
+{ kill -KILL "$follow_pid"; wait "$follow_pid"; } 2>/dev/null || true
+follow_pid=
+{ kill "$silent_pid"; wait "$silent_pid"; } 2>/dev/null || true
+silent_pid=
 
 echo "== MSI: the package's tables"
 msi=$(packaging/windows/build-msi.sh "$build_dir")

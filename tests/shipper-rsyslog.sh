@@ -14,6 +14,21 @@
 # of the database must arrive at B; duplicates are counted and reported
 # (shippers are at least once).  Bounded: every wait has a deadline.
 #
+# Known flake, not agentwatch's: about once in 100 runs under load, one
+# whole spool file (76 findings of 1,887: one 64 KiB file) never reaches B
+# while the spool holds every finding exactly once (checked before the
+# transit check).  Inside rsyslog A: imfile's state file records that
+# file as read to its end (curr_offs = its size), yet none of its lines
+# reached A's own ruleset (an extra omfile action beside omfwd, tried by
+# hand, had none of them either), and A logs "imfile: wd N already in
+# wdmap!".  Debian 12's rsyslog 8.2302; rsyslog issue 3758 (a whole
+# rotated file missing with a wildcard), watches re-armed after rotation
+# upstream in August 2026 (PR 7534).  Polling mode is worse (2 of 18
+# runs).  Counted in December 2026: 1 loss in 98 runs in inotify mode,
+# 90 of them three or six at a time (load 5-15).  On a loss the test
+# names the spool files the lost findings are in and whether each file's
+# header arrived.
+#
 # Usage: shipper-rsyslog.sh AGENTWATCH_BINARY.  Exit 77 (skip) only when
 # rsyslogd is not installed; scripts/test.sh installs it.
 set -euo pipefail
@@ -120,6 +135,7 @@ stored() {
 }
 
 kills=0
+early=0   # kills before follow had stored every line of the log
 RANDOM=13
 for round in 1 2 3 4 5 6 7 8; do
     append $((150 + RANDOM % 150))
@@ -129,7 +145,9 @@ for round in 1 2 3 4 5 6 7 8; do
     kill -KILL "$fpid"
     wait "$fpid" 2>/dev/null || true
     kills=$((kills + 1))
-    echo "round $round: $lines lines in the log, $(stored) stored when killed"
+    at_kill=$(stored)
+    [ "$at_kill" -ge "$lines" ] || early=$((early + 1))
+    echo "round $round: $lines lines in the log, $at_kill stored when killed"
 done
 append 100
 follow
@@ -161,10 +179,23 @@ extra=$(comm -13 "$t/want" "$t/got-unique" | wc -l)
 headers=$(grep -c '"spool_header": true' "$t/received.ndjson" || true)
 echo "rsyslog end to end: $sent findings sent, $received received ($unique distinct)," \
      "$((received - unique)) duplicates, $lost lost, $extra unknown;" \
-     "$kills SIGKILLs of follow, $((files - 1)) spool rotations, $headers headers received"
+     "$kills SIGKILLs of follow ($early before it had stored the whole log)," \
+     "$((files - 1)) spool rotations, $headers headers received"
 if [ "$ok" -ne 1 ] || [ "$lost" -ne 0 ] || [ "$extra" -ne 0 ]; then
     echo "FAIL: findings lost in transit"
     comm -23 "$t/want" "$t/got-unique" | head -5
+    # Where the lost ones are: by spool file (the spool itself held every
+    # finding once, checked above), and whether that file's header, and
+    # so the file, reached B at all.  One whole file missing points at
+    # imfile losing track of a renamed file (rsyslog issue 3758).
+    comm -23 "$t/want" "$t/got-unique" | sed 's/.*"id": "//; s/"$//' > "$t/lost-ids"
+    for f in "$t"/spool/agentwatch.ndjson*; do
+        n=$(grep -cvF '"kind": "state"' "$f" || true)
+        l=$(grep -cFf "$t/lost-ids" "$f" || true)
+        seq=$(head -n 1 "$f" | grep -o '"sequence": [0-9]*' || true)
+        if [ -n "$seq" ] && grep -qF "$seq," "$t/received.ndjson"; then h=yes; else h=no; fi
+        [ "$l" -eq 0 ] || echo "  $(basename "$f") ($seq): $l of its $n findings lost; its header received: $h"
+    done
     echo "--- rsyslog A"; cat "$t/a.out"; echo "--- rsyslog B"; cat "$t/b.out"
     exit 1
 fi

@@ -35,37 +35,14 @@ set -euo pipefail
 
 bin=${1:?usage: shipper-rsyslog.sh AGENTWATCH_BINARY}
 src=${AW_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-rsyslogd=$(command -v rsyslogd || true)
-[ -x "$rsyslogd" ] || rsyslogd=/usr/sbin/rsyslogd
-if [ ! -x "$rsyslogd" ]; then
-    echo "SKIP: rsyslogd is not installed (scripts/deps.sh rsyslog)"
-    exit 77
-fi
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_rsyslogd
 
-t=$(mktemp -d "${TMPDIR:-/tmp}/aw-rsyslog-XXXXXX")
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do
-        kill "$p" 2>/dev/null || true
-    done
-    for p in "${pids[@]}"; do
-        wait "$p" 2>/dev/null || true
-    done
-    rm -rf "$t"
-}
-trap cleanup EXIT
+scratch aw-rsyslog
 
 mkdir -p "$t/a-work" "$t/b-work" "$t/logs" "$t/spool"
 
-# Wait until a command succeeds, at most $1 tenths of a second.
-wait_for() {
-    local n=$1; shift
-    for ((i = 0; i < n; i++)); do
-        if "$@"; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
 
 # ---- instance B: the collector --------------------------------------
 cat > "$t/b.conf" <<EOF

@@ -12,35 +12,12 @@
 set -euo pipefail
 
 bin=${1:?usage: syslog-rsyslog.sh AGENTWATCH_BINARY}
-rsyslogd=$(command -v rsyslogd || true)
-[ -x "$rsyslogd" ] || rsyslogd=/usr/sbin/rsyslogd
-if [ ! -x "$rsyslogd" ]; then
-    echo "SKIP: rsyslogd is not installed (scripts/deps.sh rsyslog)"
-    exit 77
-fi
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_rsyslogd
 
-t=$(mktemp -d "${TMPDIR:-/tmp}/aw-syslog-XXXXXX")
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do
-        kill "$p" 2>/dev/null || true
-    done
-    for p in "${pids[@]}"; do
-        wait "$p" 2>/dev/null || true
-    done
-    rm -rf "$t"
-}
-trap cleanup EXIT
+scratch aw-syslog
 mkdir -p "$t/work"
-
-wait_for() {
-    local n=$1; shift
-    for ((i = 0; i < n; i++)); do
-        if "$@"; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
 
 cat > "$t/rsyslog.conf" <<EOF
 global(workDirectory="$t/work")
@@ -56,23 +33,10 @@ if ! wait_for 100 test -S "$t/log"; then
     echo "FAIL: rsyslogd did not create its socket"; cat "$t/rsyslog.out"; exit 1
 fi
 
-cat > "$t/rules.yaml" <<'EOF'
-version: 1
-rules:
-  - id: ssl-trust
-    category: ssl
-    severity: error
-    pattern: '(?i)could not establish trust relationship'
-  - id: config-ok
-    category: health
-    severity: info
-    pattern: 'Configuration updated successfully'
-EOF
+trust_rules "$t/rules.yaml"
 cp "$t/rules.yaml" "$t/good.yaml"
 echo "retention_days: 0" > "$t/agentwatch.yaml"
-line() {   # a CMTrace record: $1 time, $2 type (1 info, 3 error), $3 text
-    printf '<![LOG[%s]LOG]!><time="%s.000+000" date="03-11-2025" component="CcmMessaging" context="" type="%s" thread="1" file="">\n' "$3" "$1" "$2"
-}
+line() { cmtrace_line "$@"; }
 line 08:01:00 1 "Configuration updated successfully" > "$t/CcmMessaging.log"
 
 AGENTWATCH_JOURNAL_SOCKET="$t/no-journal" AGENTWATCH_SYSLOG_SOCKET="$t/log" \

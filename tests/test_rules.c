@@ -109,24 +109,44 @@ static void expect_diags(const struct fixture *fx, const char *const *want, size
         expect_diags((fx), want_, sizeof(want_) / sizeof(want_[0]));   \
     } while (0)
 
+/* A test on a fresh fixture, fx in its body: fx_init() before it,
+ * fx_fini() after it. */
+#define FX_TEST(name)                                                  \
+    static void name##_body(struct fixture *fx);                      \
+    static void name(void)                                             \
+    {                                                                  \
+        struct fixture fx_;                                            \
+                                                                       \
+        fx_init(&fx_);                                                 \
+        name##_body(&fx_);                                             \
+        fx_fini(&fx_);                                                 \
+    }                                                                  \
+    static void name##_body(struct fixture *fx)
+
+/* Loading text as the file name fails with the diagnostics that follow
+ * (as EXPECT_DIAGS). */
+#define EXPECT_LOAD_ERROR(fx, name, text, ...)                         \
+    do {                                                               \
+        CU_ASSERT_EQUAL(fx_load_text((fx), (name), (text)), AW_ESYNTAX); \
+        EXPECT_DIAGS((fx), __VA_ARGS__);                               \
+    } while (0)
+
 /* tests/data/rules/valid.yaml: two rules, the first with examples. */
 
 /* ------------------------------------------------------------------ */
 /* loading                                                              */
 
-static void test_load_valid(void)
+FX_TEST(test_load_valid)
 {
-    struct fixture fx;
     const struct aw_rule_info *ri;
     char *path;
 
-    fx_init(&fx);
     path = tu_src_path("tests/data/rules/valid.yaml");
-    CU_ASSERT_EQUAL_FATAL(fx_load(&fx, path), AW_OK);
-    CU_ASSERT_EQUAL(fx.diags.count, 0);
-    CU_ASSERT_EQUAL_FATAL(aw_rules_count(fx.rs), 2);
+    CU_ASSERT_EQUAL_FATAL(fx_load(fx, path), AW_OK);
+    CU_ASSERT_EQUAL(fx->diags.count, 0);
+    CU_ASSERT_EQUAL_FATAL(aw_rules_count(fx->rs), 2);
 
-    ri = aw_rules_get(fx.rs, 0);
+    ri = aw_rules_get(fx->rs, 0);
     CU_ASSERT_STRING_EQUAL(ri->id, "tls.untrusted");
     CU_ASSERT_STRING_EQUAL(ri->category, "ssl");
     CU_ASSERT_EQUAL(ri->severity, AW_RULE_CRITICAL);
@@ -139,7 +159,7 @@ static void test_load_valid(void)
     CU_ASSERT_EQUAL(ri->example_no_match_count, 1);
     CU_ASSERT_EQUAL(ri->literal_count, 2);
 
-    ri = aw_rules_get(fx.rs, 1);
+    ri = aw_rules_get(fx->rs, 1);
     CU_ASSERT_STRING_EQUAL(ri->id, "dns");
     CU_ASSERT_EQUAL(ri->severity, AW_RULE_ERROR);
     CU_ASSERT_STRING_EQUAL(ri->cause, "");
@@ -148,12 +168,11 @@ static void test_load_valid(void)
     CU_ASSERT_EQUAL(ri->example_match_count, 0);
     CU_ASSERT_EQUAL(ri->literal_count, 1);
 
-    CU_ASSERT_PTR_NULL(aw_rules_get(fx.rs, 2));
-    CU_ASSERT_EQUAL(aw_rules_find(fx.rs, "dns"), 1);
-    CU_ASSERT_EQUAL(aw_rules_find(fx.rs, "tls.untrusted"), 0);
-    CU_ASSERT_EQUAL(aw_rules_find(fx.rs, "nope"), -1);
+    CU_ASSERT_PTR_NULL(aw_rules_get(fx->rs, 2));
+    CU_ASSERT_EQUAL(aw_rules_find(fx->rs, "dns"), 1);
+    CU_ASSERT_EQUAL(aw_rules_find(fx->rs, "tls.untrusted"), 0);
+    CU_ASSERT_EQUAL(aw_rules_find(fx->rs, "nope"), -1);
     free(path);
-    fx_fini(&fx);
 }
 
 static void test_severity_names(void)
@@ -181,54 +200,49 @@ static const char *rule_text(const char *id, const char *pattern)
     return buf[k];
 }
 
-static void test_directory_order(void)
+FX_TEST(test_directory_order)
 {
-    struct fixture fx;
     char text[2048];
     char *p;
 
-    fx_init(&fx);
     snprintf(text, sizeof(text), "rules:\n%s", rule_text("b1", "beta"));
-    free(fx_write(&fx, "b.yaml", text));
+    free(fx_write(fx, "b.yaml", text));
     snprintf(text, sizeof(text), "rules:\n%s%s", rule_text("a1", "alpha"), rule_text("a2", "alpha2"));
-    free(fx_write(&fx, "a.yml", text));
+    free(fx_write(fx, "a.yml", text));
     snprintf(text, sizeof(text), "rules:\n%s", rule_text("n1", "number"));
-    free(fx_write(&fx, "10-n.yaml", text));
+    free(fx_write(fx, "10-n.yaml", text));
     /* not rule files: wrong suffix, hidden, directory */
-    free(fx_write(&fx, "c.txt", "not yaml: ["));
-    free(fx_write(&fx, ".hidden.yaml", "not yaml: ["));
-    free(fx_write(&fx, "README.md", "# hi\n"));
-    p = tu_path(fx.dir, "sub.yaml");
+    free(fx_write(fx, "c.txt", "not yaml: ["));
+    free(fx_write(fx, ".hidden.yaml", "not yaml: ["));
+    free(fx_write(fx, "README.md", "# hi\n"));
+    p = tu_path(fx->dir, "sub.yaml");
     CU_ASSERT_EQUAL(mkdir(p, 0700), 0);
     free(p);
 
-    CU_ASSERT_EQUAL_FATAL(fx_load(&fx, fx.dir), AW_OK);
-    CU_ASSERT_EQUAL_FATAL(aw_rules_count(fx.rs), 4);
-    CU_ASSERT_STRING_EQUAL(aw_rules_get(fx.rs, 0)->id, "n1");
-    CU_ASSERT_STRING_EQUAL(aw_rules_get(fx.rs, 1)->id, "a1");
-    CU_ASSERT_STRING_EQUAL(aw_rules_get(fx.rs, 2)->id, "a2");
-    CU_ASSERT_STRING_EQUAL(aw_rules_get(fx.rs, 3)->id, "b1");
-    p = tu_path(fx.dir, "a.yml");
-    CU_ASSERT_STRING_EQUAL(aw_rules_get(fx.rs, 1)->file, p);
+    CU_ASSERT_EQUAL_FATAL(fx_load(fx, fx->dir), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_rules_count(fx->rs), 4);
+    CU_ASSERT_STRING_EQUAL(aw_rules_get(fx->rs, 0)->id, "n1");
+    CU_ASSERT_STRING_EQUAL(aw_rules_get(fx->rs, 1)->id, "a1");
+    CU_ASSERT_STRING_EQUAL(aw_rules_get(fx->rs, 2)->id, "a2");
+    CU_ASSERT_STRING_EQUAL(aw_rules_get(fx->rs, 3)->id, "b1");
+    p = tu_path(fx->dir, "a.yml");
+    CU_ASSERT_STRING_EQUAL(aw_rules_get(fx->rs, 1)->file, p);
     free(p);
-    fx_fini(&fx);
 }
 
-static void test_first_match_wins(void)
+FX_TEST(test_first_match_wins)
 {
-    struct fixture fx;
     struct aw_matcher *m = NULL;
     char text[2048];
     const char *msg = "Could not establish trust relationship for the SSL/TLS secure channel";
 
-    fx_init(&fx);
     snprintf(text, sizeof(text), "rules:\n%s%s", rule_text("generic", "(?i)ssl"),
              rule_text("specific", "(?i)trust relationship"));
-    free(fx_write(&fx, "20-b.yaml", text));
+    free(fx_write(fx, "20-b.yaml", text));
     snprintf(text, sizeof(text), "rules:\n%s", rule_text("earliest", "secure channel$"));
-    free(fx_write(&fx, "10-a.yaml", text));
-    CU_ASSERT_EQUAL_FATAL(fx_load(&fx, fx.dir), AW_OK);
-    CU_ASSERT_EQUAL_FATAL(aw_matcher_new(fx.rs, &m, &fx.err), AW_OK);
+    free(fx_write(fx, "10-a.yaml", text));
+    CU_ASSERT_EQUAL_FATAL(fx_load(fx, fx->dir), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_matcher_new(fx->rs, &m, &fx->err), AW_OK);
     /* every rule matches; the first in file order wins */
     CU_ASSERT_EQUAL(aw_matcher_classify(m, msg, strlen(msg)), 0);
     CU_ASSERT_TRUE(aw_matcher_rule_matches(m, 1, msg, strlen(msg)));
@@ -240,18 +254,14 @@ static void test_first_match_wins(void)
     aw_matcher_free(&m);
     CU_ASSERT_PTR_NULL(m);
     aw_matcher_free(&m);
-    fx_fini(&fx);
 }
 
 /* ------------------------------------------------------------------ */
 /* diagnostics                                                          */
 
-static void test_err_unknown_key(void)
+FX_TEST(test_err_unknown_key)
 {
-    struct fixture fx;
-
-    fx_init(&fx);
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml",
+    CU_ASSERT_EQUAL(fx_load_text(fx, "r.yaml",
                                  "rules:\n"
                                  "  - id: x\n"
                                  "    category: ssl\n"
@@ -259,37 +269,30 @@ static void test_err_unknown_key(void)
                                  "    patern: abc\n"
                                  "    pattern: abc\n"),
                     AW_ESYNTAX);
-    CU_ASSERT_PTR_NULL(fx.rs);
-    EXPECT_DIAGS(&fx, "r.yaml:5:5: unknown key 'patern' in rule");
-    CU_ASSERT_EQUAL(fx.err.code, AW_ESYNTAX);
-    CU_ASSERT_PTR_NOT_NULL(strstr(fx.err.msg, "1 problem"));
-    fx_fini(&fx);
+    CU_ASSERT_PTR_NULL(fx->rs);
+    EXPECT_DIAGS(fx, "r.yaml:5:5: unknown key 'patern' in rule");
+    CU_ASSERT_EQUAL(fx->err.code, AW_ESYNTAX);
+    CU_ASSERT_PTR_NOT_NULL(strstr(fx->err.msg, "1 problem"));
 }
 
-static void test_err_missing_field(void)
+FX_TEST(test_err_missing_field)
 {
-    struct fixture fx;
-
-    fx_init(&fx);
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml",
+    CU_ASSERT_EQUAL(fx_load_text(fx, "r.yaml",
                                  "rules:\n"
                                  "  - id: x\n"
                                  "    category: ssl\n"
                                  "    severity: error\n"
                                  "  - {category: ssl, severity: info, pattern: abc}\n"),
                     AW_ESYNTAX);
-    EXPECT_DIAGS(&fx, "r.yaml:2:5: rule 'x': missing required key 'pattern'",
+    EXPECT_DIAGS(fx, "r.yaml:2:5: rule 'x': missing required key 'pattern'",
                  "r.yaml:5:5: rule #2: missing required key 'id'");
-    fx_fini(&fx);
 }
 
-static void test_err_duplicate_key_exact(void)
+FX_TEST(test_err_duplicate_key_exact)
 {
-    struct fixture fx;
     char want[1024];
 
-    fx_init(&fx);
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml",
+    CU_ASSERT_EQUAL(fx_load_text(fx, "r.yaml",
                                  "rules:\n"
                                  "  - id: x\n"
                                  "    category: ssl\n"
@@ -298,38 +301,31 @@ static void test_err_duplicate_key_exact(void)
                                  "    severity: info\n"),
                     AW_ESYNTAX);
     snprintf(want, sizeof(want), "%s/r.yaml:6:5: duplicate key 'severity' (first defined at %s/r.yaml:4:5)",
-             fx.dir, fx.dir);
-    CU_ASSERT_EQUAL_FATAL(fx.diags.count, 1);
-    CU_ASSERT_STRING_EQUAL(fx.diags.items[0], want);
-    fx_fini(&fx);
+             fx->dir, fx->dir);
+    CU_ASSERT_EQUAL_FATAL(fx->diags.count, 1);
+    CU_ASSERT_STRING_EQUAL(fx->diags.items[0], want);
 }
 
-static void test_err_duplicate_id_across_files(void)
+FX_TEST(test_err_duplicate_id_across_files)
 {
-    struct fixture fx;
     char want[1024];
     char text[1024];
 
-    fx_init(&fx);
     snprintf(text, sizeof(text), "rules:\n%s%s", rule_text("one", "abc"), rule_text("two", "def"));
-    free(fx_write(&fx, "a.yaml", text));
+    free(fx_write(fx, "a.yaml", text));
     snprintf(text, sizeof(text), "version: 1\nrules:\n%s", rule_text("two", "ghi"));
-    free(fx_write(&fx, "b.yaml", text));
-    CU_ASSERT_EQUAL(fx_load(&fx, fx.dir), AW_ESYNTAX);
-    CU_ASSERT_PTR_NULL(fx.rs);
+    free(fx_write(fx, "b.yaml", text));
+    CU_ASSERT_EQUAL(fx_load(fx, fx->dir), AW_ESYNTAX);
+    CU_ASSERT_PTR_NULL(fx->rs);
     snprintf(want, sizeof(want), "%s/b.yaml:3:9: duplicate rule id 'two' (first defined at %s/a.yaml:6:9)",
-             fx.dir, fx.dir);
-    CU_ASSERT_EQUAL_FATAL(fx.diags.count, 1);
-    CU_ASSERT_STRING_EQUAL(fx.diags.items[0], want);
-    fx_fini(&fx);
+             fx->dir, fx->dir);
+    CU_ASSERT_EQUAL_FATAL(fx->diags.count, 1);
+    CU_ASSERT_STRING_EQUAL(fx->diags.items[0], want);
 }
 
-static void test_err_bad_regex_columns(void)
+FX_TEST(test_err_bad_regex_columns)
 {
-    struct fixture fx;
-
-    fx_init(&fx);
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml",
+    CU_ASSERT_EQUAL(fx_load_text(fx, "r.yaml",
                                  "rules:\n"
                                  "  - id: plain\n"
                                  "    category: ssl\n"
@@ -361,7 +357,7 @@ static void test_err_bad_regex_columns(void)
                                  "    pattern: >-\n"
                                  "      abc)\n"),
                     AW_ESYNTAX);
-    EXPECT_DIAGS(&fx,
+    EXPECT_DIAGS(fx,
                  /* plain: the ')' is byte 6 of the pattern, column 14 + 6 */
                  "r.yaml:5:20: rule 'plain': invalid pattern: unmatched closing parenthesis at pattern offset 6",
                  /* single-quoted: +1 for the quote */
@@ -374,15 +370,11 @@ static void test_err_bad_regex_columns(void)
                  /* columns count characters, as libyaml does */
                  "r.yaml:25:17: rule 'utf8': invalid pattern: unmatched closing parenthesis at pattern offset 3",
                  "r.yaml:29:14: rule 'folded': invalid pattern: unmatched closing parenthesis at pattern offset 3");
-    fx_fini(&fx);
 }
 
-static void test_err_wrong_types(void)
+FX_TEST(test_err_wrong_types)
 {
-    struct fixture fx;
-
-    fx_init(&fx);
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml",
+    CU_ASSERT_EQUAL(fx_load_text(fx, "r.yaml",
                                  "rules:\n"
                                  "  - id: x\n"
                                  "    category: ssl\n"
@@ -399,7 +391,7 @@ static void test_err_wrong_types(void)
                                  "      no_match: [[abc], ~]\n"
                                  "  - just a string\n"),
                     AW_ESYNTAX);
-    EXPECT_DIAGS(&fx,
+    EXPECT_DIAGS(fx,
                  "r.yaml:4:15: key 'severity' must be a string, not a sequence",
                  "r.yaml:6:11: key 'cause' must be a string, not null",
                  "r.yaml:7:15: key 'examples' must be a mapping, not a sequence",
@@ -408,15 +400,11 @@ static void test_err_wrong_types(void)
                  "r.yaml:14:18: rule 'y': examples must be strings, not a sequence",
                  "r.yaml:14:25: rule 'y': examples must be strings, not null",
                  "r.yaml:15:5: rule #3 must be a mapping, not a string");
-    fx_fini(&fx);
 }
 
-static void test_err_null_value(void)
+FX_TEST(test_err_null_value)
 {
-    struct fixture fx;
-
-    fx_init(&fx);
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml",
+    CU_ASSERT_EQUAL(fx_load_text(fx, "r.yaml",
                                  "rules:\n"
                                  "  - id: x\n"
                                  "    category: ssl\n"
@@ -425,16 +413,12 @@ static void test_err_null_value(void)
                                  "    cause:\n"
                                  "    remedy: ''\n"),
                     AW_ESYNTAX);
-    EXPECT_DIAGS(&fx, "r.yaml:6:11: key 'cause' must be a string, not null");
-    fx_fini(&fx);
+    EXPECT_DIAGS(fx, "r.yaml:6:11: key 'cause' must be a string, not null");
 }
 
-static void test_err_bad_values(void)
+FX_TEST(test_err_bad_values)
 {
-    struct fixture fx;
-
-    fx_init(&fx);
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml",
+    CU_ASSERT_EQUAL(fx_load_text(fx, "r.yaml",
                                  "version: 2\n"
                                  "rules:\n"
                                  "  - id: X-Bad\n"
@@ -442,21 +426,17 @@ static void test_err_bad_values(void)
                                  "    severity: fatal\n"
                                  "    pattern: ''\n"),
                     AW_ESYNTAX);
-    EXPECT_DIAGS(&fx,
+    EXPECT_DIAGS(fx,
                  "r.yaml:1:10: unsupported version '2': expected 1",
                  "r.yaml:3:9: invalid rule id 'X-Bad': expected [a-z0-9][a-z0-9._-]*, at most 64 characters",
                  "r.yaml:4:15: invalid category '9lives': expected [a-z][a-z0-9_-]*, at most 64 characters",
                  "r.yaml:5:15: invalid severity 'fatal': expected info, warning, error or critical",
                  "r.yaml:6:14: rule 'X-Bad': empty pattern");
-    fx_fini(&fx);
 }
 
-static void test_err_failing_examples(void)
+FX_TEST(test_err_failing_examples)
 {
-    struct fixture fx;
-
-    fx_init(&fx);
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml",
+    CU_ASSERT_EQUAL(fx_load_text(fx, "r.yaml",
                                  "rules:\n"
                                  "  - id: x\n"
                                  "    category: ssl\n"
@@ -468,77 +448,61 @@ static void test_err_failing_examples(void)
                                  "        - 'No such hots'\n"
                                  "      no_match: [fine, \"NO SUCH HOST\"]\n"),
                     AW_ESYNTAX);
-    EXPECT_DIAGS(&fx,
+    EXPECT_DIAGS(fx,
                  "r.yaml:9:11: rule 'x': example does not match the pattern",
                  "r.yaml:10:24: rule 'x': no_match example matches the pattern");
-    fx_fini(&fx);
 }
 
-static void test_err_yaml_syntax(void)
+FX_TEST(test_err_yaml_syntax)
 {
-    struct fixture fx;
-
-    fx_init(&fx);
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml",
+    CU_ASSERT_EQUAL(fx_load_text(fx, "r.yaml",
                                  "rules:\n"
                                  "  - id: r1\n"
                                  "    category: ssl\n"
                                  "   severity: error\n"),
                     AW_ESYNTAX);
-    EXPECT_DIAGS(&fx, "r.yaml:4:4: YAML syntax error: did not find expected '-' indicator "
+    EXPECT_DIAGS(fx, "r.yaml:4:4: YAML syntax error: did not find expected '-' indicator "
                       "(while parsing a block collection started at line 2, column 3)");
     /* invalid UTF-8 in the file itself: a reader error, positioned too */
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "u.yaml", "rules:\n  - id: \xff\n"), AW_ESYNTAX);
-    EXPECT_DIAGS(&fx, "u.yaml:2:9: YAML syntax error: invalid leading UTF-8 octet (byte offset 15)");
+    EXPECT_LOAD_ERROR(fx, "u.yaml", "rules:\n  - id: \xff\n",
+                      "u.yaml:2:9: YAML syntax error: invalid leading UTF-8 octet (byte offset 15)");
     /* a syntax error in one file does not hide problems in the others */
-    free(fx_write(&fx, "u.yaml", "rules: [\n"));
-    free(fx_write(&fx, "r.yaml", "rules:\n  - id: x\n"));
-    CU_ASSERT_EQUAL(fx_load(&fx, fx.dir), AW_ESYNTAX);
-    EXPECT_DIAGS(&fx,
+    free(fx_write(fx, "u.yaml", "rules: [\n"));
+    free(fx_write(fx, "r.yaml", "rules:\n  - id: x\n"));
+    CU_ASSERT_EQUAL(fx_load(fx, fx->dir), AW_ESYNTAX);
+    EXPECT_DIAGS(fx,
                  "r.yaml:2:5: rule 'x': missing required key 'category'",
                  "r.yaml:2:5: rule 'x': missing required key 'severity'",
                  "r.yaml:2:5: rule 'x': missing required key 'pattern'",
                  "u.yaml:2:1: YAML syntax error: did not find expected node content "
                  "(while parsing a flow node started at line 2, column 1)");
-    fx_fini(&fx);
 }
 
-static void test_err_empty_set(void)
+FX_TEST(test_err_empty_set)
 {
-    struct fixture fx;
-
-    fx_init(&fx);
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml", "version: 1\nrules: []\n"), AW_ESYNTAX);
-    EXPECT_DIAGS(&fx, "r.yaml:2:8: empty rule set: no rules defined");
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml", "# nothing here\n"), AW_ESYNTAX);
-    EXPECT_DIAGS(&fx, "r.yaml:1:1: empty rule file: expected a mapping with a 'rules' sequence");
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml", "version: 1\n"), AW_ESYNTAX);
-    EXPECT_DIAGS(&fx, "r.yaml:1:1: missing required key 'rules'");
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml", "rules:\n"), AW_ESYNTAX);
-    EXPECT_DIAGS(&fx, "r.yaml:1:7: key 'rules' must be a sequence, not null");
-    fx_fini(&fx);
+    EXPECT_LOAD_ERROR(fx, "r.yaml", "version: 1\nrules: []\n",
+                      "r.yaml:2:8: empty rule set: no rules defined");
+    EXPECT_LOAD_ERROR(fx, "r.yaml", "# nothing here\n",
+                      "r.yaml:1:1: empty rule file: expected a mapping with a 'rules' sequence");
+    EXPECT_LOAD_ERROR(fx, "r.yaml", "version: 1\n",
+                      "r.yaml:1:1: missing required key 'rules'");
+    EXPECT_LOAD_ERROR(fx, "r.yaml", "rules:\n",
+                      "r.yaml:1:7: key 'rules' must be a sequence, not null");
 }
 
-static void test_err_not_a_mapping(void)
+FX_TEST(test_err_not_a_mapping)
 {
-    struct fixture fx;
-
-    fx_init(&fx);
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml", "- id: x\n- id: y\n"), AW_ESYNTAX);
-    EXPECT_DIAGS(&fx, "r.yaml:1:1: top level must be a mapping, not a sequence");
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml", "\n  just text\n"), AW_ESYNTAX);
-    EXPECT_DIAGS(&fx, "r.yaml:2:3: top level must be a mapping, not a string");
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml", "rules: {id: x}\n"), AW_ESYNTAX);
-    EXPECT_DIAGS(&fx, "r.yaml:1:8: key 'rules' must be a sequence, not a mapping");
-    fx_fini(&fx);
+    EXPECT_LOAD_ERROR(fx, "r.yaml", "- id: x\n- id: y\n",
+                      "r.yaml:1:1: top level must be a mapping, not a sequence");
+    EXPECT_LOAD_ERROR(fx, "r.yaml", "\n  just text\n",
+                      "r.yaml:2:3: top level must be a mapping, not a string");
+    EXPECT_LOAD_ERROR(fx, "r.yaml", "rules: {id: x}\n",
+                      "r.yaml:1:8: key 'rules' must be a sequence, not a mapping");
 }
 
-static void test_err_yaml_features(void)
+FX_TEST(test_err_yaml_features)
 {
-    struct fixture fx;
-
-    fx_init(&fx);
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml",
+    CU_ASSERT_EQUAL(fx_load_text(fx, "r.yaml",
                                  "rules:\n"
                                  "  - &base\n"
                                  "    id: x\n"
@@ -549,20 +513,16 @@ static void test_err_yaml_features(void)
                                  "---\n"
                                  "rules: []\n"),
                     AW_ESYNTAX);
-    EXPECT_DIAGS(&fx,
+    EXPECT_DIAGS(fx,
                  "r.yaml:2:5: YAML anchors are not supported (anchor '&base')",
                  "r.yaml:5:15: YAML tags are not supported (tag 'tag:yaml.org,2002:str')",
                  "r.yaml:7:5: YAML aliases are not supported (alias '*base')",
                  "r.yaml:8:1: multiple YAML documents in one file are not supported");
-    fx_fini(&fx);
 }
 
-static void test_err_many_in_one_file(void)
+FX_TEST(test_err_many_in_one_file)
 {
-    struct fixture fx;
-
-    fx_init(&fx);
-    CU_ASSERT_EQUAL(fx_load_text(&fx, "r.yaml",
+    CU_ASSERT_EQUAL(fx_load_text(fx, "r.yaml",
                                  "rules:\n"
                                  "  - id: a\n"
                                  "    category: ssl\n"
@@ -579,7 +539,7 @@ static void test_err_many_in_one_file(void)
                                  "    examples: {match: [nope], maybe: [x]}\n"
                                  "extra: 1\n"),
                     AW_ESYNTAX);
-    EXPECT_DIAGS(&fx,
+    EXPECT_DIAGS(fx,
                  "r.yaml:4:15: invalid severity 'fatal': expected info, warning, error or critical",
                  "r.yaml:5:19: rule 'a': invalid pattern: missing closing parenthesis at pattern offset 4",
                  "r.yaml:6:5: unknown key 'colour' in rule",
@@ -588,58 +548,49 @@ static void test_err_many_in_one_file(void)
                  "r.yaml:14:24: rule 'c': example does not match the pattern",
                  "r.yaml:14:31: unknown key 'maybe' in examples",
                  "r.yaml:15:1: unknown key 'extra' at top level");
-    fx_fini(&fx);
 }
 
-static void test_err_not_found(void)
+FX_TEST(test_err_not_found)
 {
-    struct fixture fx;
     char *p;
 
-    fx_init(&fx);
-    p = tu_path(fx.dir, "missing.yaml");
-    CU_ASSERT_EQUAL(fx_load(&fx, p), AW_ENOTFOUND);
-    CU_ASSERT_PTR_NULL(fx.rs);
-    CU_ASSERT_EQUAL(fx.diags.count, 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(fx.err.msg, p));
+    p = tu_path(fx->dir, "missing.yaml");
+    CU_ASSERT_EQUAL(fx_load(fx, p), AW_ENOTFOUND);
+    CU_ASSERT_PTR_NULL(fx->rs);
+    CU_ASSERT_EQUAL(fx->diags.count, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(fx->err.msg, p));
     free(p);
     /* a directory without rule files */
-    free(fx_write(&fx, "notes.txt", "x"));
-    CU_ASSERT_EQUAL(fx_load(&fx, fx.dir), AW_ENOTFOUND);
-    CU_ASSERT_PTR_NOT_NULL(strstr(fx.err.msg, fx.dir));
-    fx_fini(&fx);
+    free(fx_write(fx, "notes.txt", "x"));
+    CU_ASSERT_EQUAL(fx_load(fx, fx->dir), AW_ENOTFOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(fx->err.msg, fx->dir));
 }
 
-static void test_err_too_big(void)
+FX_TEST(test_err_too_big)
 {
-    struct fixture fx;
     size_t n = 4u * 1024u * 1024u + 1u;
     char *big = malloc(n);
     char *p;
 
-    fx_init(&fx);
     CU_ASSERT_PTR_NOT_NULL_FATAL(big);
     memset(big, '#', n);
     big[n - 1] = '\n';
-    p = tu_path(fx.dir, "big.yaml");
+    p = tu_path(fx->dir, "big.yaml");
     tu_write_file(p, big, n);
-    CU_ASSERT_EQUAL(fx_load(&fx, p), AW_ESYNTAX);
-    EXPECT_DIAGS(&fx, "big.yaml:1:1: rule file is larger than 4194304 bytes");
+    CU_ASSERT_EQUAL(fx_load(fx, p), AW_ESYNTAX);
+    EXPECT_DIAGS(fx, "big.yaml:1:1: rule file is larger than 4194304 bytes");
     free(p);
     free(big);
-    fx_fini(&fx);
 }
 
 /* A file with 200,000 aliases has 200,004 problems: the list keeps the
  * first AW_DIAGS_MAX (by position) and one line counting the rest, and
  * the total still counts them all (issue 16). */
-static void test_err_diags_capped(void)
+FX_TEST(test_err_diags_capped)
 {
-    struct fixture fx;
     size_t n = 200000, len = 0;
     char *text = malloc(64 + n * 8), *p;
 
-    fx_init(&fx);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     len += (size_t)sprintf(text, "version: 1\nrules:\n  - &a {id: x}\n");
     for (size_t i = 0; i < n; i++) {
@@ -647,22 +598,21 @@ static void test_err_diags_capped(void)
         len += 7;
     }
     text[len] = '\0';
-    p = fx_write(&fx, "aliases.yaml", text);
-    CU_ASSERT_EQUAL(fx_load(&fx, p), AW_ESYNTAX);
-    CU_ASSERT_EQUAL(fx.diags.count, AW_DIAGS_MAX + 1);
-    CU_ASSERT_EQUAL(fx.diags.more, 200004 - AW_DIAGS_MAX);
-    CU_ASSERT_EQUAL(aw_diags_total(&fx.diags), 200004);
-    if (fx.diags.count == AW_DIAGS_MAX + 1) {
+    p = fx_write(fx, "aliases.yaml", text);
+    CU_ASSERT_EQUAL(fx_load(fx, p), AW_ESYNTAX);
+    CU_ASSERT_EQUAL(fx->diags.count, AW_DIAGS_MAX + 1);
+    CU_ASSERT_EQUAL(fx->diags.more, 200004 - AW_DIAGS_MAX);
+    CU_ASSERT_EQUAL(aw_diags_total(&fx->diags), 200004);
+    if (fx->diags.count == AW_DIAGS_MAX + 1) {
         char want[1024];
         snprintf(want, sizeof(want), "%s:3:5: YAML anchors are not supported (anchor '&a')", p);
-        CU_ASSERT_STRING_EQUAL(fx.diags.items[0], want);
+        CU_ASSERT_STRING_EQUAL(fx->diags.items[0], want);
         snprintf(want, sizeof(want), "%s:99:5: YAML aliases are not supported (alias '*a')", p);
-        CU_ASSERT_STRING_EQUAL(fx.diags.items[AW_DIAGS_MAX - 1], want);
-        CU_ASSERT_STRING_EQUAL(fx.diags.items[AW_DIAGS_MAX], "... and 199904 more");
+        CU_ASSERT_STRING_EQUAL(fx->diags.items[AW_DIAGS_MAX - 1], want);
+        CU_ASSERT_STRING_EQUAL(fx->diags.items[AW_DIAGS_MAX], "... and 199904 more");
     }
     free(p);
     free(text);
-    fx_fini(&fx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -806,23 +756,21 @@ static void test_literal_extraction_garbage(void)
 
 /* Prefilter literals are reported per rule; a rule without any always
  * runs its regex and the stats say so. */
-static void test_prefilter_stats(void)
+FX_TEST(test_prefilter_stats)
 {
-    struct fixture fx;
     struct aw_matcher *m = NULL;
     struct aw_matcher_stats st;
     char text[2048];
 
-    fx_init(&fx);
     snprintf(text, sizeof(text), "rules:\n%s%s%s", rule_text("r0", "alpha|beta"), rule_text("r1", "gamma"),
              rule_text("r2", "^d\\w"));
-    CU_ASSERT_EQUAL_FATAL(fx_load_text(&fx, "r.yaml", text), AW_OK);
-    CU_ASSERT_EQUAL(aw_rules_get(fx.rs, 0)->literal_count, 2);
-    CU_ASSERT_STRING_EQUAL(aw_rules_get_literal(fx.rs, 0, 0), "alpha");
-    CU_ASSERT_STRING_EQUAL(aw_rules_get_literal(fx.rs, 0, 1), "beta");
-    CU_ASSERT_PTR_NULL(aw_rules_get_literal(fx.rs, 0, 2));
-    CU_ASSERT_EQUAL(aw_rules_get(fx.rs, 2)->literal_count, 0);
-    CU_ASSERT_EQUAL_FATAL(aw_matcher_new(fx.rs, &m, &fx.err), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(fx_load_text(fx, "r.yaml", text), AW_OK);
+    CU_ASSERT_EQUAL(aw_rules_get(fx->rs, 0)->literal_count, 2);
+    CU_ASSERT_STRING_EQUAL(aw_rules_get_literal(fx->rs, 0, 0), "alpha");
+    CU_ASSERT_STRING_EQUAL(aw_rules_get_literal(fx->rs, 0, 1), "beta");
+    CU_ASSERT_PTR_NULL(aw_rules_get_literal(fx->rs, 0, 2));
+    CU_ASSERT_EQUAL(aw_rules_get(fx->rs, 2)->literal_count, 0);
+    CU_ASSERT_EQUAL_FATAL(aw_matcher_new(fx->rs, &m, &fx->err), AW_OK);
 
     CU_ASSERT_EQUAL(aw_matcher_classify(m, "xx gamma", 8), 1);
     aw_matcher_get_stats(m, &st);
@@ -842,7 +790,6 @@ static void test_prefilter_stats(void)
     CU_ASSERT_TRUE(aw_matcher_rule_matches(m, 0, "xbetax", 6));
     CU_ASSERT_FALSE(aw_matcher_rule_matches(m, 99, "xbetax", 6));
     aw_matcher_free(&m);
-    fx_fini(&fx);
 }
 
 static const char *const vocab[] = {
@@ -1064,23 +1011,21 @@ static void test_prefilter_soundness(void)
 /* ------------------------------------------------------------------ */
 /* matching edge cases                                                  */
 
-static void test_catastrophic_backtracking(void)
+FX_TEST(test_catastrophic_backtracking)
 {
-    struct fixture fx;
     struct aw_matcher *m = NULL;
     struct aw_matcher_stats st;
     size_t n = 30000;
     char *msg = malloc(n + 2);
     char text[1024];
 
-    fx_init(&fx);
     CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
     memset(msg, 'a', n);
     msg[n] = 'b';
     msg[n + 1] = '\0';
     snprintf(text, sizeof(text), "rules:\n%s%s", rule_text("evil", "^(a+)+$"), rule_text("nested", "(a|aa)+c"));
-    CU_ASSERT_EQUAL_FATAL(fx_load_text(&fx, "r.yaml", text), AW_OK);
-    CU_ASSERT_EQUAL_FATAL(aw_matcher_new(fx.rs, &m, &fx.err), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(fx_load_text(fx, "r.yaml", text), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_matcher_new(fx->rs, &m, &fx->err), AW_OK);
     /* returns (no hang), and a limit hit counts as no match, but is
      * remembered: which rule, and how often per rule */
     CU_ASSERT_EQUAL(aw_matcher_classify(m, msg, n + 1), -1);
@@ -1098,7 +1043,6 @@ static void test_catastrophic_backtracking(void)
     CU_ASSERT_EQUAL(aw_matcher_classify(m, "aac", 3), 1);
     aw_matcher_free(&m);
     free(msg);
-    fx_fini(&fx);
 }
 
 static void test_odd_bytes(void)
@@ -1306,9 +1250,8 @@ static void test_shipped_rules_classify(void)
 
 /* A name may repeat across alternatives (PCRE2_DUPNAMES): the group that
  * took part in the match is reported. */
-static void test_capture_duplicate_names(void)
+FX_TEST(test_capture_duplicate_names)
 {
-    struct fixture fx;
     struct aw_matcher *m = NULL;
     const char *t = NULL;
     size_t len = 0;
@@ -1316,16 +1259,15 @@ static void test_capture_duplicate_names(void)
     static const char msg2[] = "WinHttpSendRequest failed, error 12007";
     static const char msg3[] = "hr=-2147012889";
 
-    fx_init(&fx);
-    CU_ASSERT_EQUAL_FATAL(fx_load_text(&fx, "r.yaml",
+    CU_ASSERT_EQUAL_FATAL(fx_load_text(fx, "r.yaml",
         "rules:\n"
         "  - id: dns\n"
         "    category: resolution\n"
         "    severity: error\n"
         "    pattern: '(?i)(?:request to (?<target>[\\w.-]+).{0,40}?)?(?:\\b(?<code>(?:0x)?80072ee7)\\b|"
         "(?<code>-2147012889)\\b|error (?<code>12007)\\b)'\n"), AW_OK);
-    CU_ASSERT_EQUAL(aw_rules_get(fx.rs, 0)->literal_count, 3);
-    CU_ASSERT_EQUAL_FATAL(aw_matcher_new(fx.rs, &m, &fx.err), AW_OK);
+    CU_ASSERT_EQUAL(aw_rules_get(fx->rs, 0)->literal_count, 3);
+    CU_ASSERT_EQUAL_FATAL(aw_matcher_new(fx->rs, &m, &fx->err), AW_OK);
 
     CU_ASSERT_EQUAL(aw_matcher_classify(m, msg1, strlen(msg1)), 0);
     CU_ASSERT_TRUE(aw_matcher_capture(m, "code", &t, &len));
@@ -1348,7 +1290,6 @@ static void test_capture_duplicate_names(void)
     CU_ASSERT_EQUAL(aw_matcher_classify(m, "nothing", 7), -1);
     CU_ASSERT_FALSE(aw_matcher_capture(m, "code", &t, &len));
     aw_matcher_free(&m);
-    fx_fini(&fx);
 }
 
 static const char failing_examples_yaml[] =
@@ -1370,39 +1311,36 @@ static const char failing_examples_yaml[] =
 
 /* Failing examples: a load error by default, kept (with their positions)
  * with AW_RULES_LOAD_KEEP_FAILING_EXAMPLES. */
-static void test_keep_failing_examples(void)
+FX_TEST(test_keep_failing_examples)
 {
-    struct fixture fx;
     struct aw_rule_example ex;
     char *path;
 
-    fx_init(&fx);
-    path = fx_write(&fx, "r.yaml", failing_examples_yaml);
-    CU_ASSERT_EQUAL(fx_load(&fx, path), AW_ESYNTAX);
-    EXPECT_DIAGS(&fx, "r.yaml:8:30: rule 'conn': no_match example matches the pattern",
+    path = fx_write(fx, "r.yaml", failing_examples_yaml);
+    CU_ASSERT_EQUAL(fx_load(fx, path), AW_ESYNTAX);
+    EXPECT_DIAGS(fx, "r.yaml:8:30: rule 'conn': no_match example matches the pattern",
                  "r.yaml:14:40: rule 'dns': example does not match the pattern");
 
-    aw_diags_free(&fx.diags);
-    CU_ASSERT_EQUAL_FATAL(aw_rules_load_ex(path, AW_RULES_LOAD_KEEP_FAILING_EXAMPLES, &fx.rs, &fx.diags,
-                                           &fx.err), AW_OK);
-    CU_ASSERT_EQUAL(fx.diags.count, 0);
-    CU_ASSERT_EQUAL_FATAL(aw_rules_count(fx.rs), 2);
-    CU_ASSERT_EQUAL(aw_rules_get(fx.rs, 1)->column, 5);
-    CU_ASSERT_EQUAL(aw_rules_get(fx.rs, 1)->line, 9);
-    CU_ASSERT_TRUE_FATAL(aw_rules_example(fx.rs, 1, false, 1, &ex));
+    aw_diags_free(&fx->diags);
+    CU_ASSERT_EQUAL_FATAL(aw_rules_load_ex(path, AW_RULES_LOAD_KEEP_FAILING_EXAMPLES, &fx->rs, &fx->diags,
+                                           &fx->err), AW_OK);
+    CU_ASSERT_EQUAL(fx->diags.count, 0);
+    CU_ASSERT_EQUAL_FATAL(aw_rules_count(fx->rs), 2);
+    CU_ASSERT_EQUAL(aw_rules_get(fx->rs, 1)->column, 5);
+    CU_ASSERT_EQUAL(aw_rules_get(fx->rs, 1)->line, 9);
+    CU_ASSERT_TRUE_FATAL(aw_rules_example(fx->rs, 1, false, 1, &ex));
     CU_ASSERT_STRING_EQUAL(ex.text, "unknown host");
     CU_ASSERT_EQUAL(ex.len, 12);
     CU_ASSERT_STRING_EQUAL(ex.file, path);
     CU_ASSERT_EQUAL(ex.line, 14);
     CU_ASSERT_EQUAL(ex.column, 40);
-    CU_ASSERT_TRUE(aw_rules_example(fx.rs, 0, true, 1, &ex));
+    CU_ASSERT_TRUE(aw_rules_example(fx->rs, 0, true, 1, &ex));
     CU_ASSERT_STRING_EQUAL(ex.text, "connected fine");
-    CU_ASSERT_FALSE(aw_rules_example(fx.rs, 0, true, 2, &ex));
-    CU_ASSERT_FALSE(aw_rules_example(fx.rs, 2, false, 0, &ex));
+    CU_ASSERT_FALSE(aw_rules_example(fx->rs, 0, true, 2, &ex));
+    CU_ASSERT_FALSE(aw_rules_example(fx->rs, 2, false, 0, &ex));
     /* a wrong example does not cost the rule its prefilter */
-    CU_ASSERT_EQUAL(aw_rules_get(fx.rs, 1)->literal_count, 1);
+    CU_ASSERT_EQUAL(aw_rules_get(fx->rs, 1)->literal_count, 1);
     free(path);
-    fx_fini(&fx);
 }
 
 static void lint_of(struct fixture *fx, const char *yaml, struct aw_diags *w)
@@ -1476,6 +1414,33 @@ static void test_lint_backtracking(void)
 /* A rule whose every match example an earlier rule takes first can never
  * match; a rule shadowed on some examples only, or without examples, is
  * not reported. */
+/* A message and the rules (bits) the prefilter must mark for it. */
+struct pf_case {
+    const char *msg;
+    uint64_t want;
+};
+
+/* The prefilter of nrules rules with the literals lits[r][0..nlits[r])
+ * (built as a DFA) marks exactly each case's rules. */
+static void expect_prefilter(size_t nrules, char **const *lits, const size_t *nlits,
+                             const struct pf_case *cases, size_t n)
+{
+    struct aw_prefilter pf;
+    uint64_t bits[1];
+
+    CU_ASSERT_EQUAL_FATAL(aw_prefilter_build(&pf, nrules, lits, nlits), AW_OK);
+    CU_ASSERT_TRUE_FATAL(pf.have_dfa);
+    for (size_t i = 0; i < n; i++) {
+        aw_prefilter_scan(&pf, bits, (const unsigned char *)cases[i].msg, strlen(cases[i].msg));
+        if (bits[0] != cases[i].want) {
+            fprintf(stderr, "\n  '%s': bits %llx, want %llx", cases[i].msg,
+                    (unsigned long long)bits[0], (unsigned long long)cases[i].want);
+        }
+        CU_ASSERT_EQUAL(bits[0], cases[i].want);
+    }
+    aw_prefilter_free(&pf);
+}
+
 /* The prefilter's first look: literals that start in the last one to four
  * bytes (where the four-byte hash cannot be taken), upper case in the
  * message, a one-byte literal, and a literal that begins inside another's
@@ -1486,10 +1451,7 @@ static void test_prefilter_first_look(void)
                 *l4[] = { "conn" };
     char **const lits[] = { l0, l1, l2, l3, l4 };
     const size_t nlits[] = { 1, 1, 1, 1, 1 };
-    static const struct {
-        const char *msg;
-        uint64_t want;
-    } cases[] = {
+    static const struct pf_case cases[] = {
         { "", 0 },
         { "q", 0 },
         { "X", 1 },
@@ -1503,20 +1465,7 @@ static void test_prefilter_first_look(void)
         { "wxyz wxyz0", 8 | 1 },
         { "none of them here, 12345 yes", 0 },
     };
-    struct aw_prefilter pf;
-    uint64_t bits[1];
-
-    CU_ASSERT_EQUAL_FATAL(aw_prefilter_build(&pf, 5, lits, nlits), AW_OK);
-    CU_ASSERT_TRUE_FATAL(pf.have_dfa);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        aw_prefilter_scan(&pf, bits, (const unsigned char *)cases[i].msg, strlen(cases[i].msg));
-        if (bits[0] != cases[i].want) {
-            fprintf(stderr, "\n  '%s': bits %llx, want %llx", cases[i].msg,
-                    (unsigned long long)bits[0], (unsigned long long)cases[i].want);
-        }
-        CU_ASSERT_EQUAL(bits[0], cases[i].want);
-    }
-    aw_prefilter_free(&pf);
+    expect_prefilter(5, lits, nlits, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* The jump four bytes down the trie folds case by setting bit 5 of each
@@ -1527,10 +1476,7 @@ static void test_prefilter_fold_collision(void)
     static char *l0[] = { "a@bcd" }, *l1[] = { "a`bce" }, *l2[] = { "a`bcdef" };
     char **const lits[] = { l0, l1, l2 };
     const size_t nlits[] = { 1, 1, 1 };
-    static const struct {
-        const char *msg;
-        uint64_t want;
-    } cases[] = {
+    static const struct pf_case cases[] = {
         { "xx a@bcd yy", 1 },
         { "xx a`bce yy", 2 },
         { "xx A`BCE yy", 2 },
@@ -1538,30 +1484,15 @@ static void test_prefilter_fold_collision(void)
         { "xx A@BCD and a`bce", 3 },
         { "xx a`bcd", 0 },
     };
-    struct aw_prefilter pf;
-    uint64_t bits[1];
-
-    CU_ASSERT_EQUAL_FATAL(aw_prefilter_build(&pf, 3, lits, nlits), AW_OK);
-    CU_ASSERT_TRUE_FATAL(pf.have_dfa);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        aw_prefilter_scan(&pf, bits, (const unsigned char *)cases[i].msg, strlen(cases[i].msg));
-        if (bits[0] != cases[i].want) {
-            fprintf(stderr, "\n  '%s': bits %llx, want %llx", cases[i].msg,
-                    (unsigned long long)bits[0], (unsigned long long)cases[i].want);
-        }
-        CU_ASSERT_EQUAL(bits[0], cases[i].want);
-    }
-    aw_prefilter_free(&pf);
+    expect_prefilter(3, lits, nlits, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-static void test_lint_shadowing(void)
+FX_TEST(test_lint_shadowing)
 {
-    struct fixture fx;
     struct aw_diags w = { 0 };
     char want[512];
 
-    fx_init(&fx);
-    lint_of(&fx,
+    lint_of(fx,
             "rules:\n"
             "  - id: conn\n"
             "    category: connection\n"
@@ -1587,15 +1518,15 @@ static void test_lint_shadowing(void)
     CU_ASSERT_EQUAL_FATAL(w.count, 1);
     snprintf(want, sizeof(want),
              "%s/r.yaml:6:5: warning: rule 'unable' can never match: an earlier rule matches all its "
-             "match examples first ('conn' at %s/r.yaml:2:5)", fx.dir, fx.dir);
+             "match examples first ('conn' at %s/r.yaml:2:5)", fx->dir, fx->dir);
     CU_ASSERT_STRING_EQUAL(w.items[0], want);
     aw_diags_free(&w);
 
     /* the shipped rule set is lint-clean */
     {
         char *dir = tu_src_path("rules");
-        CU_ASSERT_EQUAL_FATAL(fx_load(&fx, dir), AW_OK);
-        CU_ASSERT_EQUAL(aw_rules_lint(fx.rs, &w, &fx.err), AW_OK);
+        CU_ASSERT_EQUAL_FATAL(fx_load(fx, dir), AW_OK);
+        CU_ASSERT_EQUAL(aw_rules_lint(fx->rs, &w, &fx->err), AW_OK);
         for (size_t i = 0; i < w.count; i++) {
             fprintf(stderr, "\n  %s", w.items[i]);
         }
@@ -1603,7 +1534,6 @@ static void test_lint_shadowing(void)
         aw_diags_free(&w);
         free(dir);
     }
-    fx_fini(&fx);
 }
 
 /* The shipped code rules match every spelling of their codes and capture
@@ -1693,13 +1623,11 @@ static int aw_run(char **out, char **err, const char *a1, ...)
     return tu_run(argv, out, err);
 }
 
-static void test_cli_rules_test_examples(void)
+FX_TEST(test_cli_rules_test_examples)
 {
-    struct fixture fx;
     char *bad, *good = NULL, *out = NULL, *err = NULL, want[1024];
 
-    fx_init(&fx);
-    bad = fx_write(&fx, "bad.yaml", failing_examples_yaml);
+    bad = fx_write(fx, "bad.yaml", failing_examples_yaml);
     CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "test", "--rules", bad, NULL), 1);
     CU_ASSERT_STRING_EQUAL(err, "");
     snprintf(want, sizeof(want),
@@ -1714,7 +1642,7 @@ static void test_cli_rules_test_examples(void)
     free(err);
 
     /* shadowing is a failure of `test`; rules without examples are not */
-    good = fx_write(&fx, "shadow.yaml",
+    good = fx_write(fx, "shadow.yaml",
                     "rules:\n"
                     "  - id: conn\n"
                     "    category: connection\n"
@@ -1765,7 +1693,7 @@ static void test_cli_rules_test_examples(void)
 
     /* a broken rule set: its problems, exit 1 */
     free(bad);
-    bad = fx_write(&fx, "broken.yaml", "rules:\n  - id: x\n    category: c\n    severity: error\n    pattern: '('\n");
+    bad = fx_write(fx, "broken.yaml", "rules:\n  - id: x\n    category: c\n    severity: error\n    pattern: '('\n");
     CU_ASSERT_EQUAL(aw_run(&out, &err, "rules", "test", "--rules", bad, NULL), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "broken.yaml:5:16: rule 'x': invalid pattern"));
     free(out);
@@ -1788,7 +1716,6 @@ static void test_cli_rules_test_examples(void)
     free(err);
     free(bad);
     free(good);
-    fx_fini(&fx);
 }
 
 static void test_cli_rules_test_files(void)
@@ -1866,13 +1793,11 @@ static void test_cli_rules_test_files(void)
     fx_fini(&fx);
 }
 
-static void test_cli_rules_check_warnings(void)
+FX_TEST(test_cli_rules_check_warnings)
 {
-    struct fixture fx;
     char *path, *out = NULL, *err = NULL, want[1024];
 
-    fx_init(&fx);
-    path = fx_write(&fx, "w.yaml",
+    path = fx_write(fx, "w.yaml",
                     "rules:\n"
                     "  - id: slow\n"
                     "    category: c\n"
@@ -1887,7 +1812,6 @@ static void test_cli_rules_check_warnings(void)
     free(out);
     free(err);
     free(path);
-    fx_fini(&fx);
 }
 
 /* ------------------------------------------------------------------ */

@@ -195,58 +195,9 @@ void tu_append_str(const char *path, const char *text)
     write_mode(path, text, strlen(text), "ab");
 }
 
-char *tu_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t size = 0, cap = 0, n;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    for (;;) {
-        if (cap - size < 4096) {
-            char *grown;
-            cap = cap ? cap * 2 : 8192;
-            grown = realloc(buf, cap + 1);
-            if (grown == NULL) {
-                die("realloc", path);
-            }
-            buf = grown;
-        }
-        n = fread(buf + size, 1, cap - size, f);
-        size += n;
-        if (n == 0) {
-            break;
-        }
-    }
-    fclose(f);
-    buf[size] = '\0';
-    if (len != NULL) {
-        *len = size;
-    }
-    return buf;
-}
-
-char *tu_src_path(const char *rel)
-{
-    const char *src = getenv("AW_SRCDIR");
-
-    if (src == NULL || src[0] == '\0') {
-        src = ".";
-    }
-    return tu_path(src, rel);
-}
-
-const char *tu_agentwatch_bin(void)
-{
-    const char *bin = getenv("AW_BIN");
-
-    return (bin != NULL && bin[0] != '\0') ? bin : "agentwatch";
-}
-
-/* Drain fd into a malloc'd NUL-terminated string. */
-static char *slurp_fd(int fd)
+/* Drain fd into a malloc'd NUL-terminated string; *len (unless NULL)
+ * gets its length. */
+static char *slurp_fd(int fd, size_t *len)
 {
     char *buf = NULL;
     size_t size = 0, cap = 0;
@@ -272,7 +223,40 @@ static char *slurp_fd(int fd)
         size += (size_t)n;
     }
     buf[size] = '\0';
+    if (len != NULL) {
+        *len = size;
+    }
     return buf;
+}
+
+char *tu_read_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY);
+    char *buf;
+
+    if (fd < 0) {
+        return NULL;
+    }
+    buf = slurp_fd(fd, len);
+    close(fd);
+    return buf;
+}
+
+char *tu_src_path(const char *rel)
+{
+    const char *src = getenv("AW_SRCDIR");
+
+    if (src == NULL || src[0] == '\0') {
+        src = ".";
+    }
+    return tu_path(src, rel);
+}
+
+const char *tu_agentwatch_bin(void)
+{
+    const char *bin = getenv("AW_BIN");
+
+    return (bin != NULL && bin[0] != '\0') ? bin : "agentwatch";
 }
 
 int tu_run(char *const argv[], char **out, char **errout)
@@ -306,14 +290,14 @@ int tu_run(char *const argv[], char **out, char **errout)
     }
     if (out != NULL) {
         int fd = open(out_path, O_RDONLY);
-        *out = fd >= 0 ? slurp_fd(fd) : NULL;
+        *out = fd >= 0 ? slurp_fd(fd, NULL) : NULL;
         if (fd >= 0) {
             close(fd);
         }
     }
     if (errout != NULL) {
         int fd = open(err_path, O_RDONLY);
-        *errout = fd >= 0 ? slurp_fd(fd) : NULL;
+        *errout = fd >= 0 ? slurp_fd(fd, NULL) : NULL;
         if (fd >= 0) {
             close(fd);
         }

@@ -29,6 +29,9 @@
 #
 #   tests/windows/eventlog-wine.sh EXE                (scripts/test-windows.sh)
 set -euo pipefail
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+WAIT_STEP=0.2
 exe=$(cd "$(dirname "${1:?usage: eventlog-wine.sh EXE}")" && pwd)/$(basename "$1")
 src=$(cd "$(dirname "$0")/../.." && pwd)
 t=$(mktemp -d "${TMPDIR:-/tmp}/aw-evtlog-XXXXXX")
@@ -44,29 +47,8 @@ cleanup() {
 trap cleanup EXIT
 cd "$t"
 cp "$exe" agentwatch.exe
-cat > rules.yaml <<'EOF'
-version: 1
-rules:
-  - id: ssl-trust
-    category: ssl
-    severity: error
-    pattern: '(?i)could not establish trust relationship'
-  - id: config-ok
-    category: health
-    severity: info
-    pattern: 'Configuration updated successfully'
-EOF
-line() {   # a CMTrace record: $1 time, $2 type (1 info, 3 error), $3 text
-    printf '<![LOG[%s]LOG]!><time="%s.000+000" date="03-11-2025" component="CcmMessaging" context="" type="%s" thread="1" file="">\r\n' "$3" "$1" "$2"
-}
-wait_for() {
-    local n=$1; shift
-    for ((i = 0; i < n; i++)); do
-        if "$@"; then return 0; fi
-        sleep 0.2
-    done
-    return 1
-}
+trust_rules rules.yaml
+line() { cmtrace_line "$1" "$2" "$3" $'\r\n'; }
 has() { grep -qE -- "$1" err.txt; }
 line 08:01:00 1 "Configuration updated successfully" > CcmMessaging.log
 : > err.txt

@@ -313,9 +313,9 @@ void aw_os_child_kill(aw_os_child child);
 
 /* Termination is asynchronous on Windows: a process in the middle of
  * network I/O ends once that I/O is cancelled, normally within
- * milliseconds.  Bounded, so that a service stop always answers the
- * service control manager (which waits about 20 s before calling a
- * service hung) even with AW_AUTOPROBE_CHILDREN children. */
+ * milliseconds.  Bounded, so that a service stop ends within the 10 s
+ * wait hint src/win_service.c gives the service control manager even
+ * with AW_AUTOPROBE_CHILDREN (4) children: 4 x 2 s at worst. */
 #define AW_OS_CHILD_KILL_WAIT_MS 2000
 
 /* Directory listing (opendir/readdir; FindFirstFileW on Windows). */

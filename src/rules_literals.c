@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "agentwatch/grow.h"
+#include "agentwatch/platform.h"
 #include "regex_syntax.h"
 
 /* Groups are read for literal sets down to this nesting. */

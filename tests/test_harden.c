@@ -41,6 +41,7 @@ struct scene {
     char *rules;
     char *logs;
     char *db;
+    char *active;             /* logs/agent.log, not yet written */
 };
 
 static void scene_open(struct scene *s)
@@ -49,6 +50,7 @@ static void scene_open(struct scene *s)
     s->rules = tu_path(s->dir, "rules.yaml");
     s->logs = tu_path(s->dir, "logs");
     s->db = tu_path(s->dir, "aw.db");
+    s->active = tu_path(s->logs, "agent.log");
     tu_write_str(s->rules, rules_text);
     if (mkdir(s->logs, 0755) != 0) {
         perror("mkdir");
@@ -63,6 +65,7 @@ static void scene_close(struct scene *s)
     free(s->rules);
     free(s->logs);
     free(s->db);
+    free(s->active);
 }
 
 static char *logs_file(const struct scene *s, const char *name)
@@ -131,18 +134,17 @@ static int db_contains(const struct scene *s, const char *needle)
 static void test_symlink_member_not_followed(void)
 {
     struct scene s;
-    char *active, *link, *secret, *out = NULL, *err = NULL;
+    char *link, *secret, *out = NULL, *err = NULL;
     int rc;
 
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
     link = logs_file(&s, "agent1.log");
     secret = tu_path(s.dir, "shadow");
-    tu_write_str(active, TRUST_EVENT("01"));
+    tu_write_str(s.active, TRUST_EVENT("01"));
     /* A "secret" that would become a finding if it were read. */
     tu_write_str(secret, "root:SECRET-HASH-0xdeadbeef:19000:0:99999:7:::\n" TRUST_EVENT("00"));
     CU_ASSERT_EQUAL_FATAL(symlink(secret, link), 0);
-    rc = scan(&s, active, &out, &err);
+    rc = scan(&s, s.active, &out, &err);
     CU_ASSERT_EQUAL(rc, 4);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "agent1.log: not read: a symbolic link"));
     CU_ASSERT_EQUAL(tu_count_lines(err), 1);
@@ -157,7 +159,6 @@ static void test_symlink_member_not_followed(void)
     CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 1);
     free(out);
     free(err);
-    free(active);
     free(link);
     free(secret);
     scene_close(&s);
@@ -166,13 +167,12 @@ static void test_symlink_member_not_followed(void)
 static void test_explicit_symlink_resolved_once(void)
 {
     struct scene s;
-    char *active, *link, *out = NULL, *err = NULL;
+    char *link, *out = NULL, *err = NULL;
 
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
     link = tu_path(s.dir, "current.log");
-    tu_write_str(active, TRUST_EVENT("01"));
-    CU_ASSERT_EQUAL_FATAL(symlink(active, link), 0);
+    tu_write_str(s.active, TRUST_EVENT("01"));
+    CU_ASSERT_EQUAL_FATAL(symlink(s.active, link), 0);
     CU_ASSERT_EQUAL(scan(&s, link, &out, &err), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "current.log: a symbolic link; reading its target"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "/logs/agent.log"));
@@ -181,7 +181,6 @@ static void test_explicit_symlink_resolved_once(void)
                     1);
     free(out);
     free(err);
-    free(active);
     free(link);
     scene_close(&s);
 }
@@ -189,17 +188,16 @@ static void test_explicit_symlink_resolved_once(void)
 static void test_fifo_never_hangs(void)
 {
     struct scene s;
-    char *active, *fifo, *fifo2, *out = NULL, *err = NULL;
+    char *fifo, *fifo2, *out = NULL, *err = NULL;
     int rc;
 
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
     fifo = logs_file(&s, "agent1.log");
     fifo2 = logs_file(&s, "other.log");
-    tu_write_str(active, TRUST_EVENT("01"));
+    tu_write_str(s.active, TRUST_EVENT("01"));
     CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
     CU_ASSERT_EQUAL_FATAL(mkfifo(fifo2, 0600), 0);
-    rc = scan(&s, active, &out, &err);
+    rc = scan(&s, s.active, &out, &err);
     CU_ASSERT_EQUAL(rc, 4);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "agent1.log: not read: not a regular file"));
     free(out);
@@ -213,14 +211,13 @@ static void test_fifo_never_hangs(void)
     {
         /* follow: catch-up must not block either; SIGINT after 3 s. */
         char *argv[] = { "/usr/bin/timeout", "--preserve-status", "-s", "INT", "-k", "10", "3", (char *)tu_agentwatch_bin(),
-                         "--db", s.db, "follow", "--rules", s.rules, active, NULL };
+                         "--db", s.db, "follow", "--rules", s.rules, s.active, NULL };
         rc = tu_run(argv, &out, &err);
         CU_ASSERT_EQUAL(rc, 0);
         CU_ASSERT_PTR_NOT_NULL(strstr(err, "agent1.log: not read: not a regular file"));
         free(out);
         free(err);
     }
-    free(active);
     free(fifo);
     free(fifo2);
     scene_close(&s);
@@ -229,24 +226,22 @@ static void test_fifo_never_hangs(void)
 static void test_foreign_owner_skipped(void)
 {
     struct scene s;
-    char *active, *member, *out = NULL, *err = NULL;
+    char *member, *out = NULL, *err = NULL;
 
     if (geteuid() != 0) {
         fprintf(stderr, "skipped: needs root to chown\n");
         return;
     }
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
     member = logs_file(&s, "agent1.log");
-    tu_write_str(active, TRUST_EVENT("01"));
+    tu_write_str(s.active, TRUST_EVENT("01"));
     tu_write_str(member, TRUST_EVENT("00"));
     CU_ASSERT_EQUAL_FATAL(chown(member, 12345, 12345), 0);
-    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 4);
+    CU_ASSERT_EQUAL(scan(&s, s.active, &out, &err), 4);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "agent1.log: not read: owned by uid 12345"));
     CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 1);
     free(out);
     free(err);
-    free(active);
     free(member);
     scene_close(&s);
 }
@@ -254,15 +249,14 @@ static void test_foreign_owner_skipped(void)
 static void test_head_not_stored(void)
 {
     struct scene s;
-    char *active, *out = NULL, *err = NULL;
+    char *out = NULL, *err = NULL;
 
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
-    tu_write_str(active, "<event date='03/11/2025 07:59:59.0000000 +01:00' severity='4' "
+    tu_write_str(s.active, "<event date='03/11/2025 07:59:59.0000000 +01:00' severity='4' "
                          "hostName='WKS-1' source='A' module='m' process='p' pid='1' thread='2' "
                          "tickCount='3' ><![CDATA[token HEAD-SECRET-4711 issued]]></event>\n"
                          TRUST_EVENT("01"));
-    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    CU_ASSERT_EQUAL(scan(&s, s.active, &out, &err), 0);
     CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 1);
     CU_ASSERT_FALSE(db_contains(&s, "HEAD-SECRET-4711"));
     CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM pragma_table_info('files')"
@@ -271,38 +265,35 @@ static void test_head_not_stored(void)
      * file resumes. */
     free(out);
     free(err);
-    tu_append_str(active, TRUST_EVENT("02"));
-    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    tu_append_str(s.active, TRUST_EVENT("02"));
+    CU_ASSERT_EQUAL(scan(&s, s.active, &out, &err), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "1 new finding"));
     CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM files"), 1);
     free(out);
     free(err);
-    free(active);
     scene_close(&s);
 }
 
 static void test_lock_symlink_not_followed(void)
 {
     struct scene s;
-    char *active, *lock, *victim, *content, *out = NULL, *err = NULL;
+    char *lock, *victim, *content, *out = NULL, *err = NULL;
 
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
     victim = tu_path(s.dir, "victim.conf");
     if (asprintf(&lock, "%s.lock", s.db) < 0) {
         abort();
     }
-    tu_write_str(active, TRUST_EVENT("01"));
+    tu_write_str(s.active, TRUST_EVENT("01"));
     tu_write_str(victim, "precious=1\n");
     CU_ASSERT_EQUAL_FATAL(symlink(victim, lock), 0);
-    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 1);
+    CU_ASSERT_EQUAL(scan(&s, s.active, &out, &err), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "lock file is a symbolic link"));
     content = tu_read_file(victim, NULL);
     CU_ASSERT_STRING_EQUAL(content, "precious=1\n");
     free(content);
     free(out);
     free(err);
-    free(active);
     free(victim);
     free(lock);
     scene_close(&s);
@@ -311,19 +302,18 @@ static void test_lock_symlink_not_followed(void)
 static void test_database_mode_and_owner(void)
 {
     struct scene s;
-    char *active, *out = NULL, *err = NULL;
+    char *out = NULL, *err = NULL;
     struct stat st;
     int fd;
 
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
-    tu_write_str(active, TRUST_EVENT("01"));
+    tu_write_str(s.active, TRUST_EVENT("01"));
     /* Pre-created world-writable: repaired, and said so. */
     fd = open(s.db, O_WRONLY | O_CREAT | O_EXCL, 0600);
     CU_ASSERT_FATAL(fd >= 0);
     close(fd);
     CU_ASSERT_EQUAL_FATAL(chmod(s.db, 0666), 0);
-    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    CU_ASSERT_EQUAL(scan(&s, s.active, &out, &err), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "repaired: mode 0666"));
     CU_ASSERT_EQUAL(stat(s.db, &st), 0);
     CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
@@ -332,26 +322,24 @@ static void test_database_mode_and_owner(void)
     if (geteuid() == 0) {
         /* Another user's database: refused, not adopted. */
         CU_ASSERT_EQUAL_FATAL(chown(s.db, 12345, 12345), 0);
-        CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 1);
+        CU_ASSERT_EQUAL(scan(&s, s.active, &out, &err), 1);
         CU_ASSERT_PTR_NOT_NULL(strstr(err, "refused: owned by uid 12345"));
         free(out);
         free(err);
     }
-    free(active);
     scene_close(&s);
 }
 
 static void test_foreign_sqlite_untouched(void)
 {
     struct scene s;
-    char *active, *out = NULL, *err = NULL;
+    char *out = NULL, *err = NULL;
 
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
-    tu_write_str(active, TRUST_EVENT("01"));
+    tu_write_str(s.active, TRUST_EVENT("01"));
     tu_sql_exec(s.db, "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);"
                       " INSERT INTO customers (name) VALUES ('ACME');");
-    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 1);
+    CU_ASSERT_EQUAL(scan(&s, s.active, &out, &err), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "another application"));
     CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM sqlite_master"), 1);
     CU_ASSERT_EQUAL(tu_sql_int(s.db, "PRAGMA user_version"), 0);
@@ -359,29 +347,27 @@ static void test_foreign_sqlite_untouched(void)
     free(err);
     /* A foreign application_id, even without tables. */
     tu_sql_exec(s.db, "DROP TABLE customers; PRAGMA application_id = 1234;");
-    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 1);
+    CU_ASSERT_EQUAL(scan(&s, s.active, &out, &err), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "application_id 0x000004d2"));
     CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM sqlite_master"), 0);
     free(out);
     free(err);
-    free(active);
     scene_close(&s);
 }
 
 static void test_unsafe_database_folder(void)
 {
     struct scene s;
-    char *active, *shared, *db, *out = NULL, *err = NULL;
+    char *shared, *db, *out = NULL, *err = NULL;
 
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
     shared = tu_path(s.dir, "shared");
     db = tu_path(shared, "aw.db");
-    tu_write_str(active, TRUST_EVENT("01"));
+    tu_write_str(s.active, TRUST_EVENT("01"));
     CU_ASSERT_EQUAL_FATAL(mkdir(shared, 0700), 0);
     CU_ASSERT_EQUAL_FATAL(chmod(shared, 01777), 0);
     {
-        const char *args[] = { "--db", db, "scan", "--rules", s.rules, active, NULL };
+        const char *args[] = { "--db", db, "scan", "--rules", s.rules, s.active, NULL };
         CU_ASSERT_EQUAL(run_bounded(&out, &err, args), 1);
         CU_ASSERT_PTR_NOT_NULL(strstr(err, "is writable by others (mode 1777)"));
         CU_ASSERT_PTR_NOT_NULL(strstr(err, "--allow-unsafe-dir"));
@@ -391,12 +377,11 @@ static void test_unsafe_database_folder(void)
     }
     {
         const char *args[] = { "--allow-unsafe-dir", "--db", db, "scan", "--rules", s.rules,
-                               active, NULL };
+                               s.active, NULL };
         CU_ASSERT_EQUAL(run_bounded(&out, &err, args), 0);
         free(out);
         free(err);
     }
-    free(active);
     free(shared);
     free(db);
     scene_close(&s);
@@ -412,29 +397,28 @@ static int can_be_nobody(void)
 static void test_unreadable_rollover_said(void)
 {
     struct scene s;
-    char *active, *member, *dbdir, *db, *out = NULL, *err = NULL;
+    char *member, *dbdir, *db, *out = NULL, *err = NULL;
 
     if (!can_be_nobody()) {
         fprintf(stderr, "skipped: needs root and setpriv\n");
         return;
     }
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
     member = logs_file(&s, "agent1.log");
     dbdir = tu_path(s.dir, "state");
     db = tu_path(dbdir, "aw.db");
-    tu_write_str(active, TRUST_EVENT("01"));
+    tu_write_str(s.active, TRUST_EVENT("01"));
     tu_write_str(member, TRUST_EVENT("00"));
     CU_ASSERT_EQUAL_FATAL(chmod(s.dir, 0755), 0);
     CU_ASSERT_EQUAL_FATAL(chmod(s.rules, 0644), 0);
-    CU_ASSERT_EQUAL_FATAL(chmod(active, 0644), 0);
+    CU_ASSERT_EQUAL_FATAL(chmod(s.active, 0644), 0);
     CU_ASSERT_EQUAL_FATAL(chmod(member, 0600), 0);
     CU_ASSERT_EQUAL_FATAL(mkdir(dbdir, 0700), 0);
     CU_ASSERT_EQUAL_FATAL(chown(dbdir, NOBODY, NOBODY), 0);
     {
         char *argv[] = { "/usr/bin/timeout", "30", "/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
                          "--clear-groups", (char *)tu_agentwatch_bin(), "--db", db, "scan",
-                         "--rules", s.rules, active, NULL };
+                         "--rules", s.rules, s.active, NULL };
         int rc = tu_run(argv, &out, &err);
         CU_ASSERT_EQUAL(rc, 4);
         CU_ASSERT_PTR_NOT_NULL(strstr(err, "agent1.log: cannot open: Permission denied"));
@@ -443,24 +427,35 @@ static void test_unreadable_rollover_said(void)
     }
     free(out);
     free(err);
-    free(active);
     free(member);
     free(dbdir);
     free(db);
     scene_close(&s);
 }
 
+/* bash -c cmd (agentwatch under a file-size limit) fails with exit 1 and
+ * one line naming EFBIG. */
+static void expect_efbig(const char *cmd)
+{
+    char *argv[] = { "/bin/bash", "-c", (char *)cmd, NULL };
+    char *out = NULL, *err = NULL;
+
+    CU_ASSERT_EQUAL(tu_run(argv, &out, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "file size limit exceeded (EFBIG"));
+    CU_ASSERT_EQUAL(tu_count_lines(err), 1);
+    free(out);
+    free(err);
+}
+
 static void test_file_size_limit(void)
 {
     struct scene s;
-    char *active, *cmd = NULL, *out = NULL, *err = NULL;
+    char *cmd = NULL, *out = NULL, *err = NULL;
     FILE *f;
     long long first;
-    int rc;
 
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
-    f = fopen(active, "w");
+    f = fopen(s.active, "w");
     CU_ASSERT_FATAL(f != NULL);
     for (int i = 0; i < 4000; i++) {
         fprintf(f, "<event date='03/11/2025 08:%02d:%02d.%07d +01:00' severity='1' "
@@ -472,22 +467,14 @@ static void test_file_size_limit(void)
     /* 300 KiB of file size (bash counts 1024-byte blocks): the database
      * outgrows it long before the 4000 findings are in. */
     if (asprintf(&cmd, "ulimit -f 300; exec '%s' --db '%s' scan --quiet --rules '%s' '%s'",
-                 tu_agentwatch_bin(), s.db, s.rules, active) < 0) {
+                 tu_agentwatch_bin(), s.db, s.rules, s.active) < 0) {
         abort();
     }
-    {
-        char *argv[] = { "/bin/bash", "-c", cmd, NULL };
-        rc = tu_run(argv, &out, &err);
-    }
-    CU_ASSERT_EQUAL(rc, 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "file size limit exceeded (EFBIG"));
-    CU_ASSERT_EQUAL(tu_count_lines(err), 1);
-    free(out);
-    free(err);
+    expect_efbig(cmd);
     /* Nothing lost: without the limit, the next scan completes the set. */
     first = tu_sql_int(s.db, "SELECT count(*) FROM findings");
     CU_ASSERT(first < 4000);
-    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    CU_ASSERT_EQUAL(scan(&s, s.active, &out, &err), 0);
     CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(*) FROM findings"), 4000);
     CU_ASSERT_EQUAL(tu_sql_int(s.db, "SELECT count(DISTINCT offset) FROM findings"), 4000);
     free(out);
@@ -499,17 +486,8 @@ static void test_file_size_limit(void)
     if (asprintf(&cmd, "ulimit -f 8; exec '%s' --db '%s' export", tu_agentwatch_bin(), s.db) < 0) {
         abort();
     }
-    {
-        char *argv[] = { "/bin/bash", "-c", cmd, NULL };
-        rc = tu_run(argv, &out, &err);
-    }
-    CU_ASSERT_EQUAL(rc, 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "file size limit exceeded (EFBIG"));
-    CU_ASSERT_EQUAL(tu_count_lines(err), 1);
-    free(out);
-    free(err);
+    expect_efbig(cmd);
     free(cmd);
-    free(active);
     scene_close(&s);
 }
 
@@ -620,14 +598,13 @@ static int terminal_safe(const char *s)
 static void test_hostile_names_sanitised(void)
 {
     struct scene s;
-    char *hostile, *active, *fifo, *out = NULL, *err = NULL;
+    char *hostile, *fifo, *out = NULL, *err = NULL;
 
     scene_open(&s);
     hostile = logs_file(&s, HOSTILE_NAME);
-    active = logs_file(&s, "agent.log");
     fifo = logs_file(&s, "x\033[31mred\n.log");
     tu_write_str(hostile, TRUST_EVENT("01"));
-    tu_write_str(active, TRUST_EVENT("02"));
+    tu_write_str(s.active, TRUST_EVENT("02"));
     CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
     /* scan: one line per file and the total, one warning. */
     CU_ASSERT_EQUAL(scan(&s, s.logs, &out, &err), 4);
@@ -678,7 +655,6 @@ static void test_hostile_names_sanitised(void)
         free(err);
     }
     free(hostile);
-    free(active);
     free(fifo);
     scene_close(&s);
 }
@@ -688,18 +664,17 @@ static void test_hostile_names_sanitised(void)
 static void test_csv_neutralised(void)
 {
     struct scene s;
-    char *active, *out = NULL, *err = NULL;
+    char *out = NULL, *err = NULL;
 
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
     /* A record whose message is a formula with a tab, CR and LF in it,
      * and a host that is one too. */
-    tu_write_str(active,
+    tu_write_str(s.active,
                  "<event date='03/11/2025 08:00:01.0000000 +01:00' severity='1' "
                  "hostName='@SUM(A1)' source='A' module='m' process='p' pid='1' thread='2' "
                  "tickCount='4' ><![CDATA[=HYPERLINK(\"http://127.0.0.1/\")\ttab\rcr\nlf could "
                  "not establish trust relationship \xE2\x80\xAE]]></event>\n");
-    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    CU_ASSERT_EQUAL(scan(&s, s.active, &out, &err), 0);
     free(out);
     free(err);
     {
@@ -726,7 +701,6 @@ static void test_csv_neutralised(void)
         free(out);
         free(err);
     }
-    free(active);
     scene_close(&s);
 }
 
@@ -735,16 +709,15 @@ static void test_csv_neutralised(void)
 static void test_report_read_only_folder(void)
 {
     struct scene s;
-    char *active, *out = NULL, *err = NULL;
+    char *out = NULL, *err = NULL;
 
     if (!can_be_nobody()) {
         fprintf(stderr, "skipped: needs root and setpriv\n");
         return;
     }
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
-    tu_write_str(active, TRUST_EVENT("01"));
-    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    tu_write_str(s.active, TRUST_EVENT("01"));
+    CU_ASSERT_EQUAL(scan(&s, s.active, &out, &err), 0);
     free(out);
     free(err);
     /* A folder and a database nobody may write (but read). */
@@ -769,19 +742,17 @@ static void test_report_read_only_folder(void)
         free(out);
         free(err);
     }
-    free(active);
     scene_close(&s);
 }
 
 static void test_when_range_checked(void)
 {
     struct scene s;
-    char *active, *out = NULL, *err = NULL;
+    char *out = NULL, *err = NULL;
 
     scene_open(&s);
-    active = logs_file(&s, "agent.log");
-    tu_write_str(active, TRUST_EVENT("01"));
-    CU_ASSERT_EQUAL(scan(&s, active, &out, &err), 0);
+    tu_write_str(s.active, TRUST_EVENT("01"));
+    CU_ASSERT_EQUAL(scan(&s, s.active, &out, &err), 0);
     free(out);
     free(err);
     {
@@ -805,7 +776,6 @@ static void test_when_range_checked(void)
         free(out);
         free(err);
     }
-    free(active);
     scene_close(&s);
 }
 

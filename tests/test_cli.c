@@ -553,18 +553,12 @@ static size_t longest_line(const char *text)
  * width into a pipe or file. */
 static void test_report_terminal_width(void)
 {
-    char *top = tu_mkdtemp();
-    char *db = tu_path(top, "aw.db");
-    char *samples = tu_src_path("samples/itms/agent.log");
-    char *rules = tu_src_path("rules");
+    char *top;
+    char *db = tu_scanned_db("samples/itms/agent.log", &top);
     char *out = NULL, *err = NULL, *text;
     char *argv[] = { (char *)tu_agentwatch_bin(), "--db", db, "report", "--since", "2025-03-10",
                      "--until", "2025-03-12T23:00", "--by", "hour", NULL };
 
-    CU_ASSERT_EQUAL_FATAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--quiet", "--rules",
-                                            rules, samples, NULL), 0);
-    free(out);
-    free(err);
     text = run_on_terminal(80, NULL, argv);
     CU_ASSERT(longest_line(text) <= 80);
     CU_ASSERT(longest_line(text) > 60);
@@ -586,24 +580,16 @@ static void test_report_terminal_width(void)
     tu_rmtree(top);
     free(top);
     free(db);
-    free(samples);
-    free(rules);
 }
 
 /* --by hour without --since looks back a week, not to the first finding;
  * --by minute over more than a day is a usage error naming a --since. */
 static void test_report_by_windows(void)
 {
-    char *top = tu_mkdtemp();
-    char *db = tu_path(top, "aw.db");
-    char *samples = tu_src_path("samples/itms/agent.log");
-    char *rules = tu_src_path("rules");
+    char *top;
+    char *db = tu_scanned_db("samples/itms/agent.log", &top);
     char *out = NULL, *err = NULL;
 
-    CU_ASSERT_EQUAL_FATAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--quiet", "--rules",
-                                            rules, samples, NULL), 0);
-    free(out);
-    free(err);
     /* The samples are from March 2025: a week back from --until. */
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "report", "--by", "hour", "--until",
                                       "2025-03-12T12:00:00Z", "--format", "csv", NULL), 0);
@@ -631,8 +617,6 @@ static void test_report_by_windows(void)
     tu_rmtree(top);
     free(top);
     free(db);
-    free(samples);
-    free(rules);
 }
 
 static void test_hostile_input_files(void)

@@ -321,6 +321,25 @@ static sqlite3_stmt *sql_first_row(const char *path, const char *sql, sqlite3 **
     return st;
 }
 
+char *tu_scanned_db(const char *log, char **dir)
+{
+    char *db, *path = tu_src_path(log), *rules = tu_src_path("rules");
+    char *out = NULL, *err = NULL;
+
+    *dir = tu_mkdtemp();
+    db = tu_path(*dir, "aw.db");
+    if (tu_run_agentwatch(&out, &err, "--db", db, "scan", "--quiet", "--rules", rules, path,
+                          NULL) != 0) {
+        fprintf(stderr, "scan %s: %s", path, err != NULL ? err : "");
+        abort();
+    }
+    free(out);
+    free(err);
+    free(path);
+    free(rules);
+    return db;
+}
+
 long long tu_sql_int(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;

@@ -103,6 +103,11 @@ int tu_run_agentwatch(char **out, char **errout, const char *arg, ...);
  * exit status, or -1 if it did not exit normally. */
 int tu_run(char *const argv[], char **out, char **errout);
 
+/* A database in a new folder (*dir: the caller removes it and frees
+ * both) holding what `agentwatch scan --quiet` finds in log (a path in
+ * the source tree) with the shipped rules.  Aborts when the scan fails. */
+char *tu_scanned_db(const char *log, char **dir);
+
 /* Open the SQLite database at path and return the first column of the
  * first row of sql as an integer (-1 when there is no row) or as a string
  * (NULL when none; caller frees).  Aborts when the query cannot run. */

@@ -75,14 +75,7 @@ grep -q "target=\"127.0.0.1\" port=\"$port\"" "$t/a.conf"
 pids+=($!)
 
 # ---- agentwatch: follow, killed and restarted ------------------------
-cat > "$t/rules.yaml" <<'EOF'
-version: 1
-rules:
-  - id: ssl-trust
-    category: ssl
-    severity: error
-    pattern: '(?i)could not establish trust relationship'
-EOF
+trust_rules "$t/rules.yaml"
 cat > "$t/agentwatch.yaml" <<EOF
 spool:
   path: $t/spool

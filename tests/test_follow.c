@@ -260,6 +260,21 @@ static void assert_exact(struct fx *f)
     CU_ASSERT_EQUAL(found, expected_count(f));
 }
 
+/* Once every record written is stored, a clean stop (SIGTERM), then the
+ * exact-set check. */
+static void stop_exact(struct fx *f)
+{
+    CU_ASSERT_FATAL(wait_findings(f, expected_count(f)));
+    CU_ASSERT_EQUAL(stop(f, SIGTERM), 0);
+    assert_exact(f);
+}
+
+/* The data gaps and other findings of agentwatch itself in f's database. */
+static long long gap_count(const struct fx *f)
+{
+    return peek(f->db, "SELECT count(*) FROM findings WHERE category = 'agentwatch'");
+}
+
 /* Shift agentK.log -> agentK+1.log for K = top..1, then agent.log ->
  * agent1.log (the rename chain). */
 static void rename_chain(struct fx *f, int top)
@@ -334,9 +349,7 @@ static void test_live_and_partial(void)
     CU_ASSERT_EQUAL(peek(f.db, "SELECT count(*) FROM findings WHERE partial = 1"), 0);
     CU_ASSERT(write(fd, tail, strlen(tail)) == (ssize_t)strlen(tail));
     close(fd);
-    CU_ASSERT_FATAL(wait_findings(&f, expected_count(&f)));
-    CU_ASSERT_EQUAL(stop(&f, SIGTERM), 0);
-    assert_exact(&f);
+    stop_exact(&f);
     free(other);
     fx_fini(&f);
 }
@@ -362,11 +375,8 @@ static void test_rotations_while_following(void)
     CU_ASSERT_EQUAL(unlink(r3), 0);            /* the oldest is deleted (read) */
     CU_ASSERT_EQUAL(unlink(f.log), 0);         /* replaced by a new file ... */
     write_records(&f, f.log, 30);              /* ... likely on the same inode */
-    CU_ASSERT_FATAL(wait_findings(&f, expected_count(&f)));
-    CU_ASSERT_EQUAL(stop(&f, SIGTERM), 0);
-    assert_exact(&f);
-    CU_ASSERT_EQUAL(peek(f.db, "SELECT count(*) FROM findings WHERE category = 'agentwatch'"),
-                    0);
+    stop_exact(&f);
+    CU_ASSERT_EQUAL(gap_count(&f), 0);
     free(r1);
     free(r3);
     fx_fini(&f);
@@ -389,16 +399,13 @@ static void test_catch_up_while_stopped(void)
     rename_chain(&f, 1);
     write_records(&f, f.log, 20);
     start(&f, NULL);
-    CU_ASSERT_FATAL(wait_findings(&f, expected_count(&f)));
-    CU_ASSERT_EQUAL(stop(&f, SIGTERM), 0);
-    assert_exact(&f);
+    stop_exact(&f);
 
     /* Rotated while stopped, nothing lost: no gap is reported.  (Content
      * written and deleted entirely while agentwatch was not running was
      * never seen, so it has no byte range to report; gaps of content that
      * was seen but not read are tested in test_scan.) */
-    CU_ASSERT_EQUAL(peek(f.db, "SELECT count(*) FROM findings WHERE category = 'agentwatch'"),
-                    0);
+    CU_ASSERT_EQUAL(gap_count(&f), 0);
     free(r1);
     free(r2);
     fx_fini(&f);
@@ -451,11 +458,8 @@ static void test_sigkill_torture(void)
     if (f.pid == 0) {
         start(&f, NULL);
     }
-    CU_ASSERT_FATAL(wait_findings(&f, expected_count(&f)));
-    CU_ASSERT_EQUAL(stop(&f, SIGTERM), 0);
-    assert_exact(&f);
-    CU_ASSERT_EQUAL(peek(f.db, "SELECT count(*) FROM findings WHERE category = 'agentwatch'"),
-                    0);
+    stop_exact(&f);
+    CU_ASSERT_EQUAL(gap_count(&f), 0);
     CU_ASSERT_EQUAL(peek(f.db, "SELECT count(*) FROM findings WHERE partial = 1"), 0);
     fx_fini(&f);
 }
@@ -486,9 +490,7 @@ static void test_sigterm_mid_batch(void)
     CU_ASSERT_STRING_EQUAL(check, "ok");
     free(check);
     start(&f, NULL);
-    CU_ASSERT_FATAL(wait_findings(&f, expected_count(&f)));
-    CU_ASSERT_EQUAL(stop(&f, SIGTERM), 0);
-    assert_exact(&f);
+    stop_exact(&f);
     fx_fini(&f);
 }
 

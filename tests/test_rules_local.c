@@ -38,6 +38,23 @@ struct fx {
     struct aw_err err;
 };
 
+
+/* A local file that disables c.third, overrides a.first and adds s.site
+ * with the match examples MATCH. */
+#define SITE_YAML(MATCH)                                               \
+    "disable: [c.third]\n"                                             \
+    "rules:\n"                                                         \
+    "  - id: a.first\n"                                                \
+    "    category: ssl\n"                                              \
+    "    severity: critical\n"                                         \
+    "    pattern: 'alpha local'\n"                                     \
+    "  - id: s.site\n"                                                 \
+    "    category: connection\n"                                       \
+    "    severity: error\n"                                            \
+    "    pattern: 'site'\n"                                            \
+    "    examples:\n"                                                  \
+    "      match: [" MATCH "]\n"
+
 static void fx_init(struct fx *f)
 {
     memset(f, 0, sizeof(*f));
@@ -291,19 +308,7 @@ static void test_cli_list_check_test(void)
     char want[1024];
 
     fx_init(&f);
-    fx_local(&f, "site.yaml",
-             "disable: [c.third]\n"
-             "rules:\n"
-             "  - id: a.first\n"
-             "    category: ssl\n"
-             "    severity: critical\n"
-             "    pattern: 'alpha local'\n"
-             "  - id: s.site\n"
-             "    category: connection\n"
-             "    severity: error\n"
-             "    pattern: 'site'\n"
-             "    examples:\n"
-             "      match: ['a site record']\n");
+    fx_local(&f, "site.yaml", SITE_YAML("'a site record'"));
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "rules", "list", "--rules", f.shipped, "--local-rules", f.local,
                                       "--format", "tsv", NULL), 0);
     snprintf(want, sizeof(want),
@@ -322,19 +327,7 @@ static void test_cli_list_check_test(void)
     free(out);
     free(err);
     /* rules test runs the local examples, placed in the local file */
-    fx_local(&f, "site.yaml",
-             "disable: [c.third]\n"
-             "rules:\n"
-             "  - id: a.first\n"
-             "    category: ssl\n"
-             "    severity: critical\n"
-             "    pattern: 'alpha local'\n"
-             "  - id: s.site\n"
-             "    category: connection\n"
-             "    severity: error\n"
-             "    pattern: 'site'\n"
-             "    examples:\n"
-             "      match: ['a site record', 'no such thing']\n");
+    fx_local(&f, "site.yaml", SITE_YAML("'a site record', 'no such thing'"));
     CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "rules", "test", "--rules", f.shipped, "--local-rules", f.local,
                                       NULL), 1);
     snprintf(want, sizeof(want), "%s/site.yaml:12:32: ", f.local);

@@ -336,53 +336,78 @@ static const char failure_line[] =
     "<time=\"08:00:00.000+000\" date=\"03-11-2025\" component=\"CcmMessaging\" context=\"\" "
     "type=\"3\" thread=\"1\" file=\"\">\n";
 
+/* A folder for a follow that notifies: the socket it notifies (listened
+ * on, fd), its configuration, database, rules (written: tu_rules_trust),
+ * log and stderr file. */
+struct nscene {
+    char *dir, *sock, *cfg, *db, *rules, *log, *errfile;
+    int fd;
+};
+
+static void nscene_open(struct nscene *n)
+{
+    n->dir = tu_mkdtemp();
+    n->sock = tu_path(n->dir, "notify");
+    n->cfg = tu_path(n->dir, "agentwatch.yaml");
+    n->db = tu_path(n->dir, "aw.db");
+    n->rules = tu_path(n->dir, "rules.yaml");
+    n->log = tu_path(n->dir, "CcmMessaging.log");
+    n->errfile = tu_path(n->dir, "stderr");
+    n->fd = listen_at(n->sock);
+    tu_write_str(n->rules, tu_rules_trust);
+}
+
+static void nscene_close(struct nscene *n)
+{
+    close(n->fd);
+    tu_rmtree(n->dir);
+    free(n->sock);
+    free(n->cfg);
+    free(n->db);
+    free(n->rules);
+    free(n->log);
+    free(n->errfile);
+    free(n->dir);
+}
+
 static void test_follow_notifies(void)
 {
-    char *dir = tu_mkdtemp();
-    char *sock = tu_path(dir, "notify");
-    char *cfg = tu_path(dir, "agentwatch.yaml");
-    char *db = tu_path(dir, "aw.db");
-    char *rules = tu_path(dir, "rules.yaml");
-    char *log = tu_path(dir, "CcmMessaging.log");
-    char *errfile = tu_path(dir, "stderr");
-    int fd = listen_at(sock);
+    struct nscene n;
     pid_t pid;
     char *m;
 
-    tu_write_str(rules, tu_rules_trust);
-    tu_write_str(cfg, "retention_days: 0\n");
-    tu_write_str(log, failure_line);
-    pid = spawn_follow(sock, cfg, db, errfile, "--rules", rules, log, NULL);
-    m = wait_message(fd, "READY=1");
+    nscene_open(&n);
+    tu_write_str(n.cfg, "retention_days: 0\n");
+    tu_write_str(n.log, failure_line);
+    pid = spawn_follow(n.sock, n.cfg, n.db, n.errfile, "--rules", n.rules, n.log, NULL);
+    m = wait_message(n.fd, "READY=1");
     CU_ASSERT_STRING_EQUAL(m != NULL ? m : "(none)", "READY=1\nSTATUS=catching up with 1 path");
     free(m);
-    m = wait_message(fd, "STATUS=following");
+    m = wait_message(n.fd, "STATUS=following");
     CU_ASSERT_PTR_NOT_NULL(m);
     if (m != NULL) {
         CU_ASSERT_PTR_NOT_NULL(strstr(m, "STATUS=following 1 file; last commit 20"));
         CU_ASSERT_PTR_NOT_NULL(strstr(m, "1 record, 1 finding since start"));
     }
     free(m);
-    m = wait_message(fd, "WATCHDOG=1");
+    m = wait_message(n.fd, "WATCHDOG=1");
     CU_ASSERT_PTR_NOT_NULL(m);
     free(m);
-    m = wait_message(fd, "WATCHDOG=1");   /* fed again: from the loop */
+    m = wait_message(n.fd, "WATCHDOG=1");   /* fed again: from the loop */
     CU_ASSERT_PTR_NOT_NULL(m);
     free(m);
-    tu_append_str(log, failure_line);
-    m = wait_message(fd, "STATUS=following 1 file");
+    tu_append_str(n.log, failure_line);
+    m = wait_message(n.fd, "STATUS=following 1 file");
     CU_ASSERT_PTR_NOT_NULL(m);
     if (m != NULL) {
         CU_ASSERT_PTR_NOT_NULL(strstr(m, "2 records, 2 findings since start"));
     }
     free(m);
     CU_ASSERT_EQUAL(stop_child(pid, SIGTERM), 0);
-    m = wait_message(fd, "STOPPING=1");
+    m = wait_message(n.fd, "STOPPING=1");
     CU_ASSERT_PTR_NOT_NULL(m);
     free(m);
-    close(fd);
-    tu_rmtree(dir);
-    free(sock); free(cfg); free(db); free(rules); free(log); free(errfile); free(dir);
+    nscene_close(&n);
 }
 
 /* The native protocol, byte for byte: a value with a newline is written
@@ -688,40 +713,33 @@ static void test_follow_syslog_events(void)
 
 static void test_wait_for_source(void)
 {
-    char *dir = tu_mkdtemp();
-    char *sock = tu_path(dir, "notify");
-    char *cfg = tu_path(dir, "agentwatch.yaml");
-    char *db = tu_path(dir, "aw.db");
-    char *rules = tu_path(dir, "rules.yaml");
-    char *log = tu_path(dir, "CcmMessaging.log");
-    char *errfile = tu_path(dir, "stderr");
-    int fd = listen_at(sock);
+    struct nscene n;
     char *out = NULL, *errout = NULL, *text, *m;
     char yaml[4096];
     pid_t pid;
 
-    tu_write_str(rules, tu_rules_trust);
+    nscene_open(&n);
     snprintf(yaml, sizeof(yaml), "sources:\n#  - /opt/agent/logs/agent.log\nrules: %s\n"
-             "retention_days: 0\n", rules);
-    tu_write_str(cfg, yaml);
-    tu_write_str(log, failure_line);
+             "retention_days: 0\n", n.rules);
+    tu_write_str(n.cfg, yaml);
+    tu_write_str(n.log, failure_line);
 
     /* Without the option: no source is a usage error, as before. */
-    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &errout, "--config", cfg, "--db", db, "follow",
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &errout, "--config", n.cfg, "--db", n.db, "follow",
                                       (char *)NULL), 2);
     CU_ASSERT_PTR_NOT_NULL(errout != NULL ? strstr(errout, "no sources") : NULL);
     free(out);
     free(errout);
 
-    pid = spawn_follow(sock, cfg, db, errfile, "--wait-for-source", NULL, NULL, NULL);
-    m = wait_message(fd, "READY=1");
+    pid = spawn_follow(n.sock, n.cfg, n.db, n.errfile, "--wait-for-source", NULL, NULL, NULL);
+    m = wait_message(n.fd, "READY=1");
     CU_ASSERT_PTR_NOT_NULL(m);
     CU_ASSERT_PTR_NOT_NULL(m != NULL ? strstr(m, "STATUS=waiting for a source") : NULL);
     free(m);
-    m = wait_message(fd, "WATCHDOG=1");   /* alive while waiting */
+    m = wait_message(n.fd, "WATCHDOG=1");   /* alive while waiting */
     CU_ASSERT_PTR_NOT_NULL(m);
     free(m);
-    text = tu_read_file(errfile, NULL);
+    text = tu_read_file(n.errfile, NULL);
     CU_ASSERT_PTR_NOT_NULL(text != NULL ? strstr(text, "waiting for a source") : NULL);
     free(text);
 
@@ -731,7 +749,7 @@ static void test_wait_for_source(void)
         int64_t deadline = aw_time_now_ms() + DEADLINE_MS;
         bool said = false;
         while (!said && aw_time_now_ms() < deadline) {
-            text = tu_read_file(errfile, NULL);
+            text = tu_read_file(n.errfile, NULL);
             said = text != NULL && strstr(text, "still no sources") != NULL;
             free(text);
             if (!said) {
@@ -743,27 +761,25 @@ static void test_wait_for_source(void)
     CU_ASSERT_EQUAL(waitpid(pid, NULL, WNOHANG), 0);
 
     /* The admin configures a source and reloads: it follows it. */
-    snprintf(yaml, sizeof(yaml), "sources:\n  - %s\nrules: %s\nretention_days: 0\n", log, rules);
-    tu_write_str(cfg, yaml);
+    snprintf(yaml, sizeof(yaml), "sources:\n  - %s\nrules: %s\nretention_days: 0\n", n.log, n.rules);
+    tu_write_str(n.cfg, yaml);
     kill(pid, SIGHUP);
-    m = wait_message(fd, "READY=1\nSTATUS=catching up with 1 path");
+    m = wait_message(n.fd, "READY=1\nSTATUS=catching up with 1 path");
     CU_ASSERT_PTR_NOT_NULL(m);
     free(m);
-    CU_ASSERT(wait_findings(db, 1));
-    tu_append_str(log, failure_line);
-    CU_ASSERT(wait_findings(db, 2));
+    CU_ASSERT(wait_findings(n.db, 1));
+    tu_append_str(n.log, failure_line);
+    CU_ASSERT(wait_findings(n.db, 2));
     CU_ASSERT_EQUAL(stop_child(pid, SIGTERM), 0);
 
     /* Stopped while waiting: a clean exit, not a failure. */
-    tu_write_str(cfg, "sources:\n");
-    pid = spawn_follow(sock, cfg, db, errfile, "--wait-for-source", NULL, NULL, NULL);
-    m = wait_message(fd, "READY=1\nSTATUS=waiting");
+    tu_write_str(n.cfg, "sources:\n");
+    pid = spawn_follow(n.sock, n.cfg, n.db, n.errfile, "--wait-for-source", NULL, NULL, NULL);
+    m = wait_message(n.fd, "READY=1\nSTATUS=waiting");
     CU_ASSERT_PTR_NOT_NULL(m);
     free(m);
     CU_ASSERT_EQUAL(stop_child(pid, SIGTERM), 0);
-    close(fd);
-    tu_rmtree(dir);
-    free(sock); free(cfg); free(db); free(rules); free(log); free(errfile); free(dir);
+    nscene_close(&n);
 }
 
 static int register_suites(void)

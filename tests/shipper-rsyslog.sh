@@ -27,7 +27,9 @@
 # runs).  Counted in December 2026: 1 loss in 98 runs in inotify mode,
 # 90 of them three or six at a time (load 5-15).  On a loss the test
 # names the spool files the lost findings are in and whether each file's
-# header arrived.
+# header arrived; when every loss is a whole file whose header never
+# arrived (that bug's shape), it runs the scenario once more from scratch
+# (AW_RSYSLOG_RERUN=1) and fails if it happens again or takes another shape.
 #
 # Usage: shipper-rsyslog.sh AGENTWATCH_BINARY.  Exit 77 (skip) only when
 # rsyslogd is not installed; scripts/test.sh installs it.
@@ -169,14 +171,28 @@ if [ "$ok" -ne 1 ] || [ "$lost" -ne 0 ] || [ "$extra" -ne 0 ]; then
     # so the file, reached B at all.  One whole file missing points at
     # imfile losing track of a renamed file (rsyslog issue 3758).
     comm -23 "$t/want" "$t/got-unique" | sed 's/.*"id": "//; s/"$//' > "$t/lost-ids"
+    whole=1       # every loss is a whole spool file whose header never came
     for f in "$t"/spool/agentwatch.ndjson*; do
         n=$(grep -cvF '"kind": "state"' "$f" || true)
         l=$(grep -cFf "$t/lost-ids" "$f" || true)
         seq=$(head -n 1 "$f" | grep -o '"sequence": [0-9]*' || true)
         if [ -n "$seq" ] && grep -qF "$seq," "$t/received.ndjson"; then h=yes; else h=no; fi
         [ "$l" -eq 0 ] || echo "  $(basename "$f") ($seq): $l of its $n findings lost; its header received: $h"
+        if [ "$l" -ne 0 ] && { [ "$l" -ne "$n" ] || [ "$h" = yes ]; }; then whole=0; fi
     done
     echo "--- rsyslog A"; cat "$t/a.out"; echo "--- rsyslog B"; cat "$t/b.out"
+    # The known imfile loss (see the top of this file) has exactly this
+    # shape, and the spool was proven whole above: run the scenario once
+    # more, from scratch, rather than fail on rsyslog's bug.  Any other
+    # shape, or the same loss twice in a row, fails.
+    if [ "$lost" -gt 0 ] && [ "$extra" -eq 0 ] && [ "$whole" -eq 1 ] &&
+       [ -z "${AW_RSYSLOG_RERUN:-}" ]; then
+        echo "KNOWN RSYSLOG LOSS: whole spool file(s) skipped by imfile (rsyslog issue 3758)," \
+             "the spool itself complete; running the scenario once more"
+        scratch_cleanup
+        trap - EXIT
+        AW_RSYSLOG_RERUN=1 exec "$0" "$bin"
+    fi
     exit 1
 fi
 echo "PASS"

@@ -20,7 +20,7 @@
  *     GetFileInformationByHandle, with size and mtime from the same call.
  */
 #include "agentwatch/platform.h"
-#include "agentwatch/winargv.h"
+#include "platform_win32_internal.h"
 
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
@@ -57,7 +57,7 @@ char *strndup(const char *s, size_t n)
     return p;
 }
 
-static int map_error(DWORD e)
+int aw_win_map_error(DWORD e)
 {
     switch (e) {
     case ERROR_FILE_NOT_FOUND:
@@ -95,13 +95,13 @@ static int map_error(DWORD e)
     }
 }
 
-static void set_errno_from_last_error(void)
+void aw_win_set_errno(void)
 {
-    errno = map_error(GetLastError());
+    errno = aw_win_map_error(GetLastError());
 }
 
 /* UTF-8 to a new UTF-16 string (caller frees), or NULL/errno. */
-static wchar_t *to_wide(const char *s)
+wchar_t *aw_win_to_wide(const char *s)
 {
     int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
     wchar_t *w;
@@ -130,7 +130,7 @@ static wchar_t *to_wide(const char *s)
 static wchar_t *to_wide_path(const char *path)
 {
     static const wchar_t local[] = L"\\\\?\\", unc[] = L"\\\\?\\UNC\\";
-    wchar_t *w = to_wide(path), *full = NULL, *out = NULL;
+    wchar_t *w = aw_win_to_wide(path), *full = NULL, *out = NULL;
     DWORD n;
 
     if (w == NULL || wcslen(w) < MAX_PATH - 12 || wcsncmp(w, local, 4) == 0) {
@@ -163,7 +163,7 @@ out:
 }
 
 /* UTF-16 to UTF-8 into buf; 0, or -1 when it does not fit or converts. */
-static int to_utf8_buf(const wchar_t *w, char *buf, size_t size)
+int aw_win_to_utf8_buf(const wchar_t *w, char *buf, size_t size)
 {
     int n;
 
@@ -199,7 +199,7 @@ static int open_handle(const char *path, DWORD access, DWORD disposition, DWORD 
                     disposition, FILE_ATTRIBUTE_NORMAL | flags, NULL);
     free(w);
     if (h == INVALID_HANDLE_VALUE) {
-        set_errno_from_last_error();
+        aw_win_set_errno();
         return -1;
     }
     fd = _open_osfhandle((intptr_t)h, crt_flags | _O_BINARY | _O_NOINHERIT);
@@ -306,7 +306,7 @@ int aw_os_fstat(int fd, struct aw_os_stat *st)
         return -1;
     }
     if (!GetFileInformationByHandle(h, &bh)) {
-        set_errno_from_last_error();
+        aw_win_set_errno();
         return -1;
     }
     memset(st, 0, sizeof(*st));
@@ -334,7 +334,7 @@ int aw_os_stat(const char *path, struct aw_os_stat *st)
     ok = GetFileAttributesExW(w, GetFileExInfoStandard, &a);
     free(w);
     if (!ok) {
-        set_errno_from_last_error();
+        aw_win_set_errno();
         return -1;
     }
     memset(st, 0, sizeof(*st));
@@ -355,7 +355,7 @@ static ssize_t read_handle(HANDLE h, void *buf, size_t len, OVERLAPPED *ov)
         if (e == ERROR_HANDLE_EOF) {
             return 0;
         }
-        errno = map_error(e);
+        errno = aw_win_map_error(e);
         return -1;
     }
     return (ssize_t)got;
@@ -373,7 +373,7 @@ ssize_t aw_os_pread(int fd, void *buf, size_t len, uint64_t offset)
         return -1;
     }
     if (!SetFilePointerEx(h, zero, &pos, FILE_CURRENT)) {
-        set_errno_from_last_error();
+        aw_win_set_errno();
         return -1;
     }
     memset(&ov, 0, sizeof(ov));
@@ -402,7 +402,7 @@ int aw_os_seek(int fd, uint64_t offset)
 
     to.QuadPart = (LONGLONG)offset;
     if (h == INVALID_HANDLE_VALUE || !SetFilePointerEx(h, to, NULL, FILE_BEGIN)) {
-        set_errno_from_last_error();
+        aw_win_set_errno();
         return -1;
     }
     return 0;
@@ -437,7 +437,7 @@ int aw_os_mkdir_private(const char *path)
     }
     ok = CreateDirectoryW(w, sa.lpSecurityDescriptor != NULL ? &sa : NULL);
     if (!ok) {
-        set_errno_from_last_error();
+        aw_win_set_errno();
         /* "C:" and other roots refuse creation with odd codes: existing is
          * what matters to the caller. */
         attrs = GetFileAttributesW(w);
@@ -473,7 +473,7 @@ int aw_os_try_lock(int fd)
     memset(&ov, 0, sizeof(ov));
     ov.OffsetHigh = LOCK_OFFSET_HIGH;
     if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov)) {
-        set_errno_from_last_error();
+        aw_win_set_errno();
         return -1;
     }
     return 0;
@@ -489,7 +489,7 @@ int aw_os_replace_content(int fd, const void *buf, size_t len)
     memset(&ov, 0, sizeof(ov));
     if (!SetFilePointerEx(h, zero, NULL, FILE_BEGIN) || !SetEndOfFile(h) ||
         !WriteFile(h, buf, (DWORD)len, &put, &ov) || put != len) {
-        set_errno_from_last_error();
+        aw_win_set_errno();
         return -1;
     }
     return 0;
@@ -498,7 +498,7 @@ int aw_os_replace_content(int fd, const void *buf, size_t len)
 int aw_os_fsync(int fd)
 {
     if (!FlushFileBuffers(handle_of(fd))) {
-        set_errno_from_last_error();
+        aw_win_set_errno();
         return -1;
     }
     return 0;
@@ -518,7 +518,7 @@ ssize_t aw_os_write(int fd, const void *buf, size_t len)
         return -1;
     }
     if (!WriteFile(handle_of(fd), buf, (DWORD)len, &put, NULL)) {
-        set_errno_from_last_error();
+        aw_win_set_errno();
         return -1;
     }
     return (ssize_t)put;
@@ -534,7 +534,7 @@ int aw_os_truncate(int fd, uint64_t size)
     /* SetEndOfFile cuts at the file pointer: put it back afterwards. */
     if (!SetFilePointerEx(h, zero, &cur, FILE_CURRENT) || !SetFilePointerEx(h, at, NULL, FILE_BEGIN) ||
         !SetEndOfFile(h) || !SetFilePointerEx(h, cur, NULL, FILE_BEGIN)) {
-        set_errno_from_last_error();
+        aw_win_set_errno();
         return -1;
     }
     return 0;
@@ -547,7 +547,7 @@ int aw_os_rename(const char *from, const char *to)
               MoveFileExW(wf, wt, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH);
 
     if (!ok && wf != NULL && wt != NULL) {
-        set_errno_from_last_error();
+        aw_win_set_errno();
     }
     free(wf);
     free(wt);
@@ -560,7 +560,7 @@ int aw_os_unlink(const char *path)
     BOOL ok = w != NULL && DeleteFileW(w);
 
     if (!ok && w != NULL) {
-        set_errno_from_last_error();
+        aw_win_set_errno();
     }
     free(w);
     return ok ? 0 : -1;
@@ -607,12 +607,12 @@ int aw_os_hostname(char *buf, size_t size)
         (n = sizeof(w) / sizeof(w[0]), !GetComputerNameW(w, &n))) {
         return -1;
     }
-    return to_utf8_buf(w, buf, size);
+    return aw_win_to_utf8_buf(w, buf, size);
 }
 
 char *aw_os_getenv_dup(const char *name)
 {
-    wchar_t *wname = to_wide(name), *w = NULL;
+    wchar_t *wname = aw_win_to_wide(name), *w = NULL;
     char *out = NULL;
     DWORD n;
     int len;
@@ -710,7 +710,7 @@ static const char *programdata_path(char *buf, size_t size, const char *leaf)
     char root[MAX_PATH * 3];
     DWORD n = GetEnvironmentVariableW(L"ProgramData", w, MAX_PATH);
 
-    if (n == 0 || n >= MAX_PATH || to_utf8_buf(w, root, sizeof(root)) != 0) {
+    if (n == 0 || n >= MAX_PATH || aw_win_to_utf8_buf(w, root, sizeof(root)) != 0) {
         snprintf(root, sizeof(root), "C:\\ProgramData");
     }
     snprintf(buf, size, "%s\\agentwatch\\%s", root, leaf);
@@ -740,7 +740,7 @@ const char *aw_os_default_rules_dir(void)
         return dir;
     }
     n = GetModuleFileNameW(NULL, w, MAX_PATH);
-    if (n == 0 || n >= MAX_PATH || to_utf8_buf(w, dir, sizeof(dir) - 8) != 0) {
+    if (n == 0 || n >= MAX_PATH || aw_win_to_utf8_buf(w, dir, sizeof(dir) - 8) != 0) {
         snprintf(dir, sizeof(dir), "rules");
         return dir;
     }
@@ -790,7 +790,7 @@ struct aw_os_dir *aw_os_dir_open(const char *path)
         DWORD e = GetLastError();
         if (e != ERROR_FILE_NOT_FOUND) {
             /* "x\*" of a file that is not a folder: ENOTDIR like opendir */
-            errno = e == ERROR_DIRECTORY || e == ERROR_INVALID_NAME ? ENOTDIR : map_error(e);
+            errno = e == ERROR_DIRECTORY || e == ERROR_INVALID_NAME ? ENOTDIR : aw_win_map_error(e);
             free(d);
             return NULL;
         }
@@ -808,13 +808,13 @@ const char *aw_os_dir_next(struct aw_os_dir *d)
         if (!d->have) {
             if (d->h == INVALID_HANDLE_VALUE || !FindNextFileW(d->h, &d->fd)) {
                 DWORD e = d->h == INVALID_HANDLE_VALUE ? ERROR_NO_MORE_FILES : GetLastError();
-                errno = e == ERROR_NO_MORE_FILES ? 0 : map_error(e);
+                errno = e == ERROR_NO_MORE_FILES ? 0 : aw_win_map_error(e);
                 return NULL;
             }
         }
         d->have = false;
         /* A name that does not fit (cannot happen within MAX_PATH) is skipped. */
-        if (to_utf8_buf(d->fd.cFileName, d->name, sizeof(d->name)) == 0) {
+        if (aw_win_to_utf8_buf(d->fd.cFileName, d->name, sizeof(d->name)) == 0) {
             errno = 0;
             return d->name;
         }
@@ -850,7 +850,7 @@ int aw_os_eventlog(int type, unsigned id, const char *const *strings, unsigned n
         return -1;
     }
     for (unsigned i = 0; i < n; i++) {
-        w[i] = to_wide(strings[i] != NULL ? strings[i] : "");
+        w[i] = aw_win_to_wide(strings[i] != NULL ? strings[i] : "");
         if (w[i] == NULL) {
             goto out;
         }
@@ -928,86 +928,4 @@ size_t aw_os_terminal_columns(int fd)
 bool aw_os_isatty(int fd)
 {
     return _isatty(fd) != 0;
-}
-
-int aw_os_self_exe(char *buf, size_t size)
-{
-    /* The longest path Windows has (\\?\ paths), not MAX_PATH: an exe
-     * installed deep in a folder tree still finds itself. */
-    const DWORD cap = 32768;
-    wchar_t *w = malloc(cap * sizeof(wchar_t));
-    DWORD n;
-    int rc = -1;
-
-    if (w == NULL) {
-        errno = ENOMEM;
-        return -1;
-    }
-    n = GetModuleFileNameW(NULL, w, cap);
-    if (n == 0) {
-        set_errno_from_last_error();
-    } else if (n >= cap) {
-        errno = ENAMETOOLONG;
-    } else {
-        rc = to_utf8_buf(w, buf, size);
-    }
-    free(w);
-    return rc;
-}
-
-int aw_os_spawn_quiet(const char *const *argv, aw_os_child *child)
-{
-    STARTUPINFOW si;
-    PROCESS_INFORMATION pi;
-    char *line = NULL;
-    wchar_t *wexe = NULL, *wline = NULL;
-    int rc = 0;
-
-    if (aw_win_command_line(argv, &line) != 0) {
-        return ENOMEM;
-    }
-    wexe = to_wide(argv[0]);
-    wline = wexe != NULL ? to_wide(line) : NULL;
-    if (wline == NULL) {
-        rc = errno;
-        goto out;
-    }
-    memset(&si, 0, sizeof(si));
-    si.cb = sizeof(si);
-    /* The program named in full (never looked up in PATH); bInheritHandles
-     * FALSE; CREATE_NO_WINDOW gives the console program a console of its
-     * own, never shown, rather than ours (where Ctrl-C would reach it). */
-    if (!CreateProcessW(wexe, wline, NULL, NULL, FALSE, CREATE_NO_WINDOW, NULL,
-                        NULL, &si, &pi)) {
-        rc = map_error(GetLastError());
-        goto out;
-    }
-    CloseHandle(pi.hThread);
-    *child = (aw_os_child)pi.hProcess;
-out:
-    free(wline);
-    free(wexe);
-    free(line);
-    return rc;
-}
-
-bool aw_os_child_reap(aw_os_child child)
-{
-    HANDLE h = (HANDLE)child;
-
-    if (WaitForSingleObject(h, 0) == WAIT_TIMEOUT) {
-        return false;
-    }
-    CloseHandle(h);
-    return true;
-}
-
-void aw_os_child_kill(aw_os_child child)
-{
-    HANDLE h = (HANDLE)child;
-
-    /* Fails only when it has ended already: nothing to do then. */
-    TerminateProcess(h, 1);
-    WaitForSingleObject(h, AW_OS_CHILD_KILL_WAIT_MS);
-    CloseHandle(h);
 }

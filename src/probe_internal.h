@@ -94,4 +94,26 @@ int aw_probe_crl_record(const unsigned char *d, size_t len, struct aw_probe_url 
 int aw_probe_fetch(struct aw_probe_url *u, size_t max, unsigned timeout_ms,
                    struct aw_http_result *res);
 
+/* What a certificate's OCSP responders say (src/probe_ocsp.c). */
+enum aw_ocsp_status {
+    AW_OCSP_NONE,             /* it names no OCSP URL */
+    AW_OCSP_GOOD,
+    AW_OCSP_REVOKED,
+    AW_OCSP_FAILED            /* no usable answer (why in each URL) */
+};
+
+/* Ask the OCSP URLs of x (issued by issuer) in turn until one answers,
+ * as CryptoAPI does: a bounded HTTP GET (RFC 6960 A.1), the response
+ * verified with OCSP_basic_verify() against store (chain: untrusted
+ * certificates that may sign it) and current within a few minutes of
+ * skew.  Each URL's outcome is recorded in r->urls (result, error,
+ * http_status, bytes, this/next update); their indices into idx (at most
+ * AW_PROBE_URL_MAX), how many into *nidx.  Returns an aw_ocsp_status. */
+struct x509_st;
+struct x509_store_st;
+struct stack_st_X509;
+int aw_probe_ocsp_check(struct aw_probe_result *r, struct x509_st *x, struct x509_st *issuer,
+                        struct stack_st_X509 *chain, struct x509_store_st *store,
+                        unsigned timeout_ms, size_t *idx, size_t *nidx);
+
 #endif

@@ -204,8 +204,8 @@ void aw_probe_revoked(struct aw_probe_result *r, int64_t *t0, const char *who, i
 {
     aw_probe_check_set(r, AW_PS_REVOCATION, AW_PC_FAIL, t0, "'%s' (serial %s) is revoked", who,
                        depth >= 0 && (size_t)depth < r->nchain ? r->chain[depth].serial : "?");
-    aw_probe_verdict_set(r, AW_PV_REVOKED, "The %s certificate '%s' is listed as revoked in its "
-                         "CA's CRL.", depth == 0 ? "server" : "CA", who);
+    aw_probe_verdict_set(r, AW_PV_REVOKED, "The %s certificate '%s' is revoked: its CA's CRL or "
+                         "OCSP responder says so.", depth == 0 ? "server" : "CA", who);
 }
 
 void aw_probe_revocation_offline(struct aw_probe_result *r, int64_t *t0, const char *who,
@@ -216,26 +216,21 @@ void aw_probe_revocation_offline(struct aw_probe_result *r, int64_t *t0, const c
                          "checked: %s.", who, urls);
 }
 
-/* OCSP URLs are listed, not queried: a CRL is what an AD CS CA always
- * publishes, and the verdict must not depend on a responder we cannot
- * compare with the agent's. */
+/* An OCSP URL the engine did not ask stays "skip" (the Windows engine
+ * leaves the asking to CryptoAPI and records no per-URL outcome). */
 void aw_probe_revocation_ok(struct aw_probe_result *r, int64_t *t0)
 {
-    size_t ocsp = 0;
-    int ncrl = 0;
+    int ncrl = 0, nocsp = 0, named = 0;
 
     for (size_t i = 0; i < r->nurls; i++) {
-        if (strcmp(r->urls[i].kind, "ocsp") == 0) {
-            ocsp++;
-            snprintf(r->urls[i].error, sizeof(r->urls[i].error), "OCSP is not queried (the "
-                     "CRLs decide)");
-        }
-        ncrl += strcmp(r->urls[i].kind, "crl") == 0;
+        named += strcmp(r->urls[i].kind, "aia") != 0;
+        ncrl += strcmp(r->urls[i].kind, "crl") == 0 && r->urls[i].result == AW_PC_OK;
+        nocsp += strcmp(r->urls[i].kind, "ocsp") == 0 && r->urls[i].result == AW_PC_OK;
     }
-    aw_probe_check_set(r, AW_PS_REVOCATION, AW_PC_OK, t0, "%d CRL%s fetched, no certificate of "
-                       "the chain revoked%s", ncrl, ncrl == 1 ? "" : "s",
-                       ncrl == 0 ? " (the chain names no CRL distribution point)" :
-                       ocsp ? "; OCSP URLs listed, not queried" : "");
+    aw_probe_check_set(r, AW_PS_REVOCATION, AW_PC_OK, t0, "%d CRL%s fetched, %d OCSP answer%s, "
+                       "no certificate of the chain revoked%s", ncrl, ncrl == 1 ? "" : "s",
+                       nocsp, nocsp == 1 ? "" : "s", named == 0 ?
+                       " (the chain names no CRL distribution point or OCSP URL)" : "");
 }
 
 void aw_probe_finish(struct aw_probe_result *r, const struct aw_probe_opts *o,

@@ -18,9 +18,10 @@
  *   3. with CRLs: every CRL distribution point of every certificate but
  *      the root (CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT on
  *      Windows), X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL.
- * OCSP URLs are listed, not queried: a CRL is what an AD CS CA always
- * publishes, and the verdict must not depend on a responder we cannot
- * compare with the agent's.
+ * OCSP comes first, as in CryptoAPI: a certificate's responder answering
+ * "good" settles it even when its CRL cannot be fetched; a responder
+ * that gives no answer falls back to the CRL; neither answering is
+ * revocation-offline (src/probe_ocsp.c).
  *
  * Handshake failures are told apart by what came back: not a byte
  * (tls-no-serverhello: the server closed or stayed silent after the
@@ -645,20 +646,18 @@ static void fetch_crls(struct engine *g)
     }
 }
 
-/* The first error of cv (depth below the root of a chain of n) that is
- * one of codes and, when cdp, whose certificate names a CRL URL (those
- * URLs and their outcome into urls). */
-static const struct verify_error *revocation_error(struct engine *g, const struct verify_run *cv,
-                                                   int n, const int *codes, char *urls,
-                                                   size_t size)
+/* The CRL error of cv at depth (one of codes) whose certificate names a
+ * CRL URL (those URLs and their outcome into urls); NULL when none. */
+static const struct verify_error *crl_error_at(struct engine *g, const struct verify_run *cv,
+                                               int depth, const int *codes, char *urls,
+                                               size_t size)
 {
     for (size_t i = 0; i < cv->n; i++) {
         const struct verify_error *e = &cv->e[i];
         size_t idx[AW_PROBE_URL_MAX], k;
 
-        if ((e->depth >= n - 1 && e->depth > 0) || !is_code(e->code, codes)) {
-            continue;   /* the root is not checked, as CryptoAPI's
-                         * ..._CHAIN_EXCLUDE_ROOT does not */
+        if (e->depth != depth || !is_code(e->code, codes)) {
+            continue;
         }
         if (urls == NULL) {
             return e;
@@ -672,17 +671,71 @@ static const struct verify_error *revocation_error(struct engine *g, const struc
     return NULL;
 }
 
-/* Judge the chain v built (leaf to anchor) with the CRLs. */
-static void step_revocation(struct engine *g, const struct verify_run *v)
+/* What the OCSP responders of each certificate of the chain said. */
+struct ocsp_run {
+    int st[AW_PROBE_CHAIN_MAX];
+    size_t idx[AW_PROBE_CHAIN_MAX][AW_PROBE_URL_MAX];
+    size_t n[AW_PROBE_CHAIN_MAX];
+};
+
+/* Ask the OCSP responders of every certificate of v's chain (of n) but
+ * the root, as CryptoAPI does before it looks at a CRL. */
+static void ask_ocsp(struct engine *g, const struct verify_run *v, int n, struct ocsp_run *o)
+{
+    memset(o, 0, sizeof(*o));
+    for (int d = 0; d + 1 < n && d < AW_PROBE_CHAIN_MAX; d++) {
+        o->st[d] = aw_probe_ocsp_check(g->r, sk_X509_value(v->chain, d),
+                                       sk_X509_value(v->chain, d + 1), v->chain, g->store,
+                                       g->o->timeout_ms, o->idx[d], &o->n[d]);
+    }
+}
+
+/* Offline at depth d: no OCSP answer, and the CRL failed or there is none
+ * to fall back on.  The URLs and their errors into urls; why. */
+static const char *offline_at(struct engine *g, const struct verify_run *v,
+                              const struct verify_run *cv, const struct ocsp_run *o, int d,
+                              char *urls, size_t size)
 {
     static const int OFFLINE[] = { X509_V_ERR_UNABLE_TO_GET_CRL, X509_V_ERR_CRL_HAS_EXPIRED,
                                    X509_V_ERR_CRL_NOT_YET_VALID,
                                    X509_V_ERR_CRL_SIGNATURE_FAILURE,
                                    X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER, 0 };
+    int st = d < AW_PROBE_CHAIN_MAX ? o->st[d] : AW_OCSP_NONE;
     const struct verify_error *e;
+    size_t used, cdp[AW_PROBE_URL_MAX];
+
+    if (st == AW_OCSP_GOOD) {
+        return NULL;    /* CryptoAPI does not fall back to the CRL */
+    }
+    e = crl_error_at(g, cv, d, OFFLINE, urls, size);
+    if (e == NULL && (st != AW_OCSP_FAILED ||
+                      cert_urls(g->r, sk_X509_value(v->chain, d), "crl", cdp, AW_PROBE_URL_MAX) > 0)) {
+        return NULL;    /* the CRL answered, or the certificate names none */
+    }
+    if (st == AW_OCSP_FAILED) {
+        if (e == NULL) {
+            urls[0] = '\0';
+        }
+        used = strlen(urls);
+        aw_probe_urls_text(g->r, o->idx[d], o->n[d], urls + used + (used ? 2 : 0),
+                           size - used - (used ? 2 : 0));
+        if (used) {
+            urls[used] = ';';
+            urls[used + 1] = ' ';
+        }
+    }
+    return e ? X509_verify_cert_error_string(e->code) : "no answer from its OCSP responder";
+}
+
+/* Judge the chain v built (leaf to anchor) with OCSP and the CRLs. */
+static void step_revocation(struct engine *g, const struct verify_run *v)
+{
+    static const int CRL_REVOKED[] = { X509_V_ERR_CERT_REVOKED, 0 };
     struct verify_run cv;
+    struct ocsp_run *o;
     char who[AW_PROBE_TEXT_MAX], urls[AW_PROBE_DETAIL_MAX];
-    int n = sk_X509_num(v->chain);
+    const char *why = NULL;
+    int n = sk_X509_num(v->chain), d, last;
 
     if (g->o->no_revocation) {
         aw_probe_revocation_skip(g->r, &g->t0, "not checked (--no-revocation)");
@@ -692,22 +745,43 @@ static void step_revocation(struct engine *g, const struct verify_run *v)
         aw_probe_revocation_skip(g->r, &g->t0, "no trusted chain to check");
         return;
     }
-    fetch_crls(g);
-    if (verify(g, true, &cv) != 0) {
+    o = malloc(sizeof(*o));
+    if (o == NULL) {
         aw_probe_revocation_skip(g->r, &g->t0, "out of memory");
         return;
     }
-    if ((e = revocation_error(g, &cv, n, REVOKED, NULL, 0)) != NULL) {
-        subject_of(e->cert, who, sizeof(who));
-        aw_probe_revoked(g->r, &g->t0, who, e->depth);
-    } else if ((e = revocation_error(g, &cv, n, OFFLINE, urls, sizeof(urls))) != NULL) {
-        subject_of(e->cert, who, sizeof(who));
-        aw_probe_revocation_offline(g->r, &g->t0, who, X509_verify_cert_error_string(e->code),
-                                    urls);
+    ask_ocsp(g, v, n, o);
+    fetch_crls(g);
+    if (verify(g, true, &cv) != 0) {
+        aw_probe_revocation_skip(g->r, &g->t0, "out of memory");
+        free(o);
+        return;
+    }
+    /* the root is not checked, as CryptoAPI's ..._CHAIN_EXCLUDE_ROOT;
+     * a lone trusted leaf is */
+    last = n > 1 ? n - 2 : 0;
+    for (d = 0; d <= last; d++) {
+        if ((d < AW_PROBE_CHAIN_MAX && o->st[d] == AW_OCSP_REVOKED) ||
+            crl_error_at(g, &cv, d, CRL_REVOKED, NULL, 0) != NULL) {
+            break;
+        }
+    }
+    if (d <= last) {
+        subject_of(sk_X509_value(v->chain, d), who, sizeof(who));
+        aw_probe_revoked(g->r, &g->t0, who, d);
     } else {
-        aw_probe_revocation_ok(g->r, &g->t0);
+        for (d = 0; d <= last && why == NULL; d++) {
+            why = offline_at(g, v, &cv, o, d, urls, sizeof(urls));
+        }
+        if (why != NULL) {
+            subject_of(sk_X509_value(v->chain, d - 1), who, sizeof(who));
+            aw_probe_revocation_offline(g->r, &g->t0, who, why, urls);
+        } else {
+            aw_probe_revocation_ok(g->r, &g->t0);
+        }
     }
     verify_free(&cv);
+    free(o);
 }
 
 /* ---- the probe ----------------------------------------------------- */

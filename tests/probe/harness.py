@@ -18,6 +18,7 @@ Usage: harness.py [SCENARIO...]   (AW_BIN names the binary)
 Prints one line per check and "probe: N passed, M failed"; exit 1 on a
 failure, 77 (skipped) without the cryptography package.
 """
+import base64
 import datetime
 import json
 import os
@@ -28,11 +29,13 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 try:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509 import ocsp
     from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 except ImportError:
     print("probe: python3 cryptography is missing (scripts/deps.sh python3-cryptography)")
@@ -178,7 +181,8 @@ class Server:
 
 
 def http_server(routes):
-    """routes: path -> bytes, or a callable(conn) that writes the answer."""
+    """routes: path -> bytes, or a callable(conn) that writes the answer;
+    a path ending in "/" -> callable(conn, rest): every path under it."""
     def handle(conn):
         req = b""
         while b"\r\n\r\n" not in req and len(req) < 8192:
@@ -188,7 +192,10 @@ def http_server(routes):
             req += chunk
         path = req.split(b" ")[1].decode()
         body = routes.get(path)
-        if body is None:
+        under = next((k for k in list(routes) if k.endswith("/") and path.startswith(k)), None)
+        if body is None and under is not None:
+            routes[under](conn, path[len(under):])
+        elif body is None:
             conn.sendall(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
         elif callable(body):
             body(conn)
@@ -263,6 +270,32 @@ def garbage_http(conn):
     conn.sendall(os.urandom(4096))
 
 
+def ocsp_responder(issuer, signer, statuses):
+    """An OCSP responder for GET requests (RFC 6960 A.1) about certificates
+    of issuer: statuses maps a serial to (cert, "good" or "revoked");
+    signer (a CA) signs the answer, so another CA's key forges one."""
+    def handle(conn, rest):
+        req = ocsp.load_der_ocsp_request(base64.b64decode(urllib.parse.unquote(rest)))
+        known = statuses.get(req.serial_number)
+        if known is None:
+            resp = ocsp.OCSPResponseBuilder.build_unsuccessful(
+                ocsp.OCSPResponseStatus.UNAUTHORIZED)
+        else:
+            cert, status = known
+            revoked = status == "revoked"
+            b = ocsp.OCSPResponseBuilder().add_response(
+                cert=cert, issuer=issuer.cert, algorithm=hashes.SHA1(),
+                cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
+                this_update=NOW - datetime.timedelta(hours=1), next_update=NOW + DAY,
+                revocation_time=NOW - DAY if revoked else None, revocation_reason=None)
+            b = b.responder_id(ocsp.OCSPResponderEncoding.HASH, signer.cert)
+            resp = b.sign(signer.key, hashes.SHA256())
+        body = resp.public_bytes(serialization.Encoding.DER)
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/ocsp-response\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    return handle
+
+
 # ---- scenarios -----------------------------------------------------------
 
 class World:
@@ -296,6 +329,9 @@ class World:
         self.other_ca = self.write("other-ca.pem", pem(self.other_root.cert))
         self.servers = []
         self.revoked_leaves = []
+        self.ocsp = {}
+        self.routes["/ocsp/"] = ocsp_responder(self.inter, self.inter, self.ocsp)
+        self.routes["/forged/"] = ocsp_responder(self.inter, self.other_root, self.ocsp)
 
     def write(self, name, data):
         path = os.path.join(self.d, name)
@@ -413,6 +449,15 @@ def main():
         _, wrongname_port = w.serve("wrongname", names=("other.example",))
         _, offline_port = w.serve("offline", cdp=f"http://{LOOP}:{w.closed}/inter.crl")
         _, stale_port = w.serve("stale", cdp="stale.crl")
+        ocsp_port = {}
+        for tag, cdp, path, status in (
+                ("good", None, "ocsp", "good"), ("revoked", None, "ocsp", "revoked"),
+                ("dead", None, None, "good"),
+                ("good-cdp-dead", f"http://{LOOP}:{w.closed}/inter.crl", "ocsp", "good"),
+                ("forged", None, "forged", "good")):
+            where = f"{w.h}/{path}" if path else f"http://{LOOP}:{w.closed}/ocsp"
+            cert, ocsp_port[tag] = w.serve(f"ocsp-{tag}", cdp=cdp, ocsp=where)
+            w.ocsp[cert.serial_number] = (cert, status)
         hostile_crl = {}
         for tag in ("big", "big2", "endless", "trickle", "garbage"):
             hostile_crl[tag] = w.serve(f"crl-{tag}", cdp=f"{tag}.crl")[1]
@@ -480,7 +525,8 @@ def main():
                  == [True, True]),
                 ("CRL fetched with dates", lambda o: url(o, "/inter.crl")["result"] == "ok"
                  and url(o, "/inter.crl")["next_update"] is not None),
-                ("OCSP listed", lambda o: url(o, "/ocsp")["kind"] == "ocsp"),
+                ("OCSP asked, the CRL decides when it fails", lambda o:
+                 url(o, "/ocsp")["kind"] == "ocsp" and url(o, "/ocsp")["result"] == "fail"),
                 ("sha1 thumbprint", lambda o: len(o["chain"][0]["sha1"]) == 40)])
             expect(res, "ok by name", ca + ["https://localhost:%d/agent" % good_port], "ok")
         if want("no-revocation"):
@@ -512,6 +558,28 @@ def main():
                    contains=[f"{LOOP}:{w.closed}/inter.crl"] + ssl_words("Connection refused"))
             expect(res, "stale CRL", ca + [ip(stale_port)], "revocation-offline",
                    contains=["stale CRL"])
+        if want("ocsp"):
+            ocsp_url = lambda o: next(u for u in o["urls"] if u["kind"] == "ocsp")
+            expect(res, "OCSP only, good", ca + [ip(ocsp_port["good"])], "ok", check=[
+                ("OCSP answered with dates", lambda o: ocsp_url(o)["result"] == "ok"
+                 and ocsp_url(o)["http_status"] == 200 and ocsp_url(o)["bytes"] > 0
+                 and ocsp_url(o)["this_update"] is not None
+                 and ocsp_url(o)["next_update"] is not None),
+                ("one OCSP answer", lambda o: "1 OCSP answer," in o["checks"][7]["detail"])])
+            expect(res, "OCSP only, revoked", ca + [ip(ocsp_port["revoked"])], "revoked",
+                   contains=["CN=localhost"])
+            expect(res, "OCSP only, responder down", ca + [ip(ocsp_port["dead"])],
+                   "revocation-offline", contains=[f"{LOOP}:{w.closed}/ocsp",
+                                                   "Connection refused"])
+            expect(res, "OCSP good, CDP down", ca + [ip(ocsp_port["good-cdp-dead"])], "ok",
+                   check=[("the CRL failed", lambda o: url(o, "/inter.crl")["result"]
+                           == "fail")])
+            expect(res, "OCSP answer signed by another CA", ca + [ip(ocsp_port["forged"])],
+                   "revocation-offline", contains=[f"{w.h}/forged",
+                                                   "cannot be verified"])
+            expect(res, "OCSP with --no-revocation", ca + ["--no-revocation",
+                                                          ip(ocsp_port["dead"])], "ok",
+                   check=[("OCSP not asked", lambda o: ocsp_url(o)["result"] == "skip")])
         if want("hostile-crl"):
             expect(res, "50 MB CRL (announced)", ca + [ip(hostile_crl["big"])],
                    "revocation-offline", contains=ssl_words("larger than the limit"))

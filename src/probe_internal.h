@@ -116,4 +116,10 @@ int aw_probe_ocsp_check(struct aw_probe_result *r, struct x509_st *x, struct x50
                         struct stack_st_X509 *chain, struct x509_store_st *store,
                         unsigned timeout_ms, size_t *idx, size_t *nidx);
 
+/* An OCSP response d[0..len) recorded into u as aw_probe_ocsp_check()
+ * records one (result, error, this and next update), its first answer
+ * read without verifying the signature (no anchors, no request); an
+ * aw_ocsp_status.  The entry of fuzz/fuzz_ocsp.c. */
+int aw_probe_ocsp_record(const unsigned char *d, size_t len, struct aw_probe_url *u);
+
 #endif

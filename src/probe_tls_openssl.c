@@ -712,17 +712,18 @@ static const char *offline_at(struct engine *g, const struct verify_run *v,
                       cert_urls(g->r, sk_X509_value(v->chain, d), "crl", cdp, AW_PROBE_URL_MAX) > 0)) {
         return NULL;    /* the CRL answered, or the certificate names none */
     }
-    if (st == AW_OCSP_FAILED) {
-        if (e == NULL) {
-            urls[0] = '\0';
+    if (st == AW_OCSP_FAILED) {   /* the OCSP URLs after the CRL's */
+        char ocsp[AW_PROBE_DETAIL_MAX];
+        aw_probe_urls_text(g->r, o->idx[d], o->n[d], ocsp, sizeof(ocsp));
+        size_t add = strlen(ocsp);
+        used = e != NULL ? strlen(urls) : 0;
+        if (used > 0 && used + 2 < size) {
+            memcpy(urls + used, "; ", 2);
+            used += 2;
         }
-        used = strlen(urls);
-        aw_probe_urls_text(g->r, o->idx[d], o->n[d], urls + used + (used ? 2 : 0),
-                           size - used - (used ? 2 : 0));
-        if (used) {
-            urls[used] = ';';
-            urls[used + 1] = ' ';
-        }
+        add = add < size - used ? add : size - used - 1;
+        memcpy(urls + used, ocsp, add);
+        urls[used + add] = '\0';
     }
     return e ? X509_verify_cert_error_string(e->code) : "no answer from its OCSP responder";
 }

@@ -454,7 +454,8 @@ def main():
                 ("good", None, "ocsp", "good"), ("revoked", None, "ocsp", "revoked"),
                 ("dead", None, None, "good"),
                 ("good-cdp-dead", f"http://{LOOP}:{w.closed}/inter.crl", "ocsp", "good"),
-                ("forged", None, "forged", "good")):
+                ("forged", None, "forged", "good"),
+                ("dead-cdp-dead", f"http://{LOOP}:{w.closed}/inter.crl", None, "good")):
             where = f"{w.h}/{path}" if path else f"http://{LOOP}:{w.closed}/ocsp"
             cert, ocsp_port[tag] = w.serve(f"ocsp-{tag}", cdp=cdp, ocsp=where)
             w.ocsp[cert.serial_number] = (cert, status)
@@ -574,6 +575,9 @@ def main():
             expect(res, "OCSP good, CDP down", ca + [ip(ocsp_port["good-cdp-dead"])], "ok",
                    check=[("the CRL failed", lambda o: url(o, "/inter.crl")["result"]
                            == "fail")])
+            expect(res, "OCSP and CDP down", ca + [ip(ocsp_port["dead-cdp-dead"])],
+                   "revocation-offline", contains=[f"{LOOP}:{w.closed}/inter.crl",
+                                                   f"{LOOP}:{w.closed}/ocsp"])
             expect(res, "OCSP answer signed by another CA", ca + [ip(ocsp_port["forged"])],
                    "revocation-offline", contains=[f"{w.h}/forged",
                                                    "cannot be verified"])

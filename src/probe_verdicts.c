@@ -92,8 +92,9 @@ static const struct aw_probe_verdict_info verdicts[AW_PV_COUNT] = {
         "chain cannot be fetched from this endpoint, or the CRL it serves is out of date. "
         "Windows then fails validation of an otherwise valid certificate "
         "(CRYPT_E_REVOCATION_OFFLINE, 0x80092013).",
-        "Make the CRL distribution point reachable over HTTP from the endpoints, and publish "
-        "a current CRL (check the CA's CRL publication schedule and the CRL's next update)." },
+        "Make the CRL distribution point (and the OCSP responder, when the certificates name "
+        "one) reachable over HTTP from the endpoints, and publish a current CRL (check the "
+        "CA's CRL publication schedule and the CRL's next update) and current OCSP answers." },
     [AW_PV_OK] = {
         "ok", "health",
         "The server answered, its certificate chain is complete, trusted, valid, issued for "

@@ -283,10 +283,13 @@ def ocsp_responder(issuer, signer, statuses):
         else:
             cert, status = known
             revoked = status == "revoked"
+            nxt = NOW - datetime.timedelta(minutes=30) if status == "stale" else NOW + DAY
             b = ocsp.OCSPResponseBuilder().add_response(
                 cert=cert, issuer=issuer.cert, algorithm=hashes.SHA1(),
-                cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
-                this_update=NOW - datetime.timedelta(hours=1), next_update=NOW + DAY,
+                cert_status={"revoked": ocsp.OCSPCertStatus.REVOKED,
+                             "unknown": ocsp.OCSPCertStatus.UNKNOWN}.get(
+                                 status, ocsp.OCSPCertStatus.GOOD),
+                this_update=NOW - datetime.timedelta(hours=1), next_update=nxt,
                 revocation_time=NOW - DAY if revoked else None, revocation_reason=None)
             b = b.responder_id(ocsp.OCSPResponderEncoding.HASH, signer.cert)
             resp = b.sign(signer.key, hashes.SHA256())
@@ -455,10 +458,13 @@ def main():
                 ("dead", None, None, "good"),
                 ("good-cdp-dead", f"http://{LOOP}:{w.closed}/inter.crl", "ocsp", "good"),
                 ("forged", None, "forged", "good"),
-                ("dead-cdp-dead", f"http://{LOOP}:{w.closed}/inter.crl", None, "good")):
+                ("dead-cdp-dead", f"http://{LOOP}:{w.closed}/inter.crl", None, "good"),
+                ("stale", None, "ocsp", "stale"), ("unknown", None, "ocsp", "unknown"),
+                ("not-known", None, "ocsp", None)):
             where = f"{w.h}/{path}" if path else f"http://{LOOP}:{w.closed}/ocsp"
             cert, ocsp_port[tag] = w.serve(f"ocsp-{tag}", cdp=cdp, ocsp=where)
-            w.ocsp[cert.serial_number] = (cert, status)
+            if status:    # None: a serial the responder does not know
+                w.ocsp[cert.serial_number] = (cert, status)
         hostile_crl = {}
         for tag in ("big", "big2", "endless", "trickle", "garbage"):
             hostile_crl[tag] = w.serve(f"crl-{tag}", cdp=f"{tag}.crl")[1]
@@ -578,6 +584,12 @@ def main():
             expect(res, "OCSP and CDP down", ca + [ip(ocsp_port["dead-cdp-dead"])],
                    "revocation-offline", contains=[f"{LOOP}:{w.closed}/inter.crl",
                                                    f"{LOOP}:{w.closed}/ocsp"])
+            expect(res, "OCSP answer stale", ca + [ip(ocsp_port["stale"])],
+                   "revocation-offline", contains=["stale OCSP response"])
+            expect(res, "OCSP status unknown", ca + [ip(ocsp_port["unknown"])],
+                   "revocation-offline", contains=["does not know this certificate"])
+            expect(res, "OCSP responder refuses", ca + [ip(ocsp_port["not-known"])],
+                   "revocation-offline", contains=["the responder answered 'unauthorized'"])
             expect(res, "OCSP answer signed by another CA", ca + [ip(ocsp_port["forged"])],
                    "revocation-offline", contains=[f"{w.h}/forged",
                                                    "cannot be verified"])

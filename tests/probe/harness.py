@@ -532,8 +532,10 @@ def main():
                  == [True, True]),
                 ("CRL fetched with dates", lambda o: url(o, "/inter.crl")["result"] == "ok"
                  and url(o, "/inter.crl")["next_update"] is not None),
+                # CryptoAPI asks OCSP itself: the Windows engine lists the URL
                 ("OCSP asked, the CRL decides when it fails", lambda o:
-                 url(o, "/ocsp")["kind"] == "ocsp" and url(o, "/ocsp")["result"] == "fail"),
+                 url(o, "/ocsp")["kind"] == "ocsp" and url(o, "/ocsp")["result"]
+                 == ("fail" if ENGINE == "openssl" else "skip")),
                 ("sha1 thumbprint", lambda o: len(o["chain"][0]["sha1"]) == 40)])
             expect(res, "ok by name", ca + ["https://localhost:%d/agent" % good_port], "ok")
         if want("no-revocation"):

@@ -18,4 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * failure: a fuzz run that cannot write its input is broken. */
 const char *fuzz_write_file(const char *suffix, const uint8_t *data, size_t size);
 
+/* Abort unless t (a field of size bytes) is NUL-terminated and either
+ * empty or an ISO-8601 UTC time "YYYY-MM-DDTHH:MM:SSZ", as the probe
+ * records certificate, CRL and OCSP times. */
+void fuzz_check_iso_time(const char *t, size_t size);
+
 #endif

@@ -12,15 +12,6 @@
 #include "fuzz.h"
 #include "src/probe_internal.h"
 
-static void check_time(const char *t, size_t size)
-{
-    size_t len = strnlen(t, size);
-
-    if (len == size || (len != 0 && (len != 20 || t[4] != '-' || t[10] != 'T' || t[19] != 'Z'))) {
-        abort();
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct aw_probe_url u;
@@ -33,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (u.result == AW_PC_FAIL) != (u.error[0] != '\0')) {
         abort();
     }
-    check_time(u.this_update, sizeof(u.this_update));
-    check_time(u.next_update, sizeof(u.next_update));
+    fuzz_check_iso_time(u.this_update, sizeof(u.this_update));
+    fuzz_check_iso_time(u.next_update, sizeof(u.next_update));
     return 0;
 }

@@ -46,3 +46,12 @@ const char *fuzz_write_file(const char *suffix, const uint8_t *data, size_t size
     }
     return path;
 }
+
+void fuzz_check_iso_time(const char *t, size_t size)
+{
+    size_t len = strnlen(t, size);
+
+    if (len == size || (len != 0 && (len != 20 || t[4] != '-' || t[10] != 'T' || t[19] != 'Z'))) {
+        abort();
+    }
+}

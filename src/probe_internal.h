@@ -112,6 +112,13 @@ enum aw_ocsp_status {
 struct x509_st;
 struct x509_store_st;
 struct stack_st_X509;
+struct asn1_string_st;
+
+/* An ASN.1 time (a certificate's, CRL's or OCSP answer's) as ISO-8601
+ * UTC into out ("" when t is NULL or unreadable); defined in
+ * src/probe_tls_openssl.c. */
+void aw_probe_asn1_time(const struct asn1_string_st *t, char *out, size_t size);
+
 int aw_probe_ocsp_check(struct aw_probe_result *r, struct x509_st *x, struct x509_st *issuer,
                         struct stack_st_X509 *chain, struct x509_store_st *store,
                         unsigned timeout_ms, size_t *idx, size_t *nidx);

@@ -64,19 +64,6 @@ static int get_url(const char *base, const unsigned char *der, int len, char *ou
     return 0;
 }
 
-static void ocsp_time(const ASN1_GENERALIZEDTIME *t, char *out, size_t size)
-{
-    struct tm tm;
-    char buf[96];
-
-    out[0] = '\0';
-    if (t != NULL && ASN1_TIME_to_tm(t, &tm) == 1) {
-        snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        snprintf(out, size, "%.*s", (int)(size - 1), buf);
-    }
-}
-
 static int failed(struct aw_probe_url *u, const char *why)
 {
     u->result = AW_PC_FAIL;
@@ -127,8 +114,8 @@ static int judge_response(struct aw_probe_url *u, const unsigned char *d, size_t
         rc = failed(u, "the response says nothing about this certificate");
         goto out;
     }
-    ocsp_time(thisupd, u->this_update, sizeof(u->this_update));
-    ocsp_time(nextupd, u->next_update, sizeof(u->next_update));
+    aw_probe_asn1_time(thisupd, u->this_update, sizeof(u->this_update));
+    aw_probe_asn1_time(nextupd, u->next_update, sizeof(u->next_update));
     if (OCSP_check_validity(thisupd, nextupd, LEEWAY_S, -1) != 1) {
         snprintf(why, sizeof(why), "stale OCSP response (this update %s, next update %s)",
                  u->this_update, u->next_update[0] ? u->next_update : "none");

@@ -96,19 +96,16 @@ static void name_text(const X509_NAME *n, char *out, size_t size)
     BIO_free(b);
 }
 
-static void time_text(const ASN1_TIME *t, char *out, size_t size)
+void aw_probe_asn1_time(const ASN1_TIME *t, char *out, size_t size)
 {
     struct tm tm;
-
     char buf[96];
 
     out[0] = '\0';
     if (t != NULL && ASN1_TIME_to_tm(t, &tm) == 1) {
         snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        size_t n = strlen(buf) < size ? strlen(buf) : size - 1;
-        memcpy(out, buf, n);
-        out[n] = '\0';
+        snprintf(out, size, "%.*s", (int)(size - 1), buf);
     }
 }
 
@@ -168,8 +165,8 @@ static void add_cert(struct engine *g, X509 *x, bool sent)
         OPENSSL_free(h);
         BN_free(bn);
     }
-    time_text(X509_get0_notBefore(x), c->not_before, sizeof(c->not_before));
-    time_text(X509_get0_notAfter(x), c->not_after, sizeof(c->not_after));
+    aw_probe_asn1_time(X509_get0_notBefore(x), c->not_before, sizeof(c->not_before));
+    aw_probe_asn1_time(X509_get0_notAfter(x), c->not_after, sizeof(c->not_after));
     if (X509_digest(x, EVP_sha1(), md, &mdlen) == 1) {
         hex(md, mdlen, c->sha1);
     }
@@ -553,7 +550,7 @@ static void facts_of(struct engine *g, const struct verify_run *v, struct aw_pro
     }
     if (bad != NULL) {
         subject_of(bad->cert, tx->bad_time, sizeof(tx->bad_time));
-        time_text(bad->cert ? (ex ? X509_get0_notAfter(bad->cert)
+        aw_probe_asn1_time(bad->cert ? (ex ? X509_get0_notAfter(bad->cert)
                                   : X509_get0_notBefore(bad->cert)) : NULL,
                   tx->when, sizeof(tx->when));
         f->bad_time = tx->bad_time;
@@ -592,8 +589,8 @@ static X509_CRL *take_crl(struct aw_probe_url *u, const unsigned char *d, size_t
         return NULL;
     }
     next = X509_CRL_get0_nextUpdate(crl);
-    time_text(X509_CRL_get0_lastUpdate(crl), u->this_update, sizeof(u->this_update));
-    time_text(next, u->next_update, sizeof(u->next_update));
+    aw_probe_asn1_time(X509_CRL_get0_lastUpdate(crl), u->this_update, sizeof(u->this_update));
+    aw_probe_asn1_time(next, u->next_update, sizeof(u->next_update));
     if (next != NULL && X509_cmp_time(next, NULL) < 0) {
         char when[sizeof(u->next_update)];
         memcpy(when, u->next_update, sizeof(when));

@@ -260,18 +260,19 @@ int aw_cli_parse(const struct aw_cli_spec *spec, struct aw_cli *cli, int argc, c
     return aw_cli_check_paths(spec, cli, args, 0);
 }
 
-/* Is word one of spec's rows, as aw_cli_parse_leading() reads it? */
-static bool is_row(const struct aw_cli_spec *spec, const char *word)
+/* The row word names as a leading option ("--name", "--name=value", or a
+ * lone "-x"; no cluster), NULL when none; *value as for long_row(). */
+static const struct aw_opt *leading_row(const struct aw_cli_spec *spec, const char *word,
+                                        const char **value)
 {
-    const char *value;
-
+    *value = NULL;
     if (word[0] != '-' || word[1] == '\0') {
-        return false;
+        return NULL;
     }
-    if (word[1] != '-') {
-        return word[2] == '\0' && find_alias(spec, word[1]) != NULL;
+    if (word[1] == '-') {
+        return long_row(spec, word, value);
     }
-    return long_row(spec, word, &value) != NULL;
+    return word[2] == '\0' ? find_alias(spec, word[1]) : NULL;
 }
 
 int aw_cli_parse_leading(const struct aw_cli_spec *spec, struct aw_cli *cli, int argc, char **argv,
@@ -281,9 +282,9 @@ int aw_cli_parse_leading(const struct aw_cli_spec *spec, struct aw_cli *cli, int
     int i, rc = AW_CLI_CONTINUE;
 
     for (i = 1; i < argc && argv[i][0] == '-' && rc == AW_CLI_CONTINUE; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *value;
 
-        if (pass_on && !is_row(spec, a)) {
+        if (pass_on && leading_row(spec, a, &value) == NULL) {
             break;
         }
         if (a[1] == '-') {
@@ -303,14 +304,9 @@ int aw_cli_skip_leading(const struct aw_cli_spec *spec, int argc, char **argv)
     int i = 1;
 
     while (i < argc && argv[i][0] == '-') {
-        const struct aw_opt *o = NULL;
-        const char *value = NULL;
+        const char *value;
+        const struct aw_opt *o = leading_row(spec, argv[i], &value);
 
-        if (argv[i][1] == '-') {
-            o = long_row(spec, argv[i], &value);
-        } else if (argv[i][1] != '\0' && argv[i][2] == '\0') {
-            o = find_alias(spec, argv[i][1]);
-        }
         i += o != NULL && value == NULL && takes_value(o) ? 2 : 1;
     }
     return i;

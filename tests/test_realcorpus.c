@@ -31,12 +31,12 @@
 #define HEALTH_RECALL 0.90
 #define MAX_FILES 32
 
-/* Held-out recall (ssl, connection, resolution, health) as measured with
- * the rules of rework 15 once batch 17 was held out (0.71, 0.77, 0.90, 0.64
- * on 470 records; each new batch's held-out sources bring wordings of agents
+/* Held-out recall (ssl, connection, resolution, health) as measured after
+ * the last rework (rework 17, after batch 17: 0.76, 0.78, 0.90, 0.64 on 470
+ * records; each new batch's held-out sources bring wordings of agents
  * no working record has), rounded down: a regression guard, not the goal;
  * see tests/corpus/real/README.md. */
-static const double holdout_recall_floor[] = { 0.70, 0.77, 0.90, 0.63 };
+static const double holdout_recall_floor[] = { 0.76, 0.78, 0.90, 0.63 };
 #define HOLDOUT_PRECISION_FLOOR 0.98
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };

@@ -39,8 +39,10 @@
 #define JIT_STACK_MIN (32u * 1024u)
 #define JIT_STACK_MAX (512u * 1024u)
 
-/* Capture pairs kept per match; groups beyond it still match but are not
- * reported by aw_matcher_capture(). */
+/* Capture pairs of the loader's scratch (its example checks read no
+ * captures); a matcher sizes its match data to the rule set's largest
+ * pattern, so a code captured in a rule's 40th alternative is still
+ * reported (a fixed 32 once dropped the codes of the later spellings). */
 #define CAPTURE_PAIRS 32
 
 int aw_matcher_scratch_init(struct aw_matcher *m, struct aw_err *err)
@@ -107,6 +109,31 @@ int aw_rule_run(struct aw_matcher *m, const struct rule *r, const char *s, size_
     }
 }
 
+/* Match data with a pair for every group of the rule set's largest
+ * pattern (PCRE2 reports only the groups that fit). */
+static int size_match_data(struct aw_matcher *m, const struct aw_ruleset *rs, struct aw_err *err)
+{
+    uint32_t most = CAPTURE_PAIRS - 1;
+
+    for (size_t i = 0; i < rs->count; i++) {
+        uint32_t groups = 0;
+        if (rs->rules[i].code != NULL &&
+            pcre2_pattern_info(rs->rules[i].code, PCRE2_INFO_CAPTURECOUNT, &groups) == 0 && groups > most) {
+            most = groups;
+        }
+    }
+    if (most + 1 > pcre2_get_ovector_count(m->md)) {
+        pcre2_match_data *md = pcre2_match_data_create(most + 1, NULL);
+        if (md == NULL) {
+            return aw_err_set(err, AW_ENOMEM, "matcher: cannot allocate PCRE2 match data for %u groups",
+                              (unsigned)most);
+        }
+        pcre2_match_data_free(m->md);
+        m->md = md;
+    }
+    return AW_OK;
+}
+
 int aw_matcher_new(const struct aw_ruleset *rs, struct aw_matcher **out, struct aw_err *err)
 {
     struct aw_matcher *m = NULL;
@@ -124,6 +151,9 @@ int aw_matcher_new(const struct aw_ruleset *rs, struct aw_matcher **out, struct 
         goto fail;
     }
     m->rs = rs;
+    if ((rc = size_match_data(m, rs, err)) != AW_OK) {
+        goto fail;
+    }
     m->bits = calloc(rs->pf.words ? rs->pf.words : 1, sizeof(*m->bits));
     m->limited = calloc(rs->count ? rs->count : 1, sizeof(*m->limited));
     if (m->bits == NULL || m->limited == NULL) {

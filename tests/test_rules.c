@@ -1292,6 +1292,40 @@ FX_TEST(test_capture_duplicate_names)
     aw_matcher_free(&m);
 }
 
+/* A code captured after the 32nd group is still reported: the match data
+ * is sized to the largest pattern (it once held 32 pairs, and the codes of
+ * a large code rule's later spellings matched but were not reported). */
+FX_TEST(test_capture_beyond_32_groups)
+{
+    struct aw_matcher *m = NULL;
+    const char *t = NULL;
+    size_t len = 0;
+    char pattern[2048];
+    char yaml[2300];
+    size_t off = 0;
+    static const char msg[] = "transfer failed with code 0x8024AA39 after retries";
+
+    /* 39 alternatives of one group each, then the code in group 40 */
+    off += (size_t)snprintf(pattern + off, sizeof(pattern) - off, "(?:");
+    for (int i = 1; i < 40; i++) {
+        off += (size_t)snprintf(pattern + off, sizeof(pattern) - off, "(?<code>zz%02dqq)|", i);
+    }
+    off += (size_t)snprintf(pattern + off, sizeof(pattern) - off, "(?<code>0x8024AA39))");
+    CU_ASSERT_FATAL(off < sizeof(pattern));
+    CU_ASSERT_FATAL(snprintf(yaml, sizeof(yaml),
+                             "rules:\n  - id: many\n    category: connection\n    severity: error\n"
+                             "    pattern: '%s'\n", pattern) < (int)sizeof(yaml));
+    CU_ASSERT_EQUAL_FATAL(fx_load_text(fx, "r.yaml", yaml), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_matcher_new(fx->rs, &m, &fx->err), AW_OK);
+    CU_ASSERT_EQUAL(aw_matcher_classify(m, msg, strlen(msg)), 0);
+    CU_ASSERT_TRUE(aw_matcher_capture(m, "code", &t, &len));
+    CU_ASSERT(len == 10 && t != NULL && memcmp(t, "0x8024AA39", 10) == 0);
+    CU_ASSERT_EQUAL(aw_matcher_classify(m, "zz07qq", 6), 0);
+    CU_ASSERT_TRUE(aw_matcher_capture(m, "code", &t, &len));
+    CU_ASSERT(len == 6 && t != NULL && memcmp(t, "zz07qq", 6) == 0);
+    aw_matcher_free(&m);
+}
+
 static const char failing_examples_yaml[] =
     "rules:\n"
     "  - id: conn\n"
@@ -1851,6 +1885,7 @@ static int reg(void)
         { "shipped rules classify samples", test_shipped_rules_classify },
         { "shipped code spellings and captures", test_shipped_code_spellings },
         { "captures with duplicate names", test_capture_duplicate_names },
+        { "a capture beyond the 32nd group", test_capture_beyond_32_groups },
         { "keep failing examples", test_keep_failing_examples },
         { "lint: backtracking", test_lint_backtracking },
         { "lint: shadowing", test_lint_shadowing },

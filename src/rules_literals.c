@@ -77,7 +77,11 @@ static bool inline_option(const char *p, size_t n, size_t i)
 enum group_kind {
     GROUP_PLAIN,              /* ( ), (?: ), (?> ), (?| ): contents required */
     GROUP_NAMED,              /* (?<name> ) */
-    GROUP_OTHER               /* lookarounds and anything else */
+    /* (?= ): its contents must match somewhere in the message, so one of
+     * their literals occurs in it: a fallback like a plain group (the
+     * shape rules of rules/95-shapes.yaml lead with one) */
+    GROUP_LOOKAHEAD,
+    GROUP_OTHER               /* negative lookarounds, lookbehinds, anything else */
 };
 
 /* The group opening at p[i]: its kind, *body = index of its contents,
@@ -93,6 +97,9 @@ static bool scan_group(const char *p, size_t n, size_t i, enum group_kind *kind,
     if (j < n && p[j] == '?') {
         if (j + 1 < n && (p[j + 1] == ':' || p[j + 1] == '>' || p[j + 1] == '|')) {
             j += 2;
+        } else if (j + 1 < n && p[j + 1] == '=') {
+            j += 2;
+            *kind = GROUP_LOOKAHEAD;
         } else if (j + 2 < n && p[j + 1] == '<' &&
                    (((p[j + 2] | 0x20) >= 'a' && (p[j + 2] | 0x20) <= 'z') || p[j + 2] == '_')) {
             j += 2;
@@ -186,11 +193,13 @@ void aw_rules_literals_free(char **lits, size_t count)
  *     name does not cost a rule its prefilter);
  *   - a branch whose best run is shorter than 3 bytes falls back to the
  *     literals of its first required group at depth 0 (plain, non-capturing,
- *     named or atomic, not followed by ?, * or {0,..}), extracted by the
- *     same rules from the group's contents: one of them occurs in every
- *     match.  "\b(?:0x)?(?:800b0109|80090325)\b" thus yields both codes;
+ *     named, atomic or a positive lookahead, not followed by ?, * or
+ *     {0,..}), extracted by the same rules from the group's contents: one
+ *     of them occurs in every match, or for a lookahead in the message.
+ *     "\b(?:0x)?(?:800b0109|80090325)\b" thus yields both codes;
  *   - a branch with neither gives up.
- * Each kept run is something every match of its branch contains, so
+ * Each kept run is something every match of its branch contains (or,
+ * from a lookahead, every message it matches in), so
  * "some literal occurs" is necessary for a match.
  */
 

@@ -35,13 +35,14 @@
  * batch 16's held-out part before any rule change of its own (fa8118e's
  * rules: 0.77, 0.76, 0.90, 0.59 on 559 records; 0.77, 0.80, 0.90, 0.59 after
  * rework 18; 0.78, 0.76, 0.90, 0.56 on 607 records with batch 18 before
- * any rule change of its own; each new batch's held-out sources bring
+ * any rule change of its own; 0.77, 0.88, 0.90, 0.56 after rework 20's
+ * shape tier; each new batch's held-out sources bring
  * wordings of agents no working record has), rounded down: a regression
  * guard, not the goal; see tests/corpus/real/README.md.  The held-out
  * precision floor is one too: batch 16 brought the first held-out false
  * positive (a .NET send failure without a named cause taken for TLS), ssl
  * 20/21. */
-static const double holdout_recall_floor[] = { 0.77, 0.75, 0.90, 0.56 };
+static const double holdout_recall_floor[] = { 0.77, 0.88, 0.90, 0.56 };
 #define HOLDOUT_PRECISION_FLOOR 0.98
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };

@@ -36,14 +36,16 @@
  * rules: 0.77, 0.76, 0.90, 0.59 on 559 records; 0.77, 0.80, 0.90, 0.59 after
  * rework 18; 0.78, 0.76, 0.90, 0.56 on 607 records with batch 18 before
  * any rule change of its own; 0.77, 0.88, 0.90, 0.56 after rework 20's
- * shape tier; each new batch's held-out sources bring
+ * shape tier; 0.77, 0.88, 0.90, 0.51 on 643 records with batch 19 before
+ * any rule change of its own; each new batch's held-out sources bring
  * wordings of agents no working record has), rounded down: a regression
  * guard, not the goal; see tests/corpus/real/README.md.  The held-out
  * precision floor is one too: batch 16 brought the first held-out false
  * positive (a .NET send failure without a named cause taken for TLS), ssl
- * 20/21. */
-static const double holdout_recall_floor[] = { 0.77, 0.88, 0.90, 0.56 };
-#define HOLDOUT_PRECISION_FLOOR 0.98
+ * 20/21; batch 19 three local errors of the Falcon sensor that the shape
+ * tier takes for connection failures, connection 128/131. */
+static const double holdout_recall_floor[] = { 0.77, 0.88, 0.90, 0.51 };
+#define HOLDOUT_PRECISION_FLOOR 0.97
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };
 #define NCAT (sizeof(categories) / sizeof(categories[0]))
@@ -58,7 +60,7 @@ static const char *const domain_names[NDOM] = { "Windows management", "other age
 static const char *const windows_files[] = {
     "mslearn-configmgr.tsv", "mslearn-windowsupdate.tsv", "github-configmgr.tsv",
     "github-windowsupdate.tsv", "github-winhttp.tsv", "web-windows.tsv", "windows-mgmt.tsv",
-    "windows-mgmt2.tsv", "windows-mgmt3.tsv", "windows-mgmt4.tsv",
+    "windows-mgmt2.tsv", "windows-mgmt3.tsv", "windows-mgmt4.tsv", "windows-mgmt5.tsv",
 };
 
 struct tally {

@@ -43,9 +43,10 @@
  * precision floor is one too: batch 16 brought the first held-out false
  * positive (a .NET send failure without a named cause taken for TLS), ssl
  * 20/21; batch 19 three local errors of the Falcon sensor that the shape
- * tier takes for connection failures, connection 128/131. */
+ * tier takes for connection failures, connection 128/131 (0.97), 128/130
+ * after rework 21 excluded reading proxy settings from the shape tier. */
 static const double holdout_recall_floor[] = { 0.77, 0.88, 0.90, 0.51 };
-#define HOLDOUT_PRECISION_FLOOR 0.97
+#define HOLDOUT_PRECISION_FLOOR 0.98
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };
 #define NCAT (sizeof(categories) / sizeof(categories[0]))

@@ -38,16 +38,20 @@
  * any rule change of its own; 0.77, 0.88, 0.90, 0.56 after rework 20's
  * shape tier; 0.77, 0.88, 0.90, 0.51 on 643 records with batch 19 before
  * any rule change of its own; 0.92, 0.88, 0.90, 0.51 after rework 22's
- * ssl, resolution and exchange shapes; each new batch's held-out sources bring
+ * ssl, resolution and exchange shapes; 0.92, 0.85, 0.90, 0.51 on 674 records
+ * with batch 20 before any rule change of its own; each new batch's held-out sources bring
  * wordings of agents no working record has), rounded down: a regression
  * guard, not the goal; see tests/corpus/real/README.md.  The held-out
  * precision floor is one too: batch 16 brought the first held-out false
  * positive (a .NET send failure without a named cause taken for TLS), ssl
  * 20/21; batch 19 three local errors of the Falcon sensor that the shape
  * tier takes for connection failures, connection 128/131 (0.97), 128/130
- * after rework 21 excluded reading proxy settings from the shape tier. */
-static const double holdout_recall_floor[] = { 0.92, 0.88, 0.90, 0.51 };
-#define HOLDOUT_PRECISION_FLOOR 0.98
+ * after rework 21 excluded reading proxy settings from the shape tier;
+ * batch 20 three ConfigMgr update-client errors that are not about the
+ * server (a Group Policy conflict, content not distributed), connection
+ * 136/141 (0.96). */
+static const double holdout_recall_floor[] = { 0.92, 0.85, 0.90, 0.51 };
+#define HOLDOUT_PRECISION_FLOOR 0.96
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };
 #define NCAT (sizeof(categories) / sizeof(categories[0]))
@@ -63,6 +67,7 @@ static const char *const windows_files[] = {
     "mslearn-configmgr.tsv", "mslearn-windowsupdate.tsv", "github-configmgr.tsv",
     "github-windowsupdate.tsv", "github-winhttp.tsv", "web-windows.tsv", "windows-mgmt.tsv",
     "windows-mgmt2.tsv", "windows-mgmt3.tsv", "windows-mgmt4.tsv", "windows-mgmt5.tsv",
+    "windows-mgmt6.tsv",
 };
 
 struct tally {

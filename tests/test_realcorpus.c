@@ -39,7 +39,9 @@
  * shape tier; 0.77, 0.88, 0.90, 0.51 on 643 records with batch 19 before
  * any rule change of its own; 0.92, 0.88, 0.90, 0.51 after rework 22's
  * ssl, resolution and exchange shapes; 0.92, 0.85, 0.90, 0.51 on 674 records
- * with batch 20 before any rule change of its own; each new batch's held-out sources bring
+ * with batch 20 before any rule change of its own; 0.92, 0.85, 0.90, 0.52
+ * on 709 records with batch 21 before any rule change of its own; each
+ * new batch's held-out sources bring
  * wordings of agents no working record has), rounded down: a regression
  * guard, not the goal; see tests/corpus/real/README.md.  The held-out
  * precision floor is one too: batch 16 brought the first held-out false
@@ -49,9 +51,11 @@
  * after rework 21 excluded reading proxy settings from the shape tier;
  * batch 20 three ConfigMgr update-client errors that are not about the
  * server (a Group Policy conflict, content not distributed), connection
- * 136/141 (0.96). */
+ * 136/141 (0.96); batch 21 one benign record of an IntuneManagementExtension.log
+ * taken for a connection failure and one for a success marker (not read,
+ * counted), connection 140/146 (0.95), health 24/25. */
 static const double holdout_recall_floor[] = { 0.92, 0.85, 0.90, 0.51 };
-#define HOLDOUT_PRECISION_FLOOR 0.96
+#define HOLDOUT_PRECISION_FLOOR 0.95
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };
 #define NCAT (sizeof(categories) / sizeof(categories[0]))
@@ -68,6 +72,7 @@ static const char *const windows_files[] = {
     "github-windowsupdate.tsv", "github-winhttp.tsv", "web-windows.tsv", "windows-mgmt.tsv",
     "windows-mgmt2.tsv", "windows-mgmt3.tsv", "windows-mgmt4.tsv", "windows-mgmt5.tsv",
     "windows-mgmt6.tsv",
+    "windows-mgmt7.tsv",
 };
 
 struct tally {

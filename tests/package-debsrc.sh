@@ -53,7 +53,8 @@ for s in postinst prerm postrm; do
     cmp -s "$tmp/control/$s" "$src/debian/agentwatch.$s" || fail "$s is not debian/agentwatch.$s"
 done
 [ "$(LC_ALL=C sort "$tmp/control/conffiles")" = "$(printf '%s\n' /etc/agentwatch/agentwatch.yaml /etc/agentwatch/rules.d/README)" ] || fail "conffiles: $(cat "$tmp/control/conffiles")"
-dpkg-deb -f "$deb" Depends | grep -q libyaml || fail "Depends lacks libyaml"
+depends=$(dpkg-deb -f "$deb" Depends)   # not `| grep -q`: SIGPIPE under pipefail
+grep -q libyaml <<<"$depends" || fail "Depends lacks libyaml: $depends"
 other=$("$src/packaging/build-deb.sh" "$tmp/dist" "$tmp/build")
 names() { dpkg-deb -c "$1" | awk '{ print $NF }' | sed 's/\.gz$//' | LC_ALL=C sort; }
 diff <(names "$other") <(names "$deb") || fail "file lists differ (left: build-deb.sh, right: dpkg-buildpackage)"

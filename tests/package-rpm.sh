@@ -92,7 +92,8 @@ has ' -rw-r--r-- root:root /usr/share/zsh/site-functions/_agentwatch'
 if grep -v -e ' root:root ' -e ' root:agentwatch /var/lib/agentwatch$' <<<"$files"; then
     fail "files not owned by root"
 fi
-rpmq --qf '%{PREIN}' "$rpm" | grep -q 'groupadd -r agentwatch' || fail "%pre does not create the group agentwatch"
+prein=$(rpmq --qf '%{PREIN}' "$rpm")
+grep -q 'groupadd -r agentwatch' <<<"$prein" || fail "%pre does not create the group agentwatch"
 if grep '/var/lib/agentwatch/' <<<"$files"; then fail "the package ships a file in the state folder"; fi
 for s in PREIN POSTIN PREUN POSTUN; do
     rpmq --qf "%{$s}" "$rpm" | sed 's/^(none)$//' >"$tmp/$s"

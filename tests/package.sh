@@ -35,7 +35,11 @@ echo "$deb: $(stat -c %s "$deb") bytes"
 step "metadata"
 version=$(dpkg-deb -f "$deb" Version)
 [ "$(dpkg-deb -f "$deb" Package)" = agentwatch ] || fail "package name"
-dpkg-deb -f "$deb" Depends | grep -q libyaml || fail "Depends lacks libyaml: $(dpkg-deb -f "$deb" Depends)"
+# No `| grep -q` in this script: grep's early exit can kill the writer
+# with SIGPIPE, which pipefail turns into a failure (seen in CI on the
+# man page); the output is read into a variable or a file first.
+depends=$(dpkg-deb -f "$deb" Depends)
+grep -q libyaml <<<"$depends" || fail "Depends lacks libyaml: $depends"
 dpkg-deb -e "$deb" "$tmp/control"
 [ "$(cat "$tmp/control/conffiles")" = "$(printf '%s\n' /etc/agentwatch/agentwatch.yaml /etc/agentwatch/rules.d/README)" ] ||
     fail "conffiles"
@@ -89,12 +93,15 @@ out=$("$bin" --version) || fail "--version exited $?"
 [ "$out" = "agentwatch ${version%-*}" ] || fail "--version printed '$out'"
 "$bin" --config "$cfg" rules check --rules "$rules" >"$tmp/check.out" || fail "rules check exited $?"
 # The compiled-in defaults point into /usr: show them, from the package.
-"$bin" --help | grep -q "/etc/agentwatch/agentwatch.yaml" || fail "--help lacks the config path"
-"$bin" rules check --help | grep -q "/usr/share/agentwatch/rules" || fail "rules dir is not /usr/share"
+help=$("$bin" --help) || fail "--help exited $?"
+grep -q "/etc/agentwatch/agentwatch.yaml" <<<"$help" || fail "--help lacks the config path"
+help=$("$bin" rules check --help) || fail "rules check --help exited $?"
+grep -q "/usr/share/agentwatch/rules" <<<"$help" || fail "rules dir is not /usr/share"
 # The packaged, empty local layer: the shipped rules only, origin shipped;
 # a rule dropped there is loaded after them.
-"$bin" --config "$cfg" rules list --rules "$rules" --local-rules "$root/etc/agentwatch/rules.d" --format tsv |
-    cut -f5 | sort -u | grep -qx shipped || fail "the empty rules.d changed the rule set"
+origins=$("$bin" --config "$cfg" rules list --rules "$rules" --local-rules "$root/etc/agentwatch/rules.d" --format tsv |
+          cut -f5 | sort -u)
+[ "$origins" = shipped ] || fail "the empty rules.d changed the rule set: origins '$origins'"
 printf 'disable: [connection.proxy]\n' >"$tmp/10-site.yaml"
 "$bin" --config "$cfg" rules list --rules "$rules" --local-rules "$tmp/10-site.yaml" --format tsv |
     grep -q '^connection\.proxy\s' && fail "a local disable did not take the rule out"
@@ -108,7 +115,8 @@ findings=$(sed -n 's/^scanned .*records, \([0-9]*\) new findings.*/\1/p' "$tmp/s
 total=$("$bin" --db "$db" report --format json | sed -n 's/^{"since": [^,]*, "until": [^,]*, "total": \([0-9]*\),.*/\1/p')
 [ "$total" = "$findings" ] || fail "report total '$total' != $findings findings scanned"
 [ "$(stat -c %a "$db")" = 600 ] || fail "database mode $(stat -c %a "$db")"
-zcat "$root/usr/share/man/man1/agentwatch.1.gz" | grep -q '^\.TH AGENTWATCH 1' || fail "man page header"
+man=$(zcat "$root/usr/share/man/man1/agentwatch.1.gz") || fail "zcat the man page"
+grep -q '^\.TH AGENTWATCH 1' <<<"$man" || fail "man page header"
 
 step "the unit on a fresh installation: its ExecStart with the shipped configuration (no source) waits"
 unit=$root/usr/lib/systemd/system/agentwatch.service

@@ -73,7 +73,8 @@ fail=0
 # the MSG part starts right after the TAG's colon), hence two spaces.
 expect() {   # $1 severity, $2 event, $3 more text the message must hold
     if grep -q -F -- "daemon.$1 agentwatch $fpid  $2: " "$t/syslog.txt" &&
-       grep -F -- "$2: " "$t/syslog.txt" | grep -q -F -- "$3"; then
+       grep -F -- "$2: " "$t/syslog.txt" >"$t/event.txt" &&   # a file, not `| grep -q`: SIGPIPE
+       grep -q -F -- "$3" "$t/event.txt"; then
         echo "ok   $2: daemon.$1, agentwatch[$fpid], '$3'"
     else
         echo "FAIL $2: daemon.$1, agentwatch[$fpid], '$3'"; fail=1

@@ -40,7 +40,9 @@
  * any rule change of its own; 0.92, 0.88, 0.90, 0.51 after rework 22's
  * ssl, resolution and exchange shapes; 0.92, 0.85, 0.90, 0.51 on 674 records
  * with batch 20 before any rule change of its own; 0.92, 0.85, 0.90, 0.52
- * on 709 records with batch 21 before any rule change of its own; each
+ * on 709 records with batch 21 before any rule change of its own;
+ * 0.92, 0.85, 0.90, 0.54 after the documentation-only rework 24 (one
+ * held-out success marker newly matched, count with care); each
  * new batch's held-out sources bring
  * wordings of agents no working record has), rounded down: a regression
  * guard, not the goal; see tests/corpus/real/README.md.  The held-out
@@ -53,9 +55,11 @@
  * server (a Group Policy conflict, content not distributed), connection
  * 136/141 (0.96); batch 21 one benign record of an IntuneManagementExtension.log
  * taken for a connection failure and one for a success marker (not read,
- * counted), connection 140/146 (0.95), health 24/25. */
-static const double holdout_recall_floor[] = { 0.92, 0.85, 0.90, 0.51 };
-#define HOLDOUT_PRECISION_FLOOR 0.95
+ * counted), connection 140/146 (0.95), health 24/25; rework 24 kept the
+ * shape tier off the status codes Microsoft's error tables document as
+ * local (batch 20's three), connection 140/143 (0.97), health 25/26 (0.96). */
+static const double holdout_recall_floor[] = { 0.92, 0.85, 0.90, 0.54 };
+#define HOLDOUT_PRECISION_FLOOR 0.96
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };
 #define NCAT (sizeof(categories) / sizeof(categories[0]))

@@ -78,6 +78,10 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 winpath() { local p=${1//\//\\}; printf 'Z:%s' "$p"; }
 
 aw() { timeout 120 wine "$exe" "$@"; }
+# new_findings 'F file(s): R records' < SUMMARY: N of the scan's summary line
+# "scanned F file(s): R records, N new findings", or nothing when no line
+# has those F and R.
+new_findings() { sed -n "s/^scanned $1, \([0-9]*\) new findings\$/\1/p"; }
 
 echo "== wine prefix"
 timeout 300 wineboot -i >/dev/null 2>&1 || true
@@ -102,7 +106,7 @@ out=$(aw --db "$db" scan --rules "$(winpath "$src/rules")" \
         "$(winpath "$logs/itms/agent.log")" "$(winpath "$logs/ccm")" \
         "$(winpath "$logs/plain/agent-text.log")" 2>&1) && rc=0 || rc=$?
 echo "$out"
-new=$(sed -n 's/^scanned 6 files: [0-9]* records, \([0-9]*\) new findings$/\1/p' <<<"$out")
+new=$(new_findings '6 files: [0-9]* records' <<<"$out")
 if [ $rc -eq 0 ] && [ -n "$new" ] && [ "$new" -gt 0 ]; then pass "scan: 6 files, $new findings"
 else fail "scan exit $rc, expected 6 files with findings"; fi
 [[ "$out" == *"été"*"agent2.log: itms utf-8, bytes 0-"* ]] && pass "scan: UTF-8 path, rollovers" \
@@ -201,13 +205,13 @@ out=$(cd "$tmp" && AGENTWATCH_DB="$(winpath "$tmp/データ-été.db")" \
 # so it is not written here: the Linux build's count when one is given
 # (the same rules must find the same), else this scan's own. The service
 # test below expects the same number.
-itms_new=$(sed -n 's/^scanned 1 file: 70 records, \([0-9]*\) new findings$/\1/p' <<<"$out")
+itms_new=$(new_findings '1 file: 70 records' <<<"$out")
 itms_want=$itms_new
 if [ -n "$native" ] && [ -x "$native" ]; then
     mkdir -p "$tmp/native-itms"
     cp samples/itms/agent.log "$tmp/native-itms/agent.log"
     itms_want=$("$native" --db "$tmp/native-itms/n.db" scan --rules rules "$tmp/native-itms/agent.log" 2>&1 |
-                sed -n 's/^scanned 1 file: 70 records, \([0-9]*\) new findings$/\1/p')
+                new_findings '1 file: 70 records')
 fi
 if [ $rc -eq 0 ] && [ ${#long} -gt 260 ] && [ -n "$itms_new" ] && [ "$itms_new" -gt 0 ] &&
    [ "$itms_new" = "$itms_want" ] && [ -f "$tmp/データ-été.db" ]; then

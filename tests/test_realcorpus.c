@@ -47,7 +47,9 @@
  * own (the floors hold); 0.91, 0.85, 0.94, 0.54 on 800 records with
  * batch 23 before any rule change of its own (ssl 31/34: the batch's one
  * held-out TLS record was not matched, so the ssl floor was lowered from
- * 0.92 to 0.91); each
+ * 0.92 to 0.91); 0.91, 0.85, 0.90, 0.58 after the documentation-only
+ * rework 28 (two held-out success markers newly matched, 28/48, counted,
+ * not read; no held-out benign record newly flagged); each
  * new batch's held-out sources bring
  * wordings of agents no working record has), rounded down: a regression
  * guard, not the goal; see tests/corpus/real/README.md.  The held-out
@@ -69,7 +71,7 @@
  * (0.88), three for connection failures, connection 147/153 (0.96);
  * batch 23 (first measurement with the rules of 7383285) one more benign
  * record flagged connection (not read, counted), connection 151/158 (0.96). */
-static const double holdout_recall_floor[] = { 0.91, 0.85, 0.90, 0.54 };
+static const double holdout_recall_floor[] = { 0.91, 0.85, 0.90, 0.58 };
 #define HOLDOUT_PRECISION_FLOOR 0.88
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };

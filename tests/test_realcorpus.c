@@ -49,7 +49,10 @@
  * held-out TLS record was not matched, so the ssl floor was lowered from
  * 0.92 to 0.91); 0.91, 0.85, 0.90, 0.58 after the documentation-only
  * rework 28 (two held-out success markers newly matched, 28/48, counted,
- * not read; no held-out benign record newly flagged); each
+ * not read; no held-out benign record newly flagged); 0.91, 0.85, 0.94,
+ * 0.56 on 847 records with batch 24 before any rule change of its own
+ * (health 28/50: neither of the batch's two held-out success markers was
+ * matched, so the health floor was lowered from 0.58 to 0.56); each
  * new batch's held-out sources bring
  * wordings of agents no working record has), rounded down: a regression
  * guard, not the goal; see tests/corpus/real/README.md.  The held-out
@@ -71,7 +74,7 @@
  * (0.88), three for connection failures, connection 147/153 (0.96);
  * batch 23 (first measurement with the rules of 7383285) one more benign
  * record flagged connection (not read, counted), connection 151/158 (0.96). */
-static const double holdout_recall_floor[] = { 0.91, 0.85, 0.90, 0.58 };
+static const double holdout_recall_floor[] = { 0.91, 0.85, 0.90, 0.56 };
 #define HOLDOUT_PRECISION_FLOOR 0.88
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };
@@ -89,7 +92,7 @@ static const char *const windows_files[] = {
     "github-windowsupdate.tsv", "github-winhttp.tsv", "web-windows.tsv", "windows-mgmt.tsv",
     "windows-mgmt2.tsv", "windows-mgmt3.tsv", "windows-mgmt4.tsv", "windows-mgmt5.tsv",
     "windows-mgmt6.tsv",
-    "windows-mgmt7.tsv", "windows-mgmt8.tsv", "windows-mgmt9.tsv",
+    "windows-mgmt7.tsv", "windows-mgmt8.tsv", "windows-mgmt9.tsv", "windows-mgmt10.tsv",
 };
 
 struct tally {

@@ -52,7 +52,12 @@
  * not read; no held-out benign record newly flagged); 0.91, 0.85, 0.94,
  * 0.56 on 847 records with batch 24 before any rule change of its own
  * (health 28/50: neither of the batch's two held-out success markers was
- * matched, so the health floor was lowered from 0.58 to 0.56); each
+ * matched, so the health floor was lowered from 0.58 to 0.56);
+ * 0.91, 0.87, 0.94, 0.56 on 889 records (batch 25, rework 33) after
+ * rework 32 (connection 165/190 -> 166/190: the general tier widened from
+ * the working part's classes, counted, not read; one held-out record of
+ * another category newly taken for connection, no held-out benign record
+ * newly flagged), so the connection floor was raised from 0.85 to 0.87; each
  * new batch's held-out sources bring
  * wordings of agents no working record has), rounded down: a regression
  * guard, not the goal; see tests/corpus/real/README.md.  The held-out
@@ -74,7 +79,7 @@
  * (0.88), three for connection failures, connection 147/153 (0.96);
  * batch 23 (first measurement with the rules of 7383285) one more benign
  * record flagged connection (not read, counted), connection 151/158 (0.96). */
-static const double holdout_recall_floor[] = { 0.91, 0.85, 0.90, 0.56 };
+static const double holdout_recall_floor[] = { 0.91, 0.87, 0.90, 0.56 };
 #define HOLDOUT_PRECISION_FLOOR 0.88
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };

@@ -98,7 +98,7 @@ static const char *const windows_files[] = {
     "windows-mgmt2.tsv", "windows-mgmt3.tsv", "windows-mgmt4.tsv", "windows-mgmt5.tsv",
     "windows-mgmt6.tsv",
     "windows-mgmt7.tsv", "windows-mgmt8.tsv", "windows-mgmt9.tsv", "windows-mgmt10.tsv",
-    "windows-mgmt11.tsv", "windows-mgmt12.tsv", "windows-mgmt13.tsv",
+    "windows-mgmt11.tsv", "windows-mgmt12.tsv", "windows-mgmt13.tsv", "windows-mgmt14.tsv",
 };
 
 struct tally {

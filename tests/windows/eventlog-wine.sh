@@ -167,7 +167,9 @@ check "data-gap: warning (2), ID 1003 (0x3eb), 2 strings" \
 check "data-gap: %1 the message" \
       'warn:eventlog:ReportEventW L"1 data gap recorded: content was rotated away or deleted before it was read"$'
 check "data-gap: %2 the rule" 'warn:eventlog:ReportEventW L"agentwatch.data-gap"$'
-if grep -qE '^stopped after 1 scan .*: [0-9]+ records' gap1.txt &&
+# "1 record" when Ctrl-C lands right after "following" is printed (seen in
+# CI): still a catch-up stopped short of the whole file.
+if grep -qE '^stopped after 1 scan .*: [0-9]+ records?,' gap1.txt &&
    ! grep -q ": $gap_lines records" gap1.txt; then
     echo "ok   data-gap: Ctrl-C stopped the catch-up: $(grep '^stopped' gap1.txt)"
 else

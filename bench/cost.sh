@@ -25,8 +25,9 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-say() { printf '== %s\n' "$*" >&2; }
-die() { printf 'bench/cost.sh: %s\n' "$*" >&2; exit 1; }
+BENCH_NAME=bench/cost.sh
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 usage() { printf 'usage: bench/cost.sh [--max-increase PCT] REF [RULES...]\n' >&2; exit 2; }
 MAX_INCREASE=
@@ -38,22 +39,10 @@ fi
 (($# >= 1)) || usage
 RECORDS=${RECORDS:-20000}
 SEED=${SEED:-1}
-BUILD=${BUILD:-build-bench}
 
-if ! command -v valgrind >/dev/null; then
-    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-        say "installing valgrind"
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends valgrind >/dev/null
-    else
-        die "valgrind is required (install it, or run as root with apt-get)"
-    fi
-fi
-if [[ ! -f $BUILD/build.ninja ]]; then
-    say "meson setup $BUILD (release)"
-    meson setup "$BUILD" --buildtype=release -Dtests=false >/dev/null
-fi
-ninja -C "$BUILD" >/dev/null
+bench_deps valgrind
+command -v valgrind >/dev/null || die "valgrind is required (Debian: valgrind)"
+bench_build
 AW=$(realpath "$BUILD/agentwatch")
 GEN=$BUILD/bench/gen_itms
 

@@ -18,12 +18,14 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SCENARIOS=${SCENARIOS:-"tcp-refused ok leafonly revoked hostile-crl"}
-BUILD=${BUILD:-build-bench}
+BENCH_NAME=bench/probe_memory.sh
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 wine_exe=
 if [ "${1:-}" = --wine ]; then
     wine_exe=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 fi
-[ -x /usr/bin/time ] || { echo "bench/probe_memory.sh: /usr/bin/time is required (Debian: time)" >&2; exit 1; }
+[ -x /usr/bin/time ] || die "/usr/bin/time is required (Debian: time)"
 
 tmp=$(mktemp -d /tmp/aw-probe-mem.XXXXXX)
 cleanup() {
@@ -41,10 +43,7 @@ if [ -n "$wine_exe" ]; then
     run=(wine "$wine_exe")
     engine=cryptoapi
 else
-    if [ ! -f "$BUILD/build.ninja" ]; then
-        meson setup "$BUILD" --buildtype=release -Dtests=false >/dev/null
-    fi
-    ninja -C "$BUILD" agentwatch >/dev/null
+    bench_build agentwatch
     run=("$(pwd)/$BUILD/agentwatch")
     engine=openssl
 fi

@@ -17,7 +17,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 FINDINGS=${FINDINGS:-10000000}
 SEED=${SEED:-1}
 RUNS=${RUNS:-3}
-BUILD=${BUILD:-build-bench}
 OUT=bench/out
 DB=$OUT/findings.db
 # gen_findings' data end at 2025-03-31T00:00Z; the trend window is the last
@@ -25,18 +24,14 @@ DB=$OUT/findings.db
 SINCE=2025-03-01T00:30:00Z
 UNTIL=2025-03-30T23:59:59.999Z
 
-say() { printf '== %s\n' "$*" >&2; }
-die() { printf 'bench/report.sh: %s\n' "$*" >&2; exit 1; }
+BENCH_NAME=bench/report.sh
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 for t in meson ninja awk; do
     command -v "$t" >/dev/null || die "$t is required"
 done
-if [[ ! -f $BUILD/build.ninja ]]; then
-    say "meson setup $BUILD (release)"
-    meson setup "$BUILD" --buildtype=release -Dtests=false >/dev/null
-fi
-say "ninja -C $BUILD"
-ninja -C "$BUILD" >/dev/null
+bench_build
 AW=$BUILD/agentwatch
 GEN=$BUILD/bench/gen_findings
 [[ -x $GEN && -x $AW ]] || die "$GEN or $AW was not built"

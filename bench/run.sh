@@ -29,52 +29,21 @@ RECORDS=${RECORDS:-1000000}
 SEED=${SEED:-1}
 FAILURE_PERMILLE=${FAILURE_PERMILLE:-11}
 RUNS=${RUNS:-3}
-BUILD=${BUILD:-build-bench}
 OUT=bench/out
 LOG=$OUT/agent.log
 DB=$OUT/bench.db
 ERE=$OUT/patterns.ere
 
-say() { printf '== %s\n' "$*" >&2; }
-die() { printf 'bench/run.sh: %s\n' "$*" >&2; exit 1; }
+BENCH_NAME=bench/run.sh
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
-# ---------------------------------------------------------------- tools
-install_missing() {
-    local pkgs=()
-    [[ -x /usr/bin/time ]] || pkgs+=(time)
-    command -v meson >/dev/null || pkgs+=(meson)
-    command -v ninja >/dev/null || pkgs+=(ninja-build)
-    command -v pkg-config >/dev/null || pkgs+=(pkg-config)
-    command -v cc >/dev/null || pkgs+=(gcc)
-    if command -v pkg-config >/dev/null; then
-        pkg-config --exists libpcre2-8 || pkgs+=(libpcre2-dev)
-        pkg-config --exists sqlite3 || pkgs+=(libsqlite3-dev)
-        pkg-config --exists yaml-0.1 || pkgs+=(libyaml-dev)
-        pkg-config --exists cunit || pkgs+=(libcunit1-dev)
-    else
-        pkgs+=(libpcre2-dev libsqlite3-dev libyaml-dev libcunit1-dev)
-    fi
-    ((${#pkgs[@]})) || return 0
-    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-        say "installing: ${pkgs[*]}"
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
-    else
-        say "missing (install them, or run as root with apt-get): ${pkgs[*]}"
-    fi
-}
-install_missing
+bench_deps time
 for t in meson ninja grep awk; do
     command -v "$t" >/dev/null || die "$t is required"
 done
-
-# ---------------------------------------------------------------- build
-if [[ ! -f $BUILD/build.ninja ]]; then
-    say "meson setup $BUILD (release)"
-    meson setup "$BUILD" --buildtype=release -Dtests=false >/dev/null
-fi
-say "ninja -C $BUILD"
-ninja -C "$BUILD" >/dev/null
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is required (Debian: time)"
+bench_build
 AW=$BUILD/agentwatch
 GEN=$BUILD/bench/gen_itms
 [[ -x $GEN ]] || die "$GEN was not built"

@@ -103,7 +103,7 @@ static const char *const windows_files[] = {
     "windows-mgmt6.tsv",
     "windows-mgmt7.tsv", "windows-mgmt8.tsv", "windows-mgmt9.tsv", "windows-mgmt10.tsv",
     "windows-mgmt11.tsv", "windows-mgmt12.tsv", "windows-mgmt13.tsv", "windows-mgmt14.tsv",
-    "windows-mgmt15.tsv",
+    "windows-mgmt15.tsv", "windows-mgmt16.tsv",
 };
 
 struct tally {

@@ -61,7 +61,10 @@
  * 0.92, 0.85, 0.94, 0.64 on 1049 records with batch 29 before any rule
  * change of its own (connection 185/216: 5 of the batch's 12 held-out
  * connection records matched, counted, not read, so the connection floor
- * was lowered from 0.87 to 0.85); each
+ * was lowered from 0.87 to 0.85); 0.92, 0.84, 0.94, 0.63 on 1115 records
+ * with batch 32 before any rule change of its own (connection 192/227: 3
+ * of the batch's 6 held-out connection records matched, counted, not read,
+ * so the connection floor was lowered from 0.85 to 0.84); each
  * new batch's held-out sources bring
  * wordings of agents no working record has), rounded down: a regression
  * guard, not the goal; see tests/corpus/real/README.md.  The held-out
@@ -83,7 +86,7 @@
  * (0.88), three for connection failures, connection 147/153 (0.96);
  * batch 23 (first measurement with the rules of 7383285) one more benign
  * record flagged connection (not read, counted), connection 151/158 (0.96). */
-static const double holdout_recall_floor[] = { 0.91, 0.85, 0.90, 0.56 };
+static const double holdout_recall_floor[] = { 0.91, 0.84, 0.90, 0.56 };
 #define HOLDOUT_PRECISION_FLOOR 0.88
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };
@@ -103,7 +106,7 @@ static const char *const windows_files[] = {
     "windows-mgmt6.tsv",
     "windows-mgmt7.tsv", "windows-mgmt8.tsv", "windows-mgmt9.tsv", "windows-mgmt10.tsv",
     "windows-mgmt11.tsv", "windows-mgmt12.tsv", "windows-mgmt13.tsv", "windows-mgmt14.tsv",
-    "windows-mgmt15.tsv", "windows-mgmt16.tsv",
+    "windows-mgmt15.tsv", "windows-mgmt16.tsv", "windows-mgmt17.tsv",
 };
 
 struct tally {

@@ -92,8 +92,12 @@
  * batch counts, before any rule change of its own): 0.93, 0.82, 0.94,
  * 0.60 on 1151 records (connection 196/237: 4 of the batch's 10 held-out
  * connection records matched, counted, not read), so the connection
- * floor was lowered from 0.84 to 0.82 (0.8270 rounded down). */
-static const double holdout_recall_floor[] = { 0.91, 0.82, 0.90, 0.56 };
+ * floor was lowered from 0.84 to 0.82 (0.8270 rounded down); 0.93, 0.83,
+ * 0.94, 0.63 after rework 42 (from the batch's working part only;
+ * connection 198/237, two held-out records newly matched, counted, not
+ * read; no held-out benign record newly flagged), so the connection floor
+ * was raised to 0.83. */
+static const double holdout_recall_floor[] = { 0.91, 0.83, 0.90, 0.56 };
 #define HOLDOUT_PRECISION_FLOOR 0.88
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };

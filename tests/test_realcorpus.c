@@ -96,8 +96,12 @@
  * 0.94, 0.63 after rework 42 (from the batch's working part only;
  * connection 198/237, two held-out records newly matched, counted, not
  * read; no held-out benign record newly flagged), so the connection floor
- * was raised to 0.83. */
-static const double holdout_recall_floor[] = { 0.91, 0.83, 0.90, 0.56 };
+ * was raised to 0.83; 0.93, 0.83, 0.94, 0.68 on the same 1151 records
+ * after the documentation-only rework 43, on rework 46 (health 50/76 ->
+ * 52/76: two held-out success markers of the Windows management domain
+ * newly matched, counted, not read; no held-out benign record newly
+ * flagged), so the health floor was raised from 0.56 to 0.68. */
+static const double holdout_recall_floor[] = { 0.91, 0.83, 0.90, 0.68 };
 #define HOLDOUT_PRECISION_FLOOR 0.88
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };

@@ -109,8 +109,12 @@
  * records matched; health 52/78: none of its 2 held-out success markers
  * matched; counted, not read), so the connection floor was lowered from
  * 0.83 to 0.81 (0.8122 rounded down) and the health floor from 0.68 to
- * 0.66 (0.6667 rounded down). */
-static const double holdout_recall_floor[] = { 0.91, 0.81, 0.90, 0.66 };
+ * 0.66 (0.6667 rounded down); 0.93, 0.81, 0.95, 0.70 after rework 47
+ * (from the batch's working part only; health 52/78 -> 55/78: three
+ * held-out success markers newly matched, one of them the batch's,
+ * counted, not read; no held-out benign record newly flagged), so the
+ * health floor was raised to 0.70. */
+static const double holdout_recall_floor[] = { 0.91, 0.81, 0.90, 0.70 };
 #define HOLDOUT_PRECISION_FLOOR 0.88
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };

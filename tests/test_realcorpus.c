@@ -113,8 +113,15 @@
  * (from the batch's working part only; health 52/78 -> 55/78: three
  * held-out success markers newly matched, one of them the batch's,
  * counted, not read; no held-out benign record newly flagged), so the
- * health floor was raised to 0.70. */
-static const double holdout_recall_floor[] = { 0.91, 0.81, 0.90, 0.70 };
+ * health floor was raised to 0.70.  After the documentation-only rework
+ * 48 (agents' public source code; three rounds), on 74ce897: connection
+ * 199/245 -> 201/245 (two held-out records newly matched, counted, not
+ * read; no held-out benign record newly flagged); rebased on 95f0fd6
+ * (batch 34, 1236 records, measured with rework 48's first two rounds),
+ * connection 221/267 -> 222/267 (one held-out record newly matched,
+ * counted, not read; none newly flagged), so the connection floor was
+ * raised from 0.81 to 0.83 (0.8315 rounded down). */
+static const double holdout_recall_floor[] = { 0.91, 0.83, 0.90, 0.70 };
 #define HOLDOUT_PRECISION_FLOOR 0.88
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };

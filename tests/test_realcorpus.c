@@ -157,6 +157,7 @@ static const char *const windows_files[] = {
     "windows-mgmt11.tsv", "windows-mgmt12.tsv", "windows-mgmt13.tsv", "windows-mgmt14.tsv",
     "windows-mgmt15.tsv", "windows-mgmt16.tsv", "windows-mgmt17.tsv", "windows-mgmt18.tsv",
     "windows-mgmt19.tsv",
+    "windows-mgmt20.tsv",
 };
 
 struct tally {

@@ -61,6 +61,7 @@ static const char *const windows_files[] = {
     "windows-mgmt20.tsv",
     "windows-mgmt21.tsv",
     "windows-mgmt22.tsv",
+    "windows-mgmt23.tsv",
     "windows-mgmt24.tsv",
 
 };

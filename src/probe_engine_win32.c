@@ -464,6 +464,65 @@ static int build_chain(struct engine *g, DWORD flags)
     return rc;
 }
 
+/* A memory store with copies of the certificates of from; *leaf_out, when
+ * asked, gets the copy of leaf.  NULL when a copy fails. */
+static HCERTSTORE copy_store(HCERTSTORE from, PCCERT_CONTEXT leaf, PCCERT_CONTEXT *leaf_out)
+{
+    HCERTSTORE to = CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, NULL);
+    bool ok = to != NULL;
+
+    for (PCCERT_CONTEXT x = NULL; ok && (x = CertEnumCertificatesInStore(from, x)) != NULL;) {
+        bool is_leaf = leaf != NULL && leaf_out != NULL &&
+                       CertCompareCertificate(X509_ASN_ENCODING, x->pCertInfo, leaf->pCertInfo);
+        ok = CertAddEncodedCertificateToStore(to, X509_ASN_ENCODING, x->pbCertEncoded,
+                                              x->cbCertEncoded, CERT_STORE_ADD_ALWAYS,
+                                              is_leaf ? leaf_out : NULL);
+        if (!ok) {
+            CertFreeCertificateContext(x);
+        }
+    }
+    if (!ok && to != NULL) {
+        CertCloseStore(to, 0);
+        to = NULL;
+    }
+    return to;
+}
+
+/* Before the rebuild that follows a stalled chain call: copies of the
+ * leaf, of what came with it and of the anchors, so that the rebuild
+ * shares no certificate context or store with the call still running on
+ * its thread.  Under wine, a rebuild on the same contexts while the
+ * stalled call went on reading an endless or trickling CRL reported the
+ * leaf's signature invalid (CERT_TRUST_IS_NOT_SIGNATURE_VALID): two of
+ * four runs of the hostile CRL scenarios failed so, none of six with the
+ * copies.  The originals stay when a copy fails. */
+static void fresh_copies(struct engine *g)
+{
+    PCCERT_CONTEXT leaf = NULL;
+    HCERTSTORE sent = copy_store(g->leaf->hCertStore, g->leaf, &leaf);
+    HCERTSTORE anchors = g->anchors != NULL ? copy_store(g->anchors, NULL, NULL) : NULL;
+
+    if (sent == NULL || leaf == NULL || (g->anchors != NULL && anchors == NULL)) {
+        if (leaf != NULL) {
+            CertFreeCertificateContext(leaf);
+        }
+        if (sent != NULL) {
+            CertCloseStore(sent, 0);
+        }
+        if (anchors != NULL) {
+            CertCloseStore(anchors, 0);
+        }
+        return;
+    }
+    CertFreeCertificateContext(g->leaf);
+    g->leaf = leaf;
+    CertCloseStore(sent, 0); /* the leaf's reference keeps it open */
+    if (g->anchors != NULL) {
+        CertCloseStore(g->anchors, 0);
+        g->anchors = anchors;
+    }
+}
+
 /* Is x one of the --ca-file anchors? */
 static bool is_anchor(const struct engine *g, PCCERT_CONTEXT x)
 {
@@ -742,6 +801,7 @@ static int judge(struct engine *g, struct aw_probe_facts *f, struct fact_texts *
         /* Stalled on revocation, most likely: the chain once more without
          * it, and revocation judged from the CRLs retrieved here. */
         g->revocation_late = true;
+        fresh_copies(g);
         rc = build_chain(g, 0);
     }
     if (rc == 1) {

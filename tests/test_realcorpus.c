@@ -29,7 +29,7 @@
 #define FAIL_RECALL 0.95
 #define FAIL_PRECISION 0.98
 #define HEALTH_RECALL 0.90
-#define MAX_FILES 64
+#define MAX_FILES 128
 
 /* The held-out part is held to the recall (ssl, connection, resolution,
  * health) and the precision it last scored, rounded down to two digits:

@@ -207,6 +207,10 @@ static void print_text(const struct status_view *v, int64_t since_ms)
                        c[0] ? "the last success at " : "no success marker", c);
         aw_text_terminal(stdout, v->st.category != NULL ? v->st.category : "", 40);
         aw_text_printf(stdout, "), last failure %s", b);
+        if (v->st.last_record_ms != AW_TIME_NONE) {
+            aw_time_format_short(v->st.last_record_ms, c);
+            aw_text_printf(stdout, ", log went on until %s with no further failure", c);
+        }
         break;
     }
     print_perfdata(v);
@@ -258,6 +262,7 @@ static void print_json(const struct status_view *v)
     aw_text_json_string(stdout, failing ? v->target : NULL);
     json_key_time("last_failure", v->known ? v->st.last_failure_ms : AW_TIME_NONE);
     json_key_time("last_success", v->known ? v->st.last_success_ms : AW_TIME_NONE);
+    json_key_time("last_record", failing ? v->st.last_record_ms : AW_TIME_NONE);
     json_probe(&v->probe);
     fputs(", \"warn\": ", stdout);
     aw_text_json_string(stdout, v->warn.text);
@@ -341,6 +346,10 @@ static void print_intune(const struct status_view *v, int64_t since_ms)
             line_add(&l, ", target %s", clean(v->target, t2, 200));
         }
         line_add(&l, "), last failure %s, last success %s", b, c[0] ? c : "none");
+        if (v->st.last_record_ms != AW_TIME_NONE) {
+            aw_time_format_short(v->st.last_record_ms, c);
+            line_add(&l, ", log went on until %s with no further failure", c);
+        }
     }
     if (v->probe.found) {
         aw_time_format_short(v->probe.time_ms, a);

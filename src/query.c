@@ -41,6 +41,7 @@ enum q_stmt {
     Q_INFERRED,
     Q_LIMIT_HITS,
     Q_TOP_TARGET,
+    Q_LAST_RECORD,
     Q_COUNT
 };
 
@@ -60,6 +61,7 @@ static const char *const q_sql[Q_COUNT] = {
     [Q_INFERRED] = SQL_Q_INFERRED,
     [Q_LIMIT_HITS] = SQL_Q_LIMIT_HITS,
     [Q_TOP_TARGET] = SQL_Q_TOP_TARGET,
+    [Q_LAST_RECORD] = SQL_Q_LAST_RECORD,
 };
 
 /* Which findings a statement looks at (?6 of SQL_Q_SET). */
@@ -675,6 +677,38 @@ int aw_query_incidents(struct aw_query *q, size_t max, struct aw_incidents *out,
     return rc;
 }
 
+/* How far the logs of the last failure's host went on after it: the
+ * newest record time the files of that host hold within the window, kept
+ * in out only when it is later than the last failure.  The failure's
+ * host, not the filter's, because without --host the state may mix hosts
+ * and another host's log says nothing about this one. */
+static int last_record(struct aw_query *q, struct aw_health_state *out, struct aw_err *err)
+{
+    struct pos none = { false, 0, 0 }, f;
+    sqlite3_stmt *st;
+    int rc, step;
+
+    rc = last_before(q, KIND_FAIL, none, &f, err);
+    if (rc != AW_OK || !f.found) {
+        return rc;
+    }
+    rc = stmt(q, Q_LAST_RECORD, KIND_ALL, &st, err);
+    if (rc != AW_OK) {
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, q->hi == INT64_MAX ? INT64_MAX : q->hi - 1);
+    sqlite3_bind_int64(st, 2, f.id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) != SQLITE_NULL &&
+            sqlite3_column_int64(st, 0) > f.ts) {
+            out->last_record_ms = sqlite3_column_int64(st, 0);
+        }
+        step = SQLITE_DONE;
+    }
+    return step_end(q, st, step, err);
+}
+
 int aw_query_state(struct aw_query *q, const struct aw_incidents *recent,
                    struct aw_health_state *out, struct aw_err *err)
 {
@@ -685,6 +719,7 @@ int aw_query_state(struct aw_query *q, const struct aw_incidents *recent,
     out->since_ms = AW_TIME_NONE;
     out->last_failure_ms = AW_TIME_NONE;
     out->last_success_ms = AW_TIME_NONE;
+    out->last_record_ms = AW_TIME_NONE;
     rc = last_before(q, KIND_HEALTH, none, &success, err);
     if (rc != AW_OK) {
         return rc;
@@ -700,6 +735,7 @@ int aw_query_state(struct aw_query *q, const struct aw_incidents *recent,
             out->since_ms = inc->start_ms;
             out->failures = inc->count;
             out->category = inc->category;
+            return last_record(q, out, err);
         } else {
             out->health = AW_HEALTH_HEALTHY;
             out->since_ms = inc->end_ms;

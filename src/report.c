@@ -247,6 +247,7 @@ static void render_json_state(FILE *out, const struct report *r)
         { "category", AW_FIELD_TEXT, .text = st->category },
         { "last_failure", AW_FIELD_TIME, .num = st->last_failure_ms },
         { "last_success", AW_FIELD_TIME, .num = st->last_success_ms },
+        { "last_record", AW_FIELD_TIME, .num = st->last_record_ms },
     };
 
     fputs(",\n \"state\": ", out);
@@ -514,6 +515,26 @@ static void format_duration(int64_t ms, char *buf, size_t size)
     }
 }
 
+/* Under a failing state, the line that tells "still failing" from "went
+ * on without a success marker agentwatch knows": the rules know few
+ * success lines of new agent families, and without this line one old
+ * failure would read as an endpoint failing ever since. */
+static void render_went_on(FILE *out, const struct aw_health_state *st, const struct aw_tz *tz)
+{
+    char t[AW_TIME_ISO_MAX], d[32];
+
+    if (st->health != AW_HEALTH_FAILING || st->last_record_ms == AW_TIME_NONE ||
+        st->last_failure_ms == AW_TIME_NONE || st->last_record_ms <= st->last_failure_ms) {
+        return;
+    }
+    aw_tz_format_short(tz, st->last_record_ms, t);
+    format_duration(st->last_record_ms - st->last_failure_ms, d, sizeof(d));
+    fprintf(out, "       log went on until %s (%s after the last failure) with no further failure;"
+            " %s: check its log\n", t, d,
+            st->last_success_ms == AW_TIME_NONE ? "no success marker of this agent is known"
+                                                : "no success marker since");
+}
+
 static void render_state_line(FILE *out, const struct aw_health_state *st, size_t columns,
                               const struct aw_tz *tz)
 {
@@ -540,6 +561,7 @@ static void render_state_line(FILE *out, const struct aw_health_state *st, size_
         pieces[1] = ok;
         joined_lines(out, (size_t)(col > 0 ? col : 0) + (cw > 40 ? 40 : cw), pieces, 2, columns,
                      indent);
+        render_went_on(out, st, tz);
         break;
     }
     case AW_HEALTH_HEALTHY:

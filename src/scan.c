@@ -2,7 +2,8 @@
  * Scan: sources -> records -> rules -> store (see scan.h).
  *
  * The per-record loop is the program's hot path: it does no allocation,
- * parses a record's metadata only when a rule matched, and talks to SQLite
+ * parses a record's metadata only when a rule matched (or, for the file's
+ * newest record time, in its last TAIL_BYTES), and talks to SQLite
  * only for findings and once per batch.
  *
  * Why a batch is checked before it is committed: with copy-and-truncate
@@ -32,6 +33,13 @@
 
 /* Records between looks at the clock for the commit timer. */
 #define CLOCK_EVERY 256
+
+/* The last bytes of a file (as identified) whose records all have their
+ * time parsed, for the file's newest record time (files.last_record):
+ * parsing every record would cost the hot loop its speed, while the
+ * newest record of an append-only log is near its end.  A tail without
+ * any dated record leaves an older time, never a wrong one. */
+#define TAIL_BYTES (64 * 1024)
 
 /* Status of a batch whose file changed under the reader (not an error). */
 #define BATCH_CHANGED 1
@@ -67,6 +75,9 @@ struct file_read {
     uint64_t findings;        /* new ones, stored on this thread */
     uint64_t queued;          /* handed to the store thread */
     uint64_t truncated;
+    uint64_t tail_from;       /* records from here on are dated (TAIL_BYTES) */
+    int64_t last_ms;          /* newest record time read, or AW_TIME_NONE */
+    char last_host[HOST_MAX + 1];   /* the host that record belongs to */
     struct aw_pipe *pipe;     /* the store thread, or NULL: store here */
     struct aw_scan_file_stats fs;
 };
@@ -127,12 +138,41 @@ static const char *finding_host(struct scan_ctx *c, const struct aw_record_meta 
     return c->local_host;
 }
 
+/* Keep the newest known record time of the file and its host.  A later
+ * time wins, an equal one too (the later line in log order). */
+static void note_time(struct scan_ctx *c, struct file_read *fr, const struct aw_record_meta *meta)
+{
+    const char *host;
+
+    if (meta->ts_ms == AW_TIME_NONE || (fr->last_ms != AW_TIME_NONE && meta->ts_ms < fr->last_ms)) {
+        return;
+    }
+    host = finding_host(c, meta);
+    fr->last_ms = meta->ts_ms;
+    if (host != fr->last_host) {
+        snprintf(fr->last_host, sizeof(fr->last_host), "%s", host);
+    }
+}
+
+/* A record of the file's tail: parse its time even though no rule
+ * matched it (see TAIL_BYTES). */
+static void note_tail(struct scan_ctx *c, struct file_read *fr, const struct aw_record *rec)
+{
+    struct aw_record_meta meta;
+
+    if (rec->offset >= fr->tail_from) {
+        aw_record_parse_meta(aw_reader_format(fr->reader), rec, &fr->times, &meta);
+        note_time(c, fr, &meta);
+    }
+}
+
 /* The fields every finding of a record shares. */
 static void record_finding(struct scan_ctx *c, struct file_read *fr, const struct aw_record *rec,
                            struct aw_record_meta *meta, struct aw_finding *f)
 {
     memset(f, 0, sizeof(*f));
     aw_record_parse_meta(aw_reader_format(fr->reader), rec, &fr->times, meta);
+    note_time(c, fr, meta);
     f->ts_ms = meta->ts_ms;
     f->ts_inferred = meta->ts_inferred;
     f->read_ms = c->now_ms;
@@ -228,6 +268,8 @@ static int classify_record(struct scan_ctx *c, struct file_read *fr, const struc
         rc = store_finding(c, fr, rec, rule, &inserted, err);
     } else if (limited >= 0) {
         rc = store_limit_hit(c, fr, rec, limited, &inserted, err);
+    } else {
+        note_tail(c, fr, rec);
     }
     fr->findings += inserted;
     return rc;
@@ -298,6 +340,8 @@ static int commit_batch(struct scan_ctx *c, struct file_read *fr, bool only_if_n
     p.truncated = fr->truncated;
     p.findings = fr->findings;
     p.now_ms = c->now_ms;
+    p.last_record_ms = fr->last_ms;
+    p.last_record_host = fr->last_host;
     /* Keep offset <= size: the file may have grown while it was read. */
     if (fr->fid.size < offset) {
         fr->fid.size = offset;
@@ -553,6 +597,8 @@ static int scan_file(struct scan_ctx *c, const struct aw_source_file *src, struc
     }
     fr.times.tz = c->opts->tz;
     fr.times.bound_ms = aw_source_year_bound(src, fr.fid.mtime_ms);
+    fr.tail_from = fr.fid.size > TAIL_BYTES ? fr.fid.size - TAIL_BYTES : 0;
+    fr.last_ms = AW_TIME_NONE;
     rc = find_position(c, &fr, &start, err);
     if (rc != AW_OK) {
         return rc;

@@ -22,6 +22,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,8 @@ struct slot {
     enum slot_end end;
     struct aw_file_progress prog;
     struct aw_file_id fid;    /* prog.fid points here */
+    char last_host[256];      /* prog.last_record_host points here: the
+                                 reader's copy changes with its next record */
 };
 
 struct aw_pipe {
@@ -278,6 +281,10 @@ int aw_pipe_commit(struct aw_pipe *p, const struct aw_file_progress *prog, bool 
     p->cur->prog = *prog;
     p->cur->fid = *prog->fid;
     p->cur->prog.fid = &p->cur->fid;
+    if (prog->last_record_host != NULL) {
+        snprintf(p->cur->last_host, sizeof(p->cur->last_host), "%s", prog->last_record_host);
+        p->cur->prog.last_record_host = p->cur->last_host;
+    }
     return hand_over(p, err);
 }
 

@@ -22,6 +22,7 @@ static const char *const migrations[AW_STORE_SCHEMA_VERSION] = {
     SQL_MIGRATE_7,
     SQL_MIGRATE_8,
     SQL_MIGRATE_9,
+    SQL_MIGRATE_10,
 };
 
 

@@ -216,6 +216,19 @@
     "  not_after TEXT NOT NULL," \
     "  san TEXT NOT NULL);"
 
+/* The newest record time read from each file (quiet endpoints of agents
+ * whose success markers no rule knows): with it, report and status
+ * can say that a log went on after its last failure although no success
+ * marker was found.  last_record is the latest known record time (ms,
+ * inferred years and zones included; NULL until a record with a time is
+ * read), last_record_host the host that record was attributed to (the
+ * --host of the scan, the record's own host, else this machine's), so
+ * that the value is used only for the host it belongs to.  Files read
+ * before this migration have NULL in both: unknown, never guessed. */
+#define SQL_MIGRATE_10 \
+    "ALTER TABLE files ADD COLUMN last_record INTEGER;" \
+    "ALTER TABLE files ADD COLUMN last_record_host TEXT;"
+
 /* Add a transaction's tally of one group (src/hours.c). */
 #define SQL_HOURS_UPSERT \
     "INSERT INTO finding_hours (hour, host, rule, category, count, first, last)" \
@@ -234,7 +247,11 @@
 #define SQL_FILE_PROGRESS \
     "UPDATE files SET dev = ?2, ino = ?3, head_sums = ?4, head_key = ?5, path = ?6, size = ?7," \
     " offset = ?8, marker = ?9, records = records + ?10, truncated = truncated + ?11," \
-    " findings = findings + ?12, last_read = ?13, head_len = ?14 WHERE id = ?1"
+    " findings = findings + ?12, last_read = ?13, head_len = ?14," \
+    " last_record_host = CASE WHEN ?15 IS NOT NULL AND (last_record IS NULL" \
+    " OR ?15 >= last_record) THEN ?16 ELSE last_record_host END," \
+    " last_record = CASE WHEN ?15 IS NOT NULL AND (last_record IS NULL" \
+    " OR ?15 >= last_record) THEN ?15 ELSE last_record END WHERE id = ?1"
 
 #define SQL_FILES_UNREAD \
     "SELECT id, path, offset, size FROM files WHERE offset < size ORDER BY id"
@@ -392,6 +409,15 @@
     "SELECT target, count(*) AS n FROM (SELECT target FROM findings" \
     " WHERE ts >= ?1 AND ts < ?2" SQL_Q_SET " AND target IS NOT NULL AND target <> ''" \
     " ORDER BY ts DESC, id DESC LIMIT 10000) GROUP BY target ORDER BY n DESC, target LIMIT 1"
+
+/* The newest record time read from the logs of the host of finding ?2
+ * (report's and status's state.last_record, schema 10), among the files
+ * whose newest record is not after ?1 (the window's end): a file keeps
+ * only its newest time, so one whose newest record lies after --until
+ * says nothing about its records up to it, and is left out. */
+#define SQL_Q_LAST_RECORD \
+    "SELECT max(last_record) FROM files WHERE last_record <= ?1" \
+    " AND last_record_host = (SELECT host FROM findings WHERE id = ?2)"
 
 /* The newest finding and the last read of new log content (status
  * --max-age); both answered from an index or a small table.  Probe

@@ -148,6 +148,10 @@ int aw_store_file_progress(struct aw_store *s, const struct aw_file_progress *p,
     sqlite3_bind_int64(st, 11, (sqlite3_int64)p->truncated);
     sqlite3_bind_int64(st, 12, (sqlite3_int64)p->findings);
     sqlite3_bind_int64(st, 13, p->now_ms);
+    if (p->last_record_ms != AW_TIME_NONE && p->last_record_host != NULL) {
+        sqlite3_bind_int64(st, 15, p->last_record_ms);
+        sqlite3_bind_text(st, 16, p->last_record_host, -1, SQLITE_STATIC);
+    }
     return aw_store_run(s, st, "cannot record the read position", err);
 }
 

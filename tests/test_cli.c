@@ -248,7 +248,7 @@ static void test_scan_report_end_to_end(void)
         " ],\n \"match_limit\": [],\n \"servers\": [],\n"
         " \"state\": {\"status\": \"healthy\", \"since\": \"2025-03-11T08:00:00.000Z\","
         " \"failures\": 0, \"category\": null, \"last_failure\": \"2025-03-11T07:00:02.500Z\","
-        " \"last_success\": \"2025-03-11T08:00:00.000Z\"},\n"
+        " \"last_success\": \"2025-03-11T08:00:00.000Z\", \"last_record\": null},\n"
         " \"incidents\": [\n"
         "  {\"start\": \"2025-03-11T07:00:02.500Z\", \"end\": \"2025-03-11T08:00:00.000Z\","
         " \"last\": \"2025-03-11T07:00:02.500Z\", \"ongoing\": false, \"duration_ms\": 3597500,"

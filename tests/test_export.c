@@ -462,6 +462,8 @@ static void test_ecs_ids_survive_migration(void)
         sprintf(sql + strlen(sql), "%02x", (unsigned char)log[i]);
     }
     strcat(sql, "'; ALTER TABLE files DROP COLUMN head_sums; ALTER TABLE files DROP COLUMN head_len;"
+                " ALTER TABLE files DROP COLUMN last_record;"
+                " ALTER TABLE files DROP COLUMN last_record_host;"
                 " PRAGMA application_id = 0; PRAGMA user_version = 6;");
     tu_sql_exec(old, sql);
     CU_ASSERT_EQUAL_FATAL(tu_sql_int(old, "SELECT count(*) FROM pragma_table_info('files')"

@@ -354,6 +354,37 @@ static void test_live_and_partial(void)
     fx_fini(&f);
 }
 
+/* follow records the newest record time of what it reads (files.last_record),
+ * also from a record no rule matches, so that report can tell a log that
+ * went on after its last failure. */
+static void test_last_record(void)
+{
+    struct fx f;
+    const char *rec = "<event date='03/11/2025 11:00:00.0000000 +00:00' severity='4' "
+                      "hostName='WKS' source='Agent' ><![CDATA[heartbeat sent]]></event>\n";
+    int64_t deadline;
+    long long got = -1;
+
+    fx_init(&f);
+    write_records(&f, f.log, 5);
+    start(&f, NULL);
+    CU_ASSERT_FATAL(wait_findings(&f, expected_count(&f)));
+    tu_append_str(f.log, rec);
+    deadline = aw_time_now_ms() + DEADLINE_MS;
+    while (aw_time_now_ms() < deadline) {
+        got = peek(f.db, "SELECT max(last_record) FROM files");
+        if (got == TU_T0 + 4 * TU_HOUR) {
+            break;
+        }
+        poll(NULL, 0, 10);
+    }
+    CU_ASSERT_EQUAL(got, TU_T0 + 4 * TU_HOUR);
+    CU_ASSERT_EQUAL(stop(&f, SIGTERM), 0);
+    CU_ASSERT_EQUAL(tu_sql_int(f.db, "SELECT count(*) FROM files WHERE last_record_host = 'WKS'"),
+                    1);
+    fx_fini(&f);
+}
+
 static void test_rotations_while_following(void)
 {
     struct fx f;
@@ -715,6 +746,7 @@ static int reg(void)
     }
     CU_add_test(s, "live records and a partial one", test_live_and_partial);
     CU_add_test(s, "rotations while following", test_rotations_while_following);
+    CU_add_test(s, "newest record time", test_last_record);
     CU_add_test(s, "catch up after rotation while stopped", test_catch_up_while_stopped);
     CU_add_test(s, "SIGKILL torture, exactly once", test_sigkill_torture);
     CU_add_test(s, "SIGTERM mid-batch", test_sigterm_mid_batch);

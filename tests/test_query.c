@@ -463,6 +463,8 @@ static void test_triggers_partial_and_migration(void)
                    " ALTER TABLE findings DROP COLUMN ts_inferred;"
                    " ALTER TABLE files DROP COLUMN head_len; ALTER TABLE files DROP COLUMN"
                    " head_sums; ALTER TABLE files ADD COLUMN head BLOB NOT NULL DEFAULT x'';"
+                   " ALTER TABLE files DROP COLUMN last_record;"
+                   " ALTER TABLE files DROP COLUMN last_record_host;"
                    " PRAGMA user_version = 3;");
     CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, p, 0, &err), AW_OK);
     CU_ASSERT_EQUAL(aw_store_schema_version(s), AW_STORE_SCHEMA_VERSION);

@@ -148,7 +148,7 @@ static void test_json(void)
         " ],\n \"match_limit\": [],\n \"servers\": [],\n"
         " \"state\": {\"status\": \"failing\", \"since\": \"2025-03-11T07:06:00.000Z\","
         " \"failures\": 1, \"category\": \"ssl\", \"last_failure\": \"2025-03-11T07:06:00.000Z\","
-        " \"last_success\": \"2025-03-11T07:05:00.121Z\"},\n"
+        " \"last_success\": \"2025-03-11T07:05:00.121Z\", \"last_record\": null},\n"
         " \"incidents\": [\n"
         "  {\"start\": \"2025-03-11T07:06:00.000Z\", \"end\": null,"
         " \"last\": \"2025-03-11T07:06:00.000Z\", \"ongoing\": true, \"duration_ms\": 0,"
@@ -185,7 +185,7 @@ static void test_json_filtered_and_empty(void)
         " ],\n \"match_limit\": [],\n \"servers\": [],\n"
         " \"state\": {\"status\": \"failing\", \"since\": \"2025-03-11T07:02:00.000Z\","
         " \"failures\": 2, \"category\": \"resolution\","
-        " \"last_failure\": \"2025-03-11T07:03:00.000Z\", \"last_success\": null},\n"
+        " \"last_failure\": \"2025-03-11T07:03:00.000Z\", \"last_success\": null, \"last_record\": null},\n"
         " \"incidents\": [\n"
         "  {\"start\": \"2025-03-11T07:02:00.000Z\", \"end\": null,"
         " \"last\": \"2025-03-11T07:03:00.000Z\", \"ongoing\": true, \"duration_ms\": 60000,"
@@ -202,7 +202,7 @@ static void test_json_filtered_and_empty(void)
                                  " \"state\": {\"status\": \"healthy\","
                                  " \"since\": \"2025-03-11T07:05:00.121Z\", \"failures\": 0,"
                                  " \"category\": null, \"last_failure\": null,"
-                                 " \"last_success\": \"2025-03-11T07:05:00.121Z\"},\n"
+                                 " \"last_success\": \"2025-03-11T07:05:00.121Z\", \"last_record\": null},\n"
                                  " \"incidents\": [],\n \"more_incidents\": false}\n");
     free(text);
 }
@@ -570,13 +570,134 @@ static void test_rule_and_host_filters(void)
                                  " \"servers\": [],\n"
                                  " \"state\": {\"status\": \"unknown\", \"since\": null,"
                                  " \"failures\": 0, \"category\": null, \"last_failure\": null,"
-                                 " \"last_success\": null},\n"
+                                 " \"last_success\": null, \"last_record\": null},\n"
                                  " \"incidents\": [],\n \"more_incidents\": false}\n");
     free(text);
     o.format = AW_REPORT_CSV;
     text = run_opts(db_path, &o, AW_OK);
     CU_ASSERT_STRING_EQUAL(text, "rule,category,count,first,last,cause,remedy\r\n");
     free(text);
+}
+
+/* The output of `agentwatch --db DB CMD [o1 .. o4]` (NULL ends the list
+ * early); caller frees. */
+static char *aw_out(const char *db, const char *cmd, const char *o1, const char *o2,
+                    const char *o3, const char *o4)
+{
+    char *out = NULL, *err = NULL;
+
+    tu_run_agentwatch(&out, &err, "--db", db, cmd, o1, o2, o3, o4, NULL);
+    CU_ASSERT_STRING_EQUAL(err != NULL ? err : "?", "");
+    free(err);
+    return out != NULL ? out : strdup("");
+}
+
+static void scan_as(const char *db, const char *rules, const char *host, const char *log)
+{
+    char *out = NULL, *err = NULL;
+
+    CU_ASSERT_EQUAL(tu_run_agentwatch(&out, &err, "--db", db, "scan", "--quiet", "--rules", rules,
+                                      "--host", host, log, NULL), 0);
+    free(out);
+    free(err);
+}
+
+/* Assert that the output of the command contains (or, want false, lacks)
+ * text. */
+static void expect(const char *db, const char *cmd, const char *o1, const char *o2,
+                   const char *o3, const char *o4, const char *text, bool want)
+{
+    char *out = aw_out(db, cmd, o1, o2, o3, o4);
+
+    if ((strstr(out, text) != NULL) != want) {
+        fprintf(stderr, "%s %s %s: %s '%s' in:\n%s\n", cmd, o1 ? o1 : "", o2 ? o2 : "",
+                want ? "no" : "unexpected", text, out);
+    }
+    CU_ASSERT((strstr(out, text) != NULL) == want);
+    free(out);
+}
+
+#define LR_JSON(t) "\"last_success\": null, \"last_record\": " t "}"
+#define LR_LINE "\n       log went on until 2025-03-11 09:30:00Z (2h29m after the last failure)" \
+    " with no further failure; no success marker of this agent is known: check its log\n"
+
+/* state.last_record: a failing endpoint whose log went on after its last
+ * failure, with no success marker agentwatch knows.  Real scans of real
+ * files; the value is the newest record of the last failure's host, not
+ * after --until, later than the last failure, unknown where the store
+ * cannot know the host. */
+static void test_last_record(void)
+{
+    char *dir = tu_mkdtemp();
+    char *db = tu_path(dir, "t.db"), *rules = tu_path(dir, "rules.yaml");
+    char *a = tu_path(dir, "a.log"), *b = tu_path(dir, "b.log"), *c = tu_path(dir, "c.log");
+
+    tu_write_str(rules, tu_rules_trust_health);
+    tu_write_str(a, "2025-03-11T07:01:00Z Could not establish trust relationship\n"
+                    "2025-03-11T07:02:00Z heartbeat sent\n"
+                    "2025-03-11T09:30:00Z heartbeat sent\n");
+    tu_write_str(b, "2025-03-11T07:00:30Z heartbeat sent\n2025-03-11T12:00:00Z heartbeat sent\n");
+    scan_as(db, rules, "WKS-1", a);
+    scan_as(db, rules, "WKS-2", b);   /* another host's log: not WKS-1's */
+    expect(db, "report", "--format", "json", NULL, NULL, LR_JSON("\"2025-03-11T09:30:00.000Z\""),
+           true);
+    expect(db, "report", NULL, NULL, NULL, NULL, LR_LINE, true);
+    expect(db, "report", "--host", "WKS-1", "--format", "json",
+           LR_JSON("\"2025-03-11T09:30:00.000Z\""), true);
+    expect(db, "report", "--host", "WKS-1", NULL, NULL, LR_LINE, true);
+    /* --until: inclusive; a file whose newest record is after it says
+     * nothing about its records up to it */
+    expect(db, "report", "--until", "2025-03-11T09:30", "--format", "json",
+           LR_JSON("\"2025-03-11T09:30:00.000Z\""), true);
+    expect(db, "report", "--until", "2025-03-11T09:29", "--format", "json", LR_JSON("null"),
+           true);
+    expect(db, "report", "--until", "2025-03-11T09:29", NULL, NULL, "log went on", false);
+    /* CSV has no state: unchanged */
+    expect(db, "report", "--format", "csv", NULL, NULL, "last_record", false);
+    expect(db, "status", "--format", "json", NULL, NULL,
+           "\"last_success\": null, \"last_record\": \"2025-03-11T09:30:00.000Z\",", true);
+    expect(db, "status", NULL, NULL, NULL, NULL,
+           "last failure 2025-03-11 07:01:00Z, log went on until 2025-03-11 09:30:00Z with no"
+           " further failure | failures=1", true);
+    expect(db, "status", "--format", "intune", NULL, NULL,
+           "last success none, log went on until 2025-03-11 09:30:00Z with no further failure", true);
+    /* files read before schema 10 (or whose host is not known) */
+    tu_sql_exec(db, "UPDATE files SET last_record_host = NULL");
+    expect(db, "report", "--format", "json", NULL, NULL, LR_JSON("null"), true);
+    expect(db, "status", "--format", "json", NULL, NULL, "\"last_record\": null", true);
+    /* the next read of the file knows again, and moves on */
+    tu_append_str(a, "2025-03-11T09:45:00Z heartbeat sent\n");
+    scan_as(db, rules, "WKS-1", a);
+    expect(db, "report", "--format", "json", NULL, NULL,
+           LR_JSON("\"2025-03-11T09:45:00.000Z\""), true);
+    /* a later failure of a host whose log ends with it: nothing after it */
+    tu_write_str(c, "2025-03-11T10:00:00Z Could not establish trust relationship\n");
+    scan_as(db, rules, "WKS-3", c);
+    expect(db, "report", "--format", "json", NULL, NULL, LR_JSON("null"), true);
+    expect(db, "report", NULL, NULL, NULL, NULL, "log went on", false);
+    expect(db, "report", "--host", "WKS-1", "--format", "json",
+           LR_JSON("\"2025-03-11T09:45:00.000Z\""), true);
+    /* healthy: never */
+    tu_append_str(a, "2025-03-11T11:00:00Z Configuration updated successfully\n"
+                     "2025-03-11T11:30:00Z heartbeat sent\n");
+    scan_as(db, rules, "WKS-1", a);
+    expect(db, "report", "--host", "WKS-1", "--format", "json",
+           "\"last_success\": \"2025-03-11T11:00:00.000Z\", \"last_record\": null}", true);
+    expect(db, "report", "--host", "WKS-1", NULL, NULL, "log went on", false);
+    /* failing again after a known success marker */
+    tu_append_str(a, "2025-03-11T11:40:00Z Could not establish trust relationship\n"
+                     "2025-03-11T11:41:00Z heartbeat sent\n");
+    scan_as(db, rules, "WKS-1", a);
+    expect(db, "report", "--host", "WKS-1", NULL, NULL,
+           "log went on until 2025-03-11 11:41:00Z (1m00s after the last failure) with no"
+           " further failure; no success marker since: check its log\n", true);
+    tu_rmtree(dir);
+    free(dir);
+    free(db);
+    free(rules);
+    free(a);
+    free(b);
+    free(c);
 }
 
 static void test_format_names(void)
@@ -620,6 +741,7 @@ static int reg(void)
     CU_add_test(s, "hostile categories", test_hostile_categories);
     CU_add_test(s, "format names", test_format_names);
     CU_add_test(s, "rule and host filters", test_rule_and_host_filters);
+    CU_add_test(s, "last_record: the log went on after the last failure", test_last_record);
     return 0;
 }
 

@@ -464,7 +464,8 @@ static char *db_digest(struct fixture *fx)
              " AS r FROM findings ORDER BY id)) || char(10) ||"
              " (SELECT group_concat(r, char(10)) FROM (SELECT id || '|' ||"
              " replace(path, '%s', '') || '|' || size || '|' || offset || '|' || marker || '|' ||"
-             " records || '|' || truncated || '|' || findings AS r FROM files ORDER BY id)) ||"
+             " records || '|' || truncated || '|' || findings || '|' || quote(last_record) ||"
+             " '|' || quote(last_record_host) AS r FROM files ORDER BY id)) ||"
              " char(10) || (SELECT group_concat(r, char(10)) FROM (SELECT hour || '|' || host ||"
              " '|' || rule || '|' || count || '|' || first || '|' || last AS r FROM finding_hours"
              " ORDER BY hour, host, rule))",
@@ -572,6 +573,82 @@ static void test_host_attribution(void)
         CU_ASSERT_STRING_EQUAL(host, local);
         free(host);
     }
+    fixture_close(&fx);
+}
+
+/* files.last_record: the newest record time read, with the host its
+ * record is attributed to as a finding would be. */
+static void test_last_record(void)
+{
+    struct fixture fx;
+    struct aw_scan_stats st;
+    struct aw_scan_opts fleet = { .format = AW_FORMAT_AUTO, .host = "FLEET-7" };
+    char *host;
+
+    fixture_open(&fx);
+    /* records 0-5: 08:00-08:05 +01:00; the last one, #5, is benign */
+    append_records(fx.log, 0, 6);
+    CU_ASSERT_EQUAL_FATAL(scan(&fx, NULL, &st), AW_OK);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT last_record FROM files"), TU_T0 + 5 * TU_MIN);
+    host = tu_sql_text(fx.db, "SELECT last_record_host FROM files");
+    CU_ASSERT_STRING_EQUAL(host, "WKS-0142");   /* the record's own hostName */
+    free(host);
+    /* appended records move it on; --host names the host */
+    append_records(fx.log, 6, 10);
+    CU_ASSERT_EQUAL_FATAL(scan(&fx, &fleet, &st), AW_OK);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT last_record FROM files"), TU_T0 + 9 * TU_MIN);
+    host = tu_sql_text(fx.db, "SELECT last_record_host FROM files");
+    CU_ASSERT_STRING_EQUAL(host, "FLEET-7");
+    free(host);
+    fixture_close(&fx);
+}
+
+/* Only the last 64 KiB of a file are dated record by record (plus every
+ * matched record): the newest dated record there counts, a record
+ * without a time after it changes nothing, and a file with no dated
+ * record leaves the time unknown.  Inferred years count. */
+static void test_last_record_tail(void)
+{
+    struct fixture fx;
+    struct aw_scan_stats st;
+    char line[600];
+    char *path;
+
+    fixture_open(&fx);
+    /* an early record with a later time is outside the tail: not read */
+    tu_write_str(fx.log, "2030-01-01T00:00:00Z heartbeat from an early, wrong clock\n");
+    for (int i = 0; i < 200; i++) {
+        snprintf(line, sizeof(line), "2025-03-11T07:%02d:%02dZ heartbeat %d %0500d\n", i / 60,
+                 i % 60, i, 0);
+        tu_append_str(fx.log, line);
+    }
+    tu_append_str(fx.log, "    at Agent.Heartbeat.Send() without a time\n");
+    CU_ASSERT_EQUAL_FATAL(scan(&fx, NULL, &st), AW_OK);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT last_record FROM files"),
+                    TU_T0 + 3 * TU_MIN + 19 * 1000);
+    fixture_close(&fx);
+
+    fixture_open(&fx);
+    tu_write_str(fx.log, "heartbeat without a time\nanother one\n");
+    CU_ASSERT_EQUAL_FATAL(scan(&fx, NULL, &st), AW_OK);
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM files WHERE last_record IS NULL"
+                                      " AND last_record_host IS NULL"), 1);
+    /* syslog without a year: inferred from the file's time, still a time */
+    path = tu_path(fx.dir, "syslog");
+    tu_write_str(path, "Mar 11 08:00:00 wks agent[12]: heartbeat\n");
+    {
+        char *paths[1] = { path };
+        struct aw_scan_opts opts = { .format = AW_FORMAT_AUTO };
+        struct aw_store *store = NULL;
+        struct aw_err err = { 0 };
+
+        CU_ASSERT_EQUAL_FATAL(aw_store_open(&store, fx.db, 0, &err), AW_OK);
+        CU_ASSERT_EQUAL(aw_scan_run(store, fx.rules, paths, 1, &opts, &st, &err), AW_OK);
+        aw_store_close(&store);
+    }
+    CU_ASSERT_EQUAL(tu_sql_int(fx.db, "SELECT count(*) FROM files WHERE path LIKE '%syslog'"
+                                      " AND last_record IS NOT NULL"), 1);
+    free(path);
     fixture_close(&fx);
 }
 
@@ -695,6 +772,8 @@ static int reg(void)
     CU_add_test(s, "store thread: a store error", test_store_thread_error);
     CU_add_test(s, "data gap", test_data_gap);
     CU_add_test(s, "host attribution", test_host_attribution);
+    CU_add_test(s, "newest record time and its host", test_last_record);
+    CU_add_test(s, "newest record time: the tail, none, inferred", test_last_record_tail);
     CU_add_test(s, "utf-16 offsets are raw", test_utf16_offsets_are_raw);
     CU_add_test(s, "missing path", test_missing_path);
     CU_add_test(s, "progress on a terminal only", test_progress_on_terminal_only);

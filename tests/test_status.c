@@ -259,14 +259,14 @@ static void test_status_json(void)
     shape_is(1, "{\"status\": \"WARNING\", \"exit\": 1, \"state\": \"failing\","
                 " \"since\": \"2025-03-11T07:01:00.000Z\", \"failures\": 3, \"category\": \"ssl\","
                 " \"target\": \"a.example\", \"last_failure\": \"2025-03-11T07:03:00.000Z\","
-                " \"last_success\": \"2025-03-11T07:00:00.000Z\", \"last_probe\": null,"
+                " \"last_success\": \"2025-03-11T07:00:00.000Z\", \"last_record\": null, \"last_probe\": null,"
                 " \"warn\": \"0\", \"crit\": \"10\", \"error\": null,"
                 " \"newest\": \"2025-03-11T07:03:00.000Z\", \"categories\": {\"ssl\": 3}}\n",
              "--db", d, "status", "--format", "json", NULL, NULL);
     shape_is(2, "{\"status\": \"CRITICAL\", \"exit\": 2, \"state\": \"failing\","
                 " \"since\": \"2025-03-11T07:03:00.000Z\", \"failures\": 1, \"category\": \"ssl\","
                 " \"target\": \"a.example\", \"last_failure\": \"2025-03-11T07:03:00.000Z\","
-                " \"last_success\": null, \"last_probe\": null,"
+                " \"last_success\": null, \"last_record\": null, \"last_probe\": null,"
                 " \"warn\": \"0\", \"crit\": \"0\", \"error\": null,"
                 " \"newest\": \"2025-03-11T07:03:00.000Z\", \"categories\": {\"ssl\": 1}}\n",
              "--db", d, "status", "--format=json", "-c0", "--since=2025-03-11T07:02:30Z", NULL);
@@ -288,7 +288,7 @@ static void test_status_json(void)
                                       "json", NULL), 3);
     CU_ASSERT_STRING_EQUAL(out, "{\"status\": \"UNKNOWN\", \"exit\": 3, \"state\": \"unknown\","
                                 " \"since\": null, \"failures\": 0, \"category\": null, \"target\": null,"
-                                " \"last_failure\": null, \"last_success\": null, \"last_probe\": null,"
+                                " \"last_failure\": null, \"last_success\": null, \"last_record\": null, \"last_probe\": null,"
                                 " \"warn\": \"0\", \"crit\": \"10\", \"error\": \"no readable"
                                 " agentwatch database (see stderr)\", \"newest\": null,"
                                 " \"categories\": {}}\n");

@@ -88,6 +88,9 @@ static void test_migrate_from_v1(void)
     CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM files WHERE head_len > 0 AND"
                                      " length(head_sums) >= 16 AND length(head_sums) % 8 = 0"), 2);
     CU_ASSERT_EQUAL(tu_sql_int(path, "PRAGMA application_id"), 0x41675774);
+    /* Schema 10: no newest record time is known for files read before */
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM files WHERE last_record IS NULL"
+                                     " AND last_record_host IS NULL"), 2);
     free(path);
 }
 
@@ -237,6 +240,115 @@ static void test_file_progress(void)
     CU_ASSERT_EQUAL(row.offset, 42);
     aw_store_close(&s);
     CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT records FROM files"), 3);
+    free(path);
+}
+
+/* Schema 10: the newest record time of a file and its host, kept by
+ * aw_store_file_progress() only when newer than the stored one. */
+static void test_last_record(void)
+{
+    char *path = db_file("last-record.db");
+    const char *head = "2025-03-11T08:00:02Z ERROR Unable to resolve host smp01.corp.example now";
+    struct aw_store *s = NULL;
+    struct aw_err err = { 0 };
+    struct aw_file_id fid;
+    struct aw_file_progress p;
+    int64_t id;
+    char *host;
+
+    CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, path, 0, &err), AW_OK);
+    tu_make_fid(&fid, head, 1, 2);
+    CU_ASSERT_EQUAL_FATAL(aw_store_begin(s, &err), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "a.log", "line", "utf-8", 5, &id, &err),
+                          AW_OK);
+    memset(&p, 0, sizeof(p));
+    p.id = id;
+    p.fid = &fid;
+    p.path = "a.log";
+    p.offset = 10;
+    p.now_ms = 7;
+    p.last_record_ms = AW_TIME_NONE;
+    CU_ASSERT_EQUAL(aw_store_file_progress(s, &p, &err), AW_OK);
+    CU_ASSERT_EQUAL(aw_store_commit(s, &err), AW_OK);
+    /* no dated record read yet: unknown */
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT last_record IS NULL AND last_record_host IS NULL"
+                                     " FROM files"), 1);
+    p.last_record_ms = TU_T0 + TU_HOUR;
+    p.last_record_host = "WKS-1";
+    CU_ASSERT_EQUAL(aw_store_file_progress(s, &p, &err), AW_OK);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT last_record FROM files"), TU_T0 + TU_HOUR);
+    /* an older time (a clock set back) and a stretch without a dated
+     * record keep the newest; a rolled back one is not kept */
+    p.last_record_ms = TU_T0;
+    p.last_record_host = "WKS-2";
+    CU_ASSERT_EQUAL(aw_store_file_progress(s, &p, &err), AW_OK);
+    p.last_record_ms = AW_TIME_NONE;
+    p.last_record_host = NULL;
+    CU_ASSERT_EQUAL(aw_store_file_progress(s, &p, &err), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_store_begin(s, &err), AW_OK);
+    p.last_record_ms = TU_T0 + 2 * TU_HOUR;
+    p.last_record_host = "WKS-3";
+    CU_ASSERT_EQUAL(aw_store_file_progress(s, &p, &err), AW_OK);
+    aw_store_rollback(s);
+    aw_store_close(&s);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT last_record FROM files"), TU_T0 + TU_HOUR);
+    host = tu_sql_text(path, "SELECT last_record_host FROM files");
+    CU_ASSERT_STRING_EQUAL(host, "WKS-1");
+    free(host);
+    free(path);
+}
+
+/* A database of schema 9 (the previous version): a reader is told to
+ * upgrade it, the writer migrates it in place, its rows kept, the new
+ * columns added and unknown (NULL) for the files read before. */
+static void test_migrate_from_v9(void)
+{
+    char *path = db_file("v9.db");
+    const char *head = "2025-03-11T08:00:02Z ERROR Unable to resolve host smp01.corp.example now";
+    struct aw_store *s = NULL;
+    struct aw_err err = { 0 };
+    struct aw_file_id fid;
+    struct aw_finding f;
+    int64_t id;
+
+    CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, path, 0, &err), AW_OK);
+    tu_make_fid(&fid, head, 1, 2);
+    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "a.log", "line", "utf-8", 5, &id, &err),
+                          AW_OK);
+    memset(&f, 0, sizeof(f));
+    f.ts_ms = TU_T0;
+    f.read_ms = 1000;
+    f.host = "WKS-0142";
+    f.file_id = id;
+    f.path = "a.log";
+    f.rule = "ssl-trust";
+    f.category = "ssl";
+    f.severity = "error";
+    f.level = "error";
+    f.message = "m";
+    f.message_len = 1;
+    CU_ASSERT_EQUAL_FATAL(aw_store_add_finding(s, &f, NULL, &err), AW_OK);
+    aw_store_close(&s);
+    /* back to schema 9 as that version created it */
+    tu_sql_exec(path, "ALTER TABLE files DROP COLUMN last_record;"
+                      " ALTER TABLE files DROP COLUMN last_record_host; PRAGMA user_version = 9;");
+    CU_ASSERT_EQUAL(aw_store_open(&s, path, AW_STORE_READONLY, &err), AW_EDB);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "schema version 9 is older than 10; run"
+                                           " 'agentwatch scan' once to upgrade it"));
+    CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, path, 0, &err), AW_OK);
+    CU_ASSERT_EQUAL(aw_store_schema_version(s), 10);
+    aw_store_close(&s);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "PRAGMA user_version"), 10);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM pragma_table_info('files')"
+                                     " WHERE name IN ('last_record', 'last_record_host')"), 2);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM files WHERE path = 'a.log' AND"
+                                     " last_record IS NULL AND last_record_host IS NULL"), 1);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT count(*) FROM findings WHERE ts = 1741676400000"
+                                     " AND host = 'WKS-0142' AND rule = 'ssl-trust'"), 1);
+    CU_ASSERT_EQUAL(tu_sql_int(path, "SELECT sum(count) FROM finding_hours"), 1);
+    /* and now a reader opens it */
+    CU_ASSERT_EQUAL(aw_store_open(&s, path, AW_STORE_READONLY, &err), AW_OK);
+    aw_store_close(&s);
     free(path);
 }
 
@@ -398,6 +510,8 @@ static int reg(void)
     CU_add_test(s, "read-only open of a missing db", test_readonly_missing);
     CU_add_test(s, "file lookup by identity", test_file_lookup);
     CU_add_test(s, "file progress and rollback", test_file_progress);
+    CU_add_test(s, "newest record time (schema 10)", test_last_record);
+    CU_add_test(s, "migrate from v9", test_migrate_from_v9);
     CU_add_test(s, "findings dedup and cleaning", test_findings);
     CU_add_test(s, "grouped counts", test_counts);
     return 0;

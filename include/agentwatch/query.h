@@ -121,6 +121,13 @@ struct aw_health_state {
                                  else NULL */
     int64_t last_failure_ms;  /* AW_TIME_NONE when none */
     int64_t last_success_ms;
+    int64_t last_record_ms;   /* failing: the newest record time read from
+                                 the logs of the last failure's host, when
+                                 later than the last failure and not after
+                                 the window (files.last_record, schema 10);
+                                 else AW_TIME_NONE: a log that went on with
+                                 no further failure, when the agent's
+                                 success markers are unknown */
 };
 
 /* The current state, from recent (the result of aw_query_incidents() with

@@ -16,7 +16,8 @@
  * Parsing is split in two: aw_reader_next() only finds the record and its
  * message (the hot path); aw_record_parse_meta() parses timestamp,
  * severity, host, source and module, and is called only for records a
- * rule matched.
+ * rule matched and for the records of a file's last 64 KiB (scan's
+ * newest record time of the file).
  */
 #ifndef AGENTWATCH_RECORD_H
 #define AGENTWATCH_RECORD_H

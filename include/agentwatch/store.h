@@ -24,7 +24,7 @@
 #include "agentwatch/fileid.h"
 #include "agentwatch/rules.h"
 
-#define AW_STORE_SCHEMA_VERSION 9
+#define AW_STORE_SCHEMA_VERSION 10
 
 /* Longest message kept with a finding, in bytes of UTF-8. */
 #define AW_FINDING_MESSAGE_MAX 2048
@@ -120,6 +120,12 @@ struct aw_file_progress {
     uint64_t truncated;
     uint64_t findings;
     int64_t now_ms;
+    int64_t last_record_ms;        /* the newest record time read in this
+                                      stretch (inferred ones included), or
+                                      AW_TIME_NONE; kept only when newer
+                                      than the stored one */
+    const char *last_record_host;  /* the host that record is attributed
+                                      to; must be set with last_record_ms */
 };
 
 int aw_store_file_progress(struct aw_store *s, const struct aw_file_progress *p,

@@ -6,6 +6,7 @@
  *   rules_schema.c   one rule file's YAML tree -> validated rules
  *   rules_lint.c     pattern lint (at load) and shadowing lint
  *   rules_literals.c prefilter literals of a pattern
+ *   rules_fragments.c a file's fragments put into its patterns
  *   regex_syntax.c   PCRE2 syntax both of the above read
  *   prefilter.c      the Aho-Corasick DFA over all literals
  *   matcher.c        classification: prefilter, then PCRE2 (JIT)

@@ -36,6 +36,7 @@
 struct lint_ctx {
     struct loader *ld;
     const struct aw_yaml_node *v;
+    const struct pattern_text *pt;
     const char *label;
     const char *p;
     size_t n;
@@ -52,9 +53,7 @@ struct lint_seq {
 #define LINT_FIRST_UNKNOWN (-1)
 #define LINT_FIRST_ANY 256
 
-static void warn_at(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...) AW_PRINTF(4, 5);
-
-static void warn_at(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...)
+void aw_rules_warn_at(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -76,8 +75,7 @@ static void lint_warn(struct lint_ctx *c, size_t off, const char *what)
     while (end < c->n && end - off < 24) {
         end++;
     }
-    warn_at(c->ld, (unsigned)c->v->start.line + 1,
-            aw_yaml_scalar_column(c->ld->buf, c->ld->buflen, c->v, off),
+    aw_rules_warn_at(c->ld, (unsigned)c->v->start.line + 1, aw_rules_pattern_column(c->ld, c->v, c->pt, off),
             "%s: pattern may backtrack badly: %s at '%s%s'", c->label, what,
             aw_yaml_show(buf, sizeof(buf), c->p + off, end - off), end < c->n ? "..." : "");
 }
@@ -368,9 +366,10 @@ static void lint_seq_parse(struct lint_ctx *c, size_t *ip, unsigned depth, struc
     }
 }
 
-void aw_rules_lint_pattern(struct loader *ld, const struct aw_yaml_node *v, const char *label)
+void aw_rules_lint_pattern(struct loader *ld, const struct aw_yaml_node *v, const struct pattern_text *pt,
+                           const char *label)
 {
-    struct lint_ctx c = { ld, v, label, v->val, v->len, false };
+    struct lint_ctx c = { ld, v, pt, label, pt->p, pt->n, false };
     struct lint_seq top;
     size_t i = 0;
 

@@ -30,7 +30,6 @@
 #include "agentwatch/grow.h"
 #include "agentwatch/platform.h"
 
-#define RULE_FILE_MAX ((size_t)4 * 1024 * 1024)
 #define NEST_MAX 32               /* YAML nesting; rule files need 4 */
 
 /* Validation walks the tree key by key, so a file's diagnostics arrive
@@ -214,6 +213,7 @@ static void loader_fini(struct loader *ld)
         free(ld->disabled[i]);
     }
     free(ld->disabled);
+    free(ld->frags);
     aw_yaml_diags_free(&ld->yc.diags);
     aw_diags_free(&ld->lint);
     aw_matcher_scratch_fini(&ld->scratch);

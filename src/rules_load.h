@@ -14,6 +14,26 @@
 #include "agentwatch/yamltree.h"
 #include "rules_engine.h"
 
+#define RULE_FILE_MAX ((size_t)4 * 1024 * 1024)   /* a rule file, and an expanded pattern */
+#define RULE_NAME_MAX 64          /* ids, categories and fragment names */
+#define FRAGMENTS_MAX 256         /* per file */
+
+/* A fragment of the current file: its key and value nodes, in the tree. */
+struct fragment {
+    const struct aw_yaml_node *name, *val;
+    bool used;
+};
+
+/* A rule's pattern as it is compiled: the scalar's own text, or (when it
+ * has placeholders) its expansion in owned; p[0..same) is the scalar's
+ * text byte for byte, so offsets below same can point into the file. */
+struct pattern_text {
+    const char *p;
+    size_t n;
+    char *owned;
+    size_t same;
+};
+
 /* Where an id was first defined, for the duplicate message. */
 struct idpos {
     char *id;
@@ -50,6 +70,11 @@ struct loader {
     char **disabled;              /* ids local files disable (owned) */
     size_t ndisabled, dcap;
     struct aw_diags lint;         /* pattern warnings, become rs->pattern_lint */
+
+    /* the current file's fragments (nodes of its tree; forgotten at its end) */
+    struct fragment *frags;
+    size_t nfrags, fragcap;
+    bool have_fragments;          /* the file has a `fragments` key */
 };
 
 /* A problem at a node's mark in the current file. */
@@ -59,8 +84,37 @@ struct loader {
  * its rules to ld->rules (rules_schema.c). */
 void aw_rules_load_tree(struct loader *ld, const struct aw_yaml_node *root);
 
-/* Add the backtracking warnings of the pattern scalar v to ld->lint
+/* Add the backtracking warnings of pattern pt, from scalar v, to ld->lint
  * (rules_lint.c). */
-void aw_rules_lint_pattern(struct loader *ld, const struct aw_yaml_node *v, const char *label);
+void aw_rules_lint_pattern(struct loader *ld, const struct aw_yaml_node *v, const struct pattern_text *pt,
+                           const char *label);
+
+/* A warning at a 1-based line and column of the current file, kept in
+ * ld->lint for `rules check` (rules_lint.c). */
+void aw_rules_warn_at(struct loader *ld, unsigned line, unsigned col, const char *fmt, ...) AW_PRINTF(4, 5);
+
+/* [a-z][a-z0-9_-]* (with id: also [0-9] first and '.'), at most
+ * RULE_NAME_MAX bytes (rules_schema.c). */
+bool aw_rules_valid_name(const char *s, size_t len, bool id);
+
+/* Read the `fragments` mapping of the current file into ld->frags,
+ * reporting bad names, values and nesting (rules_fragments.c). */
+void aw_rules_fragments_load(struct loader *ld, const struct aw_yaml_node *map);
+
+/* At the end of a file: warn about its unused fragments and forget them. */
+void aw_rules_fragments_end(struct loader *ld);
+
+/* The pattern of scalar v with its (?{name}) placeholders replaced by the
+ * file's fragments into *out (out->owned is the caller's to free).  false
+ * when a problem was reported (unknown or malformed placeholder, no
+ * fragments in the file, expansion too long) or memory ran out. */
+bool aw_rules_expand(struct loader *ld, const struct aw_yaml_node *v, const char *label,
+                     struct pattern_text *out);
+
+/* The 1-based column in the file of byte off of pattern pt (scalar v):
+ * inside the scalar's text before its first placeholder, else the
+ * scalar's own column. */
+unsigned aw_rules_pattern_column(const struct loader *ld, const struct aw_yaml_node *v,
+                                 const struct pattern_text *pt, size_t off);
 
 #endif

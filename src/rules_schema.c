@@ -17,9 +17,7 @@
 
 #include "agentwatch/grow.h"
 
-#define RULE_NAME_MAX 64          /* ids and categories */
-
-static bool valid_name(const char *s, size_t len, bool id)
+bool aw_rules_valid_name(const char *s, size_t len, bool id)
 {
     if (len == 0 || len > RULE_NAME_MAX) {
         return false;
@@ -196,13 +194,14 @@ static void load_examples(struct loader *ld, struct rule *r, const struct aw_yam
     }
 }
 
-static void compile_pattern(struct loader *ld, struct rule *r, const struct aw_yaml_node *v, const char *label)
+static void compile_pattern(struct loader *ld, struct rule *r, const struct aw_yaml_node *v,
+                            const struct pattern_text *pt, const char *label)
 {
     int errcode;
     PCRE2_SIZE erroff;
 
     /* DUPNAMES: one rule may capture "code" in each of its alternatives */
-    r->code = pcre2_compile((PCRE2_SPTR)v->val, v->len, PCRE2_NEVER_UTF | PCRE2_DUPNAMES, &errcode,
+    r->code = pcre2_compile((PCRE2_SPTR)pt->p, pt->n, PCRE2_NEVER_UTF | PCRE2_DUPNAMES, &errcode,
                             &erroff, NULL);
     if (r->code == NULL) {
         PCRE2_UCHAR msg[256];
@@ -213,8 +212,9 @@ static void compile_pattern(struct loader *ld, struct rule *r, const struct aw_y
             ld->yc.oom = true;
             return;
         }
-        aw_yaml_check_diag(&ld->yc, (unsigned)v->start.line + 1, aw_yaml_scalar_column(ld->buf, ld->buflen, v, erroff),
-                "%s: invalid pattern: %s at pattern offset %zu", label, (const char *)msg, (size_t)erroff);
+        aw_yaml_check_diag(&ld->yc, (unsigned)v->start.line + 1, aw_rules_pattern_column(ld, v, pt, erroff),
+                "%s: invalid pattern: %s at pattern offset %zu%s", label, (const char *)msg, (size_t)erroff,
+                pt->owned != NULL ? " (fragments expanded)" : "");
         return;
     }
     r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
@@ -230,7 +230,7 @@ static void check_names(struct loader *ld, const struct aw_yaml_key *k, enum aw_
 
     if (k[K_ID].val != NULL) {
         const struct aw_yaml_node *v = k[K_ID].val;
-        if (!valid_name(v->val, v->len, true)) {
+        if (!aw_rules_valid_name(v->val, v->len, true)) {
             DIAG(ld, v->start, "invalid rule id '%s': expected [a-z0-9][a-z0-9._-]*, at most %d characters",
                  aw_yaml_show(buf, sizeof(buf), v->val, v->len), RULE_NAME_MAX);
         } else {
@@ -251,7 +251,7 @@ static void check_names(struct loader *ld, const struct aw_yaml_key *k, enum aw_
     }
     if (k[K_CATEGORY].val != NULL) {
         const struct aw_yaml_node *v = k[K_CATEGORY].val;
-        if (!valid_name(v->val, v->len, false)) {
+        if (!aw_rules_valid_name(v->val, v->len, false)) {
             DIAG(ld, v->start, "invalid category '%s': expected [a-z][a-z0-9_-]*, at most %d characters",
                  aw_yaml_show(buf, sizeof(buf), v->val, v->len), RULE_NAME_MAX);
         }
@@ -266,15 +266,17 @@ static void check_names(struct loader *ld, const struct aw_yaml_key *k, enum aw_
 }
 
 /* A valid rule r (its pattern compiled, its examples copied): give it its
- * strings and prefilter literals and append it to ld->rules.  r is taken
- * over either way. */
+ * strings (the pattern as compiled, fragments expanded: pt's own copy is
+ * taken over) and prefilter literals and append it to ld->rules.  r is
+ * taken over either way. */
 static void keep_rule(struct loader *ld, struct rule *r, const struct aw_yaml_key *k, enum aw_rule_severity sev,
-                      const struct aw_yaml_node *map, bool replaces)
+                      const struct aw_yaml_node *map, bool replaces, struct pattern_text *pt)
 {
     r->id = dup_node(ld, &k[K_ID]);
     r->category = dup_node(ld, &k[K_CATEGORY]);
-    r->pattern = dup_node(ld, &k[K_PATTERN]);
-    r->pattern_len = k[K_PATTERN].val->len;
+    r->pattern = pt->owned != NULL ? pt->owned : dup_node(ld, &k[K_PATTERN]);
+    r->pattern_len = pt->n;
+    pt->owned = NULL;
     r->cause = dup_node(ld, &k[K_CAUSE]);
     r->remedy = dup_node(ld, &k[K_REMEDY]);
     r->description = dup_node(ld, &k[K_DESCRIPTION]);
@@ -342,6 +344,7 @@ static void load_rule(struct loader *ld, const struct aw_yaml_node *map, size_t 
     char label[128], buf[96];
     size_t problems_before = ld->yc.diags.count;
     struct rule r;
+    struct pattern_text pt = { NULL, 0, NULL, 0 };
     bool complete = true, replaces = false;
     enum aw_rule_severity sev = AW_RULE_INFO;
 
@@ -364,10 +367,10 @@ static void load_rule(struct loader *ld, const struct aw_yaml_node *map, size_t 
         const struct aw_yaml_node *v = k[K_PATTERN].val;
         if (v->len == 0) {
             DIAG(ld, v->start, "%s: empty pattern", label);
-        } else {
-            compile_pattern(ld, &r, v, label);
+        } else if (aw_rules_expand(ld, v, label, &pt)) {
+            compile_pattern(ld, &r, v, &pt, label);
             if (r.code != NULL) {
-                aw_rules_lint_pattern(ld, v, label);
+                aw_rules_lint_pattern(ld, v, &pt, label);
             }
         }
     }
@@ -376,9 +379,10 @@ static void load_rule(struct loader *ld, const struct aw_yaml_node *map, size_t 
     }
     if (ld->yc.oom || !complete || ld->yc.diags.count != problems_before) {
         aw_rule_fini(&r);
-        return;
+    } else {
+        keep_rule(ld, &r, k, sev, map, replaces, &pt);
     }
-    keep_rule(ld, &r, k, sev, map, replaces);
+    free(pt.owned);
 }
 
 /* A local file's `disable:` list: each id must be a shipped rule's (the
@@ -420,24 +424,22 @@ static void load_disable(struct loader *ld, const struct aw_yaml_key *key)
     }
 }
 
-void aw_rules_load_tree(struct loader *ld, const struct aw_yaml_node *root)
+/* The top level of a file: version, fragments (before any pattern is
+ * read), disable, then the rules. */
+static void load_top(struct loader *ld, const struct aw_yaml_node *root)
 {
-    struct aw_yaml_key top[3] = {
+    struct aw_yaml_key top[4] = {
         { "version", AW_YAML_STRING, NULL, NULL },
         { "rules", AW_YAML_SEQUENCE, NULL, NULL },
         { "disable", AW_YAML_SEQUENCE, NULL, NULL },
+        { "fragments", AW_YAML_MAPPING, NULL, NULL },
     };
     const struct aw_yaml_node *rules;
 
-    if (root == NULL) {
-        aw_yaml_check_diag(&ld->yc, 1, 1, "empty rule file: expected a mapping with a 'rules' sequence");
-        return;
+    aw_yaml_walk_map(&ld->yc, root, " at top level", NULL, top, 4);
+    if (top[3].val != NULL) {
+        aw_rules_fragments_load(ld, top[3].val);
     }
-    if (root->kind != AW_YAML_MAP) {
-        DIAG(ld, root->start, "top level must be a mapping, not %s", aw_yaml_kind_name(root));
-        return;
-    }
-    aw_yaml_walk_map(&ld->yc, root, " at top level", NULL, top, 3);
     if (top[0].val != NULL && !(top[0].val->len == 1 && top[0].val->val[0] == '1')) {
         char buf[96];
         DIAG(ld, top[0].val->start, "unsupported version '%s': expected 1",
@@ -474,3 +476,17 @@ void aw_rules_load_tree(struct loader *ld, const struct aw_yaml_node *root)
     }
 }
 
+
+void aw_rules_load_tree(struct loader *ld, const struct aw_yaml_node *root)
+{
+    if (root == NULL) {
+        aw_yaml_check_diag(&ld->yc, 1, 1, "empty rule file: expected a mapping with a 'rules' sequence");
+        return;
+    }
+    if (root->kind != AW_YAML_MAP) {
+        DIAG(ld, root->start, "top level must be a mapping, not %s", aw_yaml_kind_name(root));
+        return;
+    }
+    load_top(ld, root);
+    aw_rules_fragments_end(ld);
+}

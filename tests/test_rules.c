@@ -1456,6 +1456,231 @@ static void test_lint_backtracking(void)
 /* A rule whose every match example an earlier rule takes first can never
  * match; a rule shadowed on some examples only, or without examples, is
  * not reported. */
+/* ------------------------------------------------------------------ */
+/* fragments (rules/README.md, "Fragments")                             */
+
+/* A file's fragments are put into its patterns before anything reads
+ * them: the rule's pattern is the expanded text, its examples and
+ * prefilter literals come from it, and a placeholder escaped, inside a
+ * class, in \Q...\E or in a comment is left alone. */
+FX_TEST(test_fragments_expand)
+{
+    const struct aw_rule_info *ri;
+
+    CU_ASSERT_EQUAL_FATAL(fx_load_text(fx, "r.yaml",
+                                       "version: 1\n"
+                                       "fragments:\n"
+                                       "  fail: '(?:timed out|refused)'\n"
+                                       "  host-out: '\\blocalhost\\b|127\\.'\n"
+                                       "rules:\n"
+                                       "  - id: a\n"
+                                       "    category: connection\n"
+                                       "    severity: error\n"
+                                       "    pattern: '(?i)^(?![\\s\\S]*?(?:(?{host-out})))[\\s\\S]*?connection (?{fail})'\n"
+                                       "    examples:\n"
+                                       "      match: ['Connection timed out to db01', 'connection refused']\n"
+                                       "      no_match: ['connection refused by localhost', 'connection (?{fail})']\n"
+                                       "  - id: b\n"
+                                       "    category: test\n"
+                                       "    severity: info\n"
+                                       "    pattern: 'x\\(?{fail}|[(?{fail})]y|\\Q(?{fail})\\E|(?#(?{fail})z(?{fail})'\n"),
+                          AW_OK);
+    CU_ASSERT_EQUAL(fx->diags.count, 0);
+    CU_ASSERT_EQUAL_FATAL(aw_rules_count(fx->rs), 2);
+    ri = aw_rules_get(fx->rs, 0);
+    CU_ASSERT_STRING_EQUAL(ri->pattern,
+                           "(?i)^(?![\\s\\S]*?(?:\\blocalhost\\b|127\\.))[\\s\\S]*?connection (?:timed out|refused)");
+    /* the literals of the expanded pattern: "connection " */
+    CU_ASSERT_EQUAL(ri->literal_count, 1);
+    CU_ASSERT_STRING_EQUAL(aw_rules_get_literal(fx->rs, 0, 0), "connection ");
+    CU_ASSERT_EQUAL(ri->example_match_count, 2);
+    CU_ASSERT_EQUAL(aw_rules_find(fx->rs, "a"), 0);
+    /* only the last placeholder of b is one */
+    ri = aw_rules_get(fx->rs, 1);
+    CU_ASSERT_STRING_EQUAL(ri->pattern,
+                           "x\\(?{fail}|[(?{fail})]y|\\Q(?{fail})\\E|(?#(?{fail})z(?:timed out|refused)");
+}
+
+/* The examples check runs on the expanded pattern: an example that only
+ * the fragment's text decides fails at its own position. */
+FX_TEST(test_fragments_examples)
+{
+    EXPECT_LOAD_ERROR(fx, "r.yaml",
+                      "fragments:\n"
+                      "  word: 'refused'\n"
+                      "rules:\n"
+                      "  - id: a\n"
+                      "    category: test\n"
+                      "    severity: info\n"
+                      "    pattern: 'connection (?{word})'\n"
+                      "    examples:\n"
+                      "      match: ['connection refused', 'connection (?{word})']\n"
+                      "      no_match: ['connection reset', 'connection refused twice']\n",
+                      "r.yaml:9:37: rule 'a': example does not match the pattern",
+                      "r.yaml:10:38: rule 'a': no_match example matches the pattern");
+}
+
+/* Every misuse is one line at its own position, with the rule or the
+ * fragment named; nothing is loaded. */
+FX_TEST(test_fragments_errors)
+{
+    char *per = tu_path(fx->dir, "per");
+
+    EXPECT_LOAD_ERROR(fx, "r.yaml",
+                      "fragments:\n"
+                      "  ok: 'abc'\n"
+                      "  Bad: 'x'\n"
+                      "  seq: [x]\n"
+                      "  nul:\n"
+                      "  empty: ''\n"
+                      "  nest: 'a(?{ok})'\n"
+                      "  ok: 'again'\n"
+                      "rules:\n"
+                      "  - id: unknown\n"
+                      "    category: test\n"
+                      "    severity: info\n"
+                      "    pattern: 'x(?{nope})y(?{ok})'\n"
+                      "  - id: malformed\n"
+                      "    category: test\n"
+                      "    severity: info\n"
+                      "    pattern: 'x(?{ok)y'\n"
+                      "  - id: bad-name\n"
+                      "    category: test\n"
+                      "    severity: info\n"
+                      "    pattern: 'x(?{Bad})'\n",
+                      "r.yaml:3:3: invalid fragment name 'Bad': expected [a-z][a-z0-9_-]*, at most 64 characters",
+                      "r.yaml:4:8: fragment 'seq' must be a non-empty string, not a sequence",
+                      "r.yaml:5:7: fragment 'nul' must be a non-empty string, not null",
+                      "r.yaml:6:10: fragment 'empty' must be a non-empty string, not empty",
+                      "r.yaml:7:9: fragment 'nest' uses another fragment ('(?{ok})'): fragments cannot nest",
+                      "r.yaml:8:3: duplicate fragment 'ok' (first defined at @r.yaml:2:3)",
+                      "r.yaml:13:14: rule 'unknown': unknown fragment 'nope' (not defined in this file's 'fragments')",
+                      "r.yaml:17:14: rule 'malformed': malformed fragment placeholder '(?{ok)y' at pattern offset 1: "
+                      "expected (?{name})",
+                      "r.yaml:21:14: rule 'bad-name': unknown fragment 'Bad' (not defined in this file's 'fragments')");
+
+    /* fragments are per file: another file's do not count */
+    CU_ASSERT_EQUAL_FATAL(mkdir(per, 0700), 0);
+    free(fx_write(fx, "per/a.yaml", "fragments:\n  ok: 'abc'\nrules:\n  - id: a\n    category: test\n"
+                                "    severity: info\n    pattern: 'x(?{ok})'\n"));
+    free(fx_write(fx, "per/b.yaml", "rules:\n  - id: b\n    category: test\n    severity: info\n"
+                                "    pattern: 'y(?{ok})'\n"));
+    CU_ASSERT_EQUAL(fx_load(fx, per), AW_ESYNTAX);
+    free(per);
+    EXPECT_DIAGS(fx, "per/b.yaml:5:14: rule 'b': pattern uses fragment 'ok' but this file has no 'fragments' "
+                     "mapping (fragments are per file)");
+
+    EXPECT_LOAD_ERROR(fx, "a.yaml", "fragments: [a]\nrules:\n  - id: a\n    category: test\n"
+                                    "    severity: info\n    pattern: 'x(?{a})'\n",
+                      "a.yaml:1:12: key 'fragments' must be a mapping, not a sequence",
+                      "a.yaml:6:14: rule 'a': pattern uses fragment 'a' but this file has no 'fragments' "
+                      "mapping (fragments are per file)");
+}
+
+/* An expanded pattern is held to the rule file limit (4 MiB), checked
+ * before anything is allocated; a pattern error inside a fragment points
+ * at the pattern's scalar and says the pattern was expanded. */
+FX_TEST(test_fragments_limits)
+{
+    size_t big = 64 * 1024, o;
+    char *text = malloc(big + 4096);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    o = (size_t)snprintf(text, 4096, "fragments:\n  big: '");
+    memset(text + o, 'a', big);
+    o += big;
+    o += (size_t)snprintf(text + o, 4096, "'\nrules:\n  - id: huge\n    category: test\n    severity: info\n"
+                                          "    pattern: 'x");
+    for (int i = 0; i < 70; i++) {        /* 70 x 64 KiB > 4 MiB */
+        o += (size_t)snprintf(text + o, 4096 - 80, "(?{big})");
+    }
+    snprintf(text + o, 80, "'\n");
+    EXPECT_LOAD_ERROR(fx, "r.yaml", text,
+                      "r.yaml:7:14: rule 'huge': pattern with its fragments expanded is longer than 4194304 bytes");
+    free(text);
+
+    EXPECT_LOAD_ERROR(fx, "r.yaml",
+                      "fragments:\n  open: '(?:a|b'\nrules:\n  - id: a\n    category: test\n    severity: info\n"
+                      "    pattern: 'x(?{open})'\n",
+                      "r.yaml:7:14: rule 'a': invalid pattern: missing closing parenthesis at pattern offset 7 "
+                      "(fragments expanded)");
+}
+
+/* PCRE2 has no (?{...}) construct: a pattern that compiled before
+ * fragments existed cannot contain a placeholder outside an escape,
+ * class, \Q...\E or comment.  Fails if PCRE2 ever gives it a meaning. */
+static void test_fragments_syntax_is_no_pcre2(void)
+{
+    int errcode;
+    PCRE2_SIZE erroff;
+    pcre2_code *c = pcre2_compile((PCRE2_SPTR) "a(?{name})b", PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
+
+    CU_ASSERT_PTR_NULL(c);
+    pcre2_code_free(c);
+}
+
+/* `rules check` warns about a fragment no pattern uses (a warning: it
+ * changes no match), and places a backtracking warning inside an
+ * expanded fragment at the pattern's scalar, quoting the expanded text. */
+FX_TEST(test_fragments_lint)
+{
+    struct aw_diags w = { 0 };
+    char want[512];
+
+    lint_of(fx,
+            "fragments:\n"
+            "  spare: 'abc'\n"
+            "  slow: '(a+)+'\n"
+            "rules:\n"
+            "  - id: a\n"
+            "    category: test\n"
+            "    severity: info\n"
+            "    pattern: 'xy(?{slow})z'\n",
+            &w);
+    CU_ASSERT_EQUAL(w.count, 2);
+    if (w.count == 2) {
+        snprintf(want, sizeof(want), "%s/r.yaml:8:14: warning: rule 'a': pattern may backtrack badly: nested "
+                 "unbounded quantifiers (like (a+)+) at '(a+)+z'", fx->dir);
+        CU_ASSERT_STRING_EQUAL(w.items[0], want);
+        snprintf(want, sizeof(want), "%s/r.yaml:2:3: warning: fragment 'spare' is not used by any pattern of "
+                 "this file", fx->dir);
+        CU_ASSERT_STRING_EQUAL(w.items[1], want);
+    }
+    aw_diags_free(&w);
+}
+
+/* rules/95-shapes.yaml's health shapes use the file's fragments: the
+ * loaded patterns hold no placeholder, and each still carries the
+ * exclusions it had before they were factored out (a word of health-out,
+ * health-out-status and a start word each). */
+static void test_fragments_shipped(void)
+{
+    struct aw_ruleset *rs = NULL;
+    struct aw_diags d = { 0 }, w = { 0 };
+    struct aw_err err = { 0 };
+    char *path = tu_src_path("rules/95-shapes.yaml");
+    static const char *const ids[] = { "health.shape", "health.shape.exchange", "health.shape.served",
+                                       "health.shape.named" };
+
+    CU_ASSERT_EQUAL_FATAL(aw_rules_load(path, &rs, &d, &err), AW_OK);
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        long k = aw_rules_find(rs, ids[i]);
+        const char *p;
+        CU_ASSERT_FATAL(k >= 0);
+        p = aw_rules_get(rs, (size_t)k)->pattern;
+        CU_ASSERT_PTR_NULL(strstr(p, "(?{"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(p, "|\\b(?:fail|fails|failed|failure|failures|failing|errors?|"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(p, "|\\bcrl\\b|revocation|partial|job\\b|"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(p, "started|starting|queued|scheduled|begin|beginning|pending)\\b))"));
+    }
+    CU_ASSERT_EQUAL(aw_rules_lint(rs, &w, &err), AW_OK);
+    CU_ASSERT_EQUAL(w.count, 0);
+    aw_diags_free(&w);
+    aw_diags_free(&d);
+    aw_rules_free(&rs);
+    free(path);
+}
+
 /* A message and the rules (bits) the prefilter must mark for it. */
 struct pf_case {
     const char *msg;
@@ -1899,6 +2124,13 @@ static int reg(void)
         { "keep failing examples", test_keep_failing_examples },
         { "lint: backtracking", test_lint_backtracking },
         { "lint: shadowing", test_lint_shadowing },
+        { "fragments: expansion", test_fragments_expand },
+        { "fragments: examples run on the expansion", test_fragments_examples },
+        { "fragments: errors", test_fragments_errors },
+        { "fragments: limits and pattern errors", test_fragments_limits },
+        { "fragments: no PCRE2 syntax", test_fragments_syntax_is_no_pcre2 },
+        { "fragments: lint", test_fragments_lint },
+        { "fragments: shipped health shapes", test_fragments_shipped },
         { "prefilter: first look", test_prefilter_first_look },
         { "prefilter: folded jump keys that collide", test_prefilter_fold_collision },
         { "cli: rules test, examples", test_cli_rules_test_examples },

@@ -29,7 +29,7 @@
 #include "agentwatch/timeutil.h"
 #include "scan_pipe.h"
 
-#define HOST_MAX 255
+#define HOST_MAX AW_SCAN_HOST_MAX
 
 /* Records between looks at the clock for the commit timer. */
 #define CLOCK_EVERY 256

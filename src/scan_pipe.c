@@ -55,8 +55,9 @@ struct slot {
     enum slot_end end;
     struct aw_file_progress prog;
     struct aw_file_id fid;    /* prog.fid points here */
-    char last_host[256];      /* prog.last_record_host points here: the
-                                 reader's copy changes with its next record */
+    /* prog.last_record_host points here: the reader's copy changes with
+     * its next record */
+    char last_host[AW_SCAN_HOST_MAX + 1];
 };
 
 struct aw_pipe {

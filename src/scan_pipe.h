@@ -25,6 +25,9 @@
 #include "agentwatch/store.h"
 
 #define AW_PIPE_SLOTS 4
+/* Longest host name scan keeps (a record's own, --host, this machine's),
+ * in bytes; a slot copies the file's newest-record host at this size. */
+#define AW_SCAN_HOST_MAX 255
 /* Findings per slot by default (the queue holds four slots). */
 #define AW_PIPE_SLOT_FINDINGS 512
 

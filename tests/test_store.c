@@ -198,27 +198,55 @@ static void test_file_lookup(void)
     free(path);
 }
 
+static void fill_finding(struct aw_finding *f, int64_t file_id, uint64_t offset, int64_t ts,
+                         const char *rule, const char *category, const char *msg, size_t len)
+{
+    memset(f, 0, sizeof(*f));
+    f->ts_ms = ts;
+    f->read_ms = 1000;
+    f->host = "WKS-0142";
+    f->file_id = file_id;
+    f->path = "agent.log";
+    f->offset = offset;
+    f->rule = rule;
+    f->category = category;
+    f->severity = "error";
+    f->level = "error";
+    f->message = msg;
+    f->message_len = len;
+}
+
+/* Open a store at path, add the file "a.log" inside an open transaction
+ * and aim p at it; the caller sets the progress it tests. */
+static void begin_with_file(const char *path, struct aw_store **s, struct aw_file_id *fid,
+                            struct aw_file_progress *p)
+{
+    const char *head = "2025-03-11T08:00:02Z ERROR Unable to resolve host smp01.corp.example now";
+    struct aw_err err = { 0 };
+    int64_t id;
+
+    CU_ASSERT_EQUAL_FATAL(aw_store_open(s, path, 0, &err), AW_OK);
+    tu_make_fid(fid, head, 1, 2);
+    CU_ASSERT_EQUAL_FATAL(aw_store_begin(*s, &err), AW_OK);
+    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(*s, fid, "a.log", "line", "utf-8", 5, &id, &err),
+                          AW_OK);
+    memset(p, 0, sizeof(*p));
+    p->id = id;
+    p->fid = fid;
+    p->path = "a.log";
+}
+
 static void test_file_progress(void)
 {
     char *path = db_file("progress.db");
-    const char *head = "2025-03-11T08:00:02Z ERROR Unable to resolve host smp01.corp.example now";
     struct aw_store *s = NULL;
     struct aw_err err = { 0 };
     struct aw_file_id fid;
     struct aw_file_row row;
     struct aw_file_progress p;
     bool found;
-    int64_t id;
 
-    CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, path, 0, &err), AW_OK);
-    tu_make_fid(&fid, head, 1, 2);
-    CU_ASSERT_EQUAL_FATAL(aw_store_begin(s, &err), AW_OK);
-    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "a.log", "line", "utf-8", 5, &id, &err),
-                          AW_OK);
-    memset(&p, 0, sizeof(p));
-    p.id = id;
-    p.fid = &fid;
-    p.path = "a.log";
+    begin_with_file(path, &s, &fid, &p);
     p.offset = 42;
     p.marker = UINT64_C(0xfedcba9876543210);   /* above INT64_MAX on purpose */
     p.records = 3;
@@ -248,23 +276,13 @@ static void test_file_progress(void)
 static void test_last_record(void)
 {
     char *path = db_file("last-record.db");
-    const char *head = "2025-03-11T08:00:02Z ERROR Unable to resolve host smp01.corp.example now";
     struct aw_store *s = NULL;
     struct aw_err err = { 0 };
     struct aw_file_id fid;
     struct aw_file_progress p;
-    int64_t id;
     char *host;
 
-    CU_ASSERT_EQUAL_FATAL(aw_store_open(&s, path, 0, &err), AW_OK);
-    tu_make_fid(&fid, head, 1, 2);
-    CU_ASSERT_EQUAL_FATAL(aw_store_begin(s, &err), AW_OK);
-    CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "a.log", "line", "utf-8", 5, &id, &err),
-                          AW_OK);
-    memset(&p, 0, sizeof(p));
-    p.id = id;
-    p.fid = &fid;
-    p.path = "a.log";
+    begin_with_file(path, &s, &fid, &p);
     p.offset = 10;
     p.now_ms = 7;
     p.last_record_ms = AW_TIME_NONE;
@@ -315,18 +333,7 @@ static void test_migrate_from_v9(void)
     tu_make_fid(&fid, head, 1, 2);
     CU_ASSERT_EQUAL_FATAL(aw_store_file_add(s, &fid, "a.log", "line", "utf-8", 5, &id, &err),
                           AW_OK);
-    memset(&f, 0, sizeof(f));
-    f.ts_ms = TU_T0;
-    f.read_ms = 1000;
-    f.host = "WKS-0142";
-    f.file_id = id;
-    f.path = "a.log";
-    f.rule = "ssl-trust";
-    f.category = "ssl";
-    f.severity = "error";
-    f.level = "error";
-    f.message = "m";
-    f.message_len = 1;
+    fill_finding(&f, id, 0, TU_T0, "ssl-trust", "ssl", "m", 1);
     CU_ASSERT_EQUAL_FATAL(aw_store_add_finding(s, &f, NULL, &err), AW_OK);
     aw_store_close(&s);
     /* back to schema 9 as that version created it */
@@ -352,23 +359,6 @@ static void test_migrate_from_v9(void)
     free(path);
 }
 
-static void fill_finding(struct aw_finding *f, int64_t file_id, uint64_t offset, int64_t ts,
-                         const char *rule, const char *category, const char *msg, size_t len)
-{
-    memset(f, 0, sizeof(*f));
-    f->ts_ms = ts;
-    f->read_ms = 1000;
-    f->host = "WKS-0142";
-    f->file_id = file_id;
-    f->path = "agent.log";
-    f->offset = offset;
-    f->rule = rule;
-    f->category = category;
-    f->severity = "error";
-    f->level = "error";
-    f->message = msg;
-    f->message_len = len;
-}
 
 static void test_findings(void)
 {

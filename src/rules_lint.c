@@ -18,6 +18,11 @@
  *     the same character: (a|ab)+, (.|x)*;
  *   - two adjacent atoms, both repeated without bound, over the same
  *     class or one of them '.': .*.*, \s*\s+, [a-z]+[a-z]*.
+ * It also flags, as a cost rather than a backtracking risk, two or more
+ * top-level alternatives that each open with \b: PCRE2 tries every
+ * alternative at every start position its first-byte set lets through,
+ * so inside a long word each of them pays its own boundary test, where one
+ * \b(?:...) in front of them pays one (bench/README.md, "Rule cost").
  * Possessive quantifiers and atomic groups never backtrack and are not
  * flagged.  Anything the lint does not understand ends the lint of that
  * pattern silently: no warning is better than a wrong one.
@@ -366,6 +371,42 @@ static void lint_seq_parse(struct lint_ctx *c, size_t *ip, unsigned depth, struc
     }
 }
 
+/* Count the top-level alternatives that open with \b; warn at the second
+ * one when there are several (see the comment at the top). */
+static void lint_boundary_branches(struct lint_ctx *c)
+{
+    const char *p = c->p;
+    size_t n = c->n, i = 0, depth = 0, count = 0, second = 0;
+    bool branch_start = true;
+
+    if (n >= 4 && memcmp(p, "(?i)", 4) == 0) {
+        i = 4;
+    }
+    while (i < n) {
+        if (branch_start && depth == 0 && p[i] == '\\' && i + 1 < n && p[i + 1] == 'b' && ++count == 2) {
+            second = i;
+        }
+        branch_start = false;
+        if (p[i] == '\\') {
+            i += 2;
+        } else if (p[i] == '[') {
+            if (!aw_rx_skip_class(p, n, &i)) {
+                return; /* not understood: no warning rather than a wrong one */
+            }
+        } else {
+            depth += p[i] == '(';
+            depth -= p[i] == ')' && depth > 0;
+            branch_start = p[i] == '|' && depth == 0;
+            i++;
+        }
+    }
+    if (count >= 2) {
+        aw_rules_warn_at(c->ld, (unsigned)c->v->start.line + 1, aw_rules_pattern_column(c->ld, c->v, c->pt, second),
+                "%s: %zu top-level alternatives each open with \\b: put them behind one \\b(?:...), "
+                "tested once per start position instead of once per alternative", c->label, count);
+    }
+}
+
 void aw_rules_lint_pattern(struct loader *ld, const struct aw_yaml_node *v, const struct pattern_text *pt,
                            const char *label)
 {
@@ -374,6 +415,7 @@ void aw_rules_lint_pattern(struct loader *ld, const struct aw_yaml_node *v, cons
     size_t i = 0;
 
     lint_seq_parse(&c, &i, 0, &top);
+    lint_boundary_branches(&c);
 }
 
 /* ------------------------------------------------------------------ */

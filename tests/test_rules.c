@@ -1681,6 +1681,62 @@ static void test_fragments_shipped(void)
     free(path);
 }
 
+/* Two or more top-level alternatives opening with \b are a cost warning,
+ * placed at the second of them; \b inside a group, behind an escaped bar
+ * or a bar inside a class does not count. */
+static void test_lint_boundary_branches(void)
+{
+    struct fixture fx;
+    struct aw_diags w = { 0 };
+    char yaml[4096], want[512];
+    size_t o = 0;
+    static const char *const pats[] = {
+        "(?i)\\bfoo\\b|\\bbar\\b", "x|\\ba|\\bb|\\bc", "(?i)\\b(?:foo|bar)\\b", "foo|\\bbar",
+        "(?:\\bx|\\by)z", "a[|]\\bb|\\bc", "\\|\\bx|\\by",
+    };
+
+    fx_init(&fx);
+    o += (size_t)snprintf(yaml + o, sizeof(yaml) - o, "rules:\n");
+    for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "p%zu", i);
+        o += (size_t)snprintf(yaml + o, sizeof(yaml) - o, "%s", rule_text(id, pats[i]));
+    }
+    lint_of(&fx, yaml, &w);
+    CU_ASSERT_EQUAL(w.count, 2);
+    if (w.count == 2) {
+        /* line 5: "    pattern: '" is 14 columns; the second \b is at offset 12 */
+        snprintf(want, sizeof(want), "%s/r.yaml:5:27: warning: rule 'p0': 2 top-level alternatives each open "
+                 "with \\b: put them behind one \\b(?:...), tested once per start position instead of once per "
+                 "alternative", fx.dir);
+        CU_ASSERT_STRING_EQUAL(w.items[0], want);
+        CU_ASSERT_PTR_NOT_NULL(strstr(w.items[1], "r.yaml:9:21: warning: rule 'p1': 3 top-level alternatives"));
+    }
+    aw_diags_free(&w);
+    fx_fini(&fx);
+}
+
+/* The shipped rule set loads without a single warning (rules/README.md,
+ * "Warnings"). */
+static void test_lint_shipped_clean(void)
+{
+    struct aw_ruleset *rs = NULL;
+    struct aw_diags d = { 0 }, w = { 0 };
+    struct aw_err err = { 0 };
+    char *path = tu_src_path("rules");
+
+    CU_ASSERT_EQUAL_FATAL(aw_rules_load(path, &rs, &d, &err), AW_OK);
+    CU_ASSERT_EQUAL(aw_rules_lint(rs, &w, &err), AW_OK);
+    for (size_t i = 0; i < w.count; i++) {
+        fprintf(stderr, "\n  %s", w.items[i]);
+    }
+    CU_ASSERT_EQUAL(w.count, 0);
+    aw_diags_free(&w);
+    aw_diags_free(&d);
+    aw_rules_free(&rs);
+    free(path);
+}
+
 /* A message and the rules (bits) the prefilter must mark for it. */
 struct pf_case {
     const char *msg;
@@ -2123,6 +2179,8 @@ static int reg(void)
         { "a capture beyond the 32nd group", test_capture_beyond_32_groups },
         { "keep failing examples", test_keep_failing_examples },
         { "lint: backtracking", test_lint_backtracking },
+        { "lint: alternatives opening with \\b", test_lint_boundary_branches },
+        { "lint: shipped rules warn about nothing", test_lint_shipped_clean },
         { "lint: shadowing", test_lint_shadowing },
         { "fragments: expansion", test_fragments_expand },
         { "fragments: examples run on the expansion", test_fragments_examples },

@@ -197,6 +197,8 @@ void aw_rules_literals_free(char **lits, size_t count)
  *     {0,..}), extracted by the same rules from the group's contents: one
  *     of them occurs in every match, or for a lookahead in the message.
  *     "\b(?:0x)?(?:800b0109|80090325)\b" thus yields both codes;
+ *   - a kept run loses its leading spaces while it is longer than 3 bytes
+ *     (what is left is still in every match);
  *   - a branch with neither gives up.
  * Each kept run is something every match of its branch contains (or,
  * from a lookahead, every message it matches in), so
@@ -211,6 +213,15 @@ static int branch_done(struct litset *ls, const unsigned char *best, size_t best
 {
     int rc = AW_OK;
 
+    /* A run's leading spaces are dropped while LITERAL_MIN bytes remain:
+     * the prefilter keys a literal on its first four bytes, and a key that
+     * starts with a space (" err", " to ") begins at far more positions of
+     * a message than the word after it does (bench/README.md, "Scan cost
+     * per rule set"). */
+    while (best_len > LITERAL_MIN && best[0] == ' ') {
+        best++;
+        best_len--;
+    }
     if (best_len >= LITERAL_MIN) {
         rc = litset_add(ls, best, best_len);
     } else if (have_gset) {

@@ -704,7 +704,10 @@ static void test_literal_extraction(void)
     LITS("(?:to (?<target>[\\w.-]+)[^\\n]{0,9})?(?:\\b(?<code>80072ee7)\\b|\\((?<code>12007)\\))",
          "80072ee7", "(12007)");
     /* the longest run per branch */
-    LITS("ab.cdef.ghijk|\\d+ lmnop", "ghijk", " lmnop");
+    LITS("ab.cdef.ghijk|\\d+ lmnop", "ghijk", "lmnop");
+    /* leading spaces are dropped while the run is longer than 3 bytes */
+    LITS("x.  to connect|q. ab", "to connect", " ab");
+    LITS("(?:unable|failed) to connect", "to connect");
     /* cases with no prefilter */
     NO_LITS("abc|de");             /* a branch without 3 literal bytes */
     NO_LITS("abc|");               /* an empty branch */

@@ -35,6 +35,7 @@ try:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
     from cryptography.x509 import ocsp
     from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 except ImportError:
@@ -57,6 +58,24 @@ DAY = datetime.timedelta(days=1)
 
 # ---- PKI ---------------------------------------------------------------
 
+def full_sign(builder, key):
+    """builder.sign(key, SHA-256), signed again until both integers of the
+    ECDSA signature, r and s, take all 32 bytes.  Wine's CryptoAPI (the
+    Windows engine under packaging/windows/test-wine.sh) rejects a P-256
+    signature whose r or s is shorter, as DER writes about one in 256 of
+    each, with CERT_TRUST_IS_NOT_SIGNATURE_VALID; Windows does not.  Measured
+    2026-12-07 under Debian 12's wine: the same intermediate and two leaves,
+    the one with a 31-byte r root-untrusted, the one with 32 bytes ok, twice.
+    It was the intermittent wine failure of this harness (a leaf, a CRL or
+    an OCSP answer signed afresh each run), not the stalled chain call that
+    c19ac2b suspected."""
+    while True:
+        signed = builder.sign(key, hashes.SHA256())
+        r, s = decode_dss_signature(signed.signature)
+        if r >= 1 << 248 and s >= 1 << 248:
+            return signed
+
+
 class CA:
     def __init__(self, name, issuer=None, cdp=None, aia=None):
         self.key = ec.generate_private_key(ec.SECP256R1())
@@ -74,7 +93,7 @@ class CA:
         if issuer:
             b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
                 issuer.key.public_key()), critical=False)
-        self.cert = b.sign(signer.key, hashes.SHA256())
+        self.cert = full_sign(b, signer.key)
 
     def _builder(self, subject, pub, nb, na):
         return (x509.CertificateBuilder().subject_name(subject)
@@ -102,7 +121,7 @@ class CA:
         b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
             self.key.public_key()), critical=False)
         b = add_urls(b, cdp, aia, ocsp)
-        return key, b.sign(self.key, hashes.SHA256())
+        return key, full_sign(b, self.key)
 
     def crl(self, revoked=(), last=None, nxt=None):
         b = (x509.CertificateRevocationListBuilder().issuer_name(self.name)
@@ -113,7 +132,7 @@ class CA:
                                           .revocation_date(NOW - DAY).build())
         b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
             self.key.public_key()), critical=False)
-        return b.sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+        return full_sign(b, self.key).public_bytes(serialization.Encoding.DER)
 
 
 def add_urls(b, cdp, aia, ocsp):
@@ -292,7 +311,7 @@ def ocsp_responder(issuer, signer, statuses):
                 this_update=NOW - datetime.timedelta(hours=1), next_update=nxt,
                 revocation_time=NOW - DAY if revoked else None, revocation_reason=None)
             b = b.responder_id(ocsp.OCSPResponderEncoding.HASH, signer.cert)
-            resp = b.sign(signer.key, hashes.SHA256())
+            resp = full_sign(b, signer.key)
         body = resp.public_bytes(serialization.Encoding.DER)
         conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/ocsp-response\r\n"
                      b"Content-Length: %d\r\n\r\n" % len(body) + body)

@@ -11,16 +11,18 @@
  * exits 1 when a rule exceeds a bound: MS milliseconds per record
  * (--max-ms, default 5 when no bound is given), or R times the reference
  * (--max-ratio): the time to hash the same record byte by byte, measured
- * beside each rule, so that a machine slower at the moment (its clock, a
- * neighbour on the host) moves both and not their ratio.
+ * beside each rule, so that a machine whose clock is slower at the moment
+ * moves both and not their ratio (not every slowness does that: see
+ * bench/README.md, "Rule cost").
  *
  * Usage: rule_cost [--max-ms MS] [--max-ratio R] RULES_PATH   (a file or a folder)
  * It is a measurement, not a unit test.
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdint.h>
 #include <time.h>
 
 #include "agentwatch/rules.h"

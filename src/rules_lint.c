@@ -53,6 +53,8 @@ struct lint_seq {
     bool nullable;            /* some branch can match the empty string */
     bool overlap;             /* two branches can start with the same byte */
     size_t overlap_at;        /* offset of the second such branch */
+    size_t boundary_branches; /* branches whose first atom is \b */
+    size_t boundary_at;       /* offset of the second of them */
 };
 
 #define LINT_FIRST_UNKNOWN (-1)
@@ -166,7 +168,7 @@ struct lint_branches {
     size_t bstart[LINT_BRANCHES_MAX], bend[LINT_BRANCHES_MAX];
     size_t nb;
     /* the current branch */
-    bool nullable, have_first;
+    bool nullable, have_first, any_atom;
     int first_byte;
     size_t start;
     /* the previous consuming atom of this branch */
@@ -187,6 +189,7 @@ static void branch_start(struct lint_branches *b, size_t i)
 {
     b->nullable = true;
     b->have_first = false;
+    b->any_atom = false;
     b->first_byte = LINT_FIRST_UNKNOWN;
     b->start = i;
     b->prev_unb = false;
@@ -366,44 +369,13 @@ static void lint_seq_parse(struct lint_ctx *c, size_t *ip, unsigned depth, struc
         if (!lint_atom(c, &i, depth, &a, out)) {
             continue;
         }
+        if (!b.any_atom && a.e - a.s == 2 && p[a.s] == '\\' && p[a.s + 1] == 'b' &&
+            ++out->boundary_branches == 2) {
+            out->boundary_at = a.s;
+        }
+        b.any_atom = true;
         quant = aw_rx_quant(p, n, &i, false, &q);
         lint_judge(c, &b, &a, quant, &q, out);
-    }
-}
-
-/* Count the top-level alternatives that open with \b; warn at the second
- * one when there are several (see the comment at the top). */
-static void lint_boundary_branches(struct lint_ctx *c)
-{
-    const char *p = c->p;
-    size_t n = c->n, i = 0, depth = 0, count = 0, second = 0;
-    bool branch_start = true;
-
-    if (n >= 4 && memcmp(p, "(?i)", 4) == 0) {
-        i = 4;
-    }
-    while (i < n) {
-        if (branch_start && depth == 0 && p[i] == '\\' && i + 1 < n && p[i + 1] == 'b' && ++count == 2) {
-            second = i;
-        }
-        branch_start = false;
-        if (p[i] == '\\') {
-            i += 2;
-        } else if (p[i] == '[') {
-            if (!aw_rx_skip_class(p, n, &i)) {
-                return; /* not understood: no warning rather than a wrong one */
-            }
-        } else {
-            depth += p[i] == '(';
-            depth -= p[i] == ')' && depth > 0;
-            branch_start = p[i] == '|' && depth == 0;
-            i++;
-        }
-    }
-    if (count >= 2) {
-        aw_rules_warn_at(c->ld, (unsigned)c->v->start.line + 1, aw_rules_pattern_column(c->ld, c->v, c->pt, second),
-                "%s: %zu top-level alternatives each open with \\b: put them behind one \\b(?:...), "
-                "tested once per start position instead of once per alternative", c->label, count);
     }
 }
 
@@ -415,7 +387,12 @@ void aw_rules_lint_pattern(struct loader *ld, const struct aw_yaml_node *v, cons
     size_t i = 0;
 
     lint_seq_parse(&c, &i, 0, &top);
-    lint_boundary_branches(&c);
+    /* the top-level branches that open with \b (see the comment at the top) */
+    if (!c.gave_up && top.boundary_branches >= 2) {
+        aw_rules_warn_at(ld, (unsigned)v->start.line + 1, aw_rules_pattern_column(ld, v, pt, top.boundary_at),
+                "%s: %zu top-level alternatives each open with \\b: put them behind one \\b(?:...), "
+                "tested once per start position instead of once per alternative", label, top.boundary_branches);
+    }
 }
 
 /* ------------------------------------------------------------------ */

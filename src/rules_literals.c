@@ -213,7 +213,8 @@ static int branch_done(struct litset *ls, const unsigned char *best, size_t best
 {
     int rc = AW_OK;
 
-    /* A run's leading spaces are dropped while LITERAL_MIN bytes remain:
+    /* A run's leading spaces are dropped while it is longer than
+     * LITERAL_MIN bytes:
      * the prefilter keys a literal on its first four bytes, and a key that
      * starts with a space (" err", " to ") begins at far more positions of
      * a message than the word after it does (bench/README.md, "Scan cost

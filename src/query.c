@@ -247,7 +247,7 @@ static int rows_end(struct aw_query *q, sqlite3_stmt *st, int rc, int step, stru
 static int run_counts(struct aw_query *q, enum q_stmt id, aw_count_fn fn, void *ctx,
                       struct aw_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     bool by_rule = id == Q_BY_RULE;
     int rc, step = SQLITE_DONE;
 
@@ -285,7 +285,7 @@ int aw_query_by_rule(struct aw_query *q, aw_count_fn fn, void *ctx, struct aw_er
 int aw_query_buckets(struct aw_query *q, int64_t bucket_ms, aw_bucket_fn fn, void *ctx,
                      struct aw_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc, step = SQLITE_DONE;
 
     if (bucket_ms <= 0) {
@@ -342,7 +342,7 @@ static int stmt_bound(struct aw_query *q, enum q_stmt id, enum kind kind, int64_
 static int pos_in(struct aw_query *q, enum kind kind, int64_t from, int64_t to, bool last,
                   struct pos *out, struct aw_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     out->found = false;
@@ -357,7 +357,7 @@ static int pos_in(struct aw_query *q, enum kind kind, int64_t from, int64_t to, 
 static int pos_at(struct aw_query *q, enum kind kind, int64_t ts, int64_t id, bool last,
                   struct pos *out, struct aw_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     out->found = false;
@@ -373,7 +373,7 @@ static int pos_at(struct aw_query *q, enum kind kind, int64_t ts, int64_t id, bo
 static int hour_with(struct aw_query *q, enum kind kind, int64_t from, int64_t to, bool last,
                      int64_t *hour, bool *found, struct aw_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc, step;
 
     *found = false;
@@ -516,7 +516,7 @@ static int cats_from(struct aw_query *q, sqlite3_stmt *st, int col, int sign,
 static int count_between(struct aw_query *q, struct pos after, struct pos upto,
                          struct cat_counts *c, struct aw_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc;
 
     /* Whole milliseconds [after.ts, upto.ts], then take away what lies at
@@ -685,7 +685,7 @@ int aw_query_incidents(struct aw_query *q, size_t max, struct aw_incidents *out,
 static int last_record(struct aw_query *q, struct aw_health_state *out, struct aw_err *err)
 {
     struct pos none = { false, 0, 0 }, f;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc, step;
 
     rc = last_before(q, KIND_FAIL, none, &f, err);
@@ -763,7 +763,7 @@ const char *aw_health_name(enum aw_health h)
 
 int aw_query_inferred(struct aw_query *q, int64_t *out, struct aw_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc, step;
 
     rc = stmt(q, Q_INFERRED, KIND_ALL, &st, err);
@@ -782,7 +782,7 @@ int aw_query_inferred(struct aw_query *q, int64_t *out, struct aw_err *err)
 
 int aw_query_limit_hits(struct aw_query *q, aw_count_fn fn, void *ctx, struct aw_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc, step = SQLITE_DONE;
 
     rc = stmt(q, Q_LIMIT_HITS, KIND_ALL, &st, err);
@@ -810,7 +810,7 @@ int aw_query_limit_hits(struct aw_query *q, aw_count_fn fn, void *ctx, struct aw
 
 int aw_query_top_target(struct aw_query *q, int64_t from_ms, char **out, struct aw_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc, step;
 
     *out = NULL;
@@ -923,7 +923,7 @@ static int export_stmt(struct aw_query *q, enum q_stmt id, sqlite3_stmt **st, st
 
 int aw_query_export(struct aw_query *q, aw_export_fn fn, void *ctx, struct aw_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = export_stmt(q, Q_EXPORT, &st, err);
 
     return rc != AW_OK ? rc : export_rows(q, st, fn, ctx, err);
@@ -932,7 +932,7 @@ int aw_query_export(struct aw_query *q, aw_export_fn fn, void *ctx, struct aw_er
 int aw_query_export_ids(struct aw_query *q, int64_t after_id, int64_t upto_id, aw_export_fn fn,
                         void *ctx, struct aw_err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = export_stmt(q, Q_EXPORT_IDS, &st, err);
 
     if (rc != AW_OK) {

@@ -91,38 +91,47 @@ static const char *fill(char *buf, size_t k)
  * burst evicting the caches or taking the core. */
 #define BEST_OF 5
 
-/* CPU seconds one run of rule r on buf takes. */
-static double cost(struct aw_matcher *m, const struct rule *r, const char *buf)
+/* The best CPU time of BEST_OF runs of work(arg). */
+static double best_cpu(void (*work)(void *arg), void *arg)
 {
     double best = 1e9;
 
     for (int k = 0; k < BEST_OF; k++) {
         double t0 = now_s(), t;
-        aw_rule_run(m, r, buf, RECORD_LEN);
+        work(arg);
         t = now_s() - t0;
         best = t < best ? t : best;
     }
     return best;
 }
 
-/* The reference: CPU seconds to hash buf byte by byte (FNV-1a, a chain of
- * dependent multiplies the compiler cannot vectorise).  The hash goes to
- * *sink so that the loop is not optimised away. */
-static double ref_cost(const char *buf, volatile uint32_t *sink)
-{
-    double best = 1e9;
+/* What is measured on one record: rule r, and the reference, which hashes
+ * the record byte by byte (FNV-1a, a chain of dependent multiplies the
+ * compiler cannot vectorise) into sink, so that the loop is not optimised
+ * away. */
+struct work {
+    struct aw_matcher *m;
+    const struct rule *r;
+    const char *buf;
+    volatile uint32_t sink;
+};
 
-    for (int k = 0; k < BEST_OF; k++) {
-        double t0 = now_s(), t;
-        uint32_t h = 2166136261u;
-        for (size_t i = 0; i < RECORD_LEN; i++) {
-            h = (h ^ (unsigned char)buf[i]) * 16777619u;
-        }
-        *sink = h;
-        t = now_s() - t0;
-        best = t < best ? t : best;
+static void run_rule(void *arg)
+{
+    struct work *w = arg;
+
+    aw_rule_run(w->m, w->r, w->buf, RECORD_LEN);
+}
+
+static void hash_record(void *arg)
+{
+    struct work *w = arg;
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < RECORD_LEN; i++) {
+        h = (h ^ (unsigned char)w->buf[i]) * 16777619u;
     }
-    return best;
+    w->sink = h;
 }
 
 /* The options: the bounds (0: not given). */
@@ -169,7 +178,6 @@ int main(int argc, char **argv)
     struct aw_err err = { 0 };
     char *buf = malloc(RECORD_LEN);
     int over = 0;
-    volatile uint32_t sink = 0;
 
     if (buf == NULL || parse_args(argc, argv, &o) != 0) {
         fprintf(stderr, "usage: rule_cost [--max-ms MS] [--max-ratio R] RULES_PATH\n");
@@ -192,7 +200,8 @@ int main(int argc, char **argv)
 
         for (size_t s = 0; s < NSHAPES; s++) {
             const char *name = fill(buf, s);
-            double t = cost(m, r, buf), ratio = t / ref_cost(buf, &sink);
+            struct work w = { .m = m, .r = r, .buf = buf };
+            double t = best_cpu(run_rule, &w), ratio = t / best_cpu(hash_record, &w);
             if (t > worst) {
                 worst = t;
                 snprintf(wname, sizeof(wname), "%s", name);

@@ -20,6 +20,9 @@
 
 /* Groups are read for literal sets down to this nesting. */
 #define LITERAL_GROUP_DEPTH 8
+/* Top-level branches a pattern may grow to when its small alternations of
+ * plain literals are distributed (expand_alternations()). */
+#define EXPAND_BRANCHES_MAX 16
 /* Named groups read through (as if without parentheses) at a time. */
 #define TRANSPARENT_MAX 16
 
@@ -178,8 +181,11 @@ void aw_rules_literals_free(char **lits, size_t count)
  *     any other inline option "(?x)", "(?-i)", ... anywhere, "(*VERB)",
  *     "(?#comment)", "\Q..\E", and back references (\1-\9, \g, \k,
  *     (?P=name)) give up;
- *   - the pattern is split at '|' at depth 0 outside classes; per branch
- *     we keep the longest run of literal bytes at depth 0;
+ *   - the pattern is split at '|' at depth 0 outside classes; a group at
+ *     depth 0 of plain literals and '|' alone, unquantified, with a literal
+ *     byte beside it, is first distributed over its branch
+ *     (expand_alternations()); per branch we keep the longest run of
+ *     literal bytes at depth 0;
  *   - literal bytes are plain characters other than the metacharacters
  *     (and other than ']', '}' and NUL, to be safe) and escaped
  *     non-alphanumerics such as "\.";
@@ -237,9 +243,269 @@ static int branch_done(struct litset *ls, const unsigned char *best, size_t best
     return rc;
 }
 
+/* Is p[body..close) an alternation of plain literals ("pull|download",
+ * "a|b\.c"): only literal bytes, escaped non-alphanumerics and '|'? */
+static bool plain_alternation(const char *p, size_t body, size_t close)
+{
+    for (size_t j = body; j < close; j++) {
+        unsigned char c = (unsigned char)p[j];
+
+        if (c == '\\') {
+            if (j + 1 >= close || aw_rx_is_alnum((unsigned char)p[j + 1]) || p[j + 1] == '\0') {
+                return false;
+            }
+            j++;
+        } else if (c == '\0' || strchr("^$.[](){}*+?", c) != NULL) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Is b[i] a character the extractor reads as a literal byte, with no
+ * quantifier after it? (An escape is literal when its letter is not
+ * alphanumeric.) */
+static bool literal_at(const char *b, size_t n, size_t i)
+{
+    if (i >= n || b[i] == '\0') {
+        return false;
+    }
+    if (b[i] == '\\') {
+        return i + 1 < n && !aw_rx_is_alnum((unsigned char)b[i + 1]) && b[i + 1] != '\0' &&
+               !any_quant(b, n, i + 2);
+    }
+    return strchr("^$.[](){}*+?|", b[i]) == NULL && !any_quant(b, n, i + 1);
+}
+
+/* Does a literal byte end right before b[i]? ("x" or "\." yes; "\b" no.) */
+static bool literal_before(const char *b, size_t i)
+{
+    size_t slashes = 0;
+
+    if (i == 0 || strchr("^$.[](){}*+?|", b[i - 1]) != NULL) {
+        return false;
+    }
+    while (slashes < i - 1 && b[i - 2 - slashes] == '\\') {
+        slashes++;
+    }
+    if (slashes % 2 == 1) {
+        return !aw_rx_is_alnum((unsigned char)b[i - 1]);   /* "\." */
+    }
+    return b[i - 1] != '\\' && b[i - 1] != '\0';
+}
+
+static bool literal_after(const char *b, size_t n, size_t i)
+{
+    return literal_at(b, n, i);
+}
+
+/* The first group at depth 0 of branch b[0..n) that plain_alternation()
+ * accepts and no quantifier follows: *open, *body, *close.  false if none
+ * or if the branch holds what scan_group() does not read. */
+static bool find_plain_alternation(const char *b, size_t n, size_t *open, size_t *body, size_t *close)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        enum group_kind kind;
+        bool bar;
+
+        if (b[i] == '\\') {
+            i += 2;
+        } else if (b[i] == '[') {
+            if (!aw_rx_skip_class(b, n, &i)) {
+                return false;
+            }
+        } else if (b[i] == '(') {
+            if (!scan_group(b, n, i, &kind, body, close, &bar)) {
+                return false;
+            }
+            if ((kind == GROUP_PLAIN || kind == GROUP_NAMED) && bar && !any_quant(b, n, *close + 1) &&
+                plain_alternation(b, *body, *close) &&
+                (literal_before(b, i) || literal_after(b, n, *close + 1))) {
+                *open = i;
+                return true;
+            }
+            i = *close + 1;
+        } else {
+            i++;
+        }
+    }
+    return false;
+}
+
+/* The end of the top-level branch that starts at p[i]: the index of its
+ * '|', or n. */
+static size_t branch_end(const char *p, size_t n, size_t i)
+{
+    size_t depth = 0;
+
+    while (i < n) {
+        if (p[i] == '\\') {
+            i += 2;
+            continue;
+        }
+        if (p[i] == '[') {
+            if (!aw_rx_skip_class(p, n, &i)) {
+                return n;
+            }
+            continue;
+        }
+        if (p[i] == '(') {
+            depth++;
+        } else if (p[i] == ')' && depth > 0) {
+            depth--;
+        } else if (p[i] == '|' && depth == 0) {
+            return i;
+        }
+        i++;
+    }
+    return n;
+}
+
+/* The branches distributed so far, in pattern order, and their budget. */
+struct expansion {
+    struct litset branches;
+    size_t total;                 /* branches once the pending ones are in */
+    bool grew;
+};
+
+/* Append a[0..alen) b[0..blen) c[0..clen) as one branch. */
+static int push_branch(struct expansion *x, const char *a, size_t alen, const char *b, size_t blen,
+                       const char *c, size_t clen)
+{
+    char *v;
+
+    if (AW_GROW(x->branches.v, x->branches.cap, x->branches.n + 1, 8) != AW_OK ||
+        (v = malloc(alen + blen + clen + 1)) == NULL) {
+        return AW_ENOMEM;
+    }
+    memcpy(v, a, alen);
+    memcpy(v + alen, b, blen);
+    memcpy(v + alen + blen, c, clen);
+    v[alen + blen + clen] = '\0';
+    x->branches.v[x->branches.n++] = v;
+    return AW_OK;
+}
+
+/* Distribute the first plain alternation of branch b[0..n), then what is
+ * left in each result, while the budget allows; else keep b as it is. */
+static int expand_branch(struct expansion *x, const char *b, size_t n)
+{
+    size_t open, body, close, alts = 1;
+    int rc = AW_OK;
+
+    if (!find_plain_alternation(b, n, &open, &body, &close)) {
+        return push_branch(x, b, n, "", 0, "", 0);
+    }
+    for (size_t j = body; j < close; j += b[j] == '\\' ? 2 : 1) {
+        alts += b[j] == '|';
+    }
+    if (x->total + alts - 1 > EXPAND_BRANCHES_MAX) {
+        return push_branch(x, b, n, "", 0, "", 0);
+    }
+    x->total += alts - 1;
+    x->grew = true;
+    for (size_t a = body; rc == AW_OK && a <= close;) {
+        size_t z = a;
+        char *one;
+
+        while (z < close && b[z] != '|') {
+            z += b[z] == '\\' ? 2 : 1;
+        }
+        one = malloc(open + (z - a) + (n - close - 1) + 1);
+        if (one == NULL) {
+            return AW_ENOMEM;
+        }
+        memcpy(one, b, open);
+        memcpy(one + open, b + a, z - a);
+        memcpy(one + open + (z - a), b + close + 1, n - close - 1);
+        rc = expand_branch(x, one, open + (z - a) + (n - close - 1));
+        free(one);
+        a = z + 1;
+    }
+    return rc;
+}
+
+/*
+ * Distribute small alternations of plain literals over their branch:
+ * "(?:pull|download) complete" is read as "pull complete|download
+ * complete", so each alternative keeps the run it forms with the text
+ * beside it instead of the branch keeping only the shared tail
+ * ("complete", which far more messages hold).  A match of the branch is a
+ * match of one of the distributed branches, so their literals are as
+ * necessary as before.  Only groups at depth 0 of plain literals and '|'
+ * alone, without a quantifier, while the pattern stays within
+ * EXPAND_BRANCHES_MAX branches.  *out (owned by the caller) is NULL when
+ * nothing was distributed.
+ */
+static int expand_alternations(const char *p, size_t n, char **out, size_t *out_len)
+{
+    struct expansion x = {0};
+    size_t i = 0, len = 0;
+    int rc = AW_OK;
+
+    *out = NULL;
+    *out_len = 0;
+    if (memchr(p, '\0', n) != NULL) {
+        return AW_OK;             /* branches are C strings here */
+    }
+    for (size_t k = 0; (k = branch_end(p, n, k)) < n; k++) {
+        x.total++;
+    }
+    x.total++;
+    for (;;) {
+        size_t e = branch_end(p, n, i);
+        if ((rc = expand_branch(&x, p + i, e - i)) != AW_OK || e >= n) {
+            break;
+        }
+        i = e + 1;
+    }
+    if (rc == AW_OK && x.grew) {
+        for (size_t k = 0; k < x.branches.n; k++) {
+            len += strlen(x.branches.v[k]) + 1;
+        }
+        if ((*out = malloc(len)) == NULL) {
+            rc = AW_ENOMEM;
+        } else {
+            char *w = *out;
+            for (size_t k = 0; k < x.branches.n; k++) {
+                size_t bl = strlen(x.branches.v[k]);
+                memcpy(w, x.branches.v[k], bl);
+                w += bl;
+                *w++ = k + 1 < x.branches.n ? '|' : '\0';
+            }
+            *out_len = len - 1;
+        }
+    }
+    aw_rules_literals_free(x.branches.v, x.branches.n);
+    return rc;
+}
+
 int aw_rules_extract_literals(const char *pattern, size_t len, char ***lits, size_t *count)
 {
-    return extract_literals(pattern, len, 0, lits, count);
+    size_t skip = len >= 4 && pattern != NULL && memcmp(pattern, "(?i)", 4) == 0 ? 4 : 0;
+    char *expanded = NULL;
+    size_t elen = 0;
+    int rc;
+
+    if (pattern == NULL || len == 0) {
+        *lits = NULL;
+        *count = 0;
+        return AW_OK;
+    }
+    rc = expand_alternations(pattern + skip, len - skip, &expanded, &elen);
+    if (rc != AW_OK) {
+        *lits = NULL;
+        *count = 0;
+        return rc;
+    }
+    if (expanded == NULL) {
+        return extract_literals(pattern, len, 0, lits, count);
+    }
+    rc = extract_literals(expanded, elen, 0, lits, count);
+    free(expanded);
+    return rc;
 }
 
 /* The state of one extraction (one pattern or one group's contents). */

@@ -690,7 +690,22 @@ static void test_literal_extraction(void)
     LITS("x(?:abc|(?:def|ghi)jk)y", "abc", "def", "ghi");
     LITS("(?:abc|def)+x", "abc", "def");
     LITS("(?:ab|cd)(?:efg|hij)", "efg", "hij");
-    LITS("abcd(?:efg|hij)", "abcd");
+    /* a small alternation of plain literals beside literal text is
+     * distributed over its branch: each alternative keeps its own run */
+    LITS("abcd(?:efg|hij)", "abcdefg", "abcdhij");
+    LITS("(?:pull|download) complete", "pull complete", "download complete");
+    LITS("x(?:a|b)yz|(?:c|d)\\.ef", "xayz", "xbyz", "c.ef", "d.ef");
+    LITS("(?:ab|cd)(?:ef|gh)ij", "abefij", "cdefij", "abghij", "cdghij");
+    /* not when nothing literal is beside it, when it is quantified or
+     * holds more than plain literals, or past 16 branches */
+    LITS("(?:code|error)\\s*12045", "12045");
+    LITS("(?:abc|def)?ghij", "ghij");
+    LITS("ab(?:c.d|efg)hijk", "hijk");
+    LITS("(?:a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q)xyz", "xyz");
+    LITS("\\b(?:to|at)\\b ab", " ab");
+    /* the budget is shared: past it, what is left stays a group */
+    LITS("(?:a|b|c|d|e|f|g|h)(?:i|j|k)xyz", "aixyz", "bixyz", "cixyz", "dixyz", "eixyz", "fixyz", "gixyz",
+         "hixyz", "jxyz", "kxyz");
     /* a positive lookahead must match somewhere in the message: its
      * literals serve as a fallback (the shape rules lead with one) */
     LITS("(?=abc)xy", "abc");
@@ -698,7 +713,7 @@ static void test_literal_extraction(void)
     /* named groups without '|' or quantifier are transparent */
     LITS("error (?<code>0x80072ee7)\\b", "error 0x80072ee7");
     LITS("ab(?<t>cd)ef", "abcdef");
-    LITS("abc(?<t>x|y)defg", "defg");
+    LITS("abc(?<t>x|y)defg", "abcxdefg", "abcydefg");
     LITS("ab(?<t>c(?<u>de)f)gh", "abcdefgh");
     LITS("\\b(?<code>(?:0x)?800b0109)\\b|(?<code>-2146762487)\\b", "800b0109", "-2146762487");
     LITS("(?:to (?<target>[\\w.-]+)[^\\n]{0,9})?(?:\\b(?<code>80072ee7)\\b|\\((?<code>12007)\\))",
@@ -707,13 +722,13 @@ static void test_literal_extraction(void)
     LITS("ab.cdef.ghijk|\\d+ lmnop", "ghijk", "lmnop");
     /* leading spaces are dropped while the run is longer than 3 bytes */
     LITS("x.  to connect|q. ab", "to connect", " ab");
-    LITS("(?:unable|failed) to connect", "to connect");
+    LITS("(?:unable|failed) to connect", "unable to connect", "failed to connect");
     /* cases with no prefilter */
     NO_LITS("abc|de");             /* a branch without 3 literal bytes */
     NO_LITS("abc|");               /* an empty branch */
     NO_LITS("(?:abc|def)?xy");     /* an optional group is no fallback */
     NO_LITS("(?:abc|def){0,2}xy");
-    NO_LITS("(?:abc|de)xy");       /* a group branch without literals */
+    NO_LITS("(?:abc|de)\\dxy");     /* a group branch without literals */
     NO_LITS("(?!abc)xy");          /* negative lookarounds and lookbehinds */
     NO_LITS("(?<=abc)xy");         /* are no fallback */
     NO_LITS("(?=abc)?xy");         /* nor an optional lookahead */
@@ -1498,9 +1513,10 @@ FX_TEST(test_fragments_expand)
     ri = aw_rules_get(fx->rs, 0);
     CU_ASSERT_STRING_EQUAL(ri->pattern,
                            "(?i)^(?![\\s\\S]*?(?:\\blocalhost\\b|127\\.))[\\s\\S]*?connection (?:timed out|refused)");
-    /* the literals of the expanded pattern: "connection " */
-    CU_ASSERT_EQUAL(ri->literal_count, 1);
-    CU_ASSERT_STRING_EQUAL(aw_rules_get_literal(fx->rs, 0, 0), "connection ");
+    /* the literals of the expanded pattern, its alternation distributed */
+    CU_ASSERT_EQUAL(ri->literal_count, 2);
+    CU_ASSERT_STRING_EQUAL(aw_rules_get_literal(fx->rs, 0, 0), "connection timed out");
+    CU_ASSERT_STRING_EQUAL(aw_rules_get_literal(fx->rs, 0, 1), "connection refused");
     CU_ASSERT_EQUAL(ri->example_match_count, 2);
     CU_ASSERT_EQUAL(aw_rules_find(fx->rs, "a"), 0);
     /* only the last placeholder of b is one */

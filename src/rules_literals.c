@@ -182,8 +182,8 @@ void aw_rules_literals_free(char **lits, size_t count)
  *     "(?#comment)", "\Q..\E", and back references (\1-\9, \g, \k,
  *     (?P=name)) give up;
  *   - the pattern is split at '|' at depth 0 outside classes; a group at
- *     depth 0 of plain literals and '|' alone, unquantified, with a literal
- *     byte beside it, is first distributed over its branch
+ *     depth 0 of plain literals and '|' alone, unquantified, with at least
+ *     3 literal bytes beside it, is first distributed over its branch
  *     (expand_alternations()); per branch we keep the longest run of
  *     literal bytes at depth 0;
  *   - literal bytes are plain characters other than the metacharacters
@@ -263,7 +263,7 @@ static bool plain_alternation(const char *p, size_t body, size_t close)
 }
 
 /* Is b[i] a character the extractor reads as a literal byte, with no
- * quantifier after it? (An escape is literal when its letter is not
+ * quantifier after it?  (An escape is literal when its letter is not
  * alphanumeric.) */
 static bool literal_at(const char *b, size_t n, size_t i)
 {
@@ -277,26 +277,29 @@ static bool literal_at(const char *b, size_t n, size_t i)
     return strchr("^$.[](){}*+?|", b[i]) == NULL && !any_quant(b, n, i + 1);
 }
 
-/* Does a literal byte end right before b[i]? ("x" or "\." yes; "\b" no.) */
-static bool literal_before(const char *b, size_t i)
+/* How many plain literal bytes end right before b[i] ("abc(" 3; "\b(" 0;
+ * an escaped byte stops the count, which only has to be a fair guess). */
+static size_t literal_run_before(const char *b, size_t i)
 {
-    size_t slashes = 0;
+    size_t k = 0;
 
-    if (i == 0 || strchr("^$.[](){}*+?|", b[i - 1]) != NULL) {
-        return false;
+    while (k < i && strchr("^$.[](){}*+?|\\", b[i - 1 - k]) == NULL && b[i - 1 - k] != '\0' &&
+           !(i - 1 - k > 0 && b[i - 2 - k] == '\\')) {
+        k++;
     }
-    while (slashes < i - 1 && b[i - 2 - slashes] == '\\') {
-        slashes++;
-    }
-    if (slashes % 2 == 1) {
-        return !aw_rx_is_alnum((unsigned char)b[i - 1]);   /* "\." */
-    }
-    return b[i - 1] != '\\' && b[i - 1] != '\0';
+    return k;
 }
 
-static bool literal_after(const char *b, size_t n, size_t i)
+/* How many literal bytes, none optional, start at b[i]. */
+static size_t literal_run_after(const char *b, size_t n, size_t i)
 {
-    return literal_at(b, n, i);
+    size_t k = 0;
+
+    while (literal_at(b, n, i)) {
+        i += b[i] == '\\' ? 2 : 1;
+        k++;
+    }
+    return k;
 }
 
 /* The first group at depth 0 of branch b[0..n) that plain_alternation()
@@ -322,7 +325,7 @@ static bool find_plain_alternation(const char *b, size_t n, size_t *open, size_t
             }
             if ((kind == GROUP_PLAIN || kind == GROUP_NAMED) && bar && !any_quant(b, n, *close + 1) &&
                 plain_alternation(b, *body, *close) &&
-                (literal_before(b, i) || literal_after(b, n, *close + 1))) {
+                (literal_run_before(b, i) >= LITERAL_MIN || literal_run_after(b, n, *close + 1) >= LITERAL_MIN)) {
                 *open = i;
                 return true;
             }
@@ -435,7 +438,10 @@ static int expand_branch(struct expansion *x, const char *b, size_t n)
  * ("complete", which far more messages hold).  A match of the branch is a
  * match of one of the distributed branches, so their literals are as
  * necessary as before.  Only groups at depth 0 of plain literals and '|'
- * alone, without a quantifier, while the pattern stays within
+ * alone, without a quantifier, with LITERAL_MIN literal bytes beside them
+ * (else the distributed run gains little over the branch's own best run:
+ * "(?:connection|request) (?:has )?timed out" keeps "timed out", not
+ * "connection "), while the pattern stays within
  * EXPAND_BRANCHES_MAX branches.  *out (owned by the caller) is NULL when
  * nothing was distributed.
  */

@@ -694,11 +694,15 @@ static void test_literal_extraction(void)
      * distributed over its branch: each alternative keeps its own run */
     LITS("abcd(?:efg|hij)", "abcdefg", "abcdhij");
     LITS("(?:pull|download) complete", "pull complete", "download complete");
-    LITS("x(?:a|b)yz|(?:c|d)\\.ef", "xayz", "xbyz", "c.ef", "d.ef");
-    LITS("(?:ab|cd)(?:ef|gh)ij", "abefij", "cdefij", "abghij", "cdghij");
-    /* not when nothing literal is beside it, when it is quantified or
+    LITS("xyz(?:a|b).|(?:c|d)\\.ef", "xyza", "xyzb", "c.ef", "d.ef");
+    LITS("(?:ab|cd)(?:ef|gh)ijk", "abefijk", "cdefijk", "abghijk", "cdghijk");
+    /* not when fewer than 3 literal bytes are beside it (the run would
+     * gain little: "connection " instead of "timed out"), when it is
+     * quantified or
      * holds more than plain literals, or past 16 branches */
     LITS("(?:code|error)\\s*12045", "12045");
+    LITS("(?:connection|request) (?:has )?timed out", "timed out");
+    NO_LITS("x(?:ab|cd)yz");
     LITS("(?:abc|def)?ghij", "ghij");
     LITS("ab(?:c.d|efg)hijk", "hijk");
     LITS("(?:a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q)xyz", "xyz");

@@ -29,14 +29,14 @@
 #define FAIL_RECALL 0.95
 #define FAIL_PRECISION 0.98
 #define HEALTH_RECALL 0.90
-#define MAX_FILES 128
+#define MAX_FILES 256
 
 /* The held-out part is held to the recall (ssl, connection, resolution,
  * health) and the precision it last scored, rounded down to two digits:
  * a regression guard, not the goal.  Every move of a floor, with the
  * batch or rework that moved it and its counts, is listed in
  * tests/corpus/real/README.md, "Held-out floors". */
-static const double holdout_recall_floor[] = { 0.89, 0.78, 0.83, 0.53 };
+static const double holdout_recall_floor[] = { 0.89, 0.77, 0.83, 0.52 };
 #define HOLDOUT_PRECISION_FLOOR 0.87
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };

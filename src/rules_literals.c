@@ -243,6 +243,13 @@ static int branch_done(struct litset *ls, const unsigned char *best, size_t best
     return rc;
 }
 
+/* A byte the alternation distribution below never reads as literal text:
+ * a metacharacter, '|', '\\' or NUL (strchr() finds the terminator). */
+static bool meta_byte(unsigned char c)
+{
+    return strchr("^$.[](){}*+?|\\", c) != NULL;
+}
+
 /* Is p[body..close) an alternation of plain literals ("pull|download",
  * "a|b\.c"): only literal bytes, escaped non-alphanumerics and '|'? */
 static bool plain_alternation(const char *p, size_t body, size_t close)
@@ -255,7 +262,7 @@ static bool plain_alternation(const char *p, size_t body, size_t close)
                 return false;
             }
             j++;
-        } else if (c == '\0' || strchr("^$.[](){}*+?", c) != NULL) {
+        } else if (c != '|' && meta_byte(c)) {
             return false;
         }
     }
@@ -274,7 +281,7 @@ static bool literal_at(const char *b, size_t n, size_t i)
         return i + 1 < n && !aw_rx_is_alnum((unsigned char)b[i + 1]) && b[i + 1] != '\0' &&
                !any_quant(b, n, i + 2);
     }
-    return strchr("^$.[](){}*+?|", b[i]) == NULL && !any_quant(b, n, i + 1);
+    return !meta_byte((unsigned char)b[i]) && !any_quant(b, n, i + 1);
 }
 
 /* How many plain literal bytes end right before b[i] ("abc(" 3; "\b(" 0;
@@ -283,8 +290,7 @@ static size_t literal_run_before(const char *b, size_t i)
 {
     size_t k = 0;
 
-    while (k < i && strchr("^$.[](){}*+?|\\", b[i - 1 - k]) == NULL && b[i - 1 - k] != '\0' &&
-           !(i - 1 - k > 0 && b[i - 2 - k] == '\\')) {
+    while (k < i && !meta_byte((unsigned char)b[i - 1 - k]) && !(i - 1 - k > 0 && b[i - 2 - k] == '\\')) {
         k++;
     }
     return k;
@@ -373,20 +379,15 @@ struct expansion {
     bool grew;
 };
 
-/* Append a[0..alen) b[0..blen) c[0..clen) as one branch. */
-static int push_branch(struct expansion *x, const char *a, size_t alen, const char *b, size_t blen,
-                       const char *c, size_t clen)
+/* Append b[0..n) as one finished branch. */
+static int push_branch(struct expansion *x, const char *b, size_t n)
 {
     char *v;
 
     if (AW_GROW(x->branches.v, x->branches.cap, x->branches.n + 1, 8) != AW_OK ||
-        (v = malloc(alen + blen + clen + 1)) == NULL) {
+        (v = strndup(b, n)) == NULL) {
         return AW_ENOMEM;
     }
-    memcpy(v, a, alen);
-    memcpy(v + alen, b, blen);
-    memcpy(v + alen + blen, c, clen);
-    v[alen + blen + clen] = '\0';
     x->branches.v[x->branches.n++] = v;
     return AW_OK;
 }
@@ -399,13 +400,13 @@ static int expand_branch(struct expansion *x, const char *b, size_t n)
     int rc = AW_OK;
 
     if (!find_plain_alternation(b, n, &open, &body, &close)) {
-        return push_branch(x, b, n, "", 0, "", 0);
+        return push_branch(x, b, n);
     }
     for (size_t j = body; j < close; j += b[j] == '\\' ? 2 : 1) {
         alts += b[j] == '|';
     }
     if (x->total + alts - 1 > EXPAND_BRANCHES_MAX) {
-        return push_branch(x, b, n, "", 0, "", 0);
+        return push_branch(x, b, n);
     }
     x->total += alts - 1;
     x->grew = true;

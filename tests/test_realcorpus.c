@@ -36,7 +36,7 @@
  * a regression guard, not the goal.  Every move of a floor, with the
  * batch or rework that moved it and its counts, is listed in
  * tests/corpus/real/README.md, "Held-out floors". */
-static const double holdout_recall_floor[] = { 0.88, 0.76, 0.83, 0.51 };
+static const double holdout_recall_floor[] = { 0.88, 0.77, 0.83, 0.52 };
 #define HOLDOUT_PRECISION_FLOOR 0.87
 
 static const char *const categories[] = { "ssl", "connection", "resolution", "health" };
